@@ -1,0 +1,34 @@
+import { isStackRunning, readStackEnv, startStack } from "./stack/mod.ts";
+
+/** Variables that name a stack; when all are set, that stack is used as it is (for example `supabase start`). */
+const stackVariables = [
+  "SUPABASE_URL",
+  "SUPABASE_DB_URL",
+  "SUPABASE_PUBLISHABLE_KEY",
+  "SUPABASE_SECRET_KEY",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+] as const;
+
+export interface StackLease {
+  env: Record<string, string>;
+  /** Where the stack came from, for the log. */
+  source: "environment" | "running local stack" | "started for this run";
+  release(): Promise<void>;
+}
+
+/**
+ * Finds a stack for tests and benchmarks: one named by the environment, else the local stack already
+ * running from `npm start`, else a local stack started now and stopped again on release().
+ */
+export async function leaseStack(): Promise<StackLease> {
+  const fromEnvironment = Object.fromEntries(stackVariables.map((name) => [name, Deno.env.get(name) ?? ""]));
+  if (Object.values(fromEnvironment).every((value) => value !== "")) {
+    return { env: fromEnvironment, source: "environment", release: () => Promise.resolve() };
+  }
+  if (await isStackRunning()) {
+    return { env: await readStackEnv(), source: "running local stack", release: () => Promise.resolve() };
+  }
+  const stack = await startStack();
+  return { env: await readStackEnv(), source: "started for this run", release: () => stack.stop() };
+}

@@ -1,0 +1,245 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { validator } from "hono/validator";
+import type { z } from "zod";
+import { type Authenticator, authEnvFromEnv, type AuthVariables, createAuthenticator } from "./auth.ts";
+import type { MetricReporter } from "./metric_reporter.ts";
+import { type FieldIssue, fieldIssues } from "./validation.ts";
+import { isWarmupRequest, warmupResponse } from "./warmup.ts";
+
+/**
+ * The Hono app every optimizer function is built on. It gives each request an id (x-request-id, echoed),
+ * answers warm-up pings before anything else (see warmup.ts), turns every failure into JSON
+ * (`{error, requestId, issues?}`: 400 bad fields, 401/403 credentials, 404, 405, 413, 415, 500 without
+ * internals) and reports its own latency, cold starts and 5xx answers through a MetricReporter without
+ * delaying the response. Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
+ */
+
+export type AppEnv = {
+  Variables: AuthVariables & { requestId: string; coldStart: boolean };
+};
+
+export type FunctionApp = Hono<AppEnv>;
+
+export interface FunctionAppOptions {
+  /** The function's name: routes answer under `/<name>/…` (the gateway path) and under `/…`. */
+  name: string;
+  /** Defaults to one built on first use from the platform env (SUPABASE_SECRET_KEYS, SUPABASE_JWKS, …). */
+  authenticator?: Authenticator;
+  /** Where self-instrumentation goes; null records nothing. */
+  reporter?: MetricReporter | null;
+  /** Keeps the isolate alive for background work; defaults to EdgeRuntime.waitUntil when present. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Monotonic milliseconds for latencies. */
+  clock?: () => number;
+  now?: () => Date;
+  /** Server-side log of unexpected errors (never sent to the client). */
+  log?: (entry: Record<string, unknown>) => void;
+  /** Answer CORS preflights and add CORS headers (any origin: credentials travel in headers, not cookies). */
+  cors?: boolean;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
+
+function platformWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
+  const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
+  return runtime?.waitUntil ? (promise) => runtime.waitUntil!(promise) : undefined;
+}
+
+function routePath(url: string, name: string): string {
+  let path = new URL(url).pathname;
+  if (path.startsWith("/functions/v1/")) path = path.slice("/functions/v1".length);
+  if (path === `/${name}` || path.startsWith(`/${name}/`)) path = path.slice(name.length + 1);
+  // Hono's non-strict mode cannot be combined with a custom getPath, so a trailing slash is dropped here.
+  if (path.length > 1 && path.endsWith("/")) path = path.replace(/\/+$/, "");
+  return path === "" ? "/" : path;
+}
+
+function routePattern(path: string): RegExp {
+  const source = path.split("/").map((part) =>
+    part === "*" ? ".*" : part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  ).join("/");
+  return new RegExp(`^${source}/?$`);
+}
+
+export function errorBody(c: Context<AppEnv>, error: string, issues?: FieldIssue[]) {
+  return issues ? { error, issues, requestId: c.get("requestId") } : { error, requestId: c.get("requestId") };
+}
+
+/** A 400 (or other status) listing the rejected fields. */
+export function issuesResponse(
+  c: Context<AppEnv>,
+  issues: FieldIssue[],
+  status: 400 | 403 | 422 = 400,
+  error = "invalid request: see issues",
+) {
+  return c.json(errorBody(c, error, issues), status);
+}
+
+export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
+  const { name } = options;
+  if (!/^[a-z0-9_-]+$/i.test(name)) {
+    throw new Error(`name must be the function's name (letters, digits, _ or -): got '${name}'`);
+  }
+  const clock = options.clock ?? (() => performance.now());
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
+  const reporter = options.reporter ?? null;
+  const waitUntil = options.waitUntil ?? platformWaitUntil();
+  let authenticator = options.authenticator;
+  let served = false;
+
+  const app = new Hono<AppEnv>({ getPath: (request) => routePath(request.url, name) });
+
+  app.use("*", async (c, next) => {
+    const started = clock();
+    const coldStart = !served;
+    served = true;
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("coldStart", coldStart);
+    c.header("x-request-id", requestId);
+    const warmup = isWarmupRequest(c.req.raw);
+    try {
+      if (warmup) {
+        c.res = warmupResponse(coldStart, { "x-request-id": requestId });
+        return;
+      }
+      await next();
+    } finally {
+      if (!c.res.headers.has("x-request-id")) {
+        c.res = new Response(c.res.body, c.res);
+        c.res.headers.set("x-request-id", requestId);
+      }
+      if (reporter) {
+        reporter.record({
+          occurredAt: now().toISOString(),
+          system: "edge",
+          target: name,
+          kind: warmup ? "warm_ping" : "request",
+          latencyMs: Math.max(0, clock() - started),
+          error: c.res.status >= 500,
+          coldStart,
+          attrs: { method: c.req.method, status: c.res.status },
+        });
+        waitUntil?.(reporter.settled());
+      }
+    }
+  });
+
+  if (options.cors ?? true) {
+    app.use(
+      "*",
+      cors({
+        origin: "*",
+        allowHeaders: [
+          "authorization",
+          "apikey",
+          "content-type",
+          "x-client-info",
+          "x-request-id",
+          "x-warmup",
+        ],
+        allowMethods: ["GET", "POST", "PUT", "OPTIONS"],
+        exposeHeaders: ["x-request-id"],
+        maxAge: 86_400,
+      }),
+    );
+  }
+
+  app.use("*", async (c, next) => {
+    authenticator ??= createAuthenticator({ env: authEnvFromEnv() });
+    c.set("authenticator", authenticator);
+    await next();
+  });
+
+  app.notFound((c) => {
+    const path = c.req.path;
+    const allowed = new Set<string>();
+    for (const route of app.routes) {
+      if (route.method !== "ALL" && routePattern(route.path).test(path)) allowed.add(route.method);
+    }
+    if (allowed.size > 0) {
+      if (allowed.has("GET")) allowed.add("HEAD");
+      c.header("Allow", [...allowed].join(", "));
+      return c.json(
+        errorBody(c, `method ${c.req.method} is not allowed on ${path}: use ${[...allowed].join(" or ")}`),
+        405,
+      );
+    }
+    return c.json(errorBody(c, `no route ${c.req.method} ${path} in function ${name}`), 404);
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      return c.json(
+        errorBody(c, error.message || error.getResponse().statusText || "request failed"),
+        error.status,
+      );
+    }
+    log({
+      level: "error",
+      function: name,
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return c.json(errorBody(c, "internal error: the function logged the details under this requestId"), 500);
+  });
+
+  return app;
+}
+
+/** Refuses bodies over maxBytes with 413 before they are read into memory. */
+export function limitBody(maxBytes: number) {
+  if (!(Number.isInteger(maxBytes) && maxBytes >= 1)) {
+    throw new RangeError(`maxBytes must be a whole number >= 1: got ${maxBytes}`);
+  }
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) =>
+      c.json(
+        {
+          error: `request body is larger than ${maxBytes} bytes: send less (split the batch)`,
+          requestId: c.get("requestId"),
+        },
+        413,
+      ),
+  });
+}
+
+/**
+ * Validates a JSON body against `schema`: 415 unless Content-Type is JSON, 400 "malformed JSON" when it does
+ * not parse, 400 with every bad field as {path, message} when it does not fit. Handlers read c.req.valid("json").
+ */
+export function jsonBody<S extends z.ZodType>(schema: S) {
+  return validator("json", async (value, c) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+      return c.json(errorBody(c, `Content-Type must be application/json: got '${type || "none"}'`), 415);
+    }
+    const result = await schema.safeParseAsync(value);
+    if (!result.success) {
+      return issuesResponse(c, fieldIssues(result.error), 400, "invalid request body: see issues");
+    }
+    return result.data as z.output<S>;
+  });
+}
+
+/** Validates the query string against `schema` (400 with {path, message} issues). Handlers read c.req.valid("query"). */
+export function query<S extends z.ZodType>(schema: S) {
+  return validator("query", async (value, c) => {
+    const result = await schema.safeParseAsync(value);
+    if (!result.success) {
+      return issuesResponse(c, fieldIssues(result.error), 400, "invalid query: see issues");
+    }
+    return result.data as z.output<S>;
+  });
+}

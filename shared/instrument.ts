@@ -1,0 +1,135 @@
+import type { MetricEvent } from "./metric_event.ts";
+import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
+import { isWarmupRequest, warmupResponse } from "./warmup.ts";
+
+/**
+ * Measures any Supabase edge function, ours or an app's:
+ *
+ *   Deno.serve(instrument(async (req) => new Response("ok"), { target: "my-fn" }));
+ *
+ * Each invocation becomes an event (system 'edge', kind 'request') with the time until the handler returned
+ * its Response, whether it was this isolate's first invocation (cold start) and whether it failed (threw, or
+ * answered 5xx). Events go in batches to `${SUPABASE_URL}/functions/v1/metrics` with a secret key from
+ * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: when the metric store is
+ * slow or down, events are dropped and counted. Warm-up pings (warmup.ts) are answered without calling the
+ * handler and reported as kind 'warm_ping'. Do not wrap the metrics function itself (it would report to itself).
+ */
+
+export interface InstrumentOptions {
+  /** The function's name as charts show it (events' target). */
+  target: string;
+  /** Defaults to a reporter posting to the metrics function (built from url, apiKey, fetch, timeoutMs). */
+  reporter?: MetricReporter;
+  /** Defaults to `${SUPABASE_URL}/functions/v1/metrics`. */
+  url?: string;
+  /** Defaults to SUPABASE_SECRET_KEYS' "default" key (else its first), then SUPABASE_SERVICE_ROLE_KEY. */
+  apiKey?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  /** Answer warm-up pings without calling the handler (default true). */
+  warmup?: boolean;
+  env?: (name: string) => string | undefined;
+  waitUntil?: (promise: Promise<unknown>) => void;
+  clock?: () => number;
+  now?: () => Date;
+}
+
+type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
+
+function defaultApiKey(env: (name: string) => string | undefined): string | undefined {
+  try {
+    const keys = JSON.parse(env("SUPABASE_SECRET_KEYS") ?? "{}") as Record<string, unknown>;
+    const key = keys.default ?? Object.values(keys)[0];
+    if (typeof key === "string" && key) return key;
+  } catch {
+    // malformed: fall back to the legacy key below
+  }
+  return env("SUPABASE_SERVICE_ROLE_KEY") || undefined;
+}
+
+/** The reporter instrument() uses unless given one; null (with a warning) when url or key cannot be found. */
+export function defaultReporter(options: InstrumentOptions): MetricReporter | null {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const base = env("SUPABASE_URL");
+  const url = options.url ?? (base ? `${base.replace(/\/+$/, "")}/functions/v1/metrics` : undefined);
+  const apiKey = options.apiKey ?? defaultApiKey(env);
+  if (!url || !apiKey) {
+    console.warn(
+      `instrument(${options.target}): metrics are off: ${
+        !url ? "SUPABASE_URL" : "a secret key"
+      } is missing ` +
+        "(pass url and apiKey in the options)",
+    );
+    return null;
+  }
+  return createMetricReporter({
+    sink: httpSink({ url, apiKey, fetch: options.fetch, timeoutMs: options.timeoutMs }),
+  });
+}
+
+export function instrument<Info>(
+  handler: (request: Request, info: Info) => Response | Promise<Response>,
+  options: InstrumentOptions,
+): (request: Request, info: Info) => Promise<Response> {
+  if (!options.target || options.target.length > 200) {
+    throw new Error(`target must be 1 to 200 characters (the function's name): got '${options.target}'`);
+  }
+  const clock = options.clock ?? (() => performance.now());
+  const now = options.now ?? (() => new Date());
+  const answerWarmups = options.warmup ?? true;
+  let reporter: MetricReporter | null | undefined = options.reporter;
+  let served = false;
+
+  function report(event: Omit<MetricEvent, "system" | "target">) {
+    try {
+      reporter ??= defaultReporter(options);
+      if (!reporter) return;
+      reporter.record({ system: "edge", target: options.target, ...event });
+      const waitUntil = options.waitUntil ?? (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil;
+      waitUntil?.call((globalThis as EdgeRuntimeGlobal).EdgeRuntime, reporter.settled());
+    } catch (error) {
+      // Measuring must never break the function it measures.
+      console.warn(`instrument(${options.target}): could not record: ${(error as Error)?.message ?? error}`);
+    }
+  }
+
+  return async (request, info) => {
+    const started = clock();
+    const coldStart = !served;
+    served = true;
+    const occurredAt = now().toISOString();
+    if (answerWarmups && isWarmupRequest(request)) {
+      report({
+        occurredAt,
+        kind: "warm_ping",
+        latencyMs: Math.max(0, clock() - started),
+        error: false,
+        coldStart,
+      });
+      return warmupResponse(coldStart);
+    }
+    let response: Response;
+    try {
+      response = await handler(request, info);
+    } catch (error) {
+      report({
+        occurredAt,
+        kind: "request",
+        latencyMs: Math.max(0, clock() - started),
+        error: true,
+        coldStart,
+        attrs: { method: request.method, thrown: true },
+      });
+      throw error;
+    }
+    report({
+      occurredAt,
+      kind: "request",
+      latencyMs: Math.max(0, clock() - started),
+      error: response.status >= 500,
+      coldStart,
+      attrs: { method: request.method, status: response.status },
+    });
+    return response;
+  };
+}

@@ -1,0 +1,173 @@
+import { z } from "zod";
+import type { AuthMode, AuthResult } from "./auth.ts";
+import type { FieldIssue } from "./validation.ts";
+
+/**
+ * One measured event as callers send it to `POST /functions/v1/metrics`, and who may report what.
+ *
+ * Reporting policy (decided here, documented in docs/functions.md):
+ * - a secret key (or the legacy service_role key) belongs to a server the project owner runs: it may report
+ *   events of every system (db, cache, edge, app);
+ * - a user's session JWT belongs to the app running in that user's browser or device: it may report only
+ *   system 'app', and the stored reporter is `user:<sub>`, so one user's events can be told apart (and
+ *   deleted) if that user sends junk;
+ * - the publishable key may not ingest at all: it ships in every browser bundle, so anyone on the internet
+ *   could write to the store with it.
+ */
+
+export const metricSystems = ["db", "cache", "edge", "app"] as const;
+export type MetricSystem = (typeof metricSystems)[number];
+
+/** Kinds the modules understand; any other kind matching the pattern is stored and charted too. */
+export const documentedKinds = ["request", "query", "lookup", "warm_ping", "eviction", "job"] as const;
+
+export const maxEventsPerBatch = 1000;
+export const maxLatencyMs = 3_600_000;
+/** attrs are for a few labels (region, status, route), not payloads: rollups ignore them. */
+export const maxAttrsChars = 2048;
+/** Clocks drift; an event further ahead than this is a bug in the sender, not drift. */
+export const maxFutureSkewMs = 5 * 60 * 1000;
+
+export const MetricEventSchema = z.strictObject({
+  occurredAt: z.iso.datetime({
+    offset: true,
+    error: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00.000Z",
+  }),
+  system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }),
+  target: z.string().min(1, { error: "must not be empty" }).max(200, {
+    error: "must be at most 200 characters",
+  }),
+  kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
+    error: "must be lowercase letters, digits and _, starting with a letter, at most 40 characters " +
+      `(documented kinds: ${documentedKinds.join(", ")})`,
+  }),
+  latencyMs: z.number({ error: "must be a number of milliseconds" })
+    .min(0, { error: "must be >= 0" })
+    .max(maxLatencyMs, { error: `must be <= ${maxLatencyMs} (one hour)` })
+    .optional(),
+  error: z.boolean().default(false),
+  coldStart: z.boolean().default(false),
+  cache: z.enum(["hit", "miss"], {
+    error: "must be hit or miss (omit it for events that are not cache lookups)",
+  })
+    .optional(),
+  attrs: z.record(z.string().max(64, { error: "attrs keys must be at most 64 characters" }), z.json())
+    .refine((attrs) => JSON.stringify(attrs).length <= maxAttrsChars, {
+      error: `must serialize to at most ${maxAttrsChars} characters of JSON`,
+    })
+    .optional(),
+});
+
+export type MetricEvent = z.output<typeof MetricEventSchema>;
+export type MetricEventInput = z.input<typeof MetricEventSchema>;
+
+export const MetricBatchSchema = z.strictObject({
+  events: z.array(MetricEventSchema)
+    .min(1, { error: "must hold at least one event" })
+    .max(maxEventsPerBatch, { error: `must hold at most ${maxEventsPerBatch} events: split the batch` }),
+});
+
+export type MetricBatch = z.output<typeof MetricBatchSchema>;
+
+/**
+ * Events dated before the raw-event retention window would be deleted at once (and their minute may already be
+ * rolled up and pruned); events far in the future would sit in a partition that does not exist yet.
+ * Returns one issue per rejected event; an empty list means all are acceptable.
+ */
+export function checkEventTimes(
+  events: readonly Pick<MetricEvent, "occurredAt">[],
+  now: Date,
+  retentionDays: number,
+): FieldIssue[] {
+  if (!(Number.isInteger(retentionDays) && retentionDays >= 1)) {
+    throw new RangeError(`retentionDays must be a whole number >= 1: got ${retentionDays}`);
+  }
+  const oldest = now.getTime() - retentionDays * 86_400_000;
+  const newest = now.getTime() + maxFutureSkewMs;
+  const issues: FieldIssue[] = [];
+  events.forEach((event, i) => {
+    const at = Date.parse(event.occurredAt);
+    if (at < oldest) {
+      issues.push({
+        path: `events[${i}].occurredAt`,
+        message: `is older than the ${retentionDays}-day retention: must be after ${
+          new Date(oldest).toISOString()
+        }`,
+      });
+    } else if (at > newest) {
+      issues.push({
+        path: `events[${i}].occurredAt`,
+        message: `is more than 5 minutes in the future: must be before ${new Date(newest).toISOString()} ` +
+          "(check the sender's clock)",
+      });
+    }
+  });
+  return issues;
+}
+
+/** The row shape optimizer.ingest_metric_events(events jsonb, reporter text) takes. */
+export interface MetricStorageRow {
+  occurred_at: string;
+  system: MetricSystem;
+  target: string;
+  kind: string;
+  latency_ms: number | null;
+  error: boolean;
+  cold_start: boolean;
+  cache: "hit" | "miss" | null;
+  attrs: Record<string, unknown>;
+}
+
+export function toStorageRows(events: readonly MetricEvent[]): MetricStorageRow[] {
+  return events.map((event) => ({
+    occurred_at: event.occurredAt,
+    system: event.system,
+    target: event.target,
+    kind: event.kind,
+    latency_ms: event.latencyMs ?? null,
+    error: event.error,
+    cold_start: event.coldStart,
+    cache: event.cache ?? null,
+    attrs: event.attrs ?? {},
+  }));
+}
+
+/** The systems a caller authenticated as `mode` may report (see the policy at the top of this file). */
+export function allowedSystems(mode: AuthMode): readonly MetricSystem[] {
+  switch (mode) {
+    case "secret":
+      return metricSystems;
+    case "user":
+      return ["app"];
+    case "publishable":
+      return [];
+  }
+}
+
+/** One issue per event whose system the caller may not report. */
+export function checkEventSystems(
+  events: readonly Pick<MetricEvent, "system">[],
+  mode: AuthMode,
+): FieldIssue[] {
+  const allowed = allowedSystems(mode);
+  const issues: FieldIssue[] = [];
+  events.forEach((event, i) => {
+    if (!allowed.includes(event.system)) {
+      issues.push({
+        path: `events[${i}].system`,
+        message: allowed.length === 0
+          ? `a ${mode} key may not report events: use a secret key on a server, or a user's session JWT for 'app'`
+          : `a ${mode} credential may report only ${
+            allowed.map((s) => `'${s}'`).join(", ")
+          }: got '${event.system}'`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** What the reporter column records: who sent the events, without the credential itself. */
+export function reporterOf(auth: AuthResult): string {
+  if (auth.mode === "user") return `user:${auth.userId}`;
+  return `${auth.mode}:${auth.keyName ?? "unknown"}`;
+}

@@ -1,0 +1,252 @@
+import { z } from "zod";
+import { type Histogram, mergeHistograms, quantile } from "./latency_histogram.ts";
+import { type MetricSystem, metricSystems } from "./metric_event.ts";
+
+/**
+ * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed
+ * from rows of optimizer.metric_series (per-bucket sums of the per-minute rollups and a merged histogram).
+ */
+
+export const maxSeriesBuckets = 10_000;
+const maxBucketSeconds = 366 * 86_400;
+
+/** A row of optimizer.metric_series as postgres.js returns it (bigint columns arrive as strings). */
+export interface MetricSeriesRow {
+  bucket_start: Date | string;
+  count: number | string | bigint;
+  errors: number | string | bigint;
+  cold_starts: number | string | bigint;
+  hits: number | string | bigint;
+  misses: number | string | bigint;
+  latency_count: number | string | bigint;
+  latency_sum: number | string | null;
+  latency_min: number | string | null;
+  latency_max: number | string | null;
+  histogram: Histogram | string | null;
+}
+
+/** A resolved query: from and to are whole multiples of the bucket since the Unix epoch. */
+export interface SeriesWindow {
+  from: Date;
+  to: Date;
+  bucketSeconds: number;
+  system?: MetricSystem;
+  target?: string;
+  kind?: string;
+}
+
+export interface SeriesStats {
+  count: number;
+  errors: number;
+  coldStarts: number;
+  hits: number;
+  misses: number;
+  /** errors / count; null without events. */
+  errorRate: number | null;
+  /** hits / (hits + misses); null without cache events. */
+  hitRate: number | null;
+  coldStartRate: number | null;
+  /** Latency figures in ms; null without latencies. Quantiles are within 1 % (log-bucket histogram). */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+export interface SeriesBucket extends SeriesStats {
+  start: string;
+}
+
+export interface Series {
+  from: string;
+  to: string;
+  bucketSeconds: number;
+  filters: { system: MetricSystem | null; target: string | null; kind: string | null };
+  buckets: SeriesBucket[];
+  /** The whole window as one bucket. */
+  summary: SeriesStats;
+}
+
+function parseBucket(text: string): number | null {
+  const match = /^([1-9][0-9]{0,6})(m|h|d)$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * { m: 60, h: 3600, d: 86_400 }[match[2] as "m" | "h" | "d"];
+}
+
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00Z",
+});
+
+/**
+ * Query string of GET: from and to (ISO date-times, from < to; from is rounded down and to up to whole
+ * buckets), bucket (minutes, hours or days: "1m", "5m", "1h", "1d"; default "1m"), optional system, target and
+ * kind filters. Parses to a SeriesWindow.
+ */
+export const SeriesQuerySchema = z.strictObject({
+  from: isoDateTime,
+  to: isoDateTime,
+  bucket: z.string()
+    .refine((text) => {
+      const seconds = parseBucket(text);
+      return seconds !== null && seconds <= maxBucketSeconds;
+    }, { error: 'must be a whole number of minutes, hours or days up to 366d, e.g. "1m", "5m", "1h", "1d"' })
+    .default("1m"),
+  system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }).optional(),
+  target: z.string().min(1).max(200).optional(),
+  kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
+    error: "must be a metric kind such as request or query",
+  })
+    .optional(),
+}).transform((query, ctx): SeriesWindow => {
+  const bucketSeconds = parseBucket(query.bucket)!;
+  const bucketMs = bucketSeconds * 1000;
+  const from = Math.floor(Date.parse(query.from) / bucketMs) * bucketMs;
+  const to = Math.ceil(Date.parse(query.to) / bucketMs) * bucketMs;
+  if (Date.parse(query.from) >= Date.parse(query.to)) {
+    ctx.addIssue({ code: "custom", path: ["to"], message: "must be later than from" });
+    return z.NEVER;
+  }
+  const buckets = (to - from) / bucketMs;
+  if (buckets > maxSeriesBuckets) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["bucket"],
+      message: `the window holds ${buckets} buckets of ${query.bucket}: at most ${maxSeriesBuckets}; ` +
+        "choose a larger bucket or a shorter window",
+    });
+    return z.NEVER;
+  }
+  return {
+    from: new Date(from),
+    to: new Date(to),
+    bucketSeconds,
+    system: query.system,
+    target: query.target,
+    kind: query.kind,
+  };
+});
+
+const count = (value: number | string | bigint | null | undefined) => (value == null ? 0 : Number(value));
+const measure = (value: number | string | null | undefined) => (value == null ? null : Number(value));
+
+interface Accumulator {
+  count: number;
+  errors: number;
+  coldStarts: number;
+  hits: number;
+  misses: number;
+  latencyCount: number;
+  latencySum: number;
+  min: number | null;
+  max: number | null;
+  histogram: Histogram;
+}
+
+const emptyAccumulator = (): Accumulator => ({
+  count: 0,
+  errors: 0,
+  coldStarts: 0,
+  hits: 0,
+  misses: 0,
+  latencyCount: 0,
+  latencySum: 0,
+  min: null,
+  max: null,
+  histogram: {},
+});
+
+function addRow(into: Accumulator, row: MetricSeriesRow): void {
+  into.count += count(row.count);
+  into.errors += count(row.errors);
+  into.coldStarts += count(row.cold_starts);
+  into.hits += count(row.hits);
+  into.misses += count(row.misses);
+  into.latencyCount += count(row.latency_count);
+  into.latencySum += measure(row.latency_sum) ?? 0;
+  const min = measure(row.latency_min);
+  const max = measure(row.latency_max);
+  if (min !== null) into.min = into.min === null ? min : Math.min(into.min, min);
+  if (max !== null) into.max = into.max === null ? max : Math.max(into.max, max);
+  const histogram = typeof row.histogram === "string" ? JSON.parse(row.histogram) : row.histogram;
+  into.histogram = mergeHistograms(into.histogram, histogram);
+}
+
+function mergeAccumulators(all: Accumulator[]): Accumulator {
+  const total = emptyAccumulator();
+  for (const a of all) {
+    total.count += a.count;
+    total.errors += a.errors;
+    total.coldStarts += a.coldStarts;
+    total.hits += a.hits;
+    total.misses += a.misses;
+    total.latencyCount += a.latencyCount;
+    total.latencySum += a.latencySum;
+    if (a.min !== null) total.min = total.min === null ? a.min : Math.min(total.min, a.min);
+    if (a.max !== null) total.max = total.max === null ? a.max : Math.max(total.max, a.max);
+  }
+  total.histogram = mergeHistograms(...all.map((a) => a.histogram));
+  return total;
+}
+
+const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+
+function stats(a: Accumulator): SeriesStats {
+  // A bucket's representative value can lie just outside the observed extremes; the extremes are exact.
+  const clamp = (value: number | null) =>
+    value === null || a.min === null || a.max === null ? value : Math.min(a.max, Math.max(a.min, value));
+  const hasLatency = a.latencyCount > 0;
+  return {
+    count: a.count,
+    errors: a.errors,
+    coldStarts: a.coldStarts,
+    hits: a.hits,
+    misses: a.misses,
+    errorRate: ratio(a.errors, a.count),
+    hitRate: ratio(a.hits, a.hits + a.misses),
+    coldStartRate: ratio(a.coldStarts, a.count),
+    p50: hasLatency ? clamp(quantile(a.histogram, 0.5)) : null,
+    p95: hasLatency ? clamp(quantile(a.histogram, 0.95)) : null,
+    p99: hasLatency ? clamp(quantile(a.histogram, 0.99)) : null,
+    min: hasLatency ? a.min : null,
+    max: hasLatency ? a.max : null,
+    mean: hasLatency ? a.latencySum / a.latencyCount : null,
+  };
+}
+
+/**
+ * One bucket per bucketSeconds from window.from (inclusive) to window.to (exclusive), empty ones with zero
+ * counts and null rates. A row is placed in the bucket containing its bucket_start; rows outside the window
+ * are ignored.
+ */
+export function seriesFromRollups(rows: readonly MetricSeriesRow[], window: SeriesWindow): Series {
+  const bucketMs = window.bucketSeconds * 1000;
+  const from = window.from.getTime();
+  const total = Math.ceil((window.to.getTime() - from) / bucketMs);
+  if (
+    !(Number.isInteger(window.bucketSeconds) && window.bucketSeconds >= 60 && window.bucketSeconds % 60 === 0)
+  ) {
+    throw new RangeError(`bucketSeconds must be a multiple of 60 and >= 60: got ${window.bucketSeconds}`);
+  }
+  if (!(total >= 0 && total <= maxSeriesBuckets)) {
+    throw new RangeError(`the window must hold 0 to ${maxSeriesBuckets} buckets: got ${total}`);
+  }
+  const accumulators = Array.from({ length: total }, emptyAccumulator);
+  for (const row of rows) {
+    const index = Math.floor((new Date(row.bucket_start).getTime() - from) / bucketMs);
+    if (index >= 0 && index < total) addRow(accumulators[index], row);
+  }
+  return {
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
+    bucketSeconds: window.bucketSeconds,
+    filters: { system: window.system ?? null, target: window.target ?? null, kind: window.kind ?? null },
+    buckets: accumulators.map((a, i) => ({
+      start: new Date(from + i * bucketMs).toISOString(),
+      ...stats(a),
+    })),
+    summary: stats(mergeAccumulators(accumulators)),
+  };
+}

@@ -1,0 +1,22 @@
+import type { z } from "zod";
+
+/** One rejected field: `path` in JavaScript notation (`events[3].latencyMs`), `message` says what is wrong. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** `["events", 3, "latencyMs"]` -> `events[3].latencyMs`; the empty path (the whole value) -> `(root)`. */
+export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(root)" : out;
+}
+
+/** Every issue of a failed zod parse, in the order zod found them. */
+export function fieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message }));
+}

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { type Caller, callers, headersFor } from "../support/credentials.ts";
+import { stackEnv } from "../support/env.ts";
+
+/**
+ * Every route against every kind of caller, through the gateway, as a client would call it.
+ * Expected statuses: 401 without a credential or with a bad one, 403 for a good credential of a role the
+ * route does not allow, success for the roles the route names.
+ */
+
+const env = stackEnv();
+const functionsUrl = `${env.url}/functions/v1`;
+
+interface Route {
+  name: string;
+  method: string;
+  path: string;
+  body?: () => unknown;
+  /** Callers the route lets through, with the status they get. */
+  allowed: Partial<Record<Caller, number>>;
+}
+
+const appEvent = () => ({
+  events: [{
+    occurredAt: new Date().toISOString(),
+    system: "app",
+    target: `auth-matrix-${crypto.randomUUID()}`,
+    kind: "request",
+    latencyMs: 12.5,
+  }],
+});
+
+const seriesQuery = () => {
+  const to = new Date();
+  const from = new Date(to.getTime() - 10 * 60_000);
+  return `?from=${from.toISOString()}&to=${to.toISOString()}&bucket=1m`;
+};
+
+const routes: Route[] = [
+  {
+    name: "POST metrics (ingest)",
+    method: "POST",
+    path: "/metrics",
+    body: appEvent,
+    allowed: { secret: 202, legacyServiceRole: 202, user: 202 },
+  },
+  {
+    name: "GET metrics (series)",
+    method: "GET",
+    path: `/metrics${seriesQuery()}`,
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  { name: "GET status", method: "GET", path: "/status", allowed: { secret: 200, legacyServiceRole: 200 } },
+  {
+    name: "PUT status/config",
+    method: "PUT",
+    path: "/status/config",
+    body: () => ({}),
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+];
+
+/** Callers that carry a credential which is wrong in itself, whatever the route. */
+const invalid: Caller[] = ["none", "forged", "expired"];
+
+for (const route of routes) {
+  for (const caller of callers) {
+    const expected = route.allowed[caller] ?? (invalid.includes(caller) ? 401 : 403);
+    Deno.test(`${route.name} answers ${expected} to caller '${caller}'`, async () => {
+      const headers = await headersFor(caller, env);
+      const response = await fetch(`${functionsUrl}${route.path}`, {
+        method: route.method,
+        headers: route.body ? { ...headers, "content-type": "application/json" } : headers,
+        body: route.body ? JSON.stringify(route.body()) : undefined,
+      });
+      const answer = await response.json();
+      assert.equal(response.status, expected, JSON.stringify(answer));
+      if (expected >= 400) assert.equal(typeof answer.error, "string", "errors explain themselves");
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { stackEnv } from "../support/env.ts";
+
+/**
+ * Bad input gets a 4xx that says what is wrong and where, and the database is the same afterwards.
+ */
+
+const env = stackEnv();
+const functionsUrl = `${env.url}/functions/v1`;
+
+const goodEvent = () => ({
+  occurredAt: new Date().toISOString(),
+  system: "edge",
+  target: "bad-input",
+  kind: "request",
+  latencyMs: 5,
+});
+
+interface Case {
+  name: string;
+  method: "POST" | "PUT";
+  path: string;
+  body: string;
+  status: number;
+  /** Text the error must contain so the caller can find the mistake. */
+  mentions: string[];
+}
+
+const cases: Case[] = [
+  {
+    name: "malformed JSON",
+    method: "POST",
+    path: "/metrics",
+    body: '{"events": [',
+    status: 400,
+    mentions: ["JSON"],
+  },
+  {
+    name: "a wrong type deep in the batch",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [goodEvent(), { ...goodEvent(), latencyMs: "fast" }] }),
+    status: 400,
+    mentions: ["events[1].latencyMs"],
+  },
+  {
+    name: "an unknown field",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), latency: 5 }] }),
+    status: 400,
+    mentions: ["events[0]", "latency"],
+  },
+  {
+    name: "an unknown system",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [goodEvent(), goodEvent(), { ...goodEvent(), system: "queue" }] }),
+    status: 400,
+    mentions: ["events[2].system"],
+  },
+  {
+    name: "an event dated before the retention window",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), occurredAt: "2020-01-01T00:00:00Z" }] }),
+    status: 400,
+    mentions: ["events[0].occurredAt"],
+  },
+  {
+    name: "too many events",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: Array.from({ length: 1001 }, goodEvent) }),
+    status: 400,
+    mentions: ["events", "1000"],
+  },
+  {
+    name: "an empty batch",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [] }),
+    status: 400,
+    mentions: ["events"],
+  },
+  {
+    name: "an oversize body",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), attrs: { blob: "x".repeat(1_100_000) } }] }),
+    status: 413,
+    mentions: ["1048576 bytes"],
+  },
+  {
+    name: "a config with an unknown module",
+    method: "PUT",
+    path: "/status/config",
+    body: JSON.stringify({ modules: { warmr: true } }),
+    status: 400,
+    mentions: ["modules", "warmr"],
+  },
+  {
+    name: "a config with an out-of-range limit",
+    method: "PUT",
+    path: "/status/config",
+    body: JSON.stringify({ limits: { maxRunDurationSeconds: 0 } }),
+    status: 400,
+    mentions: ["limits.maxRunDurationSeconds"],
+  },
+  {
+    name: "a config that is not an object",
+    method: "PUT",
+    path: "/status/config",
+    body: JSON.stringify([1, 2]),
+    status: 400,
+    mentions: ["object"],
+  },
+];
+
+async function databaseState(sql: postgres.Sql) {
+  const [state] = await sql`
+    select (select count(*) from optimizer.metric_events) as events,
+           (select value::text from optimizer.config) as config,
+           (select updated_at from optimizer.config) as config_updated_at`;
+  return state;
+}
+
+for (const badCase of cases) {
+  Deno.test(`${badCase.method} ${badCase.path} rejects ${badCase.name} with ${badCase.status} and changes nothing`, async () => {
+    const sql = postgres(env.dbUrl, { prepare: false, max: 1 });
+    try {
+      const before = await databaseState(sql);
+      const response = await fetch(`${functionsUrl}${badCase.path}`, {
+        method: badCase.method,
+        headers: { apikey: env.secretKey, "content-type": "application/json" },
+        body: badCase.body,
+      });
+      const text = await response.text();
+      assert.equal(response.status, badCase.status, text);
+      for (const mention of badCase.mentions) assert.ok(text.includes(mention), `"${mention}" missing from ${text}`);
+      assert.deepEqual(await databaseState(sql), before);
+    } finally {
+      await sql.end();
+    }
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * The functions gateway of the local stack, against fixture functions (tests/fixtures) on a gateway of its
+ * own with tiny timeouts. The stack must run (its keys sign the tokens): see tests/support/env.ts.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import { type RunningGateway, startGateway } from "../../scripts/stack/mod.ts";
+import { stackEnv, userJwt } from "../support/env.ts";
+
+const fixtures = fileURLToPath(new URL("../fixtures/", import.meta.url));
+const env = stackEnv();
+const options = { sanitizeOps: false, sanitizeResources: false };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function withGateway(
+  timeouts: { workerIdleTimeoutS: number; workerMaxLifetimeS: number },
+  fn: (gateway: RunningGateway, logs: string[]) => Promise<void>,
+): Promise<void> {
+  const logs: string[] = [];
+  const gateway = await startGateway({
+    port: 0,
+    configPath: `${fixtures}config.toml`,
+    functionsEnvPath: `${fixtures}functions/.env`,
+    dbUrl: env.dbUrl,
+    ...timeouts,
+    log: (line) => logs.push(line),
+  });
+  try {
+    await fn(gateway, logs);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+async function call(gateway: RunningGateway, path: string, init: RequestInit = {}) {
+  const response = await fetch(`${gateway.url}/functions/v1/${path}`, init);
+  return {
+    status: response.status,
+    workerId: response.headers.get("x-stack-worker-id"),
+    coldStart: response.headers.get("x-stack-cold-start"),
+    body: await response.json(),
+  };
+}
+
+const relaxed = { workerIdleTimeoutS: 30, workerMaxLifetimeS: 60 };
+
+Deno.test(
+  "the first request cold-starts a worker and the next one is served warm by it",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      const first = await call(gateway, "echo");
+      const second = await call(gateway, "echo");
+      assert.equal(first.status, 200);
+      assert.equal(first.coldStart, "true");
+      assert.equal(second.coldStart, "false");
+      assert.equal(second.workerId, first.workerId);
+      assert.equal(second.body.pid, first.body.pid);
+    });
+  },
+);
+
+Deno.test(
+  "method, subpath, query, headers and body reach the function as on hosted (/<name>/subpath)",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      const { body } = await call(gateway, "echo/items/42?sort=desc&q=a%20b", {
+        method: "PUT",
+        headers: { "x-custom": "yes", "content-type": "text/plain" },
+        body: "payload",
+      });
+      assert.equal(body.method, "PUT");
+      assert.equal(body.path, "/echo/items/42");
+      assert.deepEqual(body.query, { sort: "desc", q: "a b" });
+      assert.equal(body.headers["x-custom"], "yes");
+      assert.equal(body.body, "payload");
+    });
+  },
+);
+
+Deno.test(
+  "functions get the hosted environment: SUPABASE_URL of the gateway, slug, JWKS",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      const { body } = await call(gateway, "echo");
+      assert.equal(body.supabaseUrl, gateway.url);
+      assert.equal(body.slug, "echo");
+      assert.equal(body.hasJwks, true);
+    });
+  },
+);
+
+Deno.test(
+  "variables from functions/.env reach the function but cannot replace SUPABASE_ ones",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      const { body } = await call(gateway, "echo");
+      assert.equal(body.fixtureSecret, "from-dotenv");
+      assert.equal(body.supabaseUrl, gateway.url);
+    });
+  },
+);
+
+Deno.test("a function written as export default { fetch } is served", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    const { status, body } = await call(gateway, "default-export/x");
+    assert.equal(status, 200);
+    assert.deepEqual(body, { style: "default-export", path: "/default-export/x" });
+  });
+});
+
+Deno.test("a function's import_map from config.toml resolves its bare imports", options, async () => {
+  await withGateway(relaxed, async (gateway, logs) => {
+    const { status, body } = await call(gateway, "hono-app/hello/world");
+    assert.equal(status, 200);
+    assert.deepEqual(body, { hello: "world" });
+    assert.ok(!logs.some((line) => line.includes("Warning")), logs.join("\n"));
+  });
+});
+
+Deno.test("concurrent first requests share one cold start", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    const results = await Promise.all(Array.from({ length: 6 }, () => call(gateway, "echo")));
+    assert.equal(new Set(results.map((r) => r.workerId)).size, 1);
+    assert.ok(results.every((r) => r.coldStart === "true"));
+    assert.equal(gateway.stats().coldStarts.echo, 1);
+  });
+});
+
+Deno.test("an idle worker is retired and the next request cold-starts a new one", options, async () => {
+  await withGateway({ workerIdleTimeoutS: 0.5, workerMaxLifetimeS: 60 }, async (gateway) => {
+    const first = await call(gateway, "echo");
+    await sleep(1200);
+    const stats = await (await fetch(`${gateway.url}/_stack/workers`)).json();
+    assert.deepEqual(stats.workers, []);
+    assert.equal(stats.retirementsByReason.idle, 1);
+    assert.equal(stats.retirements[0].workerId, first.workerId);
+    const second = await call(gateway, "echo");
+    assert.equal(second.coldStart, "true");
+    assert.notEqual(second.workerId, first.workerId);
+  });
+});
+
+Deno.test(
+  "at its maximum lifetime a worker takes no new request but finishes the one in flight",
+  options,
+  async () => {
+    await withGateway({ workerIdleTimeoutS: 30, workerMaxLifetimeS: 1.5 }, async (gateway) => {
+      const warm = await call(gateway, "echo");
+      const inFlight = call(gateway, "echo?delay_ms=2500");
+      await sleep(2000);
+      const retiring = gateway.stats().workers.find((w) => w.id === warm.workerId);
+      assert.equal(retiring?.state, "retiring");
+      const during = await call(gateway, "echo");
+      assert.equal(during.coldStart, "true");
+      assert.notEqual(during.workerId, warm.workerId);
+      const finished = await inFlight;
+      assert.equal(finished.status, 200);
+      assert.equal(finished.workerId, warm.workerId);
+      await sleep(300);
+      const stats = gateway.stats();
+      assert.ok(!stats.workers.some((w) => w.id === warm.workerId), "the retired worker was killed");
+      assert.ok((stats.retirementsByReason.max_lifetime ?? 0) >= 1);
+    });
+  },
+);
+
+Deno.test("verify_jwt = true refuses a missing, forged or expired token with 401 JSON", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    const missing = await call(gateway, "secured");
+    assert.deepEqual({ status: missing.status, body: missing.body }, {
+      status: 401,
+      body: { code: 401, message: "Missing authorization header" },
+    });
+    const forged = await new SignJWT({ role: "service_role" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("a-secret-that-is-not-the-stack-one-0123456789"));
+    const expired = await userJwt(crypto.randomUUID(), -60);
+    for (const token of [forged, expired, env.secretKey]) {
+      const result = await call(gateway, "secured", { headers: { authorization: `Bearer ${token}` } });
+      assert.deepEqual({ status: result.status, body: result.body }, {
+        status: 401,
+        body: { code: 401, message: "Invalid JWT" },
+      });
+    }
+    assert.equal(gateway.stats().coldStarts.secured, undefined, "no worker started for refused requests");
+  });
+});
+
+Deno.test("verify_jwt = true accepts the legacy anon key and an ES256 user token", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    const anon = await call(gateway, "secured", { headers: { authorization: `Bearer ${env.anonKey}` } });
+    const user = await call(gateway, "secured", {
+      headers: { authorization: `Bearer ${await userJwt(crypto.randomUUID())}` },
+    });
+    assert.equal(anon.status, 200);
+    assert.equal(user.status, 200);
+  });
+});
+
+Deno.test("verify_jwt = false forwards requests without credentials to the function", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    assert.equal((await call(gateway, "echo")).status, 200);
+  });
+});
+
+Deno.test("unknown and disabled functions are 404 JSON", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    for (const name of ["does-not-exist", "disabled"]) {
+      const result = await call(gateway, name);
+      assert.equal(result.status, 404);
+      assert.equal(result.body.code, "NOT_FOUND");
+    }
+  });
+});
+
+Deno.test(
+  "a function that throws while booting answers 503 BOOT_ERROR and its output is forwarded",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway, logs) => {
+      const result = await call(gateway, "broken");
+      assert.equal(result.status, 503);
+      assert.equal(result.body.code, "BOOT_ERROR");
+      assert.ok(logs.some((line) => line.startsWith("[fn:broken]") && line.includes("fixture boot failure")));
+    });
+  },
+);
+
+Deno.test("the gateway serves the public JWKS and no private key material", options, async () => {
+  await withGateway(relaxed, async (gateway) => {
+    const jwks = await (await fetch(`${gateway.url}/auth/v1/.well-known/jwks.json`)).json();
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0].alg, "ES256");
+    assert.ok(jwks.keys[0].kid);
+    assert.equal(jwks.keys[0].d, undefined);
+  });
+});

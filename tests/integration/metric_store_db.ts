@@ -1,0 +1,110 @@
+/**
+ * Helpers of the SQL-level metric store tests: connections to the stack's database and event batches for
+ * targets no other test (or earlier run on the same database) uses.
+ */
+import postgres from "postgres";
+import { stackEnv } from "../support/env.ts";
+
+export type Sql = postgres.Sql;
+
+/** A connection of its own (max 1), so that tests can run statements side by side on several. */
+export function connect(): Sql {
+  return postgres(stackEnv().dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+}
+
+/** Runs `body` with a fresh connection and closes it afterwards (Deno's sanitizers want no open sockets). */
+export async function withSql<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = connect();
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+export function uniqueTarget(label: string): string {
+  return `test-${label}-${crypto.randomUUID()}`;
+}
+
+export interface TestEvent {
+  occurred_at: string;
+  system: "db" | "cache" | "edge" | "app";
+  target: string;
+  kind: string;
+  latency_ms: number | null;
+  error: boolean;
+  cold_start: boolean;
+  cache: "hit" | "miss" | null;
+  attrs: Record<string, unknown>;
+}
+
+export function event(target: string, overrides: Partial<TestEvent> = {}): TestEvent {
+  return {
+    occurred_at: new Date().toISOString(),
+    system: "edge",
+    target,
+    kind: "request",
+    latency_ms: 10,
+    error: false,
+    cold_start: false,
+    cache: null,
+    attrs: {},
+    ...overrides,
+  };
+}
+
+export async function ingest(sql: Sql, events: TestEvent[], reporter = "integration-test"): Promise<number> {
+  // sql.json: a JSON.stringify-ed string parameter would be encoded again and arrive as a jsonb string
+  const [{ inserted }] = await sql`
+    select optimizer.ingest_metric_events(${
+    sql.json(events as unknown as postgres.JSONValue)
+  }::jsonb, ${reporter})
+      as inserted`;
+  return Number(inserted);
+}
+
+export async function rollup(sql: Sql): Promise<Record<string, unknown>> {
+  const [{ summary }] = await sql`select optimizer.rollup_metrics('manual') as summary`;
+  return summary;
+}
+
+export interface SeriesTotals {
+  count: number;
+  errors: number;
+  coldStarts: number;
+  hits: number;
+  misses: number;
+  latencyCount: number;
+  histogram: Record<string, number>;
+}
+
+/** Totals of optimizer.metric_series for one target over [from, to) in one bucket. */
+export async function seriesTotals(sql: Sql, target: string, from: Date, to: Date): Promise<SeriesTotals> {
+  const rows = await sql`
+    select * from optimizer.metric_series(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz,
+      ${`${Math.ceil((to.getTime() - from.getTime()) / 1000)} seconds`}::interval, null, ${target}, null)`;
+  const totals: SeriesTotals = {
+    count: 0,
+    errors: 0,
+    coldStarts: 0,
+    hits: 0,
+    misses: 0,
+    latencyCount: 0,
+    histogram: {},
+  };
+  for (const row of rows) {
+    totals.count += Number(row.count);
+    totals.errors += Number(row.errors);
+    totals.coldStarts += Number(row.cold_starts);
+    totals.hits += Number(row.hits);
+    totals.misses += Number(row.misses);
+    totals.latencyCount += Number(row.latency_count);
+    for (const [key, n] of Object.entries(row.histogram as Record<string, number>)) {
+      totals.histogram[key] = (totals.histogram[key] ?? 0) + Number(n);
+    }
+  }
+  return totals;
+}
+
+export const minute = 60_000;
+export const day = 24 * 60 * minute;

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { defaultConfig, parseConfig } from "../../shared/config.ts";
+import {
+  type CronJobRow,
+  pipelineHealth,
+  type StatusOverview,
+  statusReport,
+} from "../../shared/status_report.ts";
+
+const now = new Date("2025-06-01T12:00:00Z");
+const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
+
+function job(jobname: string, fields: Partial<CronJobRow> = {}): CronJobRow {
+  return {
+    jobname,
+    schedule: "* * * * *",
+    active: true,
+    last_status: "succeeded",
+    last_start: ago(30),
+    last_end: ago(29),
+    last_message: "1 row",
+    failures_24h: 0,
+    ...fields,
+  };
+}
+
+function overview(fields: Partial<StatusOverview> = {}): StatusOverview {
+  return {
+    generated_at: now.toISOString(),
+    volumes: { events_estimate: 1000, events_pending_rollup: 0 },
+    rollups: { newest_minute: ago(120) },
+    snapshots: { newest_at: ago(200) },
+    cron_jobs: [job("optimizer-db-snapshot"), job("optimizer-retention"), job("optimizer-rollup")],
+    modules: {
+      monitoring: {
+        trigger: "cron",
+        status: "succeeded",
+        started_at: ago(30),
+        finished_at: ago(29),
+        summary: { step: "rollup" },
+        error: null,
+      },
+    },
+    ...fields,
+  };
+}
+
+Deno.test("pipelineHealth() is healthy when every job ran recently, whatever the age of the newest data", () => {
+  const health = pipelineHealth(overview({ rollups: { newest_minute: ago(86_400) } }), defaultConfig, now);
+  assert.deepEqual(health.problems, []);
+  assert.equal(health.healthy, true);
+  assert.equal(health.newestRollupAgeSeconds, 86_400);
+  assert.equal(health.newestSnapshotAgeSeconds, 200);
+});
+
+Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => {
+  const health = pipelineHealth(
+    overview({
+      cron_jobs: [
+        job("optimizer-db-snapshot", { active: false }),
+        job("optimizer-rollup", {
+          last_status: "failed",
+          last_message: "ERROR: division by zero",
+          failures_24h: "3",
+        }),
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.equal(health.healthy, false);
+  assert.equal(health.cronFailures24h, 3);
+  assert.match(health.problems.join("\n"), /optimizer-retention does not exist: apply the migrations again/);
+  assert.match(health.problems.join("\n"), /optimizer-db-snapshot is inactive/);
+  assert.match(health.problems.join("\n"), /optimizer-rollup failed on its last run .*division by zero/);
+});
+
+Deno.test("pipelineHealth() flags a rollup job that stopped running after pipelineStaleMinutes", () => {
+  const config = parseConfig({ alerts: { pipelineStaleMinutes: 5 } });
+  const stale = overview({
+    cron_jobs: [
+      job("optimizer-db-snapshot"),
+      job("optimizer-retention"),
+      job("optimizer-rollup", { last_start: ago(600) }),
+    ],
+  });
+  assert.deepEqual(pipelineHealth(stale, config, now).problems, [
+    "optimizer-rollup last ran 10 min ago (every minute expected, alert after 5 min): is pg_cron running?",
+  ]);
+  assert.equal(pipelineHealth(stale, defaultConfig, now).healthy, true);
+});
+
+Deno.test("pipelineHealth() flags events waiting while the rollup runs but produces nothing new", () => {
+  const health = pipelineHealth(
+    overview({ volumes: { events_pending_rollup: 5000 }, rollups: { newest_minute: ago(3600) } }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(health.eventsPendingRollup, 5000);
+  assert.match(
+    health.problems[0],
+    /^5000 events wait for the rollup, but the newest rolled-up minute is 60 min old/,
+  );
+});
+
+Deno.test("pipelineHealth() flags snapshots older than twice their interval or the stale limit", () => {
+  const health = pipelineHealth(overview({ snapshots: { newest_at: ago(3600) } }), defaultConfig, now);
+  assert.deepEqual(health.problems, [
+    "the newest database snapshot is 60 min old (alert after 10 min): check the optimizer-db-snapshot job",
+  ]);
+});
+
+Deno.test("statusReport() lists every module with its switch and last run", () => {
+  const report = statusReport(overview(), defaultConfig, now);
+  assert.deepEqual(report.modules.map((m) => [m.name, m.enabled, m.lastRun?.status ?? null]), [
+    ["monitoring", true, "succeeded"],
+    ["recommendations", true, null],
+    ["predictive", true, null],
+    ["warmer", false, null],
+    ["cache", false, null],
+    ["systemWide", false, null],
+  ]);
+  assert.deepEqual(report.volumes, { events_estimate: 1000, events_pending_rollup: 0 });
+  assert.equal(report.config, defaultConfig);
+});
