@@ -21,7 +21,9 @@ const { values } = parseArgs({
 
 function positiveInteger(name: string, raw: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1: got ${raw}`);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`--${name} must be a whole number >= 1: got ${raw}`);
+  }
   return value;
 }
 
@@ -93,7 +95,14 @@ try {
   const warmup = await Promise.all(
     Array.from(
       { length: options.clients },
-      () => client(url, lease.env.SUPABASE_SECRET_KEY, bodies, performance.now() + options.warmupSeconds * 1000, false),
+      () =>
+        client(
+          url,
+          lease.env.SUPABASE_SECRET_KEY,
+          bodies,
+          performance.now() + options.warmupSeconds * 1000,
+          false,
+        ),
     ),
   );
   const started = performance.now();
@@ -127,7 +136,9 @@ try {
     console.error(`LOST EVENTS: ${figures.eventsAccepted} accepted but ${figures.eventsStored} stored`);
     Deno.exitCode = 1;
   }
+  // Leave the store as it was: the benchmark's events and any rollups the cron job made of them.
   await sql`delete from optimizer.metric_events where target like ${runId + "-%"}`;
+  await sql`delete from optimizer.metric_rollups where target like ${runId + "-%"}`;
 } finally {
   await sql.end();
   await lease.release();

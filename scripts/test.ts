@@ -12,7 +12,11 @@ interface SuiteResult {
 
 const deno = Deno.execPath();
 
-async function runSuite(name: string, paths: string[], env: Record<string, string> = {}): Promise<SuiteResult> {
+async function runSuite(
+  name: string,
+  paths: string[],
+  env: Record<string, string> = {},
+): Promise<SuiteResult> {
   console.log(`\n== ${name} tests`);
   const child = new Deno.Command(deno, {
     args: ["test", "-A", ...paths, ...Deno.args],

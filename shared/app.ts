@@ -7,6 +7,7 @@ import { validator } from "hono/validator";
 import type { z } from "zod";
 import { type Authenticator, authEnvFromEnv, type AuthVariables, createAuthenticator } from "./auth.ts";
 import type { MetricReporter } from "./metric_reporter.ts";
+import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "./database_unavailable.ts";
 import { type FieldIssue, fieldIssues } from "./validation.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 
@@ -183,6 +184,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
         error.status,
       );
     }
+    const unavailable = isDatabaseUnavailable(error);
     log({
       level: "error",
       function: name,
@@ -191,6 +193,13 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
       path: c.req.path,
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
+    if (unavailable) {
+      c.header("retry-after", String(databaseRetryAfterSeconds));
+      return c.json(
+        errorBody(c, "the database is unavailable: nothing was done; retry in a few seconds"),
+        503,
+      );
+    }
     return c.json(errorBody(c, "internal error: the function logged the details under this requestId"), 500);
   });
 

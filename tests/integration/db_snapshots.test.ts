@@ -6,7 +6,7 @@
  * whole database: do not run it beside tests that read pg_stat_statements.
  */
 import assert from "node:assert/strict";
-import { withSql } from "./metric_store_db.ts";
+import { withSql } from "../support/metric_store_db.ts";
 
 const statementCounters = [
   "calls",

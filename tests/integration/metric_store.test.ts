@@ -3,7 +3,7 @@
  * security on every table) and the status overview.
  */
 import assert from "node:assert/strict";
-import { withSql } from "./metric_store_db.ts";
+import { withSql } from "../support/metric_store_db.ts";
 
 const expectedJobs = [
   {

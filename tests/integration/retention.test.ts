@@ -3,7 +3,7 @@
  * are created), old rollups and runs are deleted, and the settings are read from optimizer.config.
  */
 import assert from "node:assert/strict";
-import { day, event, ingest, uniqueTarget, withSql } from "./metric_store_db.ts";
+import { day, event, ingest, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 import type postgres from "postgres";
 
 function partitionName(date: Date): string {

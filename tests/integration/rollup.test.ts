@@ -14,7 +14,7 @@ import {
   seriesTotals,
   uniqueTarget,
   withSql,
-} from "./metric_store_db.ts";
+} from "../support/metric_store_db.ts";
 
 Deno.test("ingest, rollup and metric_series give exact counts", async () => {
   await withSql(async (sql) => {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
-import { mintUserJwt } from "../support/credentials.ts";
-import { stackEnv } from "../support/env.ts";
+import { stackEnv, userJwt } from "../support/env.ts";
 
 /** supabase-js as a real client: a server with the secret key, a browser with a publishable key and a session. */
 
@@ -19,11 +18,16 @@ Deno.test("supabase-js functions.invoke with the secret key reads status", async
 Deno.test("supabase-js functions.invoke from a signed-in browser reports the app's own events", async () => {
   const browser = createClient(env.url, env.publishableKey, {
     ...clientOptions,
-    global: { headers: { Authorization: `Bearer ${await mintUserJwt({}, env)}` } },
+    global: { headers: { Authorization: `Bearer ${await userJwt(crypto.randomUUID())}` } },
   });
   const { data, error } = await browser.functions.invoke("metrics", {
     body: {
-      events: [{ occurredAt: new Date().toISOString(), system: "app", target: "supabase-js", kind: "request" }],
+      events: [{
+        occurredAt: new Date().toISOString(),
+        system: "app",
+        target: "supabase-js",
+        kind: "request",
+      }],
     },
   });
   assert.equal(error, null);
@@ -34,7 +38,12 @@ Deno.test("supabase-js functions.invoke with only the publishable key may not in
   const anonymous = createClient(env.url, env.publishableKey, clientOptions);
   const { error } = await anonymous.functions.invoke("metrics", {
     body: {
-      events: [{ occurredAt: new Date().toISOString(), system: "app", target: "supabase-js", kind: "request" }],
+      events: [{
+        occurredAt: new Date().toISOString(),
+        system: "app",
+        target: "supabase-js",
+        kind: "request",
+      }],
     },
   });
   assert.ok(error instanceof FunctionsHttpError);

@@ -1,5 +1,6 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
-import { type StackEnv, stackEnv } from "./env.ts";
+import { exportJWK, generateKeyPair } from "jose";
+import { mintUserJwt } from "../../scripts/stack/mod.ts";
+import { type StackEnv, stackEnv, userJwt } from "./env.ts";
 
 /**
  * Every kind of caller the auth matrix tries, as the headers a real client sends. Browsers using
@@ -26,49 +27,21 @@ export const callers: Caller[] = [
   "expired",
 ];
 
-interface UserTokenOptions {
-  sub?: string;
-  expiresInSeconds?: number;
-}
-
-function privateJwk(): JsonWebKey & { kid?: string } {
-  const raw = Deno.env.get("STACK_JWT_PRIVATE_JWK");
-  if (!raw) throw new Error("STACK_JWT_PRIVATE_JWK is not set: user JWTs can only be minted for the local stack");
-  return JSON.parse(raw);
-}
-
-/** A user session token as Supabase Auth would issue it, signed with the stack's ES256 key. */
-export async function mintUserJwt(options: UserTokenOptions = {}, env: StackEnv = stackEnv()): Promise<string> {
-  const jwk = privateJwk();
-  const key = await importJWK(jwk, "ES256");
-  return await signUserClaims(key, jwk.kid ?? "", options, env);
-}
-
-async function signUserClaims(
-  key: CryptoKey | Uint8Array,
-  kid: string,
-  { sub = crypto.randomUUID(), expiresInSeconds = 3600 }: UserTokenOptions,
-  env: StackEnv,
-): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return await new SignJWT({ role: "authenticated", aud: "authenticated" })
-    .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
-    .setSubject(sub)
-    .setIssuer(`${env.url}/auth/v1`)
-    .setIssuedAt(now - 60)
-    .setExpirationTime(now + expiresInSeconds)
-    .sign(key);
-}
-
 /** A token with the stack key's kid but signed by a key the stack never issued. */
 async function forgeUserJwt(env: StackEnv): Promise<string> {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const kid = privateJwk().kid ?? "";
-  const forged = await importJWK(await exportJWK(privateKey), "ES256");
-  return await signUserClaims(forged, kid, {}, env);
+  const stackKey = JSON.parse(Deno.env.get("STACK_JWT_PRIVATE_JWK") ?? "{}");
+  return await mintUserJwt({
+    sub: crypto.randomUUID(),
+    privateJwk: { ...(await exportJWK(privateKey)), kid: stackKey.kid },
+    issuer: `${env.url}/auth/v1`,
+  });
 }
 
-export async function headersFor(caller: Caller, env: StackEnv = stackEnv()): Promise<Record<string, string>> {
+export async function headersFor(
+  caller: Caller,
+  env: StackEnv = stackEnv(),
+): Promise<Record<string, string>> {
   switch (caller) {
     case "none":
       return {};
@@ -77,7 +50,7 @@ export async function headersFor(caller: Caller, env: StackEnv = stackEnv()): Pr
     case "secret":
       return { apikey: env.secretKey };
     case "user":
-      return { apikey: env.publishableKey, authorization: `Bearer ${await mintUserJwt({}, env)}` };
+      return { apikey: env.publishableKey, authorization: `Bearer ${await userJwt(crypto.randomUUID())}` };
     case "legacyServiceRole":
       return { apikey: env.serviceRoleKey, authorization: `Bearer ${env.serviceRoleKey}` };
     case "legacyAnon":
@@ -87,7 +60,7 @@ export async function headersFor(caller: Caller, env: StackEnv = stackEnv()): Pr
     case "expired":
       return {
         apikey: env.publishableKey,
-        authorization: `Bearer ${await mintUserJwt({ expiresInSeconds: -120 }, env)}`,
+        authorization: `Bearer ${await userJwt(crypto.randomUUID(), -120)}`,
       };
   }
 }

@@ -53,6 +53,9 @@ function testApp(overrides: Partial<FunctionAppOptions> = {}) {
   app.get("/boom", () => {
     throw new Error("database password is hunter2");
   });
+  app.get("/db-down", () => {
+    throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6543"), { code: "ECONNREFUSED" });
+  });
   return { app, logged, reporter };
 }
 
@@ -152,6 +155,15 @@ Deno.test("createFunctionApp() answers 500 without internals and logs the error 
   assert.equal(logged.length, 1);
   assert.equal(logged[0].requestId, "r-500");
   assert.match(String(logged[0].error), /hunter2/);
+});
+
+Deno.test("createFunctionApp() answers 503 with Retry-After when the database is unreachable", async () => {
+  const { app, logged } = testApp();
+  const response = await app.request("/things/db-down");
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("retry-after"), "5");
+  assert.match((await response.json()).error, /database is unavailable.*retry/);
+  assert.equal(logged.length, 1, "the cause is still logged");
 });
 
 Deno.test("createFunctionApp() answers warm-ups at once, without credentials, and reports cold starts", async () => {

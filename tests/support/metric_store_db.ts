@@ -3,7 +3,8 @@
  * targets no other test (or earlier run on the same database) uses.
  */
 import postgres from "postgres";
-import { stackEnv } from "../support/env.ts";
+import { stackEnv } from "./env.ts";
+import type { MetricStorageRow } from "../../shared/metric_event.ts";
 
 export type Sql = postgres.Sql;
 
@@ -26,17 +27,8 @@ export function uniqueTarget(label: string): string {
   return `test-${label}-${crypto.randomUUID()}`;
 }
 
-export interface TestEvent {
-  occurred_at: string;
-  system: "db" | "cache" | "edge" | "app";
-  target: string;
-  kind: string;
-  latency_ms: number | null;
-  error: boolean;
-  cold_start: boolean;
-  cache: "hit" | "miss" | null;
-  attrs: Record<string, unknown>;
-}
+/** Events in the shape optimizer.ingest_metric_events() takes. */
+export type TestEvent = MetricStorageRow;
 
 export function event(target: string, overrides: Partial<TestEvent> = {}): TestEvent {
   return {

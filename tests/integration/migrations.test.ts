@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { startStack } from "../../scripts/stack/mod.ts";
+import { supabaseCli } from "../../scripts/stack/migrations.ts";
+import { portFree } from "../../scripts/stack/ports.ts";
+
+/**
+ * A second stack on its own ports and data folder: a cluster made by initdb, the platform layer, then the
+ * product's migrations pushed by the real Supabase CLI onto the empty database, as onto a hosted project.
+ */
+
+function freePortPair(): { pgPort: number; gatewayPort: number } {
+  for (let port = 55_400; port < 56_000; port += 2) {
+    if (portFree(port) && portFree(port + 1)) return { gatewayPort: port, pgPort: port + 1 };
+  }
+  throw new Error("no two free ports between 55400 and 56000 for the second stack");
+}
+
+async function advisorLints(dbUrl: string): Promise<{ level: string; name: string; detail: string }[]> {
+  const output = await new Deno.Command(supabaseCli, {
+    args: [
+      "db",
+      "advisors",
+      "--type",
+      "all",
+      "--level",
+      "info",
+      `--remote=${dbUrl}`,
+      "--output-format",
+      "json",
+    ],
+    env: { NO_COLOR: "1", DO_NOT_TRACK: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.ok(output.success, new TextDecoder().decode(output.stderr) + text);
+  return JSON.parse(text).results;
+}
+
+Deno.test({
+  name:
+    "migrations apply from an empty database with the Supabase CLI and the advisors find no WARN or ERROR",
+  // The second stack's Postgres and pg_cron connections outlive single test steps by design.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const stackDir = await Deno.makeTempDir({ prefix: "autopilot-fresh-stack-" });
+    await Deno.chmod(stackDir, 0o755);
+    const stack = await startStack({ stackDir, ...freePortPair(), log: () => {} });
+    const sql = postgres(stack.env.SUPABASE_DB_URL, { prepare: false, max: 1, onnotice: () => {} });
+    try {
+      const files = [];
+      for await (const entry of Deno.readDir(new URL("../../supabase/migrations/", import.meta.url))) {
+        files.push(entry.name.split("_")[0]);
+      }
+      const applied = await sql<{ version: string }[]>`
+        select version from supabase_migrations.schema_migrations order by version`;
+      assert.deepEqual(applied.map((row) => row.version), files.sort());
+
+      const tablesWithoutRls = await sql`
+        select c.relname from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'optimizer' and c.relkind in ('r', 'p') and not c.relrowsecurity`;
+      assert.deepEqual(tablesWithoutRls.map((table) => table.relname), []);
+
+      const jobs = await sql<{ jobname: string; schedule: string }[]>`
+        select jobname, schedule from cron.job where jobname like 'optimizer-%' order by jobname`;
+      assert.deepEqual(jobs.map((job) => job.jobname), [
+        "optimizer-db-snapshot",
+        "optimizer-retention",
+        "optimizer-rollup",
+      ]);
+
+      // INFO lints (tables with row level security and no policies: closed to anon and authenticated on
+      // purpose) are allowed; anything WARN or ERROR is not.
+      const lints = await advisorLints(stack.env.SUPABASE_DB_URL);
+      assert.deepEqual(lints.filter((lint) => lint.level !== "INFO"), []);
+    } finally {
+      await sql.end();
+      await stack.stop();
+      await Deno.remove(stackDir, { recursive: true });
+    }
+  },
+});
