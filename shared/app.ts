@@ -196,7 +196,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
     if (unavailable) {
       c.header("retry-after", String(databaseRetryAfterSeconds));
       return c.json(
-        errorBody(c, "the database is unavailable: nothing was done; retry in a few seconds"),
+        errorBody(c, "the database is unavailable: retry in a few seconds"),
         503,
       );
     }
