@@ -113,8 +113,11 @@ language plpgsql
 set search_path = ''
 as $$
 declare
+  started timestamptz := pg_catalog.clock_timestamp();
   new_snapshot_id bigint;
   epoch_start bigint;
+  statements_stored bigint;
+  tables_stored bigint;
 begin
   insert into optimizer.db_snapshots (
     xact_commit, xact_rollback, blks_read, blks_hit, tup_returned, tup_fetched, tup_inserted, tup_updated,
@@ -186,6 +189,7 @@ begin
          c.shared_blks_hit, c.shared_blks_read, c.shared_blks_dirtied, c.shared_blks_written, c.temp_blks_read,
          c.temp_blks_written, c.plans, c.total_plan_time
   from changed c;
+  get diagnostics statements_stored = row_count;
 
   insert into optimizer.db_snapshot_tables (
     snapshot_id, relid, schemaname, relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins,
@@ -198,7 +202,12 @@ begin
          t.last_autovacuum, t.last_analyze, t.last_autoanalyze
   from pg_catalog.pg_stat_user_tables t
   left join pg_catalog.pg_statio_user_tables io on io.relid = t.relid;
+  get diagnostics tables_stored = row_count;
 
+  insert into optimizer.runs (module, trigger, status, started_at, finished_at, summary)
+  values ('monitoring', 'cron', 'succeeded', started, pg_catalog.clock_timestamp(),
+          pg_catalog.jsonb_build_object('step', 'snapshot', 'snapshot_id', new_snapshot_id,
+                                        'statements_stored', statements_stored, 'tables_stored', tables_stored));
   return new_snapshot_id;
 end;
 $$;

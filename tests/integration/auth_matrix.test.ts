@@ -52,6 +52,12 @@ const routes: Route[] = [
   },
   { name: "GET status", method: "GET", path: "/status", allowed: { secret: 200, legacyServiceRole: 200 } },
   {
+    name: "GET status/config",
+    method: "GET",
+    path: "/status/config",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
     name: "PUT status/config",
     method: "PUT",
     path: "/status/config",

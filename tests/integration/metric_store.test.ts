@@ -22,9 +22,19 @@ Deno.test("the metric store's cron jobs exist and each command runs", async () =
       where jobname in ('optimizer-rollup', 'optimizer-db-snapshot', 'optimizer-retention') and active
       order by jobname`;
     assert.deepEqual([...jobs], expectedJobs);
+    const steps: Record<string, string> = {
+      "optimizer-rollup": "rollup",
+      "optimizer-db-snapshot": "snapshot",
+      "optimizer-retention": "retention",
+    };
     for (const job of jobs) {
       const [row] = await sql.unsafe(job.command);
       assert.ok(Object.values(row)[0] !== null, `${job.command} returned null`);
+      // Every run of a module is recorded, the pipeline's own jobs included.
+      const [run] = await sql`
+        select status, summary->>'step' as step from optimizer.runs
+        where module = 'monitoring' order by id desc limit 1`;
+      assert.deepEqual({ ...run }, { status: "succeeded", step: steps[job.jobname] });
     }
   });
 });
