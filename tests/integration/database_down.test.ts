@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { startGateway } from "../../scripts/stack/mod.ts";
-import { portFree } from "../../scripts/stack/ports.ts";
+import { freePorts } from "../../scripts/stack/ports.ts";
 
 /**
  * The suite's functions served by their own gateway whose database URL points at a port where nothing
  * listens: callers are told to retry (503), never that their events were accepted.
  */
-
-function closedPort(): number {
-  for (let port = 56_100; port < 56_500; port++) if (portFree(port)) return port;
-  throw new Error("no free port between 56100 and 56500");
-}
 
 Deno.test({
   name: "metrics and status answer 503 with Retry-After while the database is unreachable",
@@ -19,7 +14,7 @@ Deno.test({
   fn: async () => {
     const gateway = await startGateway({
       port: 0,
-      dbUrl: `postgresql://postgres:postgres@127.0.0.1:${closedPort()}/postgres`,
+      dbUrl: `postgresql://postgres:postgres@127.0.0.1:${freePorts(1, 56_100)[0]}/postgres`,
       log: () => {},
     });
     try {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { startGateway } from "../../scripts/stack/mod.ts";
-import { portFree } from "../../scripts/stack/ports.ts";
+import { freePorts } from "../../scripts/stack/ports.ts";
 import { stackEnv } from "../support/env.ts";
 
 /**
@@ -67,8 +67,7 @@ Deno.test({
   ...options,
   name: "instrument() answers as the app does while the metric store is unreachable",
   fn: async () => {
-    let closed = 56_600;
-    while (!portFree(closed)) closed++;
+    const [closed] = freePorts(1, 56_600);
     await withInstrumentedFunction(`http://127.0.0.1:${closed}/functions/v1/metrics`, async (call) => {
       for (let i = 0; i < 5; i++) {
         const response = await call();

@@ -2,19 +2,12 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { startStack } from "../../scripts/stack/mod.ts";
 import { supabaseCli } from "../../scripts/stack/migrations.ts";
-import { portFree } from "../../scripts/stack/ports.ts";
+import { freePorts } from "../../scripts/stack/ports.ts";
 
 /**
  * A second stack on its own ports and data folder: a cluster made by initdb, the platform layer, then the
  * product's migrations pushed by the real Supabase CLI onto the empty database, as onto a hosted project.
  */
-
-function freePortPair(): { pgPort: number; gatewayPort: number } {
-  for (let port = 55_400; port < 56_000; port += 2) {
-    if (portFree(port) && portFree(port + 1)) return { gatewayPort: port, pgPort: port + 1 };
-  }
-  throw new Error("no two free ports between 55400 and 56000 for the second stack");
-}
 
 async function advisorLints(dbUrl: string): Promise<{ level: string; name: string; detail: string }[]> {
   const output = await new Deno.Command(supabaseCli, {
@@ -47,7 +40,8 @@ Deno.test({
   fn: async () => {
     const stackDir = await Deno.makeTempDir({ prefix: "autopilot-fresh-stack-" });
     await Deno.chmod(stackDir, 0o755);
-    const stack = await startStack({ stackDir, ...freePortPair(), log: () => {} });
+    const [gatewayPort, pgPort] = freePorts(2);
+    const stack = await startStack({ stackDir, gatewayPort, pgPort, log: () => {} });
     const sql = postgres(stack.env.SUPABASE_DB_URL, { prepare: false, max: 1, onnotice: () => {} });
     try {
       const files = [];

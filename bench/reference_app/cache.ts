@@ -1,0 +1,180 @@
+/**
+ * The cache a team adds to its edge functions when reads get slow ("peers" scenario): cache-aside, in the
+ * isolate's memory, least recently used entries evicted once maxEntries (or maxBytes) is exceeded, every entry
+ * expiring ttlMs after it was stored. Pure: time comes from the injected clock, nothing is scheduled, expired
+ * entries are dropped when they are looked up or when room is needed.
+ *
+ * Entries may carry a tag (the owning user's id) so that a user's writes can drop everything cached for them.
+ */
+
+export interface LruTtlCacheOptions<V> {
+  maxEntries: number;
+  ttlMs: number;
+  /** Bound on the summed sizeOf() of the entries; absent means only maxEntries bounds the cache. */
+  maxBytes?: number;
+  /** Size of a value in bytes; defaults to the UTF-16 size of a string, 0 for anything else. */
+  sizeOf?: (value: V) => number;
+  /** Milliseconds, monotonic enough for TTLs; defaults to Date.now. */
+  clock?: () => number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Entries removed to make room (LRU order). */
+  evictions: number;
+  /** Entries found past their TTL. */
+  expirations: number;
+  /** Entries removed by delete() or invalidateTag(). */
+  invalidations: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface LruTtlCache<V> {
+  /** The live value under key (counted as a hit, and made most recently used), else undefined (a miss). */
+  get(key: string): V | undefined;
+  set(key: string, value: V, options?: { tag?: string }): void;
+  delete(key: string): boolean;
+  /** Drops every entry stored with this tag; returns how many. */
+  invalidateTag(tag: string): number;
+  clear(): void;
+  stats(): CacheStats;
+}
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+  bytes: number;
+  tag?: string;
+}
+
+const defaultSizeOf = (value: unknown): number => typeof value === "string" ? value.length * 2 : 0;
+
+function wholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`${name} must be a whole number >= ${min}: got ${value}`);
+  }
+  return value;
+}
+
+export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCache<V> {
+  const maxEntries = wholeNumber("maxEntries", options.maxEntries, 1);
+  const ttlMs = wholeNumber("ttlMs", options.ttlMs, 1);
+  const maxBytes = options.maxBytes === undefined ? Infinity : wholeNumber("maxBytes", options.maxBytes, 1);
+  const sizeOf = options.sizeOf ?? defaultSizeOf;
+  const clock = options.clock ?? (() => Date.now());
+
+  // A Map iterates in insertion order: re-inserting on every hit keeps the least recently used first.
+  const entries = new Map<string, Entry<V>>();
+  const tags = new Map<string, Set<string>>();
+  const counts = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0 };
+  let bytes = 0;
+
+  function remove(key: string): Entry<V> | undefined {
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    entries.delete(key);
+    bytes -= entry.bytes;
+    if (entry.tag !== undefined) {
+      const keys = tags.get(entry.tag);
+      keys?.delete(key);
+      if (keys?.size === 0) tags.delete(entry.tag);
+    }
+    return entry;
+  }
+
+  function makeRoom(now: number) {
+    for (const [key, entry] of entries) {
+      if (entries.size <= maxEntries && bytes <= maxBytes) return;
+      remove(key);
+      if (entry.expiresAt <= now) counts.expirations++;
+      else counts.evictions++;
+    }
+  }
+
+  return {
+    get(key) {
+      const entry = entries.get(key);
+      if (!entry) {
+        counts.misses++;
+        return undefined;
+      }
+      if (entry.expiresAt <= clock()) {
+        remove(key);
+        counts.expirations++;
+        counts.misses++;
+        return undefined;
+      }
+      entries.delete(key);
+      entries.set(key, entry);
+      counts.hits++;
+      return entry.value;
+    },
+    set(key, value, setOptions = {}) {
+      const now = clock();
+      remove(key);
+      const entry: Entry<V> = { value, expiresAt: now + ttlMs, bytes: sizeOf(value), tag: setOptions.tag };
+      // A value larger than the whole budget would only evict everything else and then itself.
+      if (entry.bytes > maxBytes) return;
+      entries.set(key, entry);
+      bytes += entry.bytes;
+      if (entry.tag !== undefined) {
+        const keys = tags.get(entry.tag) ?? new Set<string>();
+        keys.add(key);
+        tags.set(entry.tag, keys);
+      }
+      makeRoom(now);
+    },
+    delete(key) {
+      const removed = remove(key) !== undefined;
+      if (removed) counts.invalidations++;
+      return removed;
+    },
+    invalidateTag(tag) {
+      const keys = [...(tags.get(tag) ?? [])];
+      for (const key of keys) remove(key);
+      counts.invalidations += keys.length;
+      return keys.length;
+    },
+    clear() {
+      entries.clear();
+      tags.clear();
+      bytes = 0;
+    },
+    stats: () => ({ ...counts, entries: entries.size, bytes }),
+  };
+}
+
+/** How the app's cache is configured: APP_CACHE=off|lru-ttl, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES, APP_CACHE_MAX_BYTES. */
+export type CacheSettings =
+  | { mode: "off" }
+  | { mode: "lru-ttl"; ttlMs: number; maxEntries: number; maxBytes?: number };
+
+export const cacheDefaults = {
+  ttlMs: 30_000,
+  maxEntries: 1000,
+} as const;
+
+function envWholeNumber(get: (name: string) => string | undefined, name: string, fallback?: number) {
+  const raw = get(name)?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a whole number >= 1: got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads the cache switches; throws with the variable's name when one is malformed, so a bad deploy fails at boot. */
+export function cacheSettingsFromEnv(get: (name: string) => string | undefined): CacheSettings {
+  const mode = get("APP_CACHE")?.trim() || "off";
+  if (mode === "off") return { mode };
+  if (mode !== "lru-ttl") throw new Error(`APP_CACHE must be "off" or "lru-ttl": got "${mode}"`);
+  return {
+    mode,
+    ttlMs: envWholeNumber(get, "APP_CACHE_TTL_MS", cacheDefaults.ttlMs)!,
+    maxEntries: envWholeNumber(get, "APP_CACHE_MAX_ENTRIES", cacheDefaults.maxEntries)!,
+    maxBytes: envWholeNumber(get, "APP_CACHE_MAX_BYTES"),
+  };
+}

@@ -1,0 +1,99 @@
+import type { MetricReporter } from "../../../../shared/metric_reporter.ts";
+import { type CacheSettings, createLruTtlCache } from "../../cache.ts";
+
+/**
+ * Cache-aside around the app's reads, as a team would wire it: look the key up, on a miss load from the
+ * database or the quote service and store the answer if it succeeded. Every lookup is reported as a metric
+ * event (system 'cache', kind 'lookup', hit or miss) so the metric store sees the hit rate. With APP_CACHE=off
+ * every read goes to the source and nothing is reported.
+ */
+
+/** A JSON answer as the function sends it; only 200s are stored. */
+export interface Payload {
+  status: number;
+  body: string;
+  /** false keeps a 200 out of the cache (an answer no write of the cache's key owner would invalidate). */
+  cacheable?: boolean;
+}
+
+export interface CachedPayload extends Payload {
+  /** null when the cache is off (no x-cache header is sent). */
+  hit: boolean | null;
+}
+
+export interface Lookup {
+  /** What charts show, e.g. 'market-data.quote'. */
+  target: string;
+  key: string;
+  /** The user whose writes make the entry stale. */
+  userId?: string;
+}
+
+export interface AppCache {
+  read(lookup: Lookup, load: () => Promise<Payload>): Promise<CachedPayload>;
+  /** Drops everything cached for this user: called after each of their writes. */
+  invalidateUser(userId: string): void;
+}
+
+export interface AppCacheOptions {
+  settings: CacheSettings;
+  reporter: MetricReporter | null;
+  clock?: () => number;
+  now?: () => Date;
+}
+
+const okStatus = 200;
+
+export function createAppCache(options: AppCacheOptions): AppCache {
+  const { settings, reporter } = options;
+  if (settings.mode === "off") {
+    return {
+      read: async (_lookup, load) => ({ ...(await load()), hit: null }),
+      invalidateUser: () => {},
+    };
+  }
+  const clock = options.clock ?? (() => performance.now());
+  const now = options.now ?? (() => new Date());
+  const cache = createLruTtlCache<string>({
+    maxEntries: settings.maxEntries,
+    ttlMs: settings.ttlMs,
+    maxBytes: settings.maxBytes,
+  });
+  return {
+    async read(lookup, load) {
+      const started = clock();
+      const cached = cache.get(lookup.key);
+      reporter?.record({
+        occurredAt: now().toISOString(),
+        system: "cache",
+        target: lookup.target,
+        kind: "lookup",
+        cache: cached === undefined ? "miss" : "hit",
+        error: false,
+        coldStart: false,
+        latencyMs: Math.max(0, clock() - started),
+      });
+      if (cached !== undefined) return { status: okStatus, body: cached, hit: true };
+      const loaded = await load();
+      if (loaded.status === okStatus && loaded.cacheable !== false) {
+        cache.set(lookup.key, loaded.body, { tag: lookup.userId });
+      }
+      return { ...loaded, hit: false };
+    },
+    invalidateUser: (userId) => void cache.invalidateTag(userId),
+  };
+}
+
+/** The Response for a (possibly cached) payload, with x-cache: hit|miss when the cache is on. */
+export function payloadResponse(payload: CachedPayload, requestId: string): Response {
+  const headers: Record<string, string> = {
+    "content-type": "application/json; charset=utf-8",
+    "x-request-id": requestId,
+  };
+  if (payload.hit !== null) headers["x-cache"] = payload.hit ? "hit" : "miss";
+  return new Response(payload.body, { status: payload.status, headers });
+}
+
+export function jsonPayload(value: unknown, status = okStatus): Payload {
+  return { status, body: JSON.stringify(value) };
+}

@@ -1,0 +1,84 @@
+import { z } from "zod";
+import { errorBody, query } from "../../../../shared/app.ts";
+import { requireAuth } from "../../../../shared/auth.ts";
+import { timeframes } from "../../timeframes.ts";
+import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
+import { createAppRuntime } from "../_shared/runtime.ts";
+import { createCandleStore, createQuoteClient } from "./store.ts";
+
+/**
+ * Market data for signed-in users: the latest quote of a symbol (from the upstream quote service named by
+ * UPSTREAM_URL, cut off after UPSTREAM_TIMEOUT_MS) and candles of a symbol over a time range.
+ */
+
+const name = "market-data";
+const runtime = createAppRuntime(name);
+const { app, cache } = runtime;
+const candles = createCandleStore(runtime.sql);
+
+export const upstreamTimeoutDefaultMs = 2000;
+
+function upstreamTimeoutMs(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return upstreamTimeoutDefaultMs;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`UPSTREAM_TIMEOUT_MS must be a whole number of ms >= 1: got "${raw}"`);
+  }
+  return value;
+}
+
+const upstreamUrl = Deno.env.get("UPSTREAM_URL") || null;
+const fetchQuote = upstreamUrl
+  ? createQuoteClient({
+    baseUrl: upstreamUrl,
+    timeoutMs: upstreamTimeoutMs(Deno.env.get("UPSTREAM_TIMEOUT_MS")),
+  })
+  : null;
+
+const Symbol = z.string().regex(/^[A-Za-z0-9._-]{1,20}$/, "symbol must be 1-20 letters, digits, . _ or -");
+const Timeframe = z.enum(timeframes);
+const QuoteQuery = z.object({ symbol: Symbol, timeframe: Timeframe.default("M1") }).strict();
+const CandlesQuery = z.object({
+  symbol: Symbol,
+  timeframe: Timeframe,
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+}).strict().refine((range) => Date.parse(range.from) < Date.parse(range.to), {
+  path: ["to"],
+  message: "to must be later than from",
+});
+
+const user = requireAuth("user");
+
+app.get("/quote", user, query(QuoteQuery), async (c) => {
+  if (!fetchQuote) {
+    return c.json(errorBody(c, "no quote service configured: set UPSTREAM_URL in the function's env"), 503);
+  }
+  const { symbol, timeframe } = c.req.valid("query");
+  const payload = await cache.read(
+    { target: "market-data.quote", key: `quote:${symbol}:${timeframe}` },
+    async () => {
+      const result = await fetchQuote(symbol, timeframe);
+      return result.ok
+        ? jsonPayload({ quote: result.quote })
+        : jsonPayload(errorBody(c, result.error), result.status);
+    },
+  );
+  return payloadResponse(payload, c.get("requestId"));
+});
+
+app.get("/candles", user, query(CandlesQuery), async (c) => {
+  const { symbol, timeframe, from, to } = c.req.valid("query");
+  const range = { symbol, timeframe, from: new Date(from), to: new Date(to) };
+  const payload = await cache.read(
+    {
+      target: "market-data.candles",
+      key: `candles:${symbol}:${timeframe}:${range.from.toISOString()}:${range.to.toISOString()}`,
+    },
+    async () =>
+      jsonPayload({ symbol, timeframe, from: range.from, to: range.to, candles: await candles.range(range) }),
+  );
+  return payloadResponse(payload, c.get("requestId"));
+});
+
+runtime.serve();

@@ -1,0 +1,90 @@
+/**
+ * How the upstream quote server misbehaves, as pure functions of seeds and times: how long an answer takes
+ * (log-normal from a median and a p99, or any distribution), whether a request fails at random, and whether
+ * it falls inside an outage window. upstream.ts applies them to real requests.
+ */
+
+/** A seeded uniform generator in [0, 1) (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal quantile for 0.99. */
+const z99 = 2.3263478740408408;
+
+/** A latency distribution: one sample in ms from uniforms of `random`. */
+export type LatencyDistribution = (random: () => number) => number;
+
+export interface LatencyPercentiles {
+  median: number;
+  p99: number;
+}
+
+/**
+ * Log-normal latencies with the given median and 99th percentile, the usual shape of a remote API's
+ * response times (a floor of work and a long right tail).
+ */
+export function logNormalLatency({ median, p99 }: LatencyPercentiles): LatencyDistribution {
+  if (!(Number.isFinite(median) && median >= 0)) {
+    throw new RangeError(`latencyMs.median must be a number of ms >= 0: got ${median}`);
+  }
+  if (!(Number.isFinite(p99) && p99 >= median)) {
+    throw new RangeError(`latencyMs.p99 must be a number of ms >= the median (${median}): got ${p99}`);
+  }
+  if (median === 0) return () => 0;
+  const mu = Math.log(median);
+  const sigma = (Math.log(p99) - mu) / z99;
+  return (random) => {
+    // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
+    const u = 1 - random();
+    const v = random();
+    const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return Math.exp(mu + sigma * z);
+  };
+}
+
+/** A window in trace milliseconds since the server's start, end exclusive. */
+export interface OutageWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** Either windows relative to the start, or any rule of the current time (epoch ms). */
+export type Outages = OutageWindow[] | ((nowMs: number) => boolean);
+
+export function validateOutageWindows(windows: OutageWindow[]): OutageWindow[] {
+  windows.forEach((window, i) => {
+    if (
+      !(Number.isFinite(window.startMs) && Number.isFinite(window.endMs) && window.endMs > window.startMs)
+    ) {
+      throw new RangeError(
+        `outages[${i}] must have finite startMs < endMs (trace ms since the start): got ${
+          JSON.stringify(window)
+        }`,
+      );
+    }
+  });
+  return windows;
+}
+
+/**
+ * Whether the upstream is down at real time nowMs. Windows are in trace time: with timeCompression c, real
+ * time elapsed since startedAtMs stands for c times as much trace time.
+ */
+export function inOutage(
+  outages: Outages,
+  nowMs: number,
+  startedAtMs: number,
+  timeCompression = 1,
+): boolean {
+  if (typeof outages === "function") return outages(nowMs);
+  const traceMs = (nowMs - startedAtMs) * timeCompression;
+  return outages.some((window) => traceMs >= window.startMs && traceMs < window.endMs);
+}

@@ -1,0 +1,259 @@
+/**
+ * The warming policies the simulation compares: none, a fixed-interval warmer, the hybrid histogram policy of
+ * "Serverless in the Wild" translated to pings, and the oracle that bounds them all.
+ */
+import type { TimeSeriesView, WarmingContext, WarmingPolicy } from "./warming.ts";
+
+const minuteMs = 60_000;
+const hourMs = 60 * minuteMs;
+const dayMs = 24 * hourMs;
+
+/**
+ * A ping meant to keep a worker from its idle retirement is sent this long before the deadline: enough for the
+ * request to reach the gateway, and late enough that the worker is refreshed as rarely as possible.
+ */
+export const idleRefreshLeadMs = 1_000;
+
+export function noWarming(): WarmingPolicy {
+  return {
+    name: "none",
+    description: "no pings",
+    forFunction: () => () => null,
+  };
+}
+
+function formatDuration(ms: number): string {
+  if (ms % hourMs === 0) return `${ms / hourMs} h`;
+  if (ms % minuteMs === 0) return `${ms / minuteMs} min`;
+  return `${ms / 1000} s`;
+}
+
+/**
+ * serverless-plugin-warmup style: a ping every `intervalMs` all day (at multiples of the interval from the
+ * trace start), whatever the traffic; the plugin's default is 5 minutes.
+ */
+export function fixedInterval(intervalMs: number): WarmingPolicy {
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new Error(`fixedInterval: intervalMs must be a finite number > 0: got ${intervalMs}`);
+  }
+  return {
+    name: `fixed(${formatDuration(intervalMs)})`,
+    description: `a ping every ${formatDuration(intervalMs)}, all day`,
+    forFunction: () => ({ nowMs, pings }) => {
+      const due = Math.ceil(nowMs / intervalMs) * intervalMs;
+      const afterLast = pings.length > 0
+        ? (Math.floor(pings.at(pings.length - 1) / intervalMs) + 1) * intervalMs
+        : 0;
+      return Math.max(due, afterLast);
+    },
+  };
+}
+
+/**
+ * The next ping that keeps a worker live at every instant of [startMs, untilMs], or null when none is needed
+ * before the next event. With no worker live by then, boot `coldStartMs` before the window, so the boot is done
+ * when it opens. A live worker that can last into the window is refreshed just before its idle deadline; one
+ * whose lifetime ends first cannot be kept (pings do not extend a lifetime, and the model has one worker per
+ * function), so its successor is booted at the instant it retires, late if that is inside the boot time.
+ */
+export function coveringPing(context: WarmingContext, startMs: number, untilMs: number): number | null {
+  const { nowMs, worker, coldStartMs, workerOptions } = context;
+  if (untilMs < nowMs || untilMs < startMs) return null;
+  const liveUntil = worker.liveUntilMs;
+  if (liveUntil !== null && liveUntil > untilMs) return null;
+  const bootAt = Math.max(nowMs, startMs - coldStartMs);
+  if (liveUntil === null || liveUntil <= bootAt) return bootAt;
+  const lifetimeEnd = (worker.bootedAtMs ?? nowMs) + workerOptions.maxLifetimeMs;
+  if (worker.retiresBy === "lifetime" || lifetimeEnd <= startMs) return liveUntil;
+  return Math.max(nowMs, liveUntil - Math.min(idleRefreshLeadMs, workerOptions.idleTimeoutMs / 2));
+}
+
+/** Pings sent in the 24 hours before now. */
+function pingsInLastDay(pings: TimeSeriesView, nowMs: number): number {
+  let low = 0;
+  let high = pings.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (pings.at(mid) <= nowMs - dayMs) low = mid + 1;
+    else high = mid;
+  }
+  return pings.length - low;
+}
+
+export interface HistogramOptions {
+  /** Width of a bin of the idle-time histogram (the paper: 1 minute). */
+  binMs: number;
+  /** Idle times up to this are binned; longer ones are out of bounds (the paper: 4 hours). */
+  rangeMs: number;
+  /** Pre-warm window: this percentile of idle times (the paper: 5th). */
+  headPercentile: number;
+  /** End of the keep-alive window: this percentile (the paper: 99th). */
+  tailPercentile: number;
+  /** The head is lowered and the tail raised by this fraction (the paper: 10 %). */
+  margin: number;
+  /** Below this many idle times the histogram is not representative. */
+  minSamples: number;
+  /**
+   * The histogram is representative only if the coefficient of variation of its bin counts is at least this:
+   * idle times concentrated in a few bins (a pattern) give a high CV, idle times spread evenly a low one.
+   */
+  minBinCountCv: number;
+  /** Above this fraction of out-of-bounds idle times the histogram is not representative either. */
+  maxOutOfBoundsFraction: number;
+  /** Keep-alive after each request when the histogram is not representative (the paper: the histogram range). */
+  fallbackKeepAliveMs: number;
+  /** At most this many pings per function in any 24 hours (the cost of fixed(1 min)). */
+  maxPingsPerDay: number;
+}
+
+export const histogramDefaults: HistogramOptions = {
+  binMs: minuteMs,
+  rangeMs: 4 * hourMs,
+  headPercentile: 5,
+  tailPercentile: 99,
+  margin: 0.1,
+  minSamples: 10,
+  minBinCountCv: 2,
+  maxOutOfBoundsFraction: 0.5,
+  fallbackKeepAliveMs: 4 * hourMs,
+  maxPingsPerDay: 1440,
+};
+
+export interface HistogramWindows {
+  representative: boolean;
+  /** After a request, the worker is not needed for this long. */
+  prewarmMs: number;
+  /** Then it should be warm for this long. */
+  keepAliveMs: number;
+}
+
+/** Idle-time histogram of one function, fed incrementally. */
+export class IdleTimeHistogram {
+  readonly #options: HistogramOptions;
+  readonly #bins: Float64Array;
+  #inBounds = 0;
+  #outOfBounds = 0;
+
+  constructor(options: HistogramOptions) {
+    this.#options = options;
+    this.#bins = new Float64Array(Math.ceil(options.rangeMs / options.binMs));
+  }
+
+  add(idleMs: number): void {
+    const bin = Math.floor(idleMs / this.#options.binMs);
+    if (bin < this.#bins.length) {
+      this.#bins[bin]++;
+      this.#inBounds++;
+    } else this.#outOfBounds++;
+  }
+
+  get samples(): number {
+    return this.#inBounds + this.#outOfBounds;
+  }
+
+  binCountCv(): number {
+    const n = this.#bins.length;
+    const mean = this.#inBounds / n;
+    if (mean === 0) return 0;
+    let squares = 0;
+    for (const count of this.#bins) squares += (count - mean) ** 2;
+    return Math.sqrt(squares / n) / mean;
+  }
+
+  /** Index of the bin holding the given percentile of the in-bounds idle times. */
+  #percentileBin(percentile: number): number {
+    const target = (percentile / 100) * this.#inBounds;
+    let cumulative = 0;
+    for (let bin = 0; bin < this.#bins.length; bin++) {
+      cumulative += this.#bins[bin];
+      if (cumulative >= target && cumulative > 0) return bin;
+    }
+    return this.#bins.length - 1;
+  }
+
+  windows(): HistogramWindows {
+    const o = this.#options;
+    const representative = this.samples >= o.minSamples && this.#inBounds > 0 &&
+      this.#outOfBounds / this.samples <= o.maxOutOfBoundsFraction && this.binCountCv() >= o.minBinCountCv;
+    if (!representative) return { representative, prewarmMs: 0, keepAliveMs: o.fallbackKeepAliveMs };
+    const head = this.#percentileBin(o.headPercentile) * o.binMs * (1 - o.margin);
+    const tail = (this.#percentileBin(o.tailPercentile) + 1) * o.binMs * (1 + o.margin);
+    return { representative, prewarmMs: head, keepAliveMs: tail - head };
+  }
+}
+
+/**
+ * The hybrid histogram policy of Shahrad et al., "Serverless in the Wild" (USENIX ATC 2020), on a platform that
+ * keeps workers only through pings: after each request, the worker should be warm from `prewarm` (the head of
+ * the idle-time histogram) for `keepAlive` (to its tail). A not-representative histogram falls back to a fixed
+ * keep-alive from the request. Pings follow coveringPing(). The paper's ARIMA branch for functions whose idle
+ * times mostly exceed the range is not modelled: those fall back too.
+ */
+export function histogramPolicy(options: Partial<HistogramOptions> = {}): WarmingPolicy {
+  const o = { ...histogramDefaults, ...options };
+  for (const [name, value] of Object.entries(o)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`histogramPolicy: ${name} must be a finite number >= 0: got ${value}`);
+    }
+  }
+  if (o.binMs <= 0 || o.rangeMs < o.binMs) {
+    throw new Error(`histogramPolicy: need 0 < binMs <= rangeMs: got binMs ${o.binMs}, rangeMs ${o.rangeMs}`);
+  }
+  if (o.headPercentile > o.tailPercentile || o.tailPercentile > 100) {
+    throw new Error(
+      `histogramPolicy: need headPercentile <= tailPercentile <= 100: got ${o.headPercentile}, ${o.tailPercentile}`,
+    );
+  }
+  if (o.margin >= 1) throw new Error(`histogramPolicy: margin must be < 1: got ${o.margin}`);
+  return {
+    name: "histogram",
+    description:
+      `Shahrad et al. hybrid histogram: ${formatDuration(o.binMs)} bins over ${formatDuration(o.rangeMs)}, ` +
+      `pre-warm p${o.headPercentile} -${o.margin * 100}%, keep-alive to p${o.tailPercentile} +${
+        o.margin * 100
+      }%, ` +
+      `fallback keep-alive ${
+        formatDuration(o.fallbackKeepAliveMs)
+      } below ${o.minSamples} samples or bin-count ` +
+      `CV < ${o.minBinCountCv}, at most ${o.maxPingsPerDay} pings/day`,
+    forFunction: () => {
+      const histogram = new IdleTimeHistogram(o);
+      let learned = 0;
+      let windows: HistogramWindows = histogram.windows();
+      return (context) => {
+        const { history } = context;
+        if (history.length === 0) return null;
+        if (learned < history.length) {
+          for (let i = Math.max(1, learned); i < history.length; i++) {
+            histogram.add(history.at(i) - history.at(i - 1));
+          }
+          learned = history.length;
+          windows = histogram.windows();
+        }
+        if (pingsInLastDay(context.pings, context.nowMs) >= o.maxPingsPerDay) return null;
+        const start = history.at(history.length - 1) + windows.prewarmMs;
+        return coveringPing(context, start, Math.min(context.endMs, start + windows.keepAliveMs));
+      };
+    },
+  };
+}
+
+/**
+ * Knows the future: pings only when the next request would otherwise find no live worker, as late as still
+ * helps (coldStartMs before it, so the boot is done when it arrives; at the instant a worker's lifetime ends if
+ * that is later, which the request then waits for in part). It has no cold starts under the worker model, and
+ * each of its pings saves exactly one request that would have been cold.
+ */
+export function oracle(): WarmingPolicy {
+  return {
+    name: "oracle",
+    description: "clairvoyant: a ping coldStartMs before each request that would otherwise be cold",
+    clairvoyant: true,
+    forFunction: () => (context) => {
+      const { future } = context;
+      if (future === null || future.length === 0) return null;
+      const next = future.at(0);
+      return coveringPing(context, next, next);
+    },
+  };
+}

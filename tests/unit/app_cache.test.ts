@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import type { MetricEvent } from "../../shared/metric_event.ts";
+import type { MetricReporter } from "../../shared/metric_reporter.ts";
+import {
+  createAppCache,
+  jsonPayload,
+  payloadResponse,
+} from "../../bench/reference_app/functions/_shared/app_cache.ts";
+
+function recordingReporter() {
+  const events: MetricEvent[] = [];
+  const reporter: MetricReporter = {
+    record: (event) => void events.push(event),
+    flush: () => Promise.resolve(),
+    settled: () => Promise.resolve(),
+    counters: () => ({ sent: 0, dropped: 0, failed: 0, buffered: 0 }),
+  };
+  return { events, reporter };
+}
+
+const lruTtl = { mode: "lru-ttl", ttlMs: 60_000, maxEntries: 100 } as const;
+const lookup = { target: "market-data.quote", key: "quote:EURUSD:M1" };
+
+Deno.test("a second read of the same key is served from the cache and both lookups are reported", async () => {
+  const { events, reporter } = recordingReporter();
+  const cache = createAppCache({ settings: lruTtl, reporter });
+  let loads = 0;
+  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
+  const first = await cache.read(lookup, load);
+  const second = await cache.read(lookup, load);
+  assert.deepEqual([first.hit, second.hit], [false, true]);
+  assert.equal(second.body, first.body);
+  assert.equal(loads, 1);
+  assert.deepEqual(
+    events.map((event) => [event.system, event.kind, event.target, event.cache]),
+    [["cache", "lookup", "market-data.quote", "miss"], ["cache", "lookup", "market-data.quote", "hit"]],
+  );
+});
+
+Deno.test("failed and uncacheable answers are not stored", async () => {
+  const cache = createAppCache({ settings: lruTtl, reporter: null });
+  await cache.read(lookup, () => Promise.resolve(jsonPayload({ error: "down" }, 502)));
+  assert.equal((await cache.read(lookup, () => Promise.resolve(jsonPayload({ ok: 1 })))).hit, false);
+  const other = { target: "robots.get", key: "robot:u:r" };
+  await cache.read(other, () => Promise.resolve({ ...jsonPayload({ ok: 1 }), cacheable: false }));
+  assert.equal((await cache.read(other, () => Promise.resolve(jsonPayload({ ok: 1 })))).hit, false);
+});
+
+Deno.test("a user's write drops what was cached for that user only", async () => {
+  const cache = createAppCache({ settings: lruTtl, reporter: null });
+  const load = () => Promise.resolve(jsonPayload({ count: 1 }));
+  await cache.read({ target: "robots.count", key: "count:u1", userId: "u1" }, load);
+  await cache.read({ target: "robots.count", key: "count:u2", userId: "u2" }, load);
+  cache.invalidateUser("u1");
+  assert.equal(
+    (await cache.read({ target: "robots.count", key: "count:u1", userId: "u1" }, load)).hit,
+    false,
+  );
+  assert.equal((await cache.read({ target: "robots.count", key: "count:u2", userId: "u2" }, load)).hit, true);
+});
+
+Deno.test("with the cache off every read loads, nothing is reported and no x-cache header is sent", async () => {
+  const { events, reporter } = recordingReporter();
+  const cache = createAppCache({ settings: { mode: "off" }, reporter });
+  let loads = 0;
+  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
+  await cache.read(lookup, load);
+  const second = await cache.read(lookup, load);
+  assert.equal(loads, 2);
+  assert.equal(second.hit, null);
+  assert.equal(events.length, 0);
+  assert.equal(payloadResponse(second, "req-1").headers.get("x-cache"), null);
+});
+
+Deno.test("the response carries the payload's status, JSON type, request id and x-cache", async () => {
+  const response = payloadResponse({ ...jsonPayload({ a: 1 }), hit: true }, "req-2");
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-cache"), "hit");
+  assert.equal(response.headers.get("x-request-id"), "req-2");
+  assert.match(response.headers.get("content-type") ?? "", /application\/json/);
+  assert.deepEqual(await response.json(), { a: 1 });
+});

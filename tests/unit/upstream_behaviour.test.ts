@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import {
+  inOutage,
+  logNormalLatency,
+  seededRandom,
+  validateOutageWindows,
+} from "../../bench/reference_app/upstream_behaviour.ts";
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+Deno.test("the seeded generator repeats under a seed and differs across seeds", () => {
+  const a = seededRandom(7);
+  const b = seededRandom(7);
+  const c = seededRandom(8);
+  const first = Array.from({ length: 5 }, a);
+  assert.deepEqual(Array.from({ length: 5 }, b), first);
+  assert.notDeepEqual(Array.from({ length: 5 }, c), first);
+  assert.ok(first.every((value) => value >= 0 && value < 1));
+});
+
+Deno.test("log-normal latencies have the asked median and p99", () => {
+  const sample = logNormalLatency({ median: 40, p99: 250 });
+  const random = seededRandom(1);
+  const values = Array.from({ length: 100_000 }, () => sample(random)).sort((x, y) => x - y);
+  assert.ok(Math.abs(quantile(values, 0.5) - 40) / 40 < 0.03, `median ${quantile(values, 0.5)}`);
+  assert.ok(Math.abs(quantile(values, 0.99) - 250) / 250 < 0.08, `p99 ${quantile(values, 0.99)}`);
+  assert.ok(values[0] > 0);
+});
+
+Deno.test("a zero median means no added latency, and a p99 under the median is refused", () => {
+  assert.equal(logNormalLatency({ median: 0, p99: 0 })(Math.random), 0);
+  assert.throws(() => logNormalLatency({ median: 50, p99: 10 }), /p99 must be a number of ms >= the median/);
+  assert.throws(() => logNormalLatency({ median: -1, p99: 10 }), /median/);
+});
+
+Deno.test("outage windows are in trace time since the start, end exclusive", () => {
+  const windows = [{ startMs: 1000, endMs: 2000 }];
+  const start = 1_700_000_000_000;
+  assert.equal(inOutage(windows, start + 999, start), false);
+  assert.equal(inOutage(windows, start + 1000, start), true);
+  assert.equal(inOutage(windows, start + 1999, start), true);
+  assert.equal(inOutage(windows, start + 2000, start), false);
+});
+
+Deno.test("time compression maps real time onto the trace's windows", () => {
+  const windows = [{ startMs: 60_000, endMs: 120_000 }];
+  const start = 0;
+  // 60x: one real second is a trace minute.
+  assert.equal(inOutage(windows, 999, start, 60), false);
+  assert.equal(inOutage(windows, 1000, start, 60), true);
+  assert.equal(inOutage(windows, 2000, start, 60), false);
+});
+
+Deno.test("an outage rule decides from the current time alone", () => {
+  const evenSeconds = (now: number) => Math.floor(now / 1000) % 2 === 0;
+  assert.equal(inOutage(evenSeconds, 2500, 0, 60), true);
+  assert.equal(inOutage(evenSeconds, 3500, 0, 60), false);
+});
+
+Deno.test("an empty or inverted window is refused with its index", () => {
+  assert.throws(
+    () => validateOutageWindows([{ startMs: 0, endMs: 10 }, { startMs: 5, endMs: 5 }]),
+    /outages\[1\]/,
+  );
+  assert.deepEqual(validateOutageWindows([]), []);
+});
