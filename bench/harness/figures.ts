@@ -1,0 +1,128 @@
+/**
+ * The figures of one scenario run, computed from the replay's records and the counters read around it.
+ * Latency is what the user waited: from the request's scheduled time to its answer (open loop).
+ */
+import { median, percentile } from "../stats/percentile.ts";
+import type { Outage } from "../trace/trace.ts";
+import type { ReplayRecord } from "../trace/replay.ts";
+
+/** What the harness's sender returns for a request that went out. */
+export interface SentResult {
+  status: number;
+  coldStart: boolean;
+  /** x-cache of the answer: "hit", "miss" or null when the route is not cached or the cache is off. */
+  cache: "hit" | "miss" | null;
+}
+
+/** The sender's answer for a request the app would not have sent (say, a robot not created yet). */
+export interface SkippedResult {
+  skipped: string;
+}
+
+export type SendResult = SentResult | SkippedResult;
+
+export interface LatencyFigures {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** Share of requests with an error the user sees: 5xx, no answer, or dropped by the replayer. */
+  errorRate: number | null;
+}
+
+/** Counters read from Postgres, the gateway and the warmer around one run. */
+export interface RunCounters {
+  /** pg_stat_database: blks_hit / (blks_hit + blks_read) over the run; null when nothing was read. */
+  sharedBufferHitRatio: number | null;
+  /** pg_stat_statements total_exec_time of the app's statements over the run. */
+  appDbTimeMs: number;
+  /** pg_stat_statements total_exec_time of the suite's own statements (schema optimizer) over the run. */
+  suiteDbTimeMs: number;
+  /** Workers the gateway booted, per function. */
+  workerBoots: Record<string, number>;
+  warmPings: number;
+}
+
+export interface ScenarioFigures {
+  overall: LatencyFigures;
+  byEndpoint: Record<string, LatencyFigures>;
+  coldStarts: { count: number; fraction: number | null };
+  /** Median latency of answered requests that waited for a worker to boot, and of the others. */
+  medianLatencyMs: { cold: number | null; warm: number | null };
+  cacheHitRate: number | null;
+  cacheLookups: number;
+  /** Errors among the requests scheduled inside upstream outage windows. */
+  outageErrorRate: number | null;
+  outageRequests: number;
+  skipped: number;
+  late: number;
+  counters: RunCounters;
+}
+
+type Record_ = ReplayRecord<SendResult>;
+
+function isSkipped(record: Record_): boolean {
+  return record.result !== undefined && "skipped" in record.result;
+}
+
+/** An error the user would see: the app answered 5xx, or the request got no answer at all. */
+function userVisibleError(record: Record_): boolean {
+  if (record.outcome !== "resolved") return true;
+  const result = record.result as SentResult;
+  return result.status >= 500;
+}
+
+function latencyFigures(records: Record_[]): LatencyFigures {
+  const latencies = records.filter((r) => r.outcome === "resolved").map((r) => r.latencyMs!);
+  const round = (n: number | null) => (n === null ? null : Number(n.toFixed(1)));
+  return {
+    count: records.length,
+    p50: round(percentile(latencies, 50)),
+    p95: round(percentile(latencies, 95)),
+    p99: round(percentile(latencies, 99)),
+    errorRate: records.length === 0 ? null : records.filter(userVisibleError).length / records.length,
+  };
+}
+
+export function scenarioFigures(
+  records: Record_[],
+  outages: Outage[],
+  late: number,
+  counters: RunCounters,
+): ScenarioFigures {
+  const sent = records.filter((r) => !isSkipped(r));
+  const byEndpoint: Record<string, Record_[]> = {};
+  for (const record of sent) (byEndpoint[record.request.endpoint] ??= []).push(record);
+
+  const resolved = sent.filter((r) => r.outcome === "resolved");
+  const answered = resolved.map((r) => r.result as SentResult);
+  const coldStarts = answered.filter((r) => r.coldStart).length;
+  const lookups = answered.filter((r) => r.cache !== null);
+  const hits = lookups.filter((r) => r.cache === "hit").length;
+  const inOutage = sent.filter((r) =>
+    outages.some((o) => r.request.atMs >= o.startMs && r.request.atMs < o.endMs)
+  );
+
+  return {
+    overall: latencyFigures(sent),
+    byEndpoint: Object.fromEntries(
+      Object.entries(byEndpoint).sort(([a], [b]) => a.localeCompare(b)).map((
+        [k, v],
+      ) => [k, latencyFigures(v)]),
+    ),
+    coldStarts: { count: coldStarts, fraction: answered.length === 0 ? null : coldStarts / answered.length },
+    medianLatencyMs: {
+      cold: median(resolved.filter((r) => (r.result as SentResult).coldStart).map((r) => r.latencyMs!)),
+      warm: median(resolved.filter((r) => !(r.result as SentResult).coldStart).map((r) => r.latencyMs!)),
+    },
+    cacheHitRate: lookups.length === 0 ? null : hits / lookups.length,
+    cacheLookups: lookups.length,
+    outageErrorRate: inOutage.length === 0
+      ? null
+      : inOutage.filter(userVisibleError).length / inOutage.length,
+    outageRequests: inOutage.length,
+    skipped: records.length - sent.length,
+    late,
+    counters,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * One scenario run on the shared world: isolate it (database restored, indexes as the scenario wants,
+ * buffers prewarmed the same way, statistics reset, new function workers with empty caches), replay the
+ * trace open-loop against a gateway of its own, and read the counters around the replay.
+ */
+import { fileURLToPath } from "node:url";
+import { startGateway } from "../../scripts/stack/mod.ts";
+import { restoreReferenceData } from "../reference_app/data/load.ts";
+import { startUpstream } from "../reference_app/upstream.ts";
+import { replayTrace } from "../trace/replay.ts";
+import type { Trace } from "../trace/trace.ts";
+import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
+import type { PeerIndex } from "./peer_indexes.ts";
+import { createDirectory, learnCreatedRobot, toHttpCall } from "./request_mapper.ts";
+import type { World } from "./world.ts";
+
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  /** The app's own cache-aside cache (bench/reference_app/cache.ts), as a team would add it. */
+  appCache: { ttlMs: number; maxEntries: number } | null;
+  /** A fixed-interval warmer, in trace time (serverless-plugin-warmup pings every 5 minutes by default). */
+  warmerIntervalMs: number | null;
+  /** Create the indexes the developer heuristic derived from the CLI. */
+  peerIndexes: boolean;
+  /** The suite's own features switched on (later issues add theirs). */
+  features: SuiteFeature[];
+}
+
+/** A feature of the suite, switched on in the `optimized` scenario. */
+export interface SuiteFeature {
+  name: string;
+  /** Variables for the app's functions (the feature's configuration). */
+  functionsEnv?: Record<string, string>;
+  /** Runs beside the replay, e.g. the suite's warmer; resolves when `signal` aborts. */
+  during?: (context: FeatureContext, signal: AbortSignal) => Promise<void>;
+}
+
+export interface FeatureContext {
+  world: World;
+  gatewayUrl: string;
+  compression: number;
+}
+
+export interface RunOptions {
+  compression: number;
+  peerIndexes: PeerIndex[];
+  onProgress?: (text: string) => void;
+}
+
+export interface ScenarioRun {
+  scenario: string;
+  repeat: number;
+  figures: ScenarioFigures;
+  replay: { dispatched: number; dropped: number; late: number; maxSendLagMs: number; elapsedMs: number };
+  upstream: { requests: number; duringOutage: number };
+}
+
+const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
+const appFunctions = ["robots", "robot-chat", "market-data"];
+/** Hosted defaults the gateway's timeouts are compressed from (scripts/stack/options.ts). */
+const hostedIdleTimeoutS = 60;
+const hostedMaxLifetimeS = 150;
+
+async function isolate(world: World, spec: ScenarioSpec, peerIndexes: PeerIndex[]): Promise<void> {
+  const { sql } = world;
+  for (const index of peerIndexes) await sql.unsafe(`drop index if exists public.${index.name}`);
+  await restoreReferenceData(sql);
+  if (spec.peerIndexes) { for (const index of peerIndexes) await sql.unsafe(index.statement); }
+  await sql`analyze public.robots, public.robot_messages, public.market_candles`;
+  // Every scenario starts with the app's tables and indexes in shared buffers, so buffer state left by the
+  // previous scenario cannot favour the next one.
+  await sql`
+    select extensions.pg_prewarm(c.oid)
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'i')`;
+  await sql`select extensions.pg_stat_statements_reset()`;
+}
+
+async function databaseCounters(world: World) {
+  const [db] = await world.sql<{ hit: string; read: string }[]>`
+    select blks_hit as hit, blks_read as read from pg_catalog.pg_stat_database where datname = current_database()`;
+  const [statements] = await world.sql<{ app: number; suite: number }[]>`
+    select coalesce(sum(total_exec_time) filter (where query !~* 'optimizer\\.' and query ~* '\\m(robots|robot_messages|market_candles)\\M'), 0)::float8 as app,
+           coalesce(sum(total_exec_time) filter (where query ~* 'optimizer\\.'), 0)::float8 as suite
+    from extensions.pg_stat_statements`;
+  return { hit: Number(db.hit), read: Number(db.read), app: statements.app, suite: statements.suite };
+}
+
+async function functionsEnvFile(world: World, spec: ScenarioSpec, upstreamUrl: string): Promise<string> {
+  const env: Record<string, string> = {
+    UPSTREAM_URL: upstreamUrl,
+    METRICS_URL: `${world.env.SUPABASE_URL}/functions/v1/metrics`,
+    APP_CACHE: spec.appCache ? "lru-ttl" : "off",
+    ...(spec.appCache
+      ? {
+        APP_CACHE_TTL_MS: String(spec.appCache.ttlMs),
+        APP_CACHE_MAX_ENTRIES: String(spec.appCache.maxEntries),
+      }
+      : {}),
+  };
+  for (const feature of spec.features) Object.assign(env, feature.functionsEnv ?? {});
+  const path = await Deno.makeTempFile({ prefix: `bench-${spec.name}-`, suffix: ".env" });
+  await Deno.writeTextFile(path, Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+  return path;
+}
+
+/** Pings every app function at a fixed interval of trace time, as serverless-plugin-warmup does. */
+function startFixedWarmer(gatewayUrl: string, intervalMs: number, compression: number) {
+  let pings = 0;
+  const ping = () => {
+    for (const fn of appFunctions) {
+      pings++;
+      fetch(`${gatewayUrl}/functions/v1/${fn}`, { headers: { "x-warmup": "1" } })
+        .then((response) => response.body?.cancel())
+        .catch(() => {});
+    }
+  };
+  ping();
+  const timer = setInterval(ping, intervalMs / compression);
+  return {
+    stop() {
+      clearInterval(timer);
+      return pings;
+    },
+  };
+}
+
+export async function runScenario(
+  world: World,
+  trace: Trace,
+  spec: ScenarioSpec,
+  repeat: number,
+  options: RunOptions,
+): Promise<ScenarioRun> {
+  const { compression } = options;
+  await isolate(world, spec, options.peerIndexes);
+  const upstream = await startUpstream({
+    port: 0,
+    outages: trace.outages,
+    timeCompression: compression,
+    traceStartMs: Date.parse(trace.startIso),
+    seed: world.options.seed,
+  });
+  const envPath = await functionsEnvFile(world, spec, upstream.url);
+  const gateway = await startGateway({
+    port: 0,
+    configPath: appConfigPath,
+    functionsEnvPath: envPath,
+    dbUrl: world.env.SUPABASE_DB_URL,
+    workerIdleTimeoutS: hostedIdleTimeoutS / compression,
+    workerMaxLifetimeS: hostedMaxLifetimeS / compression,
+    log: () => {},
+  });
+  const warmer = spec.warmerIntervalMs === null
+    ? null
+    : startFixedWarmer(gateway.url, spec.warmerIntervalMs, compression);
+  const featuresStop = new AbortController();
+  const featureRuns = spec.features.filter((f) => f.during).map((f) =>
+    f.during!({ world, gatewayUrl: gateway.url, compression }, featuresStop.signal)
+  );
+  const directory = createDirectory(world.robotsByUser.map((ids) => [...ids]));
+  const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
+  try {
+    const before = await databaseCounters(world);
+    const report = await replayTrace<SendResult>(trace, {
+      compression,
+      maxInFlight: 512,
+      onProgress: options.onProgress
+        ? (p) =>
+          options.onProgress!(`${p.completed + p.failed + p.dropped} / ${trace.requests.length} requests`)
+        : null,
+      send: async (request) => {
+        const mapped = toHttpCall(request, directory);
+        if ("skip" in mapped) return { skipped: mapped.skip };
+        const { call } = mapped;
+        const response = await fetch(`${gateway.url}/functions/v1${call.path}`, {
+          method: call.method,
+          headers: {
+            apikey: publishable,
+            authorization: `Bearer ${world.jwts[request.userIndex]}`,
+            ...(call.body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        });
+        const body = request.endpoint === "robots.create" || request.endpoint === "robots.duplicate"
+          ? await response.json().catch(() => null)
+          : await response.arrayBuffer().then(() => null);
+        learnCreatedRobot(request, response.status, body, directory);
+        const cache = response.headers.get("x-cache");
+        return {
+          status: response.status,
+          coldStart: response.headers.get("x-stack-cold-start") === "true",
+          cache: cache === "hit" || cache === "miss" ? cache : null,
+        };
+      },
+    });
+    const after = await databaseCounters(world);
+    const hits = after.hit - before.hit;
+    const reads = after.read - before.read;
+    const counters: RunCounters = {
+      sharedBufferHitRatio: hits + reads === 0 ? null : hits / (hits + reads),
+      appDbTimeMs: Math.round(after.app - before.app),
+      suiteDbTimeMs: Math.round(after.suite - before.suite),
+      workerBoots: gateway.stats().coldStarts,
+      warmPings: warmer?.stop() ?? 0,
+    };
+    const upstreamStats = upstream.stats();
+    return {
+      scenario: spec.name,
+      repeat,
+      figures: scenarioFigures(report.records, trace.outages, report.late, counters),
+      replay: {
+        dispatched: report.dispatched,
+        dropped: report.dropped,
+        late: report.late,
+        maxSendLagMs: Math.round(report.maxSendLagMs),
+        elapsedMs: Math.round(report.elapsedMs),
+      },
+      upstream: { requests: upstreamStats.requests, duringOutage: upstreamStats.duringOutage },
+    };
+  } finally {
+    warmer?.stop();
+    featuresStop.abort();
+    await Promise.allSettled(featureRuns);
+    await gateway.stop();
+    await upstream.stop();
+    await Deno.remove(envPath).catch(() => {});
+  }
+}

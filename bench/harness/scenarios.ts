@@ -1,0 +1,63 @@
+/**
+ * The scenarios compared on the same trace. `peers` are what a team would do instead of the suite; the
+ * `optimized` scenario switches on every feature the suite has that acts on the app (suiteFeatures), so each
+ * later feature shows up here without a change to the harness.
+ */
+import type { ScenarioSpec, SuiteFeature } from "./scenario.ts";
+
+/** The suite's features that act on the app. None does yet: monitoring, which exists, runs in every scenario. */
+export const suiteFeatures: SuiteFeature[] = [];
+
+const minute = 60_000;
+
+/** The peers' cache-aside cache: entries live a minute of trace time, a thousand per function worker. */
+const peerCache = { ttlTraceMs: minute, maxEntries: 1000 };
+
+export const peerScenarioNames = ["peers-5m", "peers-1m"];
+
+export function baselineSpec(): ScenarioSpec {
+  return {
+    name: "baseline",
+    description: "nothing on: primary keys and unique constraints only, no cache, no warmer",
+    appCache: null,
+    warmerIntervalMs: null,
+    peerIndexes: false,
+    features: [],
+  };
+}
+
+/** Every scenario; cache TTLs are real time inside the functions, so they are compressed like the trace. */
+export function scenarioSpecs(compression: number): ScenarioSpec[] {
+  const cache = {
+    ttlMs: Math.max(1, Math.round(peerCache.ttlTraceMs / compression)),
+    maxEntries: peerCache.maxEntries,
+  };
+  const peer = (name: string, intervalMs: number, label: string): ScenarioSpec => ({
+    name,
+    description: `a fixed warmer every ${label} (serverless-plugin-warmup style) on every function, ` +
+      `a cache-aside LRU cache with a ${
+        peerCache.ttlTraceMs / minute
+      }-minute TTL (${peerCache.maxEntries} entries), ` +
+      "and the indexes a developer derives from `supabase db advisors` and `supabase inspect db`",
+    appCache: cache,
+    warmerIntervalMs: intervalMs,
+    peerIndexes: true,
+    features: [],
+  });
+  return [
+    baselineSpec(),
+    peer("peers-5m", 5 * minute, "5 minutes"),
+    peer("peers-1m", minute, "minute"),
+    {
+      name: "optimized",
+      description: suiteFeatures.length === 0
+        ? "the suite's own features that act on the app: none yet (only monitoring, which every scenario runs), " +
+          "so this run is the same configuration as baseline and shows the noise between identical runs"
+        : `the suite's features: ${suiteFeatures.map((f) => f.name).join(", ")}`,
+      appCache: null,
+      warmerIntervalMs: null,
+      peerIndexes: false,
+      features: suiteFeatures,
+    },
+  ];
+}

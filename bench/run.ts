@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: the yardstick. On the local stack it loads the QuantForge reference app, replays the same
+ * trace window under every scenario (baseline, the peers, the suite's optimized scenario), interleaved and
+ * repeated, and reports the figures with their spread and as paired ratios; then it simulates warming and
+ * caching policies over 14 days in virtual time beside their limits, and measures what the suite itself costs.
+ *
+ * `npm run bench -- --quick` (about 4 minutes, what CI may run) uses the small data set, two repeats and
+ * smaller volumes. Options: --repeats N, --compression N, --seed N, --out DIR, --skip-suite-costs.
+ * Writes DIR/bench-<time>.json and .md and DIR/latest.json and latest.md (DIR defaults to bench/results).
+ */
+import { parseArgs } from "node:util";
+import { leaseStack } from "../scripts/with_stack.ts";
+import { createProgress } from "./harness/progress.ts";
+import { adviseLikeADeveloper, type PeerAdvice } from "./harness/peer_indexes.ts";
+import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
+import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
+import { baselineSpec, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
+import { measureSuiteCosts, suiteCostQuick, type SuiteCosts } from "./harness/suite_costs.ts";
+import { prepareWorld, type Windows, type WorldOptions } from "./harness/world.ts";
+import { simulate, toMarkdown } from "./sim/run.ts";
+import { generateTrace } from "./trace/generate.ts";
+import { median } from "./stats/percentile.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    repeats: { type: "string" },
+    compression: { type: "string", default: "60" },
+    seed: { type: "string", default: "1" },
+    out: { type: "string", default: "bench/results" },
+    "skip-suite-costs": { type: "boolean", default: false },
+  },
+});
+
+const minute = 60_000;
+const hour = 60 * minute;
+const quick = values.quick;
+const repeats = Number(values.repeats ?? (quick ? 2 : 3));
+const compression = Number(values.compression);
+const seed = Number(values.seed);
+for (
+  const [name, value, min] of [["repeats", repeats, 1], ["compression", compression, 1], [
+    "seed",
+    seed,
+    0,
+  ]] as const
+) {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`--${name} must be a whole number >= ${min}: got ${value}`);
+  }
+}
+
+// A weekday from 06:00 UTC on (Tokyo's session fading, London opening at 07:00), around an upstream outage.
+const worldOptions: WorldOptions = {
+  seed,
+  scale: quick ? "small" : "medium",
+  variant: "pk-only",
+  dayIso: "2025-03-04T00:00:00.000Z",
+  measuredMs: (quick ? 20 : 60) * minute,
+  discoveryMs: (quick ? 15 : 60) * minute,
+  notBeforeMs: 6 * hour,
+  peakRequestsPerMinute: 30,
+};
+const measuredSeconds = worldOptions.measuredMs / compression / 1000;
+const discoverySeconds = worldOptions.discoveryMs / compression / 1000;
+const scenarioNames = scenarioSpecs(compression).map((s) => s.name);
+
+const progress = createProgress([
+  { name: "stack", expectedSeconds: 5 },
+  { name: "reference data", expectedSeconds: quick ? 3 : 20 },
+  { name: "peer discovery", expectedSeconds: discoverySeconds + 10 },
+  {
+    name: "scenarios",
+    expectedSeconds: repeats * scenarioNames.length * (measuredSeconds + (quick ? 3 : 12)),
+  },
+  { name: "simulation", expectedSeconds: 15 },
+  { name: "suite costs", expectedSeconds: values["skip-suite-costs"] ? 0 : quick ? 60 : 240 },
+  { name: "report", expectedSeconds: 1 },
+]);
+
+progress.phase("stack");
+const lease = await leaseStack();
+const machine =
+  `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}, Deno ${Deno.version.deno}`;
+let world: Awaited<ReturnType<typeof prepareWorld>> | null = null;
+try {
+  progress.phase("reference data");
+  world = await prepareWorld(lease.env, worldOptions);
+  await world.sql`create extension if not exists pg_prewarm with schema extensions`;
+
+  progress.phase("peer discovery");
+  // A developer watches the app for a while, then reads the CLI: that traffic is not the measured window.
+  await runScenario(world, world.discovery, baselineSpec(), 0, { compression, peerIndexes: [] });
+  const advice: PeerAdvice = await adviseLikeADeveloper(lease.env.SUPABASE_DB_URL, world.sql);
+
+  progress.phase("scenarios");
+  const runs: ScenarioRun[] = [];
+  const specs = scenarioSpecs(compression);
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    // Interleaved, and the order rotates each repeat, so drift over the run does not favour one scenario.
+    const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);
+    for (const spec of order) {
+      const label = `repeat ${repeat + 1}/${repeats}, ${spec.name}`;
+      progress.detail(label);
+      runs.push(
+        await runScenario(world, world.measured, spec, repeat, {
+          compression,
+          peerIndexes: advice.indexes,
+          onProgress: (text) => progress.detail(`${label}: ${text}`),
+        }),
+      );
+    }
+  }
+  const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
+
+  progress.phase("simulation");
+  const baselineRuns = runs.filter((r) => r.scenario === "baseline");
+  const coldMs = median(
+    baselineRuns.map((r) => r.figures.medianLatencyMs.cold).filter((v): v is number => v !== null),
+  );
+  const warmMs = median(
+    baselineRuns.map((r) => r.figures.medianLatencyMs.warm).filter((v): v is number => v !== null),
+  );
+  const longTrace = generateTrace({
+    seed,
+    startIso: "2025-03-03T00:00:00.000Z",
+    durationMs: 14 * 24 * hour,
+    robotsPerUser: world.robotsByUser.map((ids) => ids.length),
+    peakRequestsPerMinute: worldOptions.peakRequestsPerMinute,
+  });
+  const simulationInputs = {
+    coldStartMs: Math.max(1, Math.round((coldMs ?? 0) - (warmMs ?? 0))),
+    warmLatencyMs: Math.max(1, Math.round(warmMs ?? 1)),
+    requests: longTrace.requests.length,
+    days: 14,
+  };
+  const simulation = simulate({
+    trace: longTrace,
+    coldStartMs: simulationInputs.coldStartMs,
+    warmLatencyMs: simulationInputs.warmLatencyMs,
+  });
+
+  let suiteCosts: SuiteCosts | null = null;
+  if (!values["skip-suite-costs"]) {
+    progress.phase("suite costs");
+    suiteCosts = await measureSuiteCosts({
+      ...(quick ? suiteCostQuick : {}),
+      onPhase: (text) => progress.detail(text),
+    });
+  }
+
+  progress.phase("report");
+  const result = {
+    measuredAt: new Date().toISOString(),
+    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    machine,
+    options: { quick, repeats, compression, seed, world: worldOptions },
+    windows: world.windows,
+    load: world.load,
+    trace: {
+      measuredRequests: world.measured.requests.length,
+      measuredOutages: world.measured.outages,
+      discoveryRequests: world.discovery.requests.length,
+    },
+    peers: advice,
+    runs,
+    comparison,
+    simulationInputs,
+    simulation,
+    suiteCosts,
+  };
+  const markdown = renderMarkdown(result);
+  await Deno.mkdir(values.out, { recursive: true });
+  const stamp = result.measuredAt.replace(/[:.]/g, "-");
+  for (const name of [`bench-${stamp}`, "latest"]) {
+    await Deno.writeTextFile(`${values.out}/${name}.json`, JSON.stringify(result, null, 2) + "\n");
+    await Deno.writeTextFile(`${values.out}/${name}.md`, markdown);
+  }
+  progress.finish();
+  console.log(markdown);
+  console.log(`\nWritten: ${values.out}/latest.json and ${values.out}/latest.md`);
+} finally {
+  await world?.sql.end();
+  await lease.release();
+}
+
+function renderMarkdown(result: {
+  measuredAt: string;
+  command: string;
+  machine: string;
+  options: { repeats: number; compression: number; world: WorldOptions };
+  windows: Windows;
+  load: { counts: Record<string, number>; ms: number };
+  trace: { measuredRequests: number; discoveryRequests: number; measuredOutages: unknown[] };
+  peers: PeerAdvice;
+  comparison: ReturnType<typeof compareRuns>;
+  simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
+  simulation: ReturnType<typeof simulate>;
+  suiteCosts: SuiteCosts | null;
+}): string {
+  const w = result.options.world;
+  const window = (range: { fromMs: number; toMs: number }) =>
+    `${new Date(Date.parse(w.dayIso) + range.fromMs).toISOString().slice(11, 16)}–${
+      new Date(Date.parse(w.dayIso) + range.toMs).toISOString().slice(11, 16)
+    } UTC`;
+  const scenarios = scenarioSpecs(result.options.compression);
+  const lines = [
+    `# Benchmark: the suite against what users would do instead`,
+    "",
+    `Measured ${result.measuredAt} with \`${result.command}\` on ${result.machine}.`,
+    "",
+    `- Data: QuantForge reference app, scale ${w.scale} (${
+      Object.entries(result.load.counts).map(([k, v]) => `${v.toLocaleString("en")} ${k}`).join(", ")
+    }), variant ${w.variant}, seed ${w.seed}.`,
+    `- Trace: ${window(result.windows.measured)} of a seeded weekday (${
+      result.trace.measuredRequests.toLocaleString("en")
+    } requests, ` +
+    `${result.trace.measuredOutages.length} upstream outage window(s)), replayed open-loop at ${result.options.compression}x ` +
+    `(worker idle timeout and lifetime compressed alike), ${result.options.repeats} interleaved repeats per scenario.`,
+    `- Scenarios:`,
+    ...scenarios.map((s) => `  - \`${s.name}\`: ${s.description}`),
+    "",
+    comparisonMarkdown(result.comparison),
+    "",
+    `## What the peers' developer got from the CLI`,
+    "",
+    `Discovery traffic: ${
+      window(result.windows.discovery)
+    } of the same day (${result.trace.discoveryRequests} requests), then:`,
+    "",
+    ...result.peers.cli.map((c) => `- \`${c.command}\``),
+    "",
+    "Indexes created for the peers:",
+    "",
+    ...(result.peers.indexes.length === 0
+      ? ["- none"]
+      : result.peers.indexes.map((i) => `- \`${i.statement}\` (${i.reason})`)),
+    "",
+    "Left alone:",
+    "",
+    ...result.peers.rejected.map((r) => `- ${r.subject}: ${r.reason}`),
+    "",
+    `## Simulation: 14 days in virtual time`,
+    "",
+    `${
+      result.simulationInputs.requests.toLocaleString("en")
+    } requests over ${result.simulationInputs.days} days of the same ` +
+    `generator; cold start ${result.simulationInputs.coldStartMs} ms and warm latency ${result.simulationInputs.warmLatencyMs} ms ` +
+    `as measured in the baseline runs above (median cold minus median warm).`,
+    "",
+    toMarkdown(result.simulation),
+  ];
+  if (result.suiteCosts) {
+    const c = result.suiteCosts;
+    const s = (x: { median: number; min: number; max: number }) => `${x.median} (${x.min}–${x.max})`;
+    lines.push(
+      "",
+      "## What the suite itself costs",
+      "",
+      `- Cold start (first request to a new worker, median (min–max)): ${
+        Object.entries(c.coldStartMs).map(([fn, v]) => `\`${fn}\` ${s(v)} ms`).join(", ")
+      }.`,
+      `- Ingest: ${
+        c.ingest.eventsPerSecond.toLocaleString("en")
+      } events/s (p50 ${c.ingest.p50Ms} ms, p99 ${c.ingest.p99Ms} ms per 500-event request, ${c.ingest.failedRequests} failed).`,
+      `- Memory (RSS) under load: ${
+        Object.entries(c.rssMb).map(([fn, v]) => `\`${fn}\` ${s(v)} MB`).join(", ")
+      }.`,
+      "",
+      "| raw events | rollup rows | rollup (ms) | series 24 h / 5 min (ms) | series 13 d / 1 h (ms) | status (ms) |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...c.volumes.map((v) =>
+        `| ${v.rawEvents.toLocaleString("en")} | ${v.rollupRows.toLocaleString("en")} | ${v.rollupMs} | ${
+          s(v.series24hMs)
+        } | ${s(v.series13dMs)} | ${s(v.statusMs)} |`
+      ),
+    );
+  }
+  return lines.join("\n") + "\n";
+}
