@@ -44,6 +44,11 @@ export interface FeatureContext {
 
 export interface RunOptions {
   compression: number;
+  /**
+   * How much the gateway's worker idle timeout and lifetime are compressed; defaults to `compression`. A demo
+   * replaying faster than 60x keeps them at 60x: below a second they would be shorter than a cold start.
+   */
+  timeoutCompression?: number;
   peerIndexes: PeerIndex[];
   onProgress?: (text: string) => void;
 }
@@ -148,8 +153,8 @@ export async function runScenario(
     configPath: appConfigPath,
     functionsEnvPath: envPath,
     dbUrl: world.env.SUPABASE_DB_URL,
-    workerIdleTimeoutS: hostedIdleTimeoutS / compression,
-    workerMaxLifetimeS: hostedMaxLifetimeS / compression,
+    workerIdleTimeoutS: hostedIdleTimeoutS / (options.timeoutCompression ?? compression),
+    workerMaxLifetimeS: hostedMaxLifetimeS / (options.timeoutCompression ?? compression),
     log: () => {},
   });
   const warmer = spec.warmerIntervalMs === null
