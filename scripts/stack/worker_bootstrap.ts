@@ -50,6 +50,24 @@ function serveOnEphemeralPort(handler: Handler, options: ServeOptions): Deno.Htt
   return serveOnEphemeralPort(handler, options);
 };
 
+// Background work as on hosted: EdgeRuntime.waitUntil(promise) keeps the worker until the promise settles.
+// When the gateway retires the worker (SIGTERM, then SIGKILL after its grace period), the function gets a
+// `beforeunload` event, as on hosted, and pending work may finish first: metric reporters flush here.
+const pending = new Set<Promise<unknown>>();
+const shutdownGraceMs = 1500;
+(globalThis as { EdgeRuntime?: unknown }).EdgeRuntime = {
+  waitUntil(promise: Promise<unknown>) {
+    const tracked = Promise.resolve(promise).catch(() => {}).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  },
+};
+Deno.addSignalListener("SIGTERM", async () => {
+  globalThis.dispatchEvent(new CustomEvent("beforeunload", { detail: { reason: "termination" } }));
+  const grace = new Promise((resolve) => setTimeout(resolve, shutdownGraceMs));
+  await Promise.race([Promise.allSettled([...pending]), grace]);
+  Deno.exit(0);
+});
+
 // Exits when the gateway that started this worker is gone (kill -9 of the stack), so no orphan stays.
 const parentPid = Deno.ppid;
 Deno.unrefTimer(setInterval(() => {

@@ -241,3 +241,26 @@ Deno.test("the gateway serves the public JWKS and no private key material", opti
     assert.equal(jwks.keys[0].d, undefined);
   });
 });
+
+Deno.test(
+  "a retired worker gets beforeunload and finishes its EdgeRuntime.waitUntil work before it exits",
+  options,
+  async () => {
+    await withGateway({ workerIdleTimeoutS: 0.2, workerMaxLifetimeS: 30 }, async (gateway) => {
+      const file = await Deno.makeTempFile({ prefix: "wait-until-" });
+      await Deno.remove(file);
+      const answer = await call(gateway, `background?file=${encodeURIComponent(file)}&delay_ms=600`);
+      assert.equal(answer.status, 200);
+      // Idle retirement comes at 0.2 s, while the work still has 0.4 s to go.
+      for (let i = 0; i < 30 && gateway.stats().workers.length > 0; i++) await sleep(100);
+      assert.equal(gateway.stats().workers.length, 0, "the worker was retired");
+      // Retired means no new requests; the process itself gets SIGTERM and up to 2 s before SIGKILL.
+      const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+      for (let i = 0; i < 30 && !(await exists(file)); i++) await sleep(100);
+      assert.equal(await Deno.readTextFile(file), "done");
+      assert.equal(await Deno.readTextFile(`${file}.unload`), "beforeunload");
+      await Deno.remove(file);
+      await Deno.remove(`${file}.unload`);
+    });
+  },
+);
