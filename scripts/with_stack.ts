@@ -24,7 +24,10 @@ export interface StackLease {
 export async function leaseStack(): Promise<StackLease> {
   const fromEnvironment = Object.fromEntries(stackVariables.map((name) => [name, Deno.env.get(name) ?? ""]));
   if (Object.values(fromEnvironment).every((value) => value !== "")) {
-    return { env: fromEnvironment, source: "environment", release: () => Promise.resolve() };
+    // The local stack's signing key, when exported too, lets benchmarks mint user sessions.
+    const signingKey = Deno.env.get("STACK_JWT_PRIVATE_JWK");
+    const env = signingKey ? { ...fromEnvironment, STACK_JWT_PRIVATE_JWK: signingKey } : fromEnvironment;
+    return { env, source: "environment", release: () => Promise.resolve() };
   }
   if (await isStackRunning()) {
     return { env: await readStackEnv(), source: "running local stack", release: () => Promise.resolve() };

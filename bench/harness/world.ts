@@ -107,6 +107,12 @@ export async function prepareWorld(env: Record<string, string>, options: WorldOp
   );
   const userIds = Array.from({ length: plan.counts.users }, (_, i) => userId(plan, i));
   const robotsByUser = await robotDirectory(sql, userIds);
+  if (!env.STACK_JWT_PRIVATE_JWK) {
+    throw new Error(
+      "STACK_JWT_PRIVATE_JWK is missing: the benchmark signs user sessions with the local stack's key, " +
+        "so run it against the stack of `npm start` (or export that variable from .stack/env)",
+    );
+  }
   const privateJwk = JSON.parse(env.STACK_JWT_PRIVATE_JWK);
   const jwts = await Promise.all(
     userIds.map((sub) =>
