@@ -16,9 +16,9 @@ import {
   type LatencyPercentiles,
   logNormalLatency,
   type Outages,
-  seededRandom,
   validateOutageWindows,
 } from "./upstream_behaviour.ts";
+import { mulberry32 } from "./data/random.ts";
 
 export interface UpstreamOptions {
   /** 0 picks a free port. */
@@ -120,7 +120,7 @@ export async function startUpstream(partial: Partial<UpstreamOptions> = {}): Pro
   const sampleLatency = typeof options.latencyMs === "function"
     ? options.latencyMs
     : logNormalLatency(options.latencyMs);
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const startedAtMs = options.now();
   const traceStartMs = options.traceStartMs ?? startedAtMs;
   let outages = options.outages;

@@ -1,21 +1,21 @@
 /**
- * `deno run -A bench/sim/bench.ts`: the simulation over a synthetic 14-day trace of about a million requests
- * (bench/sim/synthetic_trace.ts), timed, with the result tables. It measures the simulation's own cost; the
- * harness runs it on the real trace with cold-start figures measured on the stack.
+ * `deno run -A bench/sim/bench.ts`: the simulation over a 14-day trace of the reference generator
+ * (bench/trace/generate.ts), timed, with the result tables. It measures the simulation's own cost; the
+ * harness (`npm run bench`) runs it with cold-start figures measured on the stack.
  *
- * Options: --days N (14), --requests-per-day N (72000), --seed N (1), --cold-start-ms N (100),
- * --warm-ms N (5), --json PATH (write the result there).
+ * Options: --days N (14), --peak-per-minute N (150: about a million requests in 14 days), --seed N (1),
+ * --cold-start-ms N (100), --warm-ms N (5), --json PATH (write the result there).
  */
 import { parseArgs } from "node:util";
+import { generateTrace } from "../trace/generate.ts";
 import { simulate, toMarkdown } from "./run.ts";
-import { syntheticTrace, syntheticTraceDefaults } from "./synthetic_trace.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    days: { type: "string", default: String(syntheticTraceDefaults.days) },
-    "requests-per-day": { type: "string", default: String(syntheticTraceDefaults.requestsPerDay) },
-    seed: { type: "string", default: String(syntheticTraceDefaults.seed) },
+    days: { type: "string", default: "14" },
+    "peak-per-minute": { type: "string", default: "150" },
+    seed: { type: "string", default: "1" },
     // The local stack's Deno cold start is 65-125 ms to first response (shared/reference.md).
     "cold-start-ms": { type: "string", default: "100" },
     "warm-ms": { type: "string", default: "5" },
@@ -25,16 +25,16 @@ const { values } = parseArgs({
 
 const days = Number(values.days);
 const generationStart = performance.now();
-const requests = [...syntheticTrace({
-  days,
-  requestsPerDay: Number(values["requests-per-day"]),
+const trace = generateTrace({
   seed: Number(values.seed),
-})];
+  durationMs: days * 86_400_000,
+  peakRequestsPerMinute: Number(values["peak-per-minute"]),
+});
 const generationMs = performance.now() - generationStart;
 
 const simulationStart = performance.now();
 const result = simulate({
-  trace: { durationMs: days * 86_400_000, requests },
+  trace,
   coldStartMs: Number(values["cold-start-ms"]),
   warmLatencyMs: Number(values["warm-ms"]),
 });
@@ -42,7 +42,7 @@ const simulationMs = performance.now() - simulationStart;
 
 console.log(toMarkdown(result));
 console.log(
-  `runtime: ${requests.length} requests over ${days} days generated in ${
+  `runtime: ${trace.requests.length} requests over ${days} days generated in ${
     (generationMs / 1000).toFixed(2)
   } s, ` +
     `simulated (${result.warming.rows.length} warming policies, ${result.caching.rows.length} cache runs) in ` +

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { beladyMin, lru, lruTtl, simulateCache } from "../../bench/sim/cache.ts";
 import { buildCacheOps, type CacheOps, type CacheRequest } from "../../bench/sim/cache_ops.ts";
-import { seededRandom, syntheticTrace } from "../../bench/sim/synthetic_trace.ts";
+import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { generateTrace } from "../../bench/trace/generate.ts";
 
 function read(key: string, atMs = 0, userIndex = 0, fn = "robots"): CacheRequest {
   return { atMs, fn, endpoint: fn === "market-data" ? "market.quote" : "robots.get", userIndex, key };
@@ -47,7 +48,7 @@ function bruteForceHits(ops: CacheOps, capacity: number): number {
 }
 
 function randomRequests(seed: number, count: number, keys: number, users: number): CacheRequest[] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: count }, (_, i) => {
     const user = Math.floor(random() * users);
     if (random() < 0.1) return write(user, i * 1_000);
@@ -128,7 +129,7 @@ Deno.test("Belady's MIN hits at least as often as lru and lru+ttl on seeded rand
 });
 
 Deno.test("Belady's MIN with a cache holding every item misses only the compulsory reads", () => {
-  const ops = buildCacheOps(syntheticTrace({ days: 1, requestsPerDay: 5_000, seed: 3 }));
+  const ops = buildCacheOps(generateTrace({ seed: 3, durationMs: 86_400_000, users: 40 }).requests);
   assert.equal(simulateCache(ops, beladyMin(), ops.items).misses, ops.compulsoryMisses);
   assert.equal(simulateCache(ops, lru(), ops.items).misses, ops.compulsoryMisses);
 });
