@@ -5,7 +5,8 @@
  * caching policies over 14 days in virtual time beside their limits, and measures what the suite itself costs.
  *
  * `npm run bench -- --quick` (about 4 minutes, what CI may run) uses the small data set, two repeats and
- * smaller volumes. Options: --repeats N, --compression N, --seed N, --out DIR, --skip-suite-costs.
+ * smaller volumes. Options: --repeats N, --compression N, --seed N, --scale small|medium|large|<robots>,
+ * --variant pk-only|shipped-indexes, --out DIR, --skip-suite-costs.
  * Writes DIR/bench-<time>.json and .md and DIR/latest.json and latest.md (DIR defaults to bench/results).
  */
 import { parseArgs } from "node:util";
@@ -20,6 +21,15 @@ import { prepareWorld, type Windows, type WorldOptions } from "./harness/world.t
 import { simulate, toMarkdown } from "./sim/run.ts";
 import { generateTrace } from "./trace/generate.ts";
 import { median } from "./stats/percentile.ts";
+import { parseScale } from "./reference_app/data/options.ts";
+import { type Variant, variants } from "./reference_app/data/load.ts";
+
+function parseVariant(raw: string): Variant {
+  if (!(variants as readonly string[]).includes(raw)) {
+    throw new Error(`--variant must be ${variants.join(" or ")}: got ${raw}`);
+  }
+  return raw as Variant;
+}
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -28,6 +38,8 @@ const { values } = parseArgs({
     repeats: { type: "string" },
     compression: { type: "string", default: "60" },
     seed: { type: "string", default: "1" },
+    scale: { type: "string" },
+    variant: { type: "string", default: "pk-only" },
     out: { type: "string", default: "bench/results" },
     "skip-suite-costs": { type: "boolean", default: false },
   },
@@ -54,8 +66,8 @@ for (
 // A weekday from 06:00 UTC on (Tokyo's session fading, London opening at 07:00), around an upstream outage.
 const worldOptions: WorldOptions = {
   seed,
-  scale: quick ? "small" : "medium",
-  variant: "pk-only",
+  scale: parseScale(values.scale ?? (quick ? "small" : "medium")),
+  variant: parseVariant(values.variant),
   dayIso: "2025-03-04T00:00:00.000Z",
   measuredMs: (quick ? 20 : 60) * minute,
   discoveryMs: (quick ? 15 : 60) * minute,
