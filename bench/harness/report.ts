@@ -6,14 +6,23 @@ import { formatRatio, type PairedRatio, pairedRatio } from "../stats/paired.ts";
 import { median } from "../stats/percentile.ts";
 import type { ScenarioRun } from "./scenario.ts";
 
-/** A figure read from one run; null when the run has none (e.g. no cache lookups). */
-type Metric = { name: string; unit: string; of: (run: ScenarioRun) => number | null; digits: number };
+/**
+ * A figure read from one run; null when the run has none (e.g. no cache lookups). `ratio`: lower is better
+ * and a ratio between scenarios says something (not so for hit rates or ping counts).
+ */
+type Metric = {
+  name: string;
+  unit: string;
+  of: (run: ScenarioRun) => number | null;
+  digits: number;
+  ratio?: boolean;
+};
 
 export const comparedMetrics: Metric[] = [
-  { name: "p50", unit: "ms", of: (r) => r.figures.overall.p50, digits: 1 },
-  { name: "p95", unit: "ms", of: (r) => r.figures.overall.p95, digits: 1 },
-  { name: "p99", unit: "ms", of: (r) => r.figures.overall.p99, digits: 1 },
-  { name: "cold starts", unit: "", of: (r) => r.figures.coldStarts.count, digits: 0 },
+  { name: "p50", ratio: true, unit: "ms", of: (r) => r.figures.overall.p50, digits: 1 },
+  { name: "p95", ratio: true, unit: "ms", of: (r) => r.figures.overall.p95, digits: 1 },
+  { name: "p99", ratio: true, unit: "ms", of: (r) => r.figures.overall.p99, digits: 1 },
+  { name: "cold starts", ratio: true, unit: "", of: (r) => r.figures.coldStarts.count, digits: 0 },
   { name: "cold-start fraction", unit: "", of: (r) => r.figures.coldStarts.fraction, digits: 4 },
   { name: "app cache hit rate", unit: "", of: (r) => r.figures.cacheHitRate, digits: 3 },
   {
@@ -22,14 +31,11 @@ export const comparedMetrics: Metric[] = [
     of: (r) => r.figures.counters.sharedBufferHitRatio,
     digits: 4,
   },
-  { name: "app DB time", unit: "ms", of: (r) => r.figures.counters.appDbTimeMs, digits: 0 },
-  { name: "error rate", unit: "", of: (r) => r.figures.overall.errorRate, digits: 4 },
+  { name: "app DB time", ratio: true, unit: "ms", of: (r) => r.figures.counters.appDbTimeMs, digits: 0 },
+  { name: "error rate", ratio: true, unit: "", of: (r) => r.figures.overall.errorRate, digits: 4 },
   { name: "error rate in outages", unit: "", of: (r) => r.figures.outageErrorRate, digits: 4 },
   { name: "warm pings", unit: "", of: (r) => r.figures.counters.warmPings, digits: 0 },
 ];
-
-/** Lower is better for all but the hit rates; the ratio tables use these, where a ratio says something. */
-const ratioMetrics = ["p50", "p95", "p99", "cold starts", "app DB time", "error rate"];
 
 export interface Spread {
   median: number | null;
@@ -81,7 +87,7 @@ export function compareRuns(
   for (const reference of references) {
     for (const scenario of scenarios.filter((s) => s !== reference)) {
       ratios[`${scenario} / ${reference}`] = Object.fromEntries(
-        comparedMetrics.filter((m) => ratioMetrics.includes(m.name)).map((m) => {
+        comparedMetrics.filter((m) => m.ratio).map((m) => {
           const values = (name: string) =>
             of(name).map((r) => ({ repeat: r.repeat, value: m.of(r) })).filter((v) => v.value !== null) as {
               repeat: number;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { percentile } from "../../bench/stats/percentile.ts";
 import { stackEnv } from "../support/env.ts";
 
 /** Ingest through the gateway, roll up in Postgres, read the series back: nothing lost, nothing invented. */
@@ -34,20 +36,6 @@ async function rollUp() {
   } finally {
     await sql.end();
   }
-}
-
-/** A small seeded PRNG, so a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function nearestRank(sorted: number[], q: number): number {
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
 }
 
 Deno.test("ingest -> rollup -> series returns the exact counts, rates and buckets", async () => {
@@ -131,9 +119,8 @@ Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over
     target,
   });
   assert.equal(answer.summary.count, 100_000);
-  latencies.sort((a, b) => a - b);
-  for (const [name, q] of [["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const) {
-    const exact = nearestRank(latencies, q);
+  for (const [name, p] of [["p50", 50], ["p95", 95], ["p99", 99]] as const) {
+    const exact = percentile(latencies, p)!;
     const relativeError = Math.abs(answer.summary[name] - exact) / exact;
     assert.ok(relativeError <= 0.02, `${name}: ${answer.summary[name]} vs exact ${exact} (${relativeError})`);
   }
