@@ -1,4 +1,5 @@
 import { isStackRunning, readStackEnv, startStack } from "./stack/mod.ts";
+import { stackOptionsFromEnv } from "./stack/options.ts";
 
 /** Variables that name a stack; when all are set, that stack is used as it is (for example `supabase start`). */
 const stackVariables = [
@@ -32,6 +33,6 @@ export async function leaseStack(): Promise<StackLease> {
   if (await isStackRunning()) {
     return { env: await readStackEnv(), source: "running local stack", release: () => Promise.resolve() };
   }
-  const stack = await startStack();
+  const stack = await startStack(stackOptionsFromEnv(Deno.env.toObject()));
   return { env: await readStackEnv(), source: "started for this run", release: () => stack.stop() };
 }

@@ -108,9 +108,26 @@ export function resolveGatewayOptions(options: Partial<GatewayOptions> = {}): Ga
   return merged;
 }
 
-/** Reads the npm-start overrides (STACK_WORKER_IDLE_TIMEOUT_S, STACK_WORKER_MAX_LIFETIME_S) from the environment. */
+/**
+ * Reads the overrides of `npm start`, the tests and the benchmarks from the environment:
+ * STACK_WORKER_IDLE_TIMEOUT_S, STACK_WORKER_MAX_LIFETIME_S, and STACK_PG_PORT / STACK_GATEWAY_PORT (to run a
+ * second checkout's stack beside the first).
+ */
 export function stackOptionsFromEnv(env: Record<string, string | undefined>): Partial<StackOptions> {
   const options: Partial<StackOptions> = {};
+  const port = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new Error(`${name} must be a port between 1 and 65535: got "${raw}"`);
+    }
+    return value;
+  };
+  const pgPort = port("STACK_PG_PORT");
+  const gatewayPort = port("STACK_GATEWAY_PORT");
+  if (pgPort !== undefined) options.pgPort = pgPort;
+  if (gatewayPort !== undefined) options.gatewayPort = gatewayPort;
   const seconds = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === "") return undefined;

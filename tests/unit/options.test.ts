@@ -39,3 +39,14 @@ Deno.test("npm start reads worker timeouts from STACK_WORKER_* variables", () =>
   );
   assert.throws(() => stackOptionsFromEnv({ STACK_WORKER_IDLE_TIMEOUT_S: "soon" }), /got "soon"/);
 });
+
+Deno.test("STACK_PG_PORT and STACK_GATEWAY_PORT move a checkout's stack to other ports", () => {
+  assert.deepEqual(stackOptionsFromEnv({ STACK_PG_PORT: "55432", STACK_GATEWAY_PORT: "55431" }), {
+    pgPort: 55432,
+    gatewayPort: 55431,
+  });
+  assert.throws(
+    () => stackOptionsFromEnv({ STACK_PG_PORT: "70000" }),
+    /STACK_PG_PORT must be a port.*"70000"/,
+  );
+});
