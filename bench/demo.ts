@@ -164,7 +164,7 @@ server-side handler time, without the gateway and network):`);
 What the suite did:
   ${rollups.runs} rollups (pg_cron's every minute, and one at the end) folded ${rollups.events} events into ${rollups.rows} per-minute rows;
   took database snapshots ${before} and ${after}; pipeline healthy: ${status.pipeline?.healthy}${
-    status.pipeline?.problems?.length ? ` (${status.pipeline.problems.join("; ")})` : ""
+    status.findings?.length ? ` (${status.findings.map((f: { title: string }) => f.title).join("; ")})` : ""
   }.
 
 What it measurably changed:
