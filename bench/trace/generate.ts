@@ -14,6 +14,7 @@
 import {
   cumulativeOf,
   exponential,
+  normal,
   pickCumulative,
   poisson,
   type Rng,
@@ -300,8 +301,10 @@ export function defaultRobotsPerUser(seed: number, users: number, mean: number):
   const rng = streamRng(seed, "robots-per-user");
   const mu = Math.log(mean) - robotCountSigma ** 2 / 2;
   return Array.from({ length: users }, () => {
-    const normal = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    return Math.min(maxGeneratedRobots, Math.max(1, Math.round(Math.exp(mu + robotCountSigma * normal))));
+    return Math.min(
+      maxGeneratedRobots,
+      Math.max(1, Math.round(Math.exp(mu + robotCountSigma * normal(rng)))),
+    );
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { createRng, normal } from "../../bench/trace/prng.ts";
 import { percentile } from "../../bench/stats/percentile.ts";
 import { stackEnv } from "../support/env.ts";
 
@@ -85,7 +85,7 @@ Deno.test("ingest -> rollup -> series returns the exact counts, rates and bucket
 
 Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over 100,000 latencies", async () => {
   const target = `percentiles-${crypto.randomUUID()}`;
-  const random = mulberry32(20261126);
+  const random = createRng(20261126);
   const start = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
   const latencies: number[] = [];
   const batches: unknown[][] = [];
@@ -93,8 +93,7 @@ Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over
     const batch = [];
     for (let i = 0; i < 1000; i++) {
       // A log-normal body (median ~40 ms) with a slow tail from one request in twenty.
-      const gaussian = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-      const latencyMs = Math.exp(Math.log(40) + 0.6 * gaussian) * (random() < 0.05 ? 25 : 1);
+      const latencyMs = Math.exp(Math.log(40) + 0.6 * normal(random)) * (random() < 0.05 ? 25 : 1);
       latencies.push(latencyMs);
       batch.push({
         occurredAt: new Date(start + Math.floor(random() * 20 * 60_000)).toISOString(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { createRng } from "../../bench/trace/prng.ts";
 import { simulateFunctionWarming, type WarmingPolicy } from "../../bench/sim/warming.ts";
 import {
   fixedInterval,
@@ -20,7 +20,7 @@ function run(requestTimes: number[], policy: WarmingPolicy, endMs = requestTimes
 
 /** Exponential gaps whose mean changes now and then: bursts, steady traffic and long quiet spells. */
 function randomTimes(seed: number, count: number): number[] {
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   const times: number[] = [];
   let t = 0;
   let meanGap = 10_000;

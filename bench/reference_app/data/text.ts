@@ -2,7 +2,8 @@
  * The prose of the reference data: robot descriptions, chat turns between a trader and the AI, backtest
  * settings and analysis results, made of words that searches (strategy.ts searchTerms) find.
  */
-import { chance, integer, pick, type Random, uniform } from "./random.ts";
+import { chance, integer, pick, uniform } from "./random.ts";
+import type { Rng } from "../../trace/prng.ts";
 import { indicators, type StrategyType } from "./strategy.ts";
 
 const descriptionSentences: readonly ((symbol: string, type: StrategyType, indicator: string) => string)[] = [
@@ -21,7 +22,7 @@ const descriptionSentences: readonly ((symbol: string, type: StrategyType, indic
 ];
 
 /** A description of 1-6 sentences, or null for the robots whose owners never wrote one. */
-export function robotDescription(random: Random, symbol: string, type: StrategyType): string | null {
+export function robotDescription(random: Rng, symbol: string, type: StrategyType): string | null {
   if (chance(random, 0.12)) return null;
   const count = integer(random, 1, 6);
   return Array.from(
@@ -80,7 +81,7 @@ const snippetLines: readonly string[] = [
 
 /** One chat turn's text; the AI's turns are longer and sometimes carry a code snippet. */
 export function messageContent(
-  random: Random,
+  random: Rng,
   role: "user" | "assistant" | "system",
   symbol: string,
 ): string {
@@ -101,7 +102,7 @@ export function messageContent(
 }
 
 export function backtestSettings(
-  random: Random,
+  random: Rng,
   symbol: string,
   timeframe: string,
   createdAt: Date,
@@ -124,7 +125,7 @@ export function backtestSettings(
 
 /** An AI analysis made some time between the robot's creation and `latest`, or null for most robots. */
 export function analysisResult(
-  random: Random,
+  random: Rng,
   createdAt: Date,
   latest: Date,
 ): Record<string, unknown> | null {
