@@ -22,7 +22,7 @@ export interface Quote {
 
 const windowLevels = 17;
 const windowSeconds = 2 ** windowLevels;
-const secondsPerDay = 86_400;
+const secondsPerDay = timeframeSeconds.D1;
 
 /** How a symbol trades: its usual price and the standard deviation of its log-price over a day. */
 export interface SymbolMarket {

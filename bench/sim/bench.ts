@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { generateTrace } from "../trace/generate.ts";
 import { simulate, toMarkdown } from "./run.ts";
+import { DAY_MS } from "../../shared/time.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,7 +28,7 @@ const days = Number(values.days);
 const generationStart = performance.now();
 const trace = generateTrace({
   seed: Number(values.seed),
-  durationMs: days * 86_400_000,
+  durationMs: days * DAY_MS,
   peakRequestsPerMinute: Number(values["peak-per-minute"]),
 });
 const generationMs = performance.now() - generationStart;

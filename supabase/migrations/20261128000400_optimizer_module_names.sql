@@ -11,10 +11,6 @@ as $$
   select array['monitoring', 'recommendations', 'predictive', 'warmer', 'cache', 'systemWide']::text[];
 $$;
 
--- Rows already in optimizer.runs passed the released list, which holds the same names.
-alter table optimizer.runs drop constraint if exists runs_module_check;
-alter table optimizer.runs add constraint runs_module_check check (module = any (optimizer.module_names()));
-
 -- Each module's latest run, by module name: one index probe per module rather than walking every run.
 create or replace function optimizer.module_last_runs()
 returns jsonb
@@ -33,9 +29,9 @@ as $$
 $$;
 
 -- The released status_overview() carries its own copy of the module list. Released functions are not
--- rewritten, so it is kept under a new name for its volumes, freshness and cron figures, and status_overview()
--- replaces its 'modules' with module_last_runs() (jsonb || keeps the right-hand key). Renaming only once
--- keeps this migration re-runnable.
+-- rewritten, so it is kept under a new name for its volumes, freshness and cron figures, and the new
+-- status_overview() below replaces its 'modules' with module_last_runs() (jsonb || keeps the right-hand key).
+-- Renaming only once keeps this migration re-runnable.
 do $$
 begin
   if pg_catalog.to_regprocedure('optimizer.pipeline_overview(timestamptz)') is null then
@@ -44,14 +40,20 @@ begin
 end;
 $$;
 
+-- Rows already in optimizer.runs passed the released list, which holds the same names.
+alter table optimizer.runs drop constraint if exists runs_module_check;
+alter table optimizer.runs add constraint runs_module_check check (module = any (optimizer.module_names()));
+
+-- A standard SQL body (begin atomic) is bound when created: Postgres then records that it depends on
+-- pipeline_overview() and module_last_runs(), and refuses to drop either while it exists.
 create or replace function optimizer.status_overview(now timestamptz default now())
 returns jsonb
 language sql
 stable
 set search_path = ''
-as $$
+begin atomic
   select optimizer.pipeline_overview(now) || pg_catalog.jsonb_build_object('modules', optimizer.module_last_runs());
-$$;
+end;
 
 revoke all on function optimizer.module_names(), optimizer.module_last_runs(),
   optimizer.status_overview(timestamptz) from public, anon, authenticated;

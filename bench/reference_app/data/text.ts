@@ -4,6 +4,7 @@
  */
 import { chance, integer, pick, uniform } from "./random.ts";
 import type { Rng } from "../../trace/prng.ts";
+import { dayMs } from "./market.ts";
 import { indicators, type StrategyType } from "./strategy.ts";
 
 const descriptionSentences: readonly ((symbol: string, type: StrategyType, indicator: string) => string)[] = [
@@ -108,8 +109,8 @@ export function backtestSettings(
   createdAt: Date,
 ): Record<string, unknown> | null {
   if (!chance(random, 0.6)) return null;
-  const to = new Date(createdAt.getTime() - integer(random, 1, 30) * 86_400_000);
-  const from = new Date(to.getTime() - integer(random, 30, 1000) * 86_400_000);
+  const to = new Date(createdAt.getTime() - integer(random, 1, 30) * dayMs);
+  const from = new Date(to.getTime() - integer(random, 30, 1000) * dayMs);
   return {
     symbol,
     timeframe,
