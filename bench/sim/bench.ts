@@ -17,7 +17,7 @@ const { values } = parseArgs({
     days: { type: "string", default: "14" },
     "peak-per-minute": { type: "string", default: "150" },
     seed: { type: "string", default: "1" },
-    // The local stack's Deno cold start is 65-125 ms to first response (shared/reference.md).
+    // The local stack's Deno cold start is 65-125 ms to first response (docs/reference_workload.md).
     "cold-start-ms": { type: "string", default: "100" },
     "warm-ms": { type: "string", default: "5" },
     json: { type: "string" },

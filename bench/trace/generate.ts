@@ -91,7 +91,7 @@ export interface TraceOptions extends RateShape {
   outageMaxMinutes: number;
 }
 
-/** The app's shapes, most frequent first as in the facts file; chat turns as often as updates (each turn saves). */
+/** The app's shapes and their shares (docs/reference_workload.md); chat turns as often as updates (each turn saves). */
 export const defaultMix: Readonly<Record<Endpoint, number>> = {
   "robots.list": 0.2,
   "robots.get": 0.14,

@@ -209,7 +209,7 @@ Deno.test("strategy_params match the strategy type", () => {
   assert.equal(new Set(seed1.robots.map((robot) => robot.strategy_type)).size, 5);
 });
 
-Deno.test("the large scale plans the issue's minimum sizes without generating rows", () => {
+Deno.test("the large scale plans a large run's minimum sizes without generating rows", () => {
   const plan = planReferenceData({ seed: 1, scale: "large", now });
   assert.ok(
     plan.counts.robots >= 200_000 && plan.counts.messages >= 2_000_000 && plan.counts.candles >= 5_000_000,
