@@ -1,5 +1,8 @@
 import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
+
+/** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
+export type { MetricReporter };
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 
 /**

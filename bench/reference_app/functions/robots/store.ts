@@ -1,4 +1,4 @@
-import type { Sql } from "../../../../shared/db.ts";
+import type { Sql } from "../_shared/runtime.ts";
 
 /**
  * QuantForge's robot queries (the traffic list in docs/reference_workload.md), one function per shape. Reads see what the
