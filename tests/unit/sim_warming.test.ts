@@ -11,7 +11,7 @@ import {
 } from "../../bench/sim/warming_policies.ts";
 import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
-const workerOptions = { idleTimeoutMs: 60_000, maxLifetimeMs: 150_000 };
+const workerOptions = { idleTimeoutMs: MINUTE_MS, maxLifetimeMs: 2.5 * MINUTE_MS };
 const coldStartMs = 100;
 
 function run(requestTimes: number[], policy: WarmingPolicy, endMs = requestTimes.at(-1) ?? 0) {
