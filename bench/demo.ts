@@ -14,6 +14,7 @@ import { runScenario } from "./harness/scenario.ts";
 import { baselineSpec } from "./harness/scenarios.ts";
 import { prepareWorld } from "./harness/world.ts";
 import { type Endpoint, endpointFunction } from "./trace/trace.ts";
+import { DAY_MS, MINUTE_MS } from "../shared/time.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,7 +30,6 @@ if (!(compression >= 1)) throw new Error(`--compression must be >= 1: got ${valu
 if (values.scale !== "small" && values.scale !== "medium") {
   throw new Error(`--scale must be small or medium for the demo: got ${values.scale}`);
 }
-const hour = 3_600_000;
 
 const progress = createProgress([
   { name: "stack", expectedSeconds: 5 },
@@ -48,7 +48,7 @@ try {
     scale: values.scale,
     variant: "pk-only",
     dayIso: "2025-03-04T00:00:00.000Z",
-    measuredMs: 24 * hour - 1,
+    measuredMs: DAY_MS - 1,
     discoveryMs: 1,
     notBeforeMs: 0,
     peakRequestsPerMinute: 12,
@@ -59,8 +59,8 @@ try {
   progress.phase("wait for the next minute");
   const [{ before }] = await sql`select optimizer.take_db_snapshot() as before`;
   // The metric store keeps minutes: start on a minute boundary so the day's series holds this replay alone.
-  await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() % 60_000) + 500));
-  const started = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+  await new Promise((resolve) => setTimeout(resolve, MINUTE_MS - (Date.now() % MINUTE_MS) + 500));
+  const started = new Date(Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS);
   progress.phase("replay a day");
   const run = await runScenario(world, world.measured, baselineSpec(), 0, {
     compression,
@@ -164,7 +164,7 @@ server-side handler time, without the gateway and network):`);
 What the suite did:
   ${rollups.runs} rollups (pg_cron's every minute, and one at the end) folded ${rollups.events} events into ${rollups.rows} per-minute rows;
   took database snapshots ${before} and ${after}; pipeline healthy: ${status.pipeline?.healthy}${
-    status.pipeline?.problems?.length ? ` (${status.pipeline.problems.join("; ")})` : ""
+    status.findings?.length ? ` (${status.findings.map((f: { title: string }) => f.title).join("; ")})` : ""
   }.
 
 What it measurably changed:

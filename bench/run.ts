@@ -23,6 +23,7 @@ import { generateTrace } from "./trace/generate.ts";
 import { median } from "./stats/percentile.ts";
 import { parseScale } from "./reference_app/data/options.ts";
 import { type Variant, variants } from "./reference_app/data/load.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../shared/time.ts";
 
 function parseVariant(raw: string): Variant {
   if (!(variants as readonly string[]).includes(raw)) {
@@ -45,8 +46,6 @@ const { values } = parseArgs({
   },
 });
 
-const minute = 60_000;
-const hour = 60 * minute;
 const quick = values.quick;
 const repeats = Number(values.repeats ?? (quick ? 2 : 3));
 const compression = Number(values.compression);
@@ -69,9 +68,9 @@ const worldOptions: WorldOptions = {
   scale: parseScale(values.scale ?? (quick ? "small" : "medium")),
   variant: parseVariant(values.variant),
   dayIso: "2025-03-04T00:00:00.000Z",
-  measuredMs: (quick ? 20 : 60) * minute,
-  discoveryMs: (quick ? 15 : 60) * minute,
-  notBeforeMs: 6 * hour,
+  measuredMs: (quick ? 20 : 60) * MINUTE_MS,
+  discoveryMs: (quick ? 15 : 60) * MINUTE_MS,
+  notBeforeMs: 6 * HOUR_MS,
   peakRequestsPerMinute: 30,
 };
 const measuredSeconds = worldOptions.measuredMs / compression / 1000;
@@ -137,7 +136,7 @@ try {
   const longTrace = generateTrace({
     seed,
     startIso: "2025-03-03T00:00:00.000Z",
-    durationMs: 14 * 24 * hour,
+    durationMs: 14 * DAY_MS,
     robotsPerUser: world.robotsByUser.map((ids) => ids.length),
     peakRequestsPerMinute: worldOptions.peakRequestsPerMinute,
   });

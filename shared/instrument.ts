@@ -2,6 +2,9 @@ import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 
+/** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
+export type { MetricReporter };
+
 /**
  * Measures any Supabase edge function, ours or an app's:
  *

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AuthMode, AuthResult } from "./auth.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time.ts";
 import type { FieldIssue } from "./validation.ts";
 
 /**
@@ -22,11 +23,11 @@ export type MetricSystem = (typeof metricSystems)[number];
 export const documentedKinds = ["request", "query", "lookup", "warm_ping", "eviction", "job"] as const;
 
 export const maxEventsPerBatch = 1000;
-export const maxLatencyMs = 3_600_000;
+export const maxLatencyMs = HOUR_MS;
 /** attrs are for a few labels (region, status, route), not payloads: rollups ignore them. */
 export const maxAttrsChars = 2048;
 /** Clocks drift; an event further ahead than this is a bug in the sender, not drift. */
-export const maxFutureSkewMs = 5 * 60 * 1000;
+export const maxFutureSkewMs = 5 * MINUTE_MS;
 
 export const MetricEventSchema = z.strictObject({
   occurredAt: z.iso.datetime({
@@ -82,7 +83,7 @@ export function checkEventTimes(
   if (!(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new RangeError(`retentionDays must be a whole number >= 1: got ${retentionDays}`);
   }
-  const oldest = now.getTime() - retentionDays * 86_400_000;
+  const oldest = now.getTime() - retentionDays * DAY_MS;
   const newest = now.getTime() + maxFutureSkewMs;
   const issues: FieldIssue[] = [];
   events.forEach((event, i) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Histogram, mergeHistograms, quantile } from "./latency_histogram.ts";
 import { type MetricSystem, metricSystems } from "./metric_event.ts";
+import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "./time.ts";
 
 /**
  * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed
@@ -8,7 +9,7 @@ import { type MetricSystem, metricSystems } from "./metric_event.ts";
  */
 
 export const maxSeriesBuckets = 10_000;
-const maxBucketSeconds = 366 * 86_400;
+const maxBucketSeconds = 366 * DAY_SECONDS;
 
 /** A row of optimizer.metric_series as postgres.js returns it (bigint columns arrive as strings). */
 export interface MetricSeriesRow {
@@ -72,7 +73,8 @@ export interface Series {
 function parseBucket(text: string): number | null {
   const match = /^([1-9][0-9]{0,6})(m|h|d)$/.exec(text);
   if (!match) return null;
-  return Number(match[1]) * { m: 60, h: 3600, d: 86_400 }[match[2] as "m" | "h" | "d"];
+  return Number(match[1]) *
+    { m: MINUTE_SECONDS, h: HOUR_SECONDS, d: DAY_SECONDS }[match[2] as "m" | "h" | "d"];
 }
 
 const isoDateTime = z.iso.datetime({

@@ -1,9 +1,12 @@
 import { type ModuleName, moduleNames, type OptimizationConfig } from "./config.ts";
+import { createFinding, type Finding, type Window } from "./finding.ts";
+import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "./time.ts";
 
 /**
  * The `GET /functions/v1/status` answer, built from optimizer.status_overview() and the config: which modules
  * are on and when they last ran, data volumes, and whether the metric pipeline (pg_cron rollup and snapshot
- * jobs) is keeping up, judged against config.alerts.pipelineStaleMinutes.
+ * jobs) is keeping up, judged against config.alerts.pipelineStaleMinutes. Every pipeline problem is a Finding
+ * (system 'overall': the suite's own machinery) in the answer's `findings`.
  */
 
 /** optimizer.status_overview() as the SQL builds it (snake_case; timestamps as ISO text). */
@@ -61,8 +64,8 @@ export interface PipelineHealth {
   eventsPendingRollup: number | null;
   cronJobs: CronJob[];
   cronFailures24h: number;
+  /** True when the pipeline checks found nothing. */
   healthy: boolean;
-  problems: string[];
 }
 
 export interface StatusReport {
@@ -70,27 +73,43 @@ export interface StatusReport {
   config: OptimizationConfig;
   volumes: Record<string, unknown>;
   pipeline: PipelineHealth;
+  findings: Finding[];
 }
 
 /** The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. */
 export const pipelineJobs = ["optimizer-rollup", "optimizer-db-snapshot", "optimizer-retention"] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>
-  at ? Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000)) : null;
+  at ? Math.max(0, Math.round((now.getTime() - Date.parse(at)) / SECOND_MS)) : null;
 
-const minutesText = (seconds: number) => `${Math.round(seconds / 60)} min`;
+const minutesText = (seconds: number) => `${Math.round(seconds / MINUTE_SECONDS)} min`;
+
+/** The window from `seconds` before `now` to `now`. */
+const windowBefore = (now: Date, seconds: number): Window => ({
+  from: new Date(now.getTime() - seconds * SECOND_MS).toISOString(),
+  to: now.toISOString(),
+});
+
+const jobSeries = (name: string) => `cron.job_run_details(${name})`;
+
+/** A pipeline Finding: about the suite itself (system 'overall'), never with a gain, never applied by itself. */
+function pipelineFinding(
+  fields: Pick<Finding, "rule" | "subject" | "severity" | "title" | "detail" | "evidence" | "action">,
+): Finding {
+  return createFinding({ system: "overall", gain: null, autoApplicable: false, ...fields });
+}
 
 /**
  * Judges the pipeline. Staleness is measured on the jobs' last runs, not on the newest data: a quiet project
- * has no new events, and that is not a fault. A job failing now (its last run) is a problem; failures earlier
+ * has no new events, and that is not a fault. A job failing now (its last run) is a finding; failures earlier
  * in the last 24 h are only counted.
  */
 export function pipelineHealth(
   overview: StatusOverview,
   config: OptimizationConfig,
   now: Date,
-): PipelineHealth {
-  const staleSeconds = config.alerts.pipelineStaleMinutes * 60;
+): { health: PipelineHealth; findings: Finding[] } {
+  const staleSeconds = config.alerts.pipelineStaleMinutes * MINUTE_SECONDS;
   const cronJobs: CronJob[] = (overview.cron_jobs ?? []).map((job) => ({
     name: job.jobname,
     schedule: job.schedule,
@@ -104,64 +123,154 @@ export function pipelineHealth(
   const eventsPendingRollup = pending == null ? null : Number(pending);
   const newestRollupAgeSeconds = ageSeconds(overview.rollups?.newest_minute, now);
   const newestSnapshotAgeSeconds = ageSeconds(overview.snapshots?.newest_at, now);
-  const problems: string[] = [];
+  const findings: Finding[] = [];
 
   for (const name of pipelineJobs) {
     const job = cronJobs.find((candidate) => candidate.name === name);
+    const subject = `cron.job:${name}`;
     if (!job) {
-      problems.push(`pg_cron job ${name} does not exist: apply the migrations again (supabase db push)`);
+      findings.push(pipelineFinding({
+        rule: "pipeline.job-missing",
+        subject,
+        severity: "critical",
+        title: `pg_cron job ${name} does not exist`,
+        detail: `pg_cron job ${name} does not exist: apply the migrations again (supabase db push)`,
+        evidence: { series: ["cron.job"], windows: [], statistic: { name: "job found", value: false } },
+        action: { kind: "guidance", text: "apply the migrations again (supabase db push)" },
+      }));
     } else if (!job.active) {
-      problems.push(`pg_cron job ${name} is inactive: select cron.alter_job(jobid, active := true) for it`);
+      findings.push(pipelineFinding({
+        rule: "pipeline.job-inactive",
+        subject,
+        severity: "critical",
+        title: `pg_cron job ${name} is inactive`,
+        detail: `pg_cron job ${name} is inactive: select cron.alter_job(jobid, active := true) for it`,
+        evidence: { series: ["cron.job"], windows: [], statistic: { name: "active", value: false } },
+        action: {
+          kind: "sql",
+          sql: `select cron.alter_job(j.jobid, active := true) from cron.job j where j.jobname = '${name}';`,
+          rollback:
+            `select cron.alter_job(j.jobid, active := false) from cron.job j where j.jobname = '${name}';`,
+        },
+      }));
     } else if (job.lastStatus === "failed") {
-      problems.push(
-        `pg_cron job ${name} failed on its last run at ${job.lastStart}: ${job.lastMessage ?? "no message"}`,
-      );
+      findings.push(pipelineFinding({
+        rule: "pipeline.job-failing",
+        subject,
+        severity: "critical",
+        title: `pg_cron job ${name} failed on its last run`,
+        detail: `pg_cron job ${name} failed on its last run at ${job.lastStart}: ${
+          job.lastMessage ?? "no message"
+        }`,
+        evidence: {
+          series: [jobSeries(name)],
+          windows: [windowBefore(now, DAY_SECONDS)],
+          statistic: { name: "failed runs in the last 24 h", value: job.failures24h, unit: "runs" },
+        },
+        action: {
+          kind: "guidance",
+          text:
+            `read the failing run's message in cron.job_run_details and fix its cause; the job runs again ` +
+            `on its schedule (${job.schedule})`,
+        },
+      }));
     }
   }
 
   const rollup = cronJobs.find((job) => job.name === "optimizer-rollup");
   const rollupRunAge = ageSeconds(rollup?.lastStart, now);
   if (rollup?.active && (rollupRunAge === null || rollupRunAge > staleSeconds)) {
-    problems.push(
-      rollupRunAge === null
+    findings.push(pipelineFinding({
+      rule: "pipeline.rollup-stale",
+      subject: "cron.job:optimizer-rollup",
+      severity: "critical",
+      title: rollupRunAge === null ? "optimizer-rollup has never run" : "optimizer-rollup stopped running",
+      detail: rollupRunAge === null
         ? "optimizer-rollup has never run: is pg_cron running in this database (cron.database_name)?"
         : `optimizer-rollup last ran ${minutesText(rollupRunAge)} ago (every minute expected, alert after ` +
           `${config.alerts.pipelineStaleMinutes} min): is pg_cron running?`,
-    );
+      evidence: {
+        series: [jobSeries("optimizer-rollup")],
+        windows: rollupRunAge === null ? [] : [windowBefore(now, rollupRunAge)],
+        statistic: { name: "seconds since the last run", value: rollupRunAge, unit: "s" },
+      },
+      action: {
+        kind: "guidance",
+        text: "check that pg_cron's background worker runs and that cron.database_name is this database",
+      },
+    }));
   }
   if (
     eventsPendingRollup !== null && eventsPendingRollup > 0 &&
     (newestRollupAgeSeconds === null || newestRollupAgeSeconds > staleSeconds) && rollupRunAge !== null &&
     rollupRunAge <= staleSeconds
   ) {
-    problems.push(
-      `${eventsPendingRollup} events wait for the rollup, but the newest rolled-up minute is ` +
+    findings.push(pipelineFinding({
+      rule: "pipeline.rollup-stuck",
+      subject: "optimizer.metric_rollups",
+      severity: "critical",
+      title: "events wait for a rollup that produces nothing new",
+      detail: `${eventsPendingRollup} events wait for the rollup, but the newest rolled-up minute is ` +
         `${newestRollupAgeSeconds === null ? "missing" : `${minutesText(newestRollupAgeSeconds)} old`}: ` +
         "see optimizer.runs where module = 'monitoring' for the rollup's errors",
-    );
+      evidence: {
+        series: ["optimizer.metric_events", "optimizer.metric_rollups"],
+        windows: newestRollupAgeSeconds === null ? [] : [windowBefore(now, newestRollupAgeSeconds)],
+        statistic: { name: "events pending rollup", value: eventsPendingRollup, unit: "events" },
+      },
+      action: {
+        kind: "guidance",
+        text: "see optimizer.runs where module = 'monitoring' for the rollup's errors",
+      },
+    }));
   }
 
-  const snapshotLimitSeconds = Math.max(staleSeconds, 2 * config.intervals.snapshotMinutes * 60);
+  const snapshotLimitSeconds = Math.max(
+    staleSeconds,
+    2 * config.intervals.snapshotMinutes * MINUTE_SECONDS,
+  );
   const snapshotJob = cronJobs.find((job) => job.name === "optimizer-db-snapshot");
   if (snapshotJob?.active && snapshotJob.lastStart && newestSnapshotAgeSeconds === null) {
-    problems.push(
-      "optimizer-db-snapshot has run but no database snapshot exists: see its last message in cron",
-    );
+    findings.push(pipelineFinding({
+      rule: "pipeline.snapshot-missing",
+      subject: "optimizer.db_snapshots",
+      severity: "critical",
+      title: "no database snapshot exists",
+      detail: "optimizer-db-snapshot has run but no database snapshot exists: see its last message in cron",
+      evidence: {
+        series: ["optimizer.db_snapshots", jobSeries("optimizer-db-snapshot")],
+        windows: [],
+        statistic: { name: "snapshots", value: 0, unit: "snapshots" },
+      },
+      action: { kind: "guidance", text: "read optimizer-db-snapshot's last message in cron.job_run_details" },
+    }));
   } else if (newestSnapshotAgeSeconds !== null && newestSnapshotAgeSeconds > snapshotLimitSeconds) {
-    problems.push(
-      `the newest database snapshot is ${minutesText(newestSnapshotAgeSeconds)} old ` +
+    findings.push(pipelineFinding({
+      rule: "pipeline.snapshot-stale",
+      subject: "optimizer.db_snapshots",
+      severity: "warning",
+      title: "the newest database snapshot is old",
+      detail: `the newest database snapshot is ${minutesText(newestSnapshotAgeSeconds)} old ` +
         `(alert after ${minutesText(snapshotLimitSeconds)}): check the optimizer-db-snapshot job`,
-    );
+      evidence: {
+        series: ["optimizer.db_snapshots"],
+        windows: [windowBefore(now, newestSnapshotAgeSeconds)],
+        statistic: { name: "age of the newest snapshot", value: newestSnapshotAgeSeconds, unit: "s" },
+      },
+      action: { kind: "guidance", text: "check that the optimizer-db-snapshot job is active and succeeds" },
+    }));
   }
 
   return {
-    newestRollupAgeSeconds,
-    newestSnapshotAgeSeconds,
-    eventsPendingRollup,
-    cronJobs,
-    cronFailures24h: cronJobs.reduce((sum, job) => sum + job.failures24h, 0),
-    healthy: problems.length === 0,
-    problems,
+    health: {
+      newestRollupAgeSeconds,
+      newestSnapshotAgeSeconds,
+      eventsPendingRollup,
+      cronJobs,
+      cronFailures24h: cronJobs.reduce((sum, job) => sum + job.failures24h, 0),
+      healthy: findings.length === 0,
+    },
+    findings,
   };
 }
 
@@ -178,6 +287,7 @@ function lastRun(row: RunRow | undefined): LastRun | null {
 }
 
 export function statusReport(overview: StatusOverview, config: OptimizationConfig, now: Date): StatusReport {
+  const { health, findings } = pipelineHealth(overview, config, now);
   return {
     modules: moduleNames.map((name) => ({
       name,
@@ -186,6 +296,7 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
     })),
     config,
     volumes: overview.volumes ?? {},
-    pipeline: pipelineHealth(overview, config, now),
+    pipeline: health,
+    findings,
   };
 }

@@ -21,7 +21,7 @@ export interface HttpCall {
 
 export type Mapped = { call: HttpCall } | { skip: string };
 
-/** Bytes of MQL5-like code the app sends with every save: the facts file says several KB. */
+/** Bytes of MQL5-like code the app sends with every save: several KB (docs/reference_workload.md). */
 const savedCodeBytes = 4096;
 const savedChatTurns = 12;
 

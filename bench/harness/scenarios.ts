@@ -4,14 +4,13 @@
  * later feature shows up here without a change to the harness.
  */
 import type { ScenarioSpec, SuiteFeature } from "./scenario.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
 
 /** The suite's features that act on the app. None does yet: monitoring, which exists, runs in every scenario. */
 export const suiteFeatures: SuiteFeature[] = [];
 
-const minute = 60_000;
-
 /** The peers' cache-aside cache: entries live a minute of trace time, a thousand per function worker. */
-const peerCache = { ttlTraceMs: minute, maxEntries: 1000 };
+const peerCache = { ttlTraceMs: MINUTE_MS, maxEntries: 1000 };
 
 export const peerScenarioNames = ["peers-5m", "peers-1m"];
 
@@ -36,7 +35,7 @@ export function scenarioSpecs(compression: number): ScenarioSpec[] {
     name,
     description: `a fixed warmer every ${label} (serverless-plugin-warmup style) on every function, ` +
       `a cache-aside LRU cache with a ${
-        peerCache.ttlTraceMs / minute
+        peerCache.ttlTraceMs / MINUTE_MS
       }-minute TTL (${peerCache.maxEntries} entries), ` +
       "and the indexes a developer derives from `supabase db advisors` and `supabase inspect db`",
     appCache: cache,
@@ -46,8 +45,8 @@ export function scenarioSpecs(compression: number): ScenarioSpec[] {
   });
   return [
     baselineSpec(),
-    peer("peers-5m", 5 * minute, "5 minutes"),
-    peer("peers-1m", minute, "minute"),
+    peer("peers-5m", 5 * MINUTE_MS, "5 minutes"),
+    peer("peers-1m", MINUTE_MS, "minute"),
     {
       name: "optimized",
       description: suiteFeatures.length === 0

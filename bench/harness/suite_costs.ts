@@ -10,6 +10,7 @@ import { startGateway, startStack } from "../../scripts/stack/mod.ts";
 import { freePorts } from "../../scripts/stack/ports.ts";
 import { runIngestLoad } from "./ingest_load.ts";
 import { percentile } from "../stats/percentile.ts";
+import { HOUR_MS } from "../../shared/time.ts";
 
 export interface SuiteCostOptions {
   /** Raw event counts at which series and status are timed (cumulative). */
@@ -209,7 +210,7 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
       const [{ rollup_rows }] = await sql`select count(*)::int as rollup_rows from optimizer.metric_rollups`;
       const query = (hours: number, bucket: string) =>
         new URLSearchParams({
-          from: new Date(now.getTime() - hours * 3_600_000).toISOString(),
+          from: new Date(now.getTime() - hours * HOUR_MS).toISOString(),
           to: now.toISOString(),
           bucket,
         });

@@ -12,6 +12,7 @@ import { mintUserJwt } from "../../scripts/stack/mod.ts";
 import { generateTrace, type TraceOptions } from "../trace/generate.ts";
 import { sliceTrace } from "../trace/replay.ts";
 import type { Trace } from "../trace/trace.ts";
+import { DAY_MS } from "../../shared/time.ts";
 
 export interface WorldOptions {
   seed: number;
@@ -40,8 +41,6 @@ export interface World {
   windows: Windows;
   load: { counts: Record<string, number>; ms: number };
 }
-
-const dayMs = 86_400_000;
 
 export interface Window {
   fromMs: number;
@@ -91,7 +90,7 @@ async function robotDirectory(sql: postgres.Sql, userIds: string[]): Promise<str
 
 export async function prepareWorld(env: Record<string, string>, options: WorldOptions): Promise<World> {
   const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 2, onnotice: () => {} });
-  const dataNow = new Date(Date.parse(options.dayIso) + dayMs);
+  const dataNow = new Date(Date.parse(options.dayIso) + DAY_MS);
   const started = performance.now();
   const loaded = await loadReferenceData(sql, {
     seed: options.seed,
@@ -123,7 +122,7 @@ export async function prepareWorld(env: Record<string, string>, options: WorldOp
   const traceOptions: Partial<TraceOptions> = {
     seed: options.seed,
     startIso: options.dayIso,
-    durationMs: dayMs,
+    durationMs: DAY_MS,
     robotsPerUser: robotsByUser.map((ids) => ids.length),
     peakRequestsPerMinute: options.peakRequestsPerMinute,
     searchTerms,

@@ -1,3 +1,4 @@
+import { normalFromUniforms } from "../trace/prng.ts";
 import { type Timeframe, timeframeSeconds } from "./timeframes.ts";
 /**
  * Deterministic market quotes for the upstream quote server: the same seed, symbol and time always give the
@@ -21,7 +22,7 @@ export interface Quote {
 
 const windowLevels = 17;
 const windowSeconds = 2 ** windowLevels;
-const secondsPerDay = 86_400;
+const secondsPerDay = timeframeSeconds.D1;
 
 /** How a symbol trades: its usual price and the standard deviation of its log-price over a day. */
 export interface SymbolMarket {
@@ -56,9 +57,7 @@ function hashedUniform(a: number, b: number, c: number): number {
 }
 
 function hashedGaussian(key: number, window: number, node: number): number {
-  const u = hashedUniform(key, window, node * 2);
-  const v = hashedUniform(key, window, node * 2 + 1);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  return normalFromUniforms(hashedUniform(key, window, node * 2), hashedUniform(key, window, node * 2 + 1));
 }
 
 /** A base price for an undescribed symbol: between 0.5 and 500, log-uniform, fixed per seed and symbol. */

@@ -18,7 +18,7 @@ import {
   type Outages,
   validateOutageWindows,
 } from "./upstream_behaviour.ts";
-import { mulberry32 } from "./data/random.ts";
+import { createRng } from "../trace/prng.ts";
 
 export interface UpstreamOptions {
   /** 0 picks a free port. */
@@ -120,7 +120,7 @@ export async function startUpstream(partial: Partial<UpstreamOptions> = {}): Pro
   const sampleLatency = typeof options.latencyMs === "function"
     ? options.latencyMs
     : logNormalLatency(options.latencyMs);
-  const random = mulberry32(options.seed);
+  const random = createRng(options.seed);
   const startedAtMs = options.now();
   const traceStartMs = options.traceStartMs ?? startedAtMs;
   let outages = options.outages;

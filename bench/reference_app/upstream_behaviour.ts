@@ -4,7 +4,7 @@
  * it falls inside an outage window. upstream.ts applies them to real requests.
  */
 
-import { mulberry32 } from "./data/random.ts";
+import { normal } from "../trace/prng.ts";
 
 /** Standard normal quantile for 0.99. */
 const z99 = 2.3263478740408408;
@@ -31,13 +31,7 @@ export function logNormalLatency({ median, p99 }: LatencyPercentiles): LatencyDi
   if (median === 0) return () => 0;
   const mu = Math.log(median);
   const sigma = (Math.log(p99) - mu) / z99;
-  return (random) => {
-    // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-    const u = 1 - random();
-    const v = random();
-    const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    return Math.exp(mu + sigma * z);
-  };
+  return (random) => Math.exp(mu + sigma * normal(random));
 }
 
 /** A window in trace milliseconds since the server's start, end exclusive. */

@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { generateTrace } from "../trace/generate.ts";
 import { simulate, toMarkdown } from "./run.ts";
+import { DAY_MS } from "../../shared/time.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -16,7 +17,7 @@ const { values } = parseArgs({
     days: { type: "string", default: "14" },
     "peak-per-minute": { type: "string", default: "150" },
     seed: { type: "string", default: "1" },
-    // The local stack's Deno cold start is 65-125 ms to first response (shared/reference.md).
+    // The local stack's Deno cold start is 65-125 ms to first response (docs/reference_workload.md).
     "cold-start-ms": { type: "string", default: "100" },
     "warm-ms": { type: "string", default: "5" },
     json: { type: "string" },
@@ -27,7 +28,7 @@ const days = Number(values.days);
 const generationStart = performance.now();
 const trace = generateTrace({
   seed: Number(values.seed),
-  durationMs: days * 86_400_000,
+  durationMs: days * DAY_MS,
   peakRequestsPerMinute: Number(values["peak-per-minute"]),
 });
 const generationMs = performance.now() - generationStart;

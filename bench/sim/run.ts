@@ -17,6 +17,7 @@ import {
 } from "./warming.ts";
 import { fixedInterval, histogramPolicy, noWarming, oracle } from "./warming_policies.ts";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker.ts";
+import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
 /** The fields of a trace request (bench/trace TraceRequest) the simulation reads. */
 export type SimRequest = CacheRequest;
@@ -42,14 +43,12 @@ export interface SimulationOptions {
   ttlMs?: number;
 }
 
-const minuteMs = 60_000;
-
 export const simulationDefaults = {
   warmingPolicies:
-    (): WarmingPolicy[] => [fixedInterval(5 * minuteMs), fixedInterval(minuteMs), histogramPolicy()],
+    (): WarmingPolicy[] => [fixedInterval(5 * MINUTE_MS), fixedInterval(MINUTE_MS), histogramPolicy()],
   cachePolicies: (ttlMs: number): CachePolicy[] => [lru(), lruTtl(ttlMs)],
   cacheCapacities: [64, 256, 1024, 4096],
-  ttlMs: 60_000,
+  ttlMs: MINUTE_MS,
 };
 
 export interface WarmingFigures extends WarmingCounts {
@@ -367,7 +366,7 @@ const warmingHeader = [
 ];
 
 export function toMarkdown(result: SimulationResult): string {
-  const days = result.input.durationMs / 86_400_000;
+  const days = result.input.durationMs / DAY_MS;
   const sections = [
     `### Simulation: ${result.input.requests} requests over ${days.toFixed(1)} days ` +
     `(cold start ${result.parameters.coldStartMs} ms, warm ${result.parameters.warmLatencyMs} ms)`,

@@ -3,10 +3,7 @@
  * "Serverless in the Wild" translated to pings, and the oracle that bounds them all.
  */
 import type { TimeSeriesView, WarmingContext, WarmingPolicy } from "./warming.ts";
-
-const minuteMs = 60_000;
-const hourMs = 60 * minuteMs;
-const dayMs = 24 * hourMs;
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 /**
  * A ping meant to keep a worker from its idle retirement is sent this long before the deadline: enough for the
@@ -23,8 +20,8 @@ export function noWarming(): WarmingPolicy {
 }
 
 function formatDuration(ms: number): string {
-  if (ms % hourMs === 0) return `${ms / hourMs} h`;
-  if (ms % minuteMs === 0) return `${ms / minuteMs} min`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} h`;
+  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS} min`;
   return `${ms / 1000} s`;
 }
 
@@ -74,7 +71,7 @@ function pingsInLastDay(pings: TimeSeriesView, nowMs: number): number {
   let high = pings.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (pings.at(mid) <= nowMs - dayMs) low = mid + 1;
+    if (pings.at(mid) <= nowMs - DAY_MS) low = mid + 1;
     else high = mid;
   }
   return pings.length - low;
@@ -107,15 +104,15 @@ export interface HistogramOptions {
 }
 
 export const histogramDefaults: HistogramOptions = {
-  binMs: minuteMs,
-  rangeMs: 4 * hourMs,
+  binMs: MINUTE_MS,
+  rangeMs: 4 * HOUR_MS,
   headPercentile: 5,
   tailPercentile: 99,
   margin: 0.1,
   minSamples: 10,
   minBinCountCv: 2,
   maxOutOfBoundsFraction: 0.5,
-  fallbackKeepAliveMs: 4 * hourMs,
+  fallbackKeepAliveMs: 4 * HOUR_MS,
   maxPingsPerDay: 1440,
 };
 

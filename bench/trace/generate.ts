@@ -14,6 +14,7 @@
 import {
   cumulativeOf,
   exponential,
+  normal,
   pickCumulative,
   poisson,
   type Rng,
@@ -23,14 +24,12 @@ import {
 } from "./prng.ts";
 import {
   activity,
-  dayMs,
   defaultDiurnal,
   defaultMarketOpens,
   diurnalWeight,
   isWeekend,
   leadingMarket,
   type MarketOpen,
-  minuteMs,
   type RateShape,
 } from "./shape.ts";
 import {
@@ -42,6 +41,10 @@ import {
   type Trace,
   type TraceRequest,
 } from "./trace.ts";
+import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
+import { timeframeMs } from "../reference_app/data/market.ts";
+import type { Timeframe } from "../reference_app/timeframes.ts";
+import { strategyTypes } from "../reference_app/data/strategy.ts";
 
 export interface TraceOptions extends RateShape {
   seed: number;
@@ -88,7 +91,7 @@ export interface TraceOptions extends RateShape {
   outageMaxMinutes: number;
 }
 
-/** The app's shapes, most frequent first as in the facts file; chat turns as often as updates (each turn saves). */
+/** The app's shapes and their shares (docs/reference_workload.md); chat turns as often as updates (each turn saves). */
 export const defaultMix: Readonly<Record<Endpoint, number>> = {
   "robots.list": 0.2,
   "robots.get": 0.14,
@@ -132,21 +135,10 @@ export const defaultSymbols: readonly string[] = [
   "UK100",
 ];
 
-export const strategyTypes = ["Trend", "Scalping", "Grid", "Martingale", "Custom"] as const;
-
-export const timeframeMs: Readonly<Record<string, number>> = {
-  M1: minuteMs,
-  M5: 5 * minuteMs,
-  M15: 15 * minuteMs,
-  H1: 60 * minuteMs,
-  H4: 240 * minuteMs,
-  D1: dayMs,
-};
-
 export const traceDefaults: TraceOptions = {
   seed: 1,
   startIso: "2025-03-03T00:00:00.000Z", // a Monday
-  durationMs: dayMs,
+  durationMs: DAY_MS,
   peakRequestsPerMinute: 60,
   users: 200,
   robotsPerUser: null,
@@ -300,8 +292,10 @@ export function defaultRobotsPerUser(seed: number, users: number, mean: number):
   const rng = streamRng(seed, "robots-per-user");
   const mu = Math.log(mean) - robotCountSigma ** 2 / 2;
   return Array.from({ length: users }, () => {
-    const normal = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    return Math.min(maxGeneratedRobots, Math.max(1, Math.round(Math.exp(mu + robotCountSigma * normal))));
+    return Math.min(
+      maxGeneratedRobots,
+      Math.max(1, Math.round(Math.exp(mu + robotCountSigma * normal(rng)))),
+    );
   });
 }
 
@@ -310,11 +304,11 @@ export function traceOutages(options: Partial<TraceOptions> = {}): Outage[] {
   const o = resolveTraceOptions(options);
   const rng = streamRng(o.seed, "outages");
   const windows: Outage[] = [];
-  for (let day = 0; day * dayMs < o.durationMs; day++) {
+  for (let day = 0; day * DAY_MS < o.durationMs; day++) {
     const count = poisson(rng, o.outagesPerDay);
     for (let i = 0; i < count; i++) {
-      const startMs = Math.floor(day * dayMs + rng() * dayMs);
-      const lengthMs = (o.outageMinMinutes + rng() * (o.outageMaxMinutes - o.outageMinMinutes)) * minuteMs;
+      const startMs = Math.floor(day * DAY_MS + rng() * DAY_MS);
+      const lengthMs = (o.outageMinMinutes + rng() * (o.outageMaxMinutes - o.outageMinMinutes)) * MINUTE_MS;
       if (startMs < o.durationMs) {
         windows.push({ startMs, endMs: Math.min(o.durationMs, Math.floor(startMs + lengthMs)) });
       }
@@ -340,16 +334,17 @@ function newsSpikes(o: TraceOptions, startEpoch: number): NewsSpike[] {
   const rng = streamRng(o.seed, "news");
   const zipf = new Zipf(newsSymbolZipf);
   const spikes: NewsSpike[] = [];
-  for (let day = 0; day * dayMs < o.durationMs; day++) {
+  for (let day = 0; day * DAY_MS < o.durationMs; day++) {
     // Candidates at the peak rate, kept in proportion to activity (without bursts): news breaks when people trade.
     const count = poisson(rng, o.newsPerDay);
-    const starts = Array.from({ length: count }, () => Math.floor(day * dayMs + rng() * dayMs)).sort((a, b) =>
-      a - b
-    );
+    const starts = Array.from({ length: count }, () => Math.floor(day * DAY_MS + rng() * DAY_MS)).sort((
+      a,
+      b,
+    ) => a - b);
     for (const startMs of starts) {
       const epoch = startEpoch + startMs;
       const keep = diurnalWeight(o.diurnal, epoch) * (isWeekend(epoch) ? o.weekendFactor : 1);
-      const lengthMs = (o.newsMinMinutes + rng() * (o.newsMaxMinutes - o.newsMinMinutes)) * minuteMs;
+      const lengthMs = (o.newsMinMinutes + rng() * (o.newsMaxMinutes - o.newsMinMinutes)) * MINUTE_MS;
       const first = zipf.draw(rng, o.symbols.length);
       const second = zipf.draw(rng, o.symbols.length);
       const symbols = first === second || rng() < 0.5
@@ -500,7 +495,7 @@ class TraceBuilder {
     atMs: number,
   ): Record<string, string | number> {
     if (endpoint === "market.quote") return { symbol, timeframe };
-    const frameMs = timeframeMs[timeframe];
+    const frameMs = timeframeMs[timeframe as Timeframe];
     const toEpoch = Math.floor((this.startEpoch + atMs) / frameMs) * frameMs;
     return {
       symbol,
@@ -616,7 +611,7 @@ class TraceBuilder {
   news(spike: NewsSpike, emit: (request: TraceRequest) => void): void {
     const o = this.o;
     const rng = streamRng(o.seed, `news-${spike.startMs}`);
-    const peakPerMs = o.newsPeakRequestsPerMinute / minuteMs;
+    const peakPerMs = o.newsPeakRequestsPerMinute / MINUTE_MS;
     if (peakPerMs === 0) return;
     const decayMs = spike.lengthMs / 3;
     for (let t = exponential(rng, 1 / peakPerMs); t < spike.lengthMs; t += exponential(rng, 1 / peakPerMs)) {
@@ -645,21 +640,21 @@ export function* traceRequests(options: Partial<TraceOptions> = {}): Generator<T
   const spikes = newsSpikes(o, generator.startEpoch);
   const buckets = new Map<number, TraceRequest[]>();
   const emit = (request: TraceRequest) => {
-    const minute = Math.floor(request.atMs / minuteMs);
+    const minute = Math.floor(request.atMs / MINUTE_MS);
     const bucket = buckets.get(minute);
     if (bucket) bucket.push(request);
     else buckets.set(minute, [request]);
   };
   const sessionsPerMinute = o.peakRequestsPerMinute / o.meanRequestsPerSession;
   let nextSpike = 0;
-  for (let minute = 0; minute * minuteMs < o.durationMs; minute++) {
-    const fromMs = minute * minuteMs;
-    const toMs = Math.min(o.durationMs, fromMs + minuteMs);
+  for (let minute = 0; minute * MINUTE_MS < o.durationMs; minute++) {
+    const fromMs = minute * MINUTE_MS;
+    const toMs = Math.min(o.durationMs, fromMs + MINUTE_MS);
     while (nextSpike < spikes.length && spikes[nextSpike].startMs < toMs) {
       generator.news(spikes[nextSpike++], emit);
     }
-    const rate = sessionsPerMinute * activity(o, generator.startEpoch + fromMs + minuteMs / 2);
-    const count = poisson(generator.rng, rate * (toMs - fromMs) / minuteMs);
+    const rate = sessionsPerMinute * activity(o, generator.startEpoch + fromMs + MINUTE_MS / 2);
+    const count = poisson(generator.rng, rate * (toMs - fromMs) / MINUTE_MS);
     const starts = Array.from({ length: count }, () => fromMs + generator.rng() * (toMs - fromMs)).sort((
       a,
       b,

@@ -1,6 +1,7 @@
 /**
- * A seeded pseudo-random source for the generators, so that a seed reproduces a trace bit for bit on any
- * machine (Math.random cannot be seeded). sfc32 is small, fast and passes PractRand far beyond the few million
+ * The project's one seeded pseudo-random source, for every generator, simulation and test that draws numbers,
+ * so that a seed reproduces a trace, a data set or a sample bit for bit on any machine (Math.random cannot be
+ * seeded). sfc32 is small, fast and passes PractRand far beyond the few million
  * draws a 14-day trace needs; splitmix32 spreads a user's seed (often 1, 2, 3) over the whole state.
  */
 
@@ -51,6 +52,19 @@ export function uniformInt(rng: Rng, n: number): number {
   return Math.floor(rng() * n);
 }
 
+/**
+ * The Box-Muller transform: a standard normal from two uniforms, `u` in (0, 1] (the logarithm's argument) and
+ * `v` in [0, 1). For callers whose uniforms come from elsewhere than an Rng (hashed coordinates).
+ */
+export function normalFromUniforms(u: number, v: number): number {
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** A standard normal draw (Box-Muller; 1 - rng() keeps the logarithm's argument in (0, 1]). */
+export function normal(rng: Rng): number {
+  return normalFromUniforms(1 - rng(), rng());
+}
+
 /** Exponentially distributed with the given mean (inter-arrival times of a Poisson process). */
 export function exponential(rng: Rng, mean: number): number {
   return -mean * Math.log(1 - rng());
@@ -63,9 +77,7 @@ const poissonNormalFromMean = 60;
 export function poisson(rng: Rng, mean: number): number {
   if (mean <= 0) return 0;
   if (mean > poissonNormalFromMean) {
-    const u1 = 1 - rng(), u2 = rng();
-    const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal));
+    return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rng)));
   }
   const limit = Math.exp(-mean);
   let count = 0;
@@ -89,10 +101,11 @@ export function pickCumulative(rng: Rng, cumulative: ArrayLike<number>, n = cumu
   return lo;
 }
 
-export function cumulativeOf(weights: readonly number[]): Float64Array {
+/** Prefix sums of `weights`, for pickCumulative(). */
+export function cumulativeOf(weights: ArrayLike<number>): Float64Array {
   const cumulative = new Float64Array(weights.length);
   let sum = 0;
-  weights.forEach((w, i) => cumulative[i] = sum += w);
+  for (let i = 0; i < weights.length; i++) cumulative[i] = sum += weights[i];
   return cumulative;
 }
 

@@ -1,12 +1,9 @@
+import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 /**
  * The arrival-rate shape of QuantForge's traffic in UTC (no time zones: a trader's day is the markets' day):
  * a diurnal curve with quiet nights, quieter weekends (FX and index markets close Friday night to Sunday night)
  * and a short burst after each market open, decaying linearly from 1 + burstGain to 1.
  */
-
-export const minuteMs = 60_000;
-export const hourMs = 60 * minuteMs;
-export const dayMs = 24 * hourMs;
 
 export interface MarketOpen {
   name: string;
@@ -64,7 +61,7 @@ export const defaultMarketOpens: readonly MarketOpen[] = [
 ];
 
 function minuteOfDay(epochMs: number): number {
-  return (((epochMs % dayMs) + dayMs) % dayMs) / minuteMs;
+  return (((epochMs % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS;
 }
 
 export function isWeekend(epochMs: number): boolean {

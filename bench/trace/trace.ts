@@ -1,6 +1,6 @@
 /**
- * The trace format shared by the generator, the replayer, the simulation and the harness (contracts of
- * issue 3). atMs is trace (virtual) time since startIso; requests are sorted by atMs.
+ * The trace format shared by the generator, the replayer, the simulation and the harness (their contract:
+ * docs/reference_workload.md). atMs is trace (virtual) time since startIso; requests are sorted by atMs.
  */
 
 export type Endpoint =

@@ -5,6 +5,7 @@ import { runScenario } from "../../bench/harness/scenario.ts";
 import { scenarioSpecs } from "../../bench/harness/scenarios.ts";
 import { prepareWorld } from "../../bench/harness/world.ts";
 import { leaseStack } from "../../scripts/with_stack.ts";
+import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 /**
  * The comparison harness end to end on a few trace minutes: each scenario really runs against the stack,
@@ -16,15 +17,14 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const lease = await leaseStack();
-    const minute = 60_000;
     const world = await prepareWorld(lease.env, {
       seed: 3,
       scale: "small",
       variant: "pk-only",
       dayIso: "2025-03-04T00:00:00.000Z",
-      measuredMs: 3 * minute,
-      discoveryMs: minute,
-      notBeforeMs: 14 * 60 * minute,
+      measuredMs: 3 * MINUTE_MS,
+      discoveryMs: MINUTE_MS,
+      notBeforeMs: 14 * HOUR_MS,
       peakRequestsPerMinute: 30,
     });
     try {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { createRng, normal } from "../../bench/trace/prng.ts";
 import { percentile } from "../../bench/stats/percentile.ts";
 import { stackEnv } from "../support/env.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
 
 /** Ingest through the gateway, roll up in Postgres, read the series back: nothing lost, nothing invented. */
 
@@ -40,9 +41,9 @@ async function rollUp() {
 
 Deno.test("ingest -> rollup -> series returns the exact counts, rates and buckets", async () => {
   const target = `round-trip-${crypto.randomUUID()}`;
-  const minute = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+  const minute = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 5 * MINUTE_MS;
   const at = (offsetMinutes: number, second: number) =>
-    new Date(minute + offsetMinutes * 60_000 + second * 1000).toISOString();
+    new Date(minute + offsetMinutes * MINUTE_MS + second * 1000).toISOString();
   const events = [
     // minute 0: 3 requests, one an error, one a cold start
     { occurredAt: at(0, 1), system: "edge", target, kind: "request", latencyMs: 10 },
@@ -85,19 +86,18 @@ Deno.test("ingest -> rollup -> series returns the exact counts, rates and bucket
 
 Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over 100,000 latencies", async () => {
   const target = `percentiles-${crypto.randomUUID()}`;
-  const random = mulberry32(20261126);
-  const start = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
+  const random = createRng(20261126);
+  const start = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 30 * MINUTE_MS;
   const latencies: number[] = [];
   const batches: unknown[][] = [];
   for (let b = 0; b < 100; b++) {
     const batch = [];
     for (let i = 0; i < 1000; i++) {
       // A log-normal body (median ~40 ms) with a slow tail from one request in twenty.
-      const gaussian = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-      const latencyMs = Math.exp(Math.log(40) + 0.6 * gaussian) * (random() < 0.05 ? 25 : 1);
+      const latencyMs = Math.exp(Math.log(40) + 0.6 * normal(random)) * (random() < 0.05 ? 25 : 1);
       latencies.push(latencyMs);
       batch.push({
-        occurredAt: new Date(start + Math.floor(random() * 20 * 60_000)).toISOString(),
+        occurredAt: new Date(start + Math.floor(random() * 20 * MINUTE_MS)).toISOString(),
         system: "db",
         target,
         kind: "query",
@@ -114,7 +114,7 @@ Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over
 
   const answer = await series({
     from: new Date(start).toISOString(),
-    to: new Date(start + 20 * 60_000).toISOString(),
+    to: new Date(start + 20 * MINUTE_MS).toISOString(),
     bucket: "5m",
     target,
   });

@@ -3,8 +3,9 @@
  * are created), old rollups and runs are deleted, and the settings are read from optimizer.config.
  */
 import assert from "node:assert/strict";
-import { day, event, ingest, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { event, ingest, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 import type postgres from "postgres";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 function partitionName(date: Date): string {
   return `metric_events_p${date.toISOString().slice(0, 10).replaceAll("-", "")}`;
@@ -17,7 +18,7 @@ async function partitionExists(sql: postgres.Sql | postgres.TransactionSql, name
 
 function utcDay(offsetDays: number): Date {
   const today = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
-  return new Date(today.getTime() + offsetDays * day);
+  return new Date(today.getTime() + offsetDays * DAY_MS);
 }
 
 Deno.test("retention drops event partitions older than rawEventsDays and keeps the others", async () => {
@@ -27,11 +28,13 @@ Deno.test("retention drops event partitions older than rawEventsDays and keeps t
     const oldPartition = partitionName(oldDay);
     await sql.unsafe(
       `create table if not exists optimizer.${oldPartition} partition of optimizer.metric_events
-      for values from ('${oldDay.toISOString()}') to ('${new Date(oldDay.getTime() + day).toISOString()}')`,
+      for values from ('${oldDay.toISOString()}') to ('${
+        new Date(oldDay.getTime() + DAY_MS).toISOString()
+      }')`,
     );
     await sql.unsafe(`alter table optimizer.${oldPartition} enable row level security`);
     await ingest(sql, [
-      event(uniqueTarget("old"), { occurred_at: new Date(oldDay.getTime() + 3600_000).toISOString() }),
+      event(uniqueTarget("old"), { occurred_at: new Date(oldDay.getTime() + HOUR_MS).toISOString() }),
     ]);
 
     const [{ summary }] = await sql`select optimizer.apply_retention() as summary`;
@@ -48,8 +51,8 @@ Deno.test("retention deletes rollups and runs older than their settings, keeps n
     const target = uniqueTarget("retention");
     const [{ rollup_days, run_days }] = await sql`
       select optimizer.retention_days('rollupDays', 90) as rollup_days, optimizer.retention_days('runDays', 30) as run_days`;
-    const oldMinute = new Date(Math.floor((Date.now() - (rollup_days + 1) * day) / 60_000) * 60_000);
-    const recentMinute = new Date(Math.floor((Date.now() - day) / 60_000) * 60_000);
+    const oldMinute = new Date(Math.floor((Date.now() - (rollup_days + 1) * DAY_MS) / MINUTE_MS) * MINUTE_MS);
+    const recentMinute = new Date(Math.floor((Date.now() - DAY_MS) / MINUTE_MS) * MINUTE_MS);
     await sql`
       insert into optimizer.metric_rollups (minute, system, target, kind, count)
       values (${oldMinute}, 'app', ${target}, 'old', 1), (${recentMinute}, 'app', ${target}, 'recent', 1)`;

@@ -6,15 +6,14 @@ import assert from "node:assert/strict";
 import { bucketIndex, quantile } from "../../shared/latency_histogram.ts";
 import {
   connect,
-  day,
   event,
   ingest,
-  minute,
   rollup,
   seriesTotals,
   uniqueTarget,
   withSql,
 } from "../support/metric_store_db.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 Deno.test("ingest, rollup and metric_series give exact counts", async () => {
   await withSql(async (sql) => {
@@ -25,12 +24,12 @@ Deno.test("ingest, rollup and metric_series give exact counts", async () => {
       event(target, { latency_ms: 7, cold_start: true }),
       event(target, { latency_ms: null, cache: "hit", system: "cache", kind: "get" }),
       event(target, { latency_ms: null, cache: "miss", system: "cache", kind: "get" }),
-      event(target, { latency_ms: 1200, occurred_at: new Date(now - 2 * minute).toISOString() }),
+      event(target, { latency_ms: 1200, occurred_at: new Date(now - 2 * MINUTE_MS).toISOString() }),
     ];
     assert.equal(await ingest(sql, events), 5);
     await rollup(sql);
 
-    const totals = await seriesTotals(sql, target, new Date(now - 10 * minute), new Date(now + minute));
+    const totals = await seriesTotals(sql, target, new Date(now - 10 * MINUTE_MS), new Date(now + MINUTE_MS));
     assert.deepEqual(
       { ...totals, histogram: undefined },
       { count: 5, errors: 1, coldStarts: 1, hits: 1, misses: 1, latencyCount: 3, histogram: undefined },
@@ -43,8 +42,8 @@ Deno.test("ingest, rollup and metric_series give exact counts", async () => {
 
     const [row] = await sql`
       select latency_sum, latency_min, latency_max from optimizer.metric_series(
-        ${new Date(now - 10 * minute).toISOString()}::timestamptz, ${
-      new Date(now + minute).toISOString()
+        ${new Date(now - 10 * MINUTE_MS).toISOString()}::timestamptz, ${
+      new Date(now + MINUTE_MS).toISOString()
     }::timestamptz,
         '1 hour', 'edge', ${target}, 'request')`;
     assert.deepEqual(row, { latency_sum: 1212, latency_min: 5, latency_max: 1200 });
@@ -58,7 +57,7 @@ Deno.test("a second rollup adds nothing", async () => {
     await ingest(sql, Array.from({ length: 50 }, () => event(target)));
     await rollup(sql);
     const second = await rollup(sql);
-    const totals = await seriesTotals(sql, target, new Date(now - minute), new Date(now + minute));
+    const totals = await seriesTotals(sql, target, new Date(now - MINUTE_MS), new Date(now + MINUTE_MS));
     assert.equal(totals.count, 50);
     assert.equal(typeof second.watermark, "number");
     const [state] = await sql`select last_event_id from optimizer.rollup_state`;
@@ -82,7 +81,7 @@ Deno.test("two concurrent rollups while a third connection ingests count every e
           Array.from({ length: batchSize }, (_, i) =>
             event(target, {
               latency_ms: 1 + ((b * batchSize + i) % 300),
-              occurred_at: new Date(Date.now() - (i % 5) * minute).toISOString(),
+              occurred_at: new Date(Date.now() - (i % 5) * MINUTE_MS).toISOString(),
             })),
         );
       }
@@ -105,8 +104,8 @@ Deno.test("two concurrent rollups while a third connection ingests count every e
     const totals = await seriesTotals(
       rollerB,
       target,
-      new Date(start - 10 * minute),
-      new Date(Date.now() + minute),
+      new Date(start - 10 * MINUTE_MS),
+      new Date(Date.now() + MINUTE_MS),
     );
     assert.equal(totals.count, ingested);
     assert.equal(totals.latencyCount, ingested);
@@ -122,7 +121,7 @@ Deno.test("two concurrent rollups while a third connection ingests count every e
 Deno.test("a late event is folded into its own minute", async () => {
   await withSql(async (sql) => {
     const target = uniqueTarget("late");
-    const lateAt = new Date(Date.now() - 3 * day);
+    const lateAt = new Date(Date.now() - 3 * DAY_MS);
     await ingest(sql, [event(target, { occurred_at: lateAt.toISOString() })]);
     await rollup(sql);
     await ingest(sql, [
@@ -132,13 +131,13 @@ Deno.test("a late event is folded into its own minute", async () => {
 
     const rows = await sql`
       select minute, count::int, errors::int from optimizer.metric_rollups where target = ${target}`;
-    const expectedMinute = new Date(Math.floor(lateAt.getTime() / minute) * minute);
+    const expectedMinute = new Date(Math.floor(lateAt.getTime() / MINUTE_MS) * MINUTE_MS);
     const lateMinuteRows = rows.filter((r) => r.minute.getTime() === expectedMinute.getTime());
     // the two events may straddle a minute boundary only if lateAt is in the last second of its minute
     const total = rows.reduce((sum, r) => sum + r.count, 0);
     assert.equal(total, 2);
     assert.ok(lateMinuteRows.length === 1 && lateMinuteRows[0].count >= 1);
-    assert.ok(rows.every((r) => Math.abs(r.minute.getTime() - expectedMinute.getTime()) <= minute));
+    assert.ok(rows.every((r) => Math.abs(r.minute.getTime() - expectedMinute.getTime()) <= MINUTE_MS));
   });
 });
 
@@ -163,8 +162,8 @@ Deno.test("latency_bucket equals bucketIndex of shared/latency_histogram.ts, als
     100,
     1000,
     59_999.9,
-    60_000,
-    3_600_000,
+    MINUTE_MS,
+    HOUR_MS,
     1e12,
     Number.MIN_VALUE,
   ];
@@ -182,7 +181,7 @@ Deno.test("latency_bucket equals bucketIndex of shared/latency_histogram.ts, als
     const now = Date.now();
     await ingest(sql, values.map((ms) => event(target, { latency_ms: ms })));
     await rollup(sql);
-    const totals = await seriesTotals(sql, target, new Date(now - minute), new Date(now + minute));
+    const totals = await seriesTotals(sql, target, new Date(now - MINUTE_MS), new Date(now + MINUTE_MS));
     const expected: Record<string, number> = {};
     for (const ms of values) expected[bucketIndex(ms)] = (expected[bucketIndex(ms)] ?? 0) + 1;
     assert.deepEqual(totals.histogram, expected);
@@ -200,12 +199,12 @@ Deno.test("p50/p95/p99 read from the merged histogram are within 2 % of the exac
       latencies.map((ms, i) =>
         event(target, {
           latency_ms: ms,
-          occurred_at: new Date(now - (i % 4) * minute).toISOString(),
+          occurred_at: new Date(now - (i % 4) * MINUTE_MS).toISOString(),
         })
       ),
     );
     await rollup(sql);
-    const totals = await seriesTotals(sql, target, new Date(now - 10 * minute), new Date(now + minute));
+    const totals = await seriesTotals(sql, target, new Date(now - 10 * MINUTE_MS), new Date(now + MINUTE_MS));
     const sorted = [...latencies].sort((a, b) => a - b);
     for (const q of [0.5, 0.95, 0.99]) {
       const exact = sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];

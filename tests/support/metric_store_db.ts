@@ -97,6 +97,3 @@ export async function seriesTotals(sql: Sql, target: string, from: Date, to: Dat
   }
   return totals;
 }
-
-export const minute = 60_000;
-export const day = 24 * 60 * minute;

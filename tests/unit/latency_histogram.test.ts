@@ -8,24 +8,7 @@ import {
   mergeHistograms,
   quantile,
 } from "../../shared/latency_histogram.ts";
-
-/** mulberry32: a small seeded PRNG so the accuracy test is reproducible. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number): number {
-  const u = 1 - random();
-  const v = random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+import { createRng, normal } from "../../bench/trace/prng.ts";
 
 function logNormal(random: () => number, medianMs: number, sigma: number): number {
   return medianMs * Math.exp(sigma * normal(random));
@@ -44,7 +27,7 @@ const distributions: Record<string, (random: () => number) => number> = {
 
 for (const [name, draw] of Object.entries(distributions)) {
   Deno.test(`quantile() is within 2 % of the exact nearest-rank p50/p95/p99 on 100,000 ${name} latencies`, () => {
-    const random = prng(42);
+    const random = createRng(42);
     const values = Array.from({ length: 100_000 }, () => draw(random));
     const histogram = histogramFrom(values);
     const sorted = [...values].sort((a, b) => a - b);
@@ -110,7 +93,7 @@ Deno.test("quantile() returns null for an empty histogram and rejects q outside 
 });
 
 Deno.test("mergeHistograms() is associative and commutative and keeps every count", () => {
-  const random = prng(7);
+  const random = createRng(7);
   const [a, b, c] = [0, 1, 2].map(() =>
     histogramFrom(Array.from({ length: 2_000 }, () => logNormal(random, 30, 1)))
   );

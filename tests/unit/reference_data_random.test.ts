@@ -1,26 +1,13 @@
 import assert from "node:assert/strict";
 import {
   apportion,
-  cumulative,
   mixSeed,
-  mulberry32,
   permutation,
   streamOf,
   uuid,
-  weightedIndex,
   zipfWeights,
 } from "../../bench/reference_app/data/random.ts";
-
-Deno.test("mulberry32 repeats under a seed and stays in [0, 1)", () => {
-  const a = mulberry32(42);
-  const b = mulberry32(42);
-  for (let i = 0; i < 1000; i++) {
-    const x = a();
-    assert.equal(x, b());
-    assert.ok(x >= 0 && x < 1);
-  }
-  assert.notEqual(mulberry32(43)(), mulberry32(42)());
-});
+import { createRng, cumulativeOf, pickCumulative } from "../../bench/trace/prng.ts";
 
 Deno.test("mixSeed gives distinct streams for distinct parts, including large indexes", () => {
   const seeds = new Set<number>();
@@ -46,18 +33,18 @@ Deno.test("apportion() splits a total exactly, in proportion, under caps", () =>
   assert.throws(() => apportion(10, [1, 1], [2, 2]), /cannot split 10 under caps that hold 4/);
 });
 
-Deno.test("zipfWeights sum to 1 and fall with rank; weightedIndex follows them", () => {
+Deno.test("zipfWeights sum to 1 and fall with rank; pickCumulative() follows them", () => {
   const weights = zipfWeights(10, 1);
   assert.ok(Math.abs(weights.reduce((a, b) => a + b, 0) - 1) < 1e-12);
   assert.ok(weights[0] > weights[1] && weights[1] > weights[9]);
-  const random = mulberry32(7);
-  const sums = cumulative(weights);
+  const random = createRng(7);
+  const sums = cumulativeOf(weights);
   const hits = new Array(10).fill(0);
-  for (let i = 0; i < 20_000; i++) hits[weightedIndex(random, sums)]++;
+  for (let i = 0; i < 20_000; i++) hits[pickCumulative(random, sums)]++;
   assert.ok(hits[0] > 5 * hits[9], `hits ${hits}`);
 });
 
 Deno.test("permutation() contains every index once", () => {
-  const order = permutation(mulberry32(3), 100);
+  const order = permutation(createRng(3), 100);
   assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { beladyMin, lru, lruTtl, simulateCache } from "../../bench/sim/cache.ts";
 import { buildCacheOps, type CacheOps, type CacheRequest } from "../../bench/sim/cache_ops.ts";
-import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { createRng } from "../../bench/trace/prng.ts";
 import { generateTrace } from "../../bench/trace/generate.ts";
 
 function read(key: string, atMs = 0, userIndex = 0, fn = "robots"): CacheRequest {
@@ -48,7 +48,7 @@ function bruteForceHits(ops: CacheOps, capacity: number): number {
 }
 
 function randomRequests(seed: number, count: number, keys: number, users: number): CacheRequest[] {
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   return Array.from({ length: count }, (_, i) => {
     const user = Math.floor(random() * users);
     if (random() < 0.1) return write(user, i * 1_000);

@@ -1,23 +1,22 @@
 import assert from "node:assert/strict";
 import { type SimRequest, simulate, toMarkdown } from "../../bench/sim/run.ts";
 import { histogramPolicy } from "../../bench/sim/warming_policies.ts";
-
-const minute = 60_000;
+import { MINUTE_MS } from "../../shared/time.ts";
 
 function requests(): SimRequest[] {
   return [
     { atMs: 60_500, fn: "robots", endpoint: "robots.list", userIndex: 1, key: "robots.list:u1" },
     { atMs: 100_000, fn: "robots", endpoint: "robots.list", userIndex: 1, key: "robots.list:u1" },
     { atMs: 200_000, fn: "market-data", endpoint: "market.quote", userIndex: 2, key: "quote:EURUSD" },
-    { atMs: 20 * minute, fn: "robots", endpoint: "robots.update", userIndex: 1, key: "" },
-    { atMs: 20.5 * minute, fn: "robots", endpoint: "robots.list", userIndex: 1, key: "robots.list:u1" },
+    { atMs: 20 * MINUTE_MS, fn: "robots", endpoint: "robots.update", userIndex: 1, key: "" },
+    { atMs: 20.5 * MINUTE_MS, fn: "robots", endpoint: "robots.list", userIndex: 1, key: "robots.list:u1" },
   ];
 }
 
 const base = { coldStartMs: 100, warmLatencyMs: 5, cacheCapacities: [2] };
 
 Deno.test("simulate() reports every warming policy beside none and the oracle, and every cache beside MIN", () => {
-  const result = simulate({ ...base, trace: { durationMs: 30 * minute, requests: requests() } });
+  const result = simulate({ ...base, trace: { durationMs: 30 * MINUTE_MS, requests: requests() } });
   assert.deepEqual(result.warming.rows.map((row) => row.policy), [
     "none",
     "fixed(5 min)",
@@ -46,7 +45,7 @@ Deno.test("simulate() takes policies from the caller like its own, and a streame
   const result = simulate({
     ...base,
     requests: requests().values(),
-    durationMs: 30 * minute,
+    durationMs: 30 * MINUTE_MS,
     warmingPolicies: [{ ...histogramPolicy(), name: "suite" }],
   });
   assert.deepEqual(result.warming.rows.map((row) => row.policy), ["none", "suite", "oracle"]);
@@ -54,7 +53,7 @@ Deno.test("simulate() takes policies from the caller like its own, and a streame
 });
 
 Deno.test("simulate() validates its options with messages that say what to pass", () => {
-  const trace = { durationMs: 30 * minute, requests: requests() };
+  const trace = { durationMs: 30 * MINUTE_MS, requests: requests() };
   assert.throws(
     () => simulate({ ...base, coldStartMs: -1, trace }),
     /coldStartMs must be a finite number >= 0: got -1/,
@@ -75,12 +74,15 @@ Deno.test("simulate() validates its options with messages that say what to pass"
   );
   const unsorted = requests().reverse();
   assert.throws(() => simulate({ ...base, requests: unsorted }), /sorted by atMs/);
-  assert.throws(() => simulate({ ...base, trace: { durationMs: minute, requests: requests() } }), /beyond/);
+  assert.throws(
+    () => simulate({ ...base, trace: { durationMs: MINUTE_MS, requests: requests() } }),
+    /beyond/,
+  );
 });
 
 Deno.test("toMarkdown() renders the warming tables per function and the cache table with MIN's share", () => {
   const markdown = toMarkdown(
-    simulate({ ...base, trace: { durationMs: 30 * minute, requests: requests() } }),
+    simulate({ ...base, trace: { durationMs: 30 * MINUTE_MS, requests: requests() } }),
   );
   assert.match(markdown, /#### Warming, all functions/);
   assert.match(markdown, /#### Warming, `market-data`/);

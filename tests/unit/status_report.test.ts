@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultConfig, parseConfig } from "../../shared/config.ts";
+import { FindingSchema } from "../../shared/finding.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
 import {
   type CronJobRow,
   pipelineHealth,
@@ -45,16 +47,22 @@ function overview(fields: Partial<StatusOverview> = {}): StatusOverview {
   };
 }
 
+const details = (findings: { detail: string }[]) => findings.map((finding) => finding.detail);
+
 Deno.test("pipelineHealth() is healthy when every job ran recently, whatever the age of the newest data", () => {
-  const health = pipelineHealth(overview({ rollups: { newest_minute: ago(86_400) } }), defaultConfig, now);
-  assert.deepEqual(health.problems, []);
+  const { health, findings } = pipelineHealth(
+    overview({ rollups: { newest_minute: ago(86_400) } }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(findings, []);
   assert.equal(health.healthy, true);
   assert.equal(health.newestRollupAgeSeconds, 86_400);
   assert.equal(health.newestSnapshotAgeSeconds, 200);
 });
 
 Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => {
-  const health = pipelineHealth(
+  const { health, findings } = pipelineHealth(
     overview({
       cron_jobs: [
         job("optimizer-db-snapshot", { active: false }),
@@ -70,9 +78,65 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
   );
   assert.equal(health.healthy, false);
   assert.equal(health.cronFailures24h, 3);
-  assert.match(health.problems.join("\n"), /optimizer-retention does not exist: apply the migrations again/);
-  assert.match(health.problems.join("\n"), /optimizer-db-snapshot is inactive/);
-  assert.match(health.problems.join("\n"), /optimizer-rollup failed on its last run .*division by zero/);
+  assert.deepEqual(findings.map((finding) => [finding.rule, finding.subject, finding.severity]), [
+    ["pipeline.job-failing", "cron.job:optimizer-rollup", "critical"],
+    ["pipeline.job-inactive", "cron.job:optimizer-db-snapshot", "critical"],
+    ["pipeline.job-missing", "cron.job:optimizer-retention", "critical"],
+  ]);
+  assert.match(findings[0].detail, /optimizer-rollup failed on its last run .*division by zero/);
+  assert.deepEqual(findings[0].evidence.statistic, {
+    name: "failed runs in the last 24 h",
+    value: 3,
+    unit: "runs",
+  });
+  assert.match(findings[2].detail, /optimizer-retention does not exist: apply the migrations again/);
+});
+
+Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, with its rollback", () => {
+  const { findings } = pipelineHealth(
+    overview({
+      cron_jobs: [
+        job("optimizer-db-snapshot", { active: false }),
+        job("optimizer-retention"),
+        job("optimizer-rollup"),
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(findings[0].action, {
+    kind: "sql",
+    sql:
+      "select cron.alter_job(j.jobid, active := true) from cron.job j where j.jobname = 'optimizer-db-snapshot';",
+    rollback:
+      "select cron.alter_job(j.jobid, active := false) from cron.job j where j.jobname = 'optimizer-db-snapshot';",
+  });
+  assert.equal(findings[0].autoApplicable, false);
+});
+
+Deno.test("pipelineHealth() findings are valid Findings about the suite itself, with no gain", () => {
+  const { findings } = pipelineHealth(overview({ cron_jobs: [] }), defaultConfig, now);
+  assert.equal(findings.length, 3);
+  for (const finding of findings) {
+    assert.deepEqual(FindingSchema.parse(finding), finding);
+    assert.equal(finding.system, "overall");
+    assert.equal(finding.gain, null);
+  }
+});
+
+Deno.test("pipelineHealth() gives a problem found again the same fingerprint", () => {
+  const stale = (minutes: number) =>
+    overview({
+      cron_jobs: [
+        job("optimizer-db-snapshot"),
+        job("optimizer-retention"),
+        job("optimizer-rollup", { last_start: ago(minutes * 60) }),
+      ],
+    });
+  const [first] = pipelineHealth(stale(20), defaultConfig, now).findings;
+  const [later] = pipelineHealth(stale(45), defaultConfig, new Date(now.getTime() + 25 * MINUTE_MS)).findings;
+  assert.notEqual(later.detail, first.detail);
+  assert.equal(later.fingerprint, first.fingerprint);
 });
 
 Deno.test("pipelineHealth() flags a rollup job that stopped running after pipelineStaleMinutes", () => {
@@ -84,28 +148,32 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
       job("optimizer-rollup", { last_start: ago(600) }),
     ],
   });
-  assert.deepEqual(pipelineHealth(stale, config, now).problems, [
+  const { findings } = pipelineHealth(stale, config, now);
+  assert.deepEqual(details(findings), [
     "optimizer-rollup last ran 10 min ago (every minute expected, alert after 5 min): is pg_cron running?",
   ]);
-  assert.equal(pipelineHealth(stale, defaultConfig, now).healthy, true);
+  assert.deepEqual(findings[0].evidence.windows, [{ from: ago(600), to: now.toISOString() }]);
+  assert.equal(pipelineHealth(stale, defaultConfig, now).health.healthy, true);
 });
 
 Deno.test("pipelineHealth() flags events waiting while the rollup runs but produces nothing new", () => {
-  const health = pipelineHealth(
+  const { health, findings } = pipelineHealth(
     overview({ volumes: { events_pending_rollup: 5000 }, rollups: { newest_minute: ago(3600) } }),
     defaultConfig,
     now,
   );
   assert.deepEqual(health.eventsPendingRollup, 5000);
+  assert.equal(findings[0].rule, "pipeline.rollup-stuck");
   assert.match(
-    health.problems[0],
+    findings[0].detail,
     /^5000 events wait for the rollup, but the newest rolled-up minute is 60 min old/,
   );
 });
 
 Deno.test("pipelineHealth() flags snapshots older than twice their interval or the stale limit", () => {
-  const health = pipelineHealth(overview({ snapshots: { newest_at: ago(3600) } }), defaultConfig, now);
-  assert.deepEqual(health.problems, [
+  const { findings } = pipelineHealth(overview({ snapshots: { newest_at: ago(3600) } }), defaultConfig, now);
+  assert.equal(findings[0].severity, "warning");
+  assert.deepEqual(details(findings), [
     "the newest database snapshot is 60 min old (alert after 10 min): check the optimizer-db-snapshot job",
   ]);
 });
@@ -122,4 +190,6 @@ Deno.test("statusReport() lists every module with its switch and last run", () =
   ]);
   assert.deepEqual(report.volumes, { events_estimate: 1000, events_pending_rollup: 0 });
   assert.equal(report.config, defaultConfig);
+  assert.deepEqual(report.findings, []);
+  assert.equal(report.pipeline.healthy, true);
 });

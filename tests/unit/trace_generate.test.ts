@@ -7,11 +7,12 @@ import {
   traceOutages,
   traceRequests,
 } from "../../bench/trace/generate.ts";
-import { dayMs, defaultMarketOpens, hourMs, leadingMarket, minuteMs } from "../../bench/trace/shape.ts";
+import { defaultMarketOpens, leadingMarket } from "../../bench/trace/shape.ts";
 import { cacheKey, type Endpoint, endpoints, isWrite, type TraceRequest } from "../../bench/trace/trace.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 /** Two weekdays (Monday and Tuesday) at the default rate: the trace most properties are checked on. */
-const weekdays = generateTrace({ seed: 11, durationMs: 2 * dayMs });
+const weekdays = generateTrace({ seed: 11, durationMs: 2 * DAY_MS });
 const startEpoch = Date.parse(traceDefaults.startIso);
 
 function countIn(requests: TraceRequest[], fromMs: number, toMs: number): number {
@@ -19,24 +20,24 @@ function countIn(requests: TraceRequest[], fromMs: number, toMs: number): number
 }
 
 Deno.test("the same seed gives the identical trace; another seed a different one", () => {
-  const options = { seed: 5, durationMs: 6 * hourMs };
+  const options = { seed: 5, durationMs: 6 * HOUR_MS };
   assert.deepEqual(generateTrace(options), generateTrace(options));
   const other = generateTrace({ ...options, seed: 6 });
   assert.notDeepEqual(other.requests.slice(0, 50), generateTrace(options).requests.slice(0, 50));
-  assert.notDeepEqual(traceOutages({ seed: 12, durationMs: 2 * dayMs }), weekdays.outages);
+  assert.notDeepEqual(traceOutages({ seed: 12, durationMs: 2 * DAY_MS }), weekdays.outages);
 });
 
 Deno.test("requests are sorted by time and lie within the trace; streaming yields the same requests", () => {
   const requests = weekdays.requests;
   for (let i = 1; i < requests.length; i++) assert.ok(requests[i - 1].atMs <= requests[i].atMs);
   assert.ok(requests[0].atMs >= 0 && requests.at(-1)!.atMs < weekdays.durationMs);
-  assert.deepEqual([...traceRequests({ seed: 11, durationMs: 2 * dayMs })], requests);
+  assert.deepEqual([...traceRequests({ seed: 11, durationMs: 2 * DAY_MS })], requests);
 });
 
 Deno.test("night hours carry under 10 % of the peak hour's requests", () => {
   const perHour = Array.from(
     { length: 24 },
-    (_, h) => countIn(weekdays.requests, h * hourMs, (h + 1) * hourMs),
+    (_, h) => countIn(weekdays.requests, h * HOUR_MS, (h + 1) * HOUR_MS),
   );
   const peak = Math.max(...perHour);
   for (const night of [2, 3, 4]) {
@@ -45,17 +46,17 @@ Deno.test("night hours carry under 10 % of the peak hour's requests", () => {
 });
 
 Deno.test("a day has idle gaps longer than a 150 s worker lifetime and than a 5-minute warmer interval", () => {
-  const day = weekdays.requests.filter((r) => r.atMs < dayMs);
+  const day = weekdays.requests.filter((r) => r.atMs < DAY_MS);
   const gaps = day.slice(1).map((r, i) => r.atMs - day[i].atMs);
   assert.ok(gaps.some((gap) => gap > 150_000));
-  assert.ok(gaps.some((gap) => gap > 5 * minuteMs), `longest gap ${Math.max(...gaps)} ms`);
+  assert.ok(gaps.some((gap) => gap > 5 * MINUTE_MS), `longest gap ${Math.max(...gaps)} ms`);
 });
 
 Deno.test("each market open bursts above the windows before and after it", () => {
-  const trace = generateTrace({ seed: 11, durationMs: 2 * dayMs, newsPerDay: 0 });
-  const window = traceDefaults.burstMinutes * minuteMs;
+  const trace = generateTrace({ seed: 11, durationMs: 2 * DAY_MS, newsPerDay: 0 });
+  const window = traceDefaults.burstMinutes * MINUTE_MS;
   for (const open of defaultMarketOpens) {
-    const at = dayMs + open.utcMinute * minuteMs; // Tuesday, so Tokyo's Monday-midnight open has a window before it
+    const at = DAY_MS + open.utcMinute * MINUTE_MS; // Tuesday, so Tokyo's Monday-midnight open has a window before it
     const burst = countIn(trace.requests, at, at + window);
     const before = countIn(trace.requests, at - window, at);
     const after = countIn(trace.requests, at + window, at + 2 * window);
@@ -64,9 +65,9 @@ Deno.test("each market open bursts above the windows before and after it", () =>
 });
 
 Deno.test("weekends are quieter than weekdays", () => {
-  const week = generateTrace({ seed: 3, durationMs: 7 * dayMs, peakRequestsPerMinute: 10 }).requests;
-  const tuesday = countIn(week, dayMs, 2 * dayMs);
-  const saturday = countIn(week, 5 * dayMs, 6 * dayMs);
+  const week = generateTrace({ seed: 3, durationMs: 7 * DAY_MS, peakRequestsPerMinute: 10 }).requests;
+  const tuesday = countIn(week, DAY_MS, 2 * DAY_MS);
+  const saturday = countIn(week, 5 * DAY_MS, 6 * DAY_MS);
   assert.ok(saturday < 0.5 * tuesday, `saturday ${saturday} vs tuesday ${tuesday}`);
 });
 
@@ -101,7 +102,7 @@ Deno.test("symbol popularity drifts: each market session has its own top symbol"
 });
 
 Deno.test("session traffic follows the configured mix within sampling error", () => {
-  const requests = generateTrace({ seed: 11, durationMs: 2 * dayMs, newsPerDay: 0 }).requests;
+  const requests = generateTrace({ seed: 11, durationMs: 2 * DAY_MS, newsPerDay: 0 }).requests;
   const total = Object.values(defaultMix).reduce((a, b) => a + b, 0);
   const counts = new Map<Endpoint, number>();
   for (const r of requests) counts.set(r.endpoint, (counts.get(r.endpoint) ?? 0) + 1);
@@ -121,7 +122,7 @@ Deno.test("a user's requests cluster in sessions: most follow the same user's pr
   let close = 0;
   for (const r of weekdays.requests) {
     const last = lastByUser.get(r.userIndex);
-    if (last !== undefined && r.atMs - last < 2 * minuteMs) close++;
+    if (last !== undefined && r.atMs - last < 2 * MINUTE_MS) close++;
     lastByUser.set(r.userIndex, r.atMs);
   }
   assert.ok(close > 0.6 * weekdays.requests.length, `${close} of ${weekdays.requests.length}`);
@@ -155,7 +156,7 @@ Deno.test("no request addresses a robot before it is created or after it is dele
 
 Deno.test("given robot counts are respected: initial robots are addressed by index below the count", () => {
   const robotsPerUser = [3, 0, 1];
-  const trace = generateTrace({ seed: 2, robotsPerUser, durationMs: 12 * hourMs });
+  const trace = generateTrace({ seed: 2, robotsPerUser, durationMs: 12 * HOUR_MS });
   const createdIndexes = new Set(
     trace.requests.flatMap((r) =>
       r.endpoint === "robots.create"
@@ -189,15 +190,15 @@ Deno.test("outage windows are present, ordered, disjoint and inside the trace", 
   assert.ok(outages.length >= 2, `${outages.length} outages in two days`);
   outages.forEach((o, i) => {
     assert.ok(o.startMs >= 0 && o.startMs < o.endMs && o.endMs <= weekdays.durationMs);
-    assert.ok(o.endMs - o.startMs <= traceDefaults.outageMaxMinutes * minuteMs);
+    assert.ok(o.endMs - o.startMs <= traceDefaults.outageMaxMinutes * MINUTE_MS);
     if (i > 0) assert.ok(outages[i - 1].endMs < o.startMs);
   });
-  assert.deepEqual(traceOutages({ seed: 11, durationMs: 2 * dayMs }), outages);
+  assert.deepEqual(traceOutages({ seed: 11, durationMs: 2 * DAY_MS }), outages);
 });
 
 Deno.test("a 14-day trace at the default rate stays manageable (10^5 to 3·10^6 requests), streamed", () => {
   let count = 0;
-  for (const _ of traceRequests({ seed: 1, durationMs: 14 * dayMs })) count++;
+  for (const _ of traceRequests({ seed: 1, durationMs: 14 * DAY_MS })) count++;
   assert.ok(count >= 1e5 && count <= 3e6, `${count} requests`);
 });
 

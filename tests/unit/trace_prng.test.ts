@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { createRng, exponential, poisson, streamRng, Zipf } from "../../bench/trace/prng.ts";
+import {
+  createRng,
+  exponential,
+  normal,
+  normalFromUniforms,
+  poisson,
+  streamRng,
+  Zipf,
+} from "../../bench/trace/prng.ts";
 
 Deno.test("a seed reproduces the same stream; nearby seeds and named streams differ", () => {
   const draw = (rng: () => number) => Array.from({ length: 5 }, rng);
@@ -38,4 +46,20 @@ Deno.test("Zipf rank 0 is drawn about 2^s times as often as rank 1, for any list
   for (let i = 0; i < 50_000; i++) counts[zipf.draw(rng, 50)]++;
   assert.ok(Math.abs(counts[0] / counts[1] - 2) < 0.15, `${counts[0]} / ${counts[1]}`);
   for (let i = 0; i < 1000; i++) assert.ok(zipf.draw(rng, 3) < 3);
+});
+
+Deno.test("normal() draws a standard normal: mean 0, standard deviation 1, repeatable under a seed", () => {
+  const rng = createRng(17);
+  const draws = Array.from({ length: 100_000 }, () => normal(rng));
+  const mean = draws.reduce((sum, x) => sum + x, 0) / draws.length;
+  const sd = Math.sqrt(draws.reduce((sum, x) => sum + (x - mean) ** 2, 0) / draws.length);
+  assert.ok(Math.abs(mean) < 0.02, `mean ${mean}`);
+  assert.ok(Math.abs(sd - 1) < 0.02, `sd ${sd}`);
+  assert.equal(normal(createRng(5)), normal(createRng(5)));
+});
+
+Deno.test("normalFromUniforms() is the Box-Muller transform", () => {
+  assert.equal(normalFromUniforms(1, 0.3), 0);
+  assert.ok(Math.abs(normalFromUniforms(Math.exp(-0.5), 0) - 1) < 1e-12);
+  assert.ok(Math.abs(normalFromUniforms(Math.exp(-2), 0.5) + 2) < 1e-12);
 });

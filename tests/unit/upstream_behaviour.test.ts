@@ -4,7 +4,7 @@ import {
   logNormalLatency,
   validateOutageWindows,
 } from "../../bench/reference_app/upstream_behaviour.ts";
-import { mulberry32 } from "../../bench/reference_app/data/random.ts";
+import { createRng } from "../../bench/trace/prng.ts";
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -12,7 +12,7 @@ function quantile(sorted: number[], q: number): number {
 
 Deno.test("log-normal latencies have the asked median and p99", () => {
   const sample = logNormalLatency({ median: 40, p99: 250 });
-  const random = mulberry32(1);
+  const random = createRng(1);
   const values = Array.from({ length: 100_000 }, () => sample(random)).sort((x, y) => x - y);
   assert.ok(Math.abs(quantile(values, 0.5) - 40) / 40 < 0.03, `median ${quantile(values, 0.5)}`);
   assert.ok(Math.abs(quantile(values, 0.99) - 250) / 250 < 0.08, `p99 ${quantile(values, 0.99)}`);

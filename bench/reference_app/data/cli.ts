@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { leaseStack } from "../../../scripts/with_stack.ts";
 import { type LoadPhase, loadReferenceData, snapshotReferenceData, type Variant, variants } from "./load.ts";
+import { minuteMs } from "./market.ts";
 import { parseScale, referenceDataDefaults } from "./options.ts";
 
 const { values } = parseArgs({
@@ -34,7 +35,7 @@ if (!variants.includes(values.variant as Variant)) {
 }
 const variant = values.variant as Variant;
 // Whole minutes, so that a run can be repeated exactly with the --now it prints.
-const now = values.now ?? new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+const now = values.now ?? new Date(Math.floor(Date.now() / minuteMs) * minuteMs).toISOString();
 
 const lease = await leaseStack();
 const sql = postgres(lease.env.SUPABASE_DB_URL, { max: 2, prepare: false, onnotice: () => {} });

@@ -9,20 +9,17 @@
 import {
   apportion,
   chance,
-  cumulative,
   integer,
   mixSeed,
-  normal,
   pareto,
   permutation,
   pick,
-  type Random,
   streamOf,
   uniform,
   uuid,
-  weightedIndex,
   zipfWeights,
 } from "./random.ts";
+import { cumulativeOf, normal, pickCumulative, type Rng } from "../../trace/prng.ts";
 import {
   type ReferenceDataOptions,
   type ReferenceScale,
@@ -169,9 +166,9 @@ export interface ReferencePlan {
 }
 
 const symbolWeights = zipfWeights(marketSymbols.length, shape.symbolZipfExponent);
-const symbolSums = cumulative(symbolWeights);
-const strategySums = cumulative(strategyTypeWeights);
-const timeframeSums = cumulative(robotTimeframeWeights);
+const symbolSums = cumulativeOf(symbolWeights);
+const strategySums = cumulativeOf(strategyTypeWeights);
+const timeframeSums = cumulativeOf(robotTimeframeWeights);
 
 function planUsers(
   options: ResolvedReferenceDataOptions,
@@ -307,11 +304,11 @@ export function* generateUsers(plan: ReferencePlan): Generator<UserRow> {
 }
 
 /** What a robot's messages are about: drawn first from the robot's stream, so messages can redraw it. */
-function robotSubject(random: Random): { type: StrategyType; symbol: string; timeframe: Timeframe } {
+function robotSubject(random: Rng): { type: StrategyType; symbol: string; timeframe: Timeframe } {
   return {
-    type: strategyTypes[weightedIndex(random, strategySums)],
-    symbol: marketSymbols[weightedIndex(random, symbolSums)].symbol,
-    timeframe: robotTimeframes[weightedIndex(random, timeframeSums)],
+    type: strategyTypes[pickCumulative(random, strategySums)],
+    symbol: marketSymbols[pickCumulative(random, symbolSums)].symbol,
+    timeframe: robotTimeframes[pickCumulative(random, timeframeSums)],
   };
 }
 
@@ -340,14 +337,14 @@ function message(plan: ReferencePlan, robot: number, k: number, symbol: string) 
   return { role, content, createdAt: messageTime(plan, robot, k) };
 }
 
-function robotName(random: Random, type: StrategyType, symbol: string, ordinal: number): string {
+function robotName(random: Rng, type: StrategyType, symbol: string, ordinal: number): string {
   const style = pick(random, styleWords[type]);
   // The per-owner ordinal at the end keeps (user_id, name) unique, like users numbering their drafts.
   const base = chance(random, 0.5) ? `${symbol} ${style} ${ordinal}` : `${style} ${symbol} v${ordinal}`;
   return chance(random, shape.copyNameFraction) ? `Copy of ${base}` : base;
 }
 
-function viewCount(plan: ReferencePlan, robot: number, isPublic: boolean, random: Random): number {
+function viewCount(plan: ReferencePlan, robot: number, isPublic: boolean, random: Rng): number {
   if (!isPublic) return integer(random, 0, 40);
   const maxViews = Math.max(1_000, plan.counts.robots * 5);
   const zipf = maxViews / Math.pow(plan.robotPopularityRank[robot] + 1, shape.robotZipfExponent);
@@ -454,7 +451,7 @@ class CandleWalk {
   readonly symbol: string;
   readonly timeframe: Timeframe;
   #market: (typeof marketSymbols)[number];
-  #random: Random;
+  #random: Rng;
   #sigma: number;
   #digits: number;
   #volumeScale: number;

@@ -3,7 +3,8 @@
  * strategy params, the event handlers with type-specific logic, and helper functions until a drawn target
  * length is reached.
  */
-import { integer, pick, type Random } from "./random.ts";
+import { integer, pick } from "./random.ts";
+import type { Rng } from "../../trace/prng.ts";
 import type { StrategyParams, StrategyType } from "./strategy.ts";
 
 /** Code lengths in characters: drawn log-uniformly in [min, target max], never above max. */
@@ -74,7 +75,7 @@ const entryLogic: Record<StrategyType, string> = {
    ManageExits();`,
 };
 
-const helpers: readonly ((random: Random) => string)[] = [
+const helpers: readonly ((random: Rng) => string)[] = [
   () => `
 //+------------------------------------------------------------------+
 //| Counts open positions of this EA by type                         |
@@ -228,7 +229,7 @@ int EvaluateSignals()
 
 /** MQL5 source for a robot; its length is in [codeLength.min, codeLength.max]. */
 export function mql5Code(
-  random: Random,
+  random: Rng,
   name: string,
   type: StrategyType,
   params: StrategyParams,

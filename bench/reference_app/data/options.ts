@@ -13,7 +13,7 @@ export const referenceScales = {
   /** The test default: loads in seconds. */
   small: { users: 50, robots: 500, messages: 5_000, candles: 20_000 },
   medium: { users: 2_000, robots: 20_000, messages: 200_000, candles: 500_000 },
-  /** What the issue asks of a large run: at least 200k robots, 2M messages, 5M candles. */
+  /** A large run's minimum sizes (docs/reference_workload.md): 200k robots, 2M messages, 5M candles. */
   large: { users: 20_000, robots: 200_000, messages: 2_000_000, candles: 5_000_000 },
 } as const satisfies Record<string, ReferenceScale>;
 

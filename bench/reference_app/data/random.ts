@@ -1,22 +1,10 @@
+import { createRng, type Rng } from "../../trace/prng.ts";
+
 /**
- * Seeded randomness for the reference data: a small PRNG (mulberry32), a seed mixer that gives every
- * entity its own stream (so a robot's row can be rebuilt without generating the ones before it), and the
- * distributions the generator draws from.
+ * Seeded randomness for the reference data, on the project's one PRNG (bench/trace/prng.ts): a seed mixer
+ * that gives every entity its own stream (so a robot's row can be rebuilt without generating the ones before
+ * it), and the distributions the generator draws from.
  */
-
-/** Uniform in [0, 1). */
-export type Random = () => number;
-
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** murmur3's finaliser: spreads every input bit over the whole word. */
 function fmix32(value: number): number {
@@ -42,35 +30,29 @@ export function mixSeed(...parts: number[]): number {
 }
 
 /** A PRNG for the stream named by `parts`. */
-export function streamOf(...parts: number[]): Random {
-  return mulberry32(mixSeed(...parts));
+export function streamOf(...parts: number[]): Rng {
+  return createRng(mixSeed(...parts));
 }
 
-export function uniform(random: Random, low: number, high: number): number {
+export function uniform(random: Rng, low: number, high: number): number {
   return low + (high - low) * random();
 }
 
 /** A whole number in [low, high]. */
-export function integer(random: Random, low: number, high: number): number {
+export function integer(random: Rng, low: number, high: number): number {
   return low + Math.floor(random() * (high - low + 1));
 }
 
-export function chance(random: Random, probability: number): boolean {
+export function chance(random: Rng, probability: number): boolean {
   return random() < probability;
 }
 
-export function pick<T>(random: Random, items: readonly T[]): T {
+export function pick<T>(random: Rng, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
 }
 
-/** Standard normal (Box-Muller). */
-export function normal(random: Random): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
 /** Pareto with minimum 1 and shape `alpha`: P(X > x) = x^-alpha, heavier tails for smaller alpha. */
-export function pareto(random: Random, alpha: number): number {
+export function pareto(random: Rng, alpha: number): number {
   return Math.pow(1 - random(), -1 / alpha);
 }
 
@@ -83,29 +65,8 @@ export function zipfWeights(n: number, exponent: number): Float64Array {
   return weights;
 }
 
-/** Cumulative sums of `weights`, for weightedIndex(). */
-export function cumulative(weights: ArrayLike<number>): Float64Array {
-  const sums = new Float64Array(weights.length);
-  let total = 0;
-  for (let i = 0; i < weights.length; i++) sums[i] = total += weights[i];
-  return sums;
-}
-
-/** An index drawn with probability proportional to its weight, given the cumulative sums. */
-export function weightedIndex(random: Random, sums: Float64Array): number {
-  const target = random() * sums[sums.length - 1];
-  let low = 0;
-  let high = sums.length - 1;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sums[middle] > target) high = middle;
-    else low = middle + 1;
-  }
-  return low;
-}
-
 /** A random permutation of 0..n-1 (Fisher-Yates). */
-export function permutation(random: Random, n: number): Int32Array {
+export function permutation(random: Rng, n: number): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {
@@ -116,7 +77,7 @@ export function permutation(random: Random, n: number): Int32Array {
 }
 
 /** A version-4 UUID from the stream. */
-export function uuid(random: Random): string {
+export function uuid(random: Rng): string {
   const hex: string[] = [];
   for (let i = 0; i < 4; i++) {
     hex.push((Math.floor(random() * 4294967296) >>> 0).toString(16).padStart(8, "0"));

@@ -2,7 +2,8 @@
  * What a QuantForge robot is about: its strategy type, its strategy_params (by type, as the app's editor
  * writes them), and the words its names and descriptions are made of (which searches look for).
  */
-import { chance, integer, pick, type Random, uniform } from "./random.ts";
+import { chance, integer, pick, uniform } from "./random.ts";
+import type { Rng } from "../../trace/prng.ts";
 import type { Timeframe } from "../timeframes.ts";
 
 export const strategyTypes = ["Trend", "Scalping", "Grid", "Martingale", "Custom"] as const;
@@ -60,13 +61,13 @@ export const searchTerms = [
 
 export type StrategyParams = Record<string, string | number | boolean | unknown[]>;
 
-function lot(random: Random): number {
+function lot(random: Rng): number {
   return pick(random, [0.01, 0.01, 0.02, 0.05, 0.1, 0.1, 0.2, 0.5, 1]);
 }
 
 /** strategy_params as the app's editor stores them for this type. */
 export function strategyParams(
-  random: Random,
+  random: Rng,
   type: StrategyType,
   symbol: string,
   timeframe: Timeframe,

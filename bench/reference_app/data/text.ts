@@ -2,7 +2,9 @@
  * The prose of the reference data: robot descriptions, chat turns between a trader and the AI, backtest
  * settings and analysis results, made of words that searches (strategy.ts searchTerms) find.
  */
-import { chance, integer, pick, type Random, uniform } from "./random.ts";
+import { chance, integer, pick, uniform } from "./random.ts";
+import type { Rng } from "../../trace/prng.ts";
+import { dayMs } from "./market.ts";
 import { indicators, type StrategyType } from "./strategy.ts";
 
 const descriptionSentences: readonly ((symbol: string, type: StrategyType, indicator: string) => string)[] = [
@@ -21,7 +23,7 @@ const descriptionSentences: readonly ((symbol: string, type: StrategyType, indic
 ];
 
 /** A description of 1-6 sentences, or null for the robots whose owners never wrote one. */
-export function robotDescription(random: Random, symbol: string, type: StrategyType): string | null {
+export function robotDescription(random: Rng, symbol: string, type: StrategyType): string | null {
   if (chance(random, 0.12)) return null;
   const count = integer(random, 1, 6);
   return Array.from(
@@ -80,7 +82,7 @@ const snippetLines: readonly string[] = [
 
 /** One chat turn's text; the AI's turns are longer and sometimes carry a code snippet. */
 export function messageContent(
-  random: Random,
+  random: Rng,
   role: "user" | "assistant" | "system",
   symbol: string,
 ): string {
@@ -101,14 +103,14 @@ export function messageContent(
 }
 
 export function backtestSettings(
-  random: Random,
+  random: Rng,
   symbol: string,
   timeframe: string,
   createdAt: Date,
 ): Record<string, unknown> | null {
   if (!chance(random, 0.6)) return null;
-  const to = new Date(createdAt.getTime() - integer(random, 1, 30) * 86_400_000);
-  const from = new Date(to.getTime() - integer(random, 30, 1000) * 86_400_000);
+  const to = new Date(createdAt.getTime() - integer(random, 1, 30) * dayMs);
+  const from = new Date(to.getTime() - integer(random, 30, 1000) * dayMs);
   return {
     symbol,
     timeframe,
@@ -124,7 +126,7 @@ export function backtestSettings(
 
 /** An AI analysis made some time between the robot's creation and `latest`, or null for most robots. */
 export function analysisResult(
-  random: Random,
+  random: Rng,
   createdAt: Date,
   latest: Date,
 ): Record<string, unknown> | null {

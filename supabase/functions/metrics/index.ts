@@ -10,6 +10,7 @@ import {
   toStorageRows,
 } from "../../../shared/metric_event.ts";
 import { createMetricReporter, sqlSink } from "../../../shared/metric_reporter.ts";
+import { MINUTE_MS } from "../../../shared/time.ts";
 import { createMetricStore } from "../../../shared/metric_store.ts";
 import { seriesFromRollups, SeriesQuerySchema } from "../../../shared/series.ts";
 import { createStatusStore } from "../../../shared/status_store.ts";
@@ -23,7 +24,7 @@ const statusStore = createStatusStore(sql);
 // Retention bounds how old an event may be; it changes rarely, so it is read at most once a minute.
 const rawEventsDays = cached(
   async () => (await statusStore.readConfig()).config.retention.rawEventsDays,
-  60_000,
+  MINUTE_MS,
 );
 
 const app = createFunctionApp({

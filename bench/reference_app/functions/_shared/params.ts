@@ -1,12 +1,11 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, errorBody } from "../../../../shared/app.ts";
+import { type AppEnv, errorBody } from "./http.ts";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * 404 unless the path parameter is a UUID: no row can have another id, and the database would only fail to
- * cast it. (A regex in the route pattern would do the same, but the app factory's 405 detection reads such a
- * route as matching any segment.)
+ * cast it.
  */
 export function uuidParam(name: string) {
   return createMiddleware<AppEnv>(async (c, next) => {

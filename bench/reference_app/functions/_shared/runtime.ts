@@ -1,32 +1,48 @@
-import { createFunctionApp, type FunctionApp } from "../../../../shared/app.ts";
-import { createSql, type Sql } from "../../../../shared/db.ts";
-import { defaultReporter, instrument } from "../../../../shared/instrument.ts";
-import type { MetricReporter } from "../../../../shared/metric_reporter.ts";
+import postgres from "postgres";
+import { defaultReporter, instrument, type MetricReporter } from "../../../../shared/instrument.ts";
 import { cacheSettingsFromEnv } from "../../cache.ts";
 import { type AppCache, createAppCache } from "./app_cache.ts";
+import { type App, createApp } from "./http.ts";
 
 /**
- * What each QuantForge function holds per isolate: a Hono app from the shared factory (request ids, JSON
- * errors, validation, requireAuth), a lazily connecting Postgres client, the cache its configuration asks
- * for, and one metric reporter shared by instrument() (requests, cold starts, warm pings) and the cache
- * (lookups).
+ * What each QuantForge function holds per isolate: its Hono app (http.ts), a lazily connecting Postgres
+ * client of its own, the cache its configuration asks for, and one metric reporter shared by instrument()
+ * (requests, cold starts, warm pings) and the cache (lookups). instrument() is the only part of the optimizer
+ * the app uses, as it would be in any customer's app: it wraps app.fetch, counts each request once and
+ * answers warm-up pings before the app runs.
  *
- * The factory's own self-instrumentation is off (reporter null) and instrument() wraps app.fetch instead, as
- * it would wrap any app's function: each request is counted once, and warm-up pings are answered by
- * instrument() before the app runs.
+ * The database client is the app's, not the optimizer's: application_name `quantforge-<function>` (what
+ * pg_stat_activity and pg_stat_statements' users see), the pool a small edge isolate needs (3 connections,
+ * idle ones closed after 20 s), prepare: false for the transaction pooler, a 15 s statement timeout.
  *
- * Environment: SUPABASE_DB_URL (or OPTIMIZER_DB_URL), APP_CACHE, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
- * APP_CACHE_MAX_BYTES (cache.ts), METRICS_URL (where events go; default `${SUPABASE_URL}/functions/v1/metrics`).
- * A malformed value fails the boot with a message naming the variable.
+ * Environment: SUPABASE_DB_URL, SUPABASE_JWKS or SUPABASE_URL (http.ts), APP_CACHE, APP_CACHE_TTL_MS,
+ * APP_CACHE_MAX_ENTRIES, APP_CACHE_MAX_BYTES (cache.ts), METRICS_URL (where events go; default
+ * `${SUPABASE_URL}/functions/v1/metrics`). A malformed value fails the boot with a message naming the variable.
  */
 export interface AppRuntime {
   name: string;
-  app: FunctionApp;
+  app: App;
   sql: Sql;
   cache: AppCache;
   reporter: MetricReporter | null;
   /** Starts serving, measured by instrument(). */
   serve(): void;
+}
+
+export type Sql = postgres.Sql;
+
+/** The app's database client; creating it opens no connection, so warm-ups never touch the database. */
+export function createAppSql(name: string, env: (name: string) => string | undefined): Sql {
+  const url = env("SUPABASE_DB_URL");
+  if (!url) throw new Error("SUPABASE_DB_URL is not set: the app cannot reach its database");
+  return postgres(url, {
+    prepare: false,
+    max: 3,
+    idle_timeout: 20,
+    connect_timeout: 5,
+    connection: { application_name: `quantforge-${name}`, statement_timeout: 15_000 },
+    onnotice: () => {},
+  });
 }
 
 export function createAppRuntime(
@@ -35,11 +51,11 @@ export function createAppRuntime(
 ): AppRuntime {
   const settings = cacheSettingsFromEnv(env);
   const reporter = defaultReporter({ target: name, url: env("METRICS_URL") || undefined, env });
-  const app = createFunctionApp({ name, reporter: null });
+  const app = createApp(name);
   return {
     name,
     app,
-    sql: createSql({ functionName: name, env }),
+    sql: createAppSql(name, env),
     cache: createAppCache({ settings, reporter }),
     reporter,
     serve() {

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { errorBody, query } from "../../../../shared/app.ts";
-import { requireAuth } from "../../../../shared/auth.ts";
 import { timeframes } from "../../timeframes.ts";
 import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
+import { errorBody, query, requireUser } from "../_shared/http.ts";
 import { createAppRuntime } from "../_shared/runtime.ts";
 import { createCandleStore, createQuoteClient } from "./store.ts";
 
@@ -48,7 +47,7 @@ const CandlesQuery = z.object({
   message: "to must be later than from",
 });
 
-const user = requireAuth("user");
+const user = requireUser();
 
 app.get("/quote", user, query(QuoteQuery), async (c) => {
   if (!fetchQuote) {

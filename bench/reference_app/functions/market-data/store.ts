@@ -1,4 +1,4 @@
-import type { Sql } from "../../../../shared/db.ts";
+import type { Sql } from "../_shared/runtime.ts";
 import type { Timeframe } from "../../timeframes.ts";
 
 /** Candles (OHLCV bars) from public.market_candles, and quotes from the upstream quote service. */

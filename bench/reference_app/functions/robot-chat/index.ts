@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { errorBody, jsonBody, limitBody, query } from "../../../../shared/app.ts";
-import { requireAuth } from "../../../../shared/auth.ts";
+import { errorBody, jsonBody, limitBody, query, requireUser } from "../_shared/http.ts";
 import { uuidParam } from "../_shared/params.ts";
 import { createAppRuntime } from "../_shared/runtime.ts";
 import { createChatStore, messageRoles } from "./store.ts";
@@ -32,12 +31,12 @@ const TurnBody = z.object({
   ).min(1).max(maxMessagesPerTurn),
 }).strict();
 
-const user = requireAuth("user");
+const user = requireUser();
 const robotIdParam = uuidParam("robotId");
 
 app.get(robotRoute, user, robotIdParam, query(LimitQuery), async (c) => {
   const robotId = c.req.param("robotId").toLowerCase();
-  if (!await store.owns(c.get("auth").userId!, robotId)) {
+  if (!await store.owns(c.get("userId"), robotId)) {
     return c.json(errorBody(c, `no robot ${robotId} of yours`), 404);
   }
   return c.json({ robotId, messages: await store.latest(robotId, c.req.valid("query").limit) });
@@ -45,7 +44,7 @@ app.get(robotRoute, user, robotIdParam, query(LimitQuery), async (c) => {
 
 app.post(robotRoute, user, robotIdParam, limitBody(maxBodyBytes), jsonBody(TurnBody), async (c) => {
   const robotId = c.req.param("robotId").toLowerCase();
-  const turn = await store.append(c.get("auth").userId!, robotId, c.req.valid("json").messages, new Date());
+  const turn = await store.append(c.get("userId"), robotId, c.req.valid("json").messages, new Date());
   if (!turn) return c.json(errorBody(c, `no robot ${robotId} of yours`), 404);
   return c.json({ robotId, ...turn }, 201);
 });

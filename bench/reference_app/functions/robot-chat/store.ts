@@ -1,4 +1,4 @@
-import type { Sql } from "../../../../shared/db.ts";
+import type { Sql } from "../_shared/runtime.ts";
 
 /**
  * Chat turns about a robot. QuantForge keeps the conversation inside robots.chat_history, so every turn

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { errorBody, jsonBody, limitBody, query } from "../../../../shared/app.ts";
-import { requireAuth } from "../../../../shared/auth.ts";
 import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
+import { errorBody, jsonBody, limitBody, query, requireUser } from "../_shared/http.ts";
 import { uuidParam } from "../_shared/params.ts";
 import { createAppRuntime } from "../_shared/runtime.ts";
 import { createRobotStore, isUniqueViolation, strategyTypes } from "./store.ts";
@@ -54,31 +53,31 @@ const UpdateBody = z.object({
   chat_history: z.array(z.unknown()),
 });
 
-const user = requireAuth("user");
+const user = requireUser();
 const robotIdParam = uuidParam("id");
 
 app.get("/", user, async (c) => {
-  const robots = await store.list(c.get("auth").userId!);
+  const robots = await store.list(c.get("userId"));
   return c.json({ robots, count: robots.length });
 });
 
 app.get("/search", user, query(SearchQuery), async (c) => {
   const { q, strategy, page } = c.req.valid("query");
-  const { rows, total } = await store.search(c.get("auth").userId!, { term: q, strategy, page });
+  const { rows, total } = await store.search(c.get("userId"), { term: q, strategy, page });
   return c.json({ robots: rows, total, page });
 });
 
 app.get("/recent", user, query(PageQuery), async (c) => {
   const { page } = c.req.valid("query");
-  return c.json({ robots: await store.recent(c.get("auth").userId!, page), page });
+  return c.json({ robots: await store.recent(c.get("userId"), page), page });
 });
 
 app.get("/by-ids", user, query(IdsQuery), async (c) => {
-  return c.json({ robots: await store.byIds(c.get("auth").userId!, c.req.valid("query").ids) });
+  return c.json({ robots: await store.byIds(c.get("userId"), c.req.valid("query").ids) });
 });
 
 app.get("/count", user, async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const payload = await cache.read(
     { target: "robots.count", key: `count:${userId}`, userId },
     async () => jsonPayload({ count: await store.count(userId) }),
@@ -87,7 +86,7 @@ app.get("/count", user, async (c) => {
 });
 
 app.get("/strategy-types", user, async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const payload = await cache.read(
     { target: "robots.strategyTypes", key: `strategy-types:${userId}`, userId },
     async () => jsonPayload({ strategyTypes: await store.strategyTypes(userId) }),
@@ -98,12 +97,12 @@ app.get("/strategy-types", user, async (c) => {
 app.get("/health", user, async (c) => c.json({ ok: await store.health() }));
 
 app.get("/export", user, async (c) => {
-  const robots = await store.exportAll(c.get("auth").userId!);
+  const robots = await store.exportAll(c.get("userId"));
   return c.json({ robots, count: robots.length, exportedAt: new Date().toISOString() });
 });
 
 app.post("/", user, limitBody(maxBodyBytes), jsonBody(NewRobotBody), async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   try {
     const robot = await store.create(userId, c.req.valid("json"));
     cache.invalidateUser(userId);
@@ -115,7 +114,7 @@ app.post("/", user, limitBody(maxBodyBytes), jsonBody(NewRobotBody), async (c) =
 });
 
 app.get("/:id", user, robotIdParam, async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const id = c.req.param("id").toLowerCase();
   const payload = await cache.read(
     { target: "robots.get", key: `robot:${userId}:${id}`, userId },
@@ -130,7 +129,7 @@ app.get("/:id", user, robotIdParam, async (c) => {
 });
 
 app.put("/:id", user, robotIdParam, limitBody(maxBodyBytes), jsonBody(UpdateBody), async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const id = c.req.param("id").toLowerCase();
   const robot = await store.update(userId, id, c.req.valid("json"));
   if (!robot) return c.json(errorBody(c, `no robot ${id} of yours to update`), 404);
@@ -139,7 +138,7 @@ app.put("/:id", user, robotIdParam, limitBody(maxBodyBytes), jsonBody(UpdateBody
 });
 
 app.delete("/:id", user, robotIdParam, async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const id = c.req.param("id").toLowerCase();
   if (!await store.softDelete(userId, id)) {
     return c.json(errorBody(c, `no robot ${id} of yours to delete`), 404);
@@ -149,7 +148,7 @@ app.delete("/:id", user, robotIdParam, async (c) => {
 });
 
 app.post("/:id/duplicate", user, robotIdParam, async (c) => {
-  const userId = c.get("auth").userId!;
+  const userId = c.get("userId");
   const id = c.req.param("id").toLowerCase();
   const robot = await store.duplicate(userId, id);
   if (!robot) return c.json(errorBody(c, `no active robot ${id} that you may copy`), 404);

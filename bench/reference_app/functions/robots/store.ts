@@ -1,7 +1,7 @@
-import type { Sql } from "../../../../shared/db.ts";
+import type { Sql } from "../_shared/runtime.ts";
 
 /**
- * QuantForge's robot queries (the facts file's traffic list), one function per shape. Reads see what the
+ * QuantForge's robot queries (the traffic list in docs/reference_workload.md), one function per shape. Reads see what the
  * app's row level security lets a user see: their own rows, and public rows that are not deleted. The
  * function connects as a privileged role, so that rule is written into each statement.
  */
