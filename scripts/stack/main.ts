@@ -38,6 +38,7 @@ console.log(
     `  JWKS           ${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`,
     `  Workers        ${env.SUPABASE_URL}/_stack/workers`,
     `  DB URL         ${env.SUPABASE_DB_URL}`,
+    `  Postgres files ${stack.clusterDir}/pg (data), pg-socket, postgres.log`,
     `  Publishable    ${env.SUPABASE_PUBLISHABLE_KEY}`,
     `  Secret         ${env.SUPABASE_SECRET_KEY}`,
     `  Anon (legacy)  ${env.SUPABASE_ANON_KEY}`,

@@ -34,6 +34,8 @@ export type StackEnv = {
 export interface RunningStack {
   env: StackEnv;
   gateway: RunningGateway;
+  /** Folder of the Postgres data dir, socket and log: `.stack`, or one outside the checkout (postgres.ts). */
+  clusterDir: string;
   /** What the CLI printed while applying migrations. */
   migrationsOutput: string;
   /** Stops the gateway and its workers, the net worker and Postgres (pg_ctl -m fast). */
@@ -89,7 +91,7 @@ export async function startStack(partial: Partial<StackOptions> = {}): Promise<R
     referenceAppCached.catch(() => {});
     await ensurePackages(options.installPackages, log);
     cleanups.push(() => stopCluster(stackDir));
-    await ensureCluster({ stackDir, port: options.pgPort, log });
+    const { clusterDir } = await ensureCluster({ stackDir, port: options.pgPort, log });
     const keys = await loadOrCreateKeys(stackDir);
 
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
@@ -124,7 +126,7 @@ export async function startStack(partial: Partial<StackOptions> = {}): Promise<R
     await writeDotenvFile(envPath, { ...env });
     cleanups.push(() => Deno.remove(envPath).catch(() => {}));
     await updateState(stackDir, gateway.url);
-    return { env, gateway, migrationsOutput, stop };
+    return { env, gateway, clusterDir, migrationsOutput, stop };
   } catch (error) {
     await stop();
     throw error;
