@@ -75,7 +75,9 @@ async function cacheGroup(group: CacheGroup, env: Record<string, string>): Promi
   const text = decoder.decode(output.stdout) + decoder.decode(output.stderr);
   if (output.success) return text;
   const failure = explainDownloadFailure(text, { ...Deno.env.toObject(), ...env });
-  const lines = text.trim().split("\n").filter((line) => !line.startsWith("Download "));
+  // Deno's own error, without the progress lines before it or a Rust backtrace (RUST_BACKTRACE) after it.
+  const lines = text.split("\nStack backtrace:")[0].trim().split("\n")
+    .filter((line) => !line.startsWith("Download "));
   throw new Error(
     [
       `caching the functions' modules failed${failure.hint ? `: ${failure.hint}` : ""}`,
