@@ -2,8 +2,9 @@
  * `npm start`: runs the local stack in the foreground until Ctrl-C, SIGTERM or `npm run stop`.
  * STACK_WORKER_IDLE_TIMEOUT_S and STACK_WORKER_MAX_LIFETIME_S override the function worker timeouts.
  */
+import { explainDownloadFailure } from "./download_failure.ts";
 import { stackOptionsFromEnv } from "./options.ts";
-import { envFilePath, type RunningStack, startStack } from "./stack.ts";
+import type { RunningStack } from "./stack.ts";
 import { runningStack } from "./stack_state.ts";
 import { stackDefaults } from "./options.ts";
 
@@ -21,6 +22,17 @@ if (already.running) {
     }): use it, or \`npm run stop\``,
   );
 }
+
+// Imported here rather than above: on a first run the stack's npm packages download now, and a download
+// that fails (an untrusted proxy certificate) should end with the variable to set, not Deno's bare error.
+let stackModule: typeof import("./stack.ts");
+try {
+  stackModule = await import("./stack.ts");
+} catch (error) {
+  const { hint } = explainDownloadFailure(String(error), Deno.env.toObject());
+  fail(hint ? `loading the stack's modules failed: ${hint}\n${error}` : error);
+}
+const { envFilePath, startStack } = stackModule;
 
 let stack: RunningStack;
 try {
