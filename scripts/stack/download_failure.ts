@@ -16,7 +16,7 @@ export interface DownloadFailure {
 
 // Deno prints "error sending request for url (URL): client error (Connect): invalid peer certificate: X".
 const urlPattern = /error sending request for url \(([^)\s]+)\)/;
-const tlsPattern = /invalid peer certificate: ?(\w+)?|certificate verify failed|UnknownIssuer/i;
+const tlsPattern = /invalid peer certificate: ?(\w+)?/i;
 const connectionPattern =
   /tcp connect error|dns error|Connection refused|Connection reset|timed out|Network is unreachable|proxy/i;
 
@@ -53,9 +53,7 @@ function connectionHint(env: Record<string, string | undefined>): string {
     ? `NPM_CONFIG_REGISTRY=${env.NPM_CONFIG_REGISTRY} is the registry in use`
     : "NPM_CONFIG_REGISTRY (or registry= in ~/.npmrc) names a registry mirror";
   const lead = proxy
-    ? `the connection through the proxy ${proxy}=${
-      env[proxy]
-    } failed: check it, and NO_PROXY for hosts it must not handle.`
+    ? `the connection through the proxy ${proxy}=${env[proxy]} failed: check it (and NO_PROXY).`
     : "the connection failed: if this machine reaches the internet through a proxy, set HTTPS_PROXY " +
       "(and NO_PROXY for hosts it must not handle).";
   return `${lead} ${registry}.`;

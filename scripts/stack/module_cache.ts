@@ -7,7 +7,7 @@
  */
 import { explainDownloadFailure } from "./download_failure.ts";
 import { functionConfigFile, loadFunctionsConfig } from "./functions_config.ts";
-import { toFileUrl } from "./paths.ts";
+import { exists, toFileUrl } from "./paths.ts";
 import { bootstrapPath, moduleGraphFlags, workerCwd } from "./worker.ts";
 
 export interface CacheGroup {
@@ -50,9 +50,16 @@ export function cacheGroups(functions: FunctionModule[]): CacheGroup[] {
   return [...groups.values()];
 }
 
+/** The enabled functions of a config.toml (a disabled one is never served, so it may even be missing). */
 async function functionModules(configPath: string): Promise<FunctionModule[]> {
   const modules: FunctionModule[] = [];
   for (const settings of (await loadFunctionsConfig(configPath)).values()) {
+    if (!settings.enabled) continue;
+    if (!(await exists(settings.entrypoint))) {
+      throw new Error(
+        `[functions.${settings.name}] in ${configPath}: entrypoint ${settings.entrypoint} does not exist`,
+      );
+    }
     modules.push({
       cwd: workerCwd(configPath),
       configFile: await functionConfigFile(settings),

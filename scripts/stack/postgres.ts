@@ -6,7 +6,8 @@
  * That user must be able to enter the folder. When it cannot (a checkout under /root, or in a `mktemp -d`
  * folder), the cluster lives in /var/tmp/supabase-stack-<hash of the checkout's .stack path> instead, a
  * folder named after this checkout and recorded in `.stack/cluster-dir`. Its data is kept between starts,
- * as `.stack/pg` is; a later start removes such folders whose checkout no longer exists.
+ * as `.stack/pg` is; a later start removes such folders whose checkout no longer exists (a checkout that
+ * is moved starts a new cluster, and the old one is removed so).
  */
 import { createHash } from "node:crypto";
 import process from "node:process";
@@ -57,10 +58,16 @@ function recordPath(stackDir: string): string {
   return `${stackDir}/cluster-dir`;
 }
 
-/** The folder holding this checkout's cluster: the one recorded in `.stack/cluster-dir`, else `.stack`. */
+/**
+ * The folder holding this checkout's cluster: the one recorded in `.stack/cluster-dir`, else `.stack`. A
+ * record made by another checkout (this one is a copy, or was moved) is ignored: its cluster is not ours.
+ */
 export async function locateCluster(stackDir: string): Promise<ClusterPaths> {
   const recorded = (await Deno.readTextFile(recordPath(stackDir)).catch(() => "")).trim();
-  return clusterPaths(recorded || stackDir);
+  if (recorded && recorded === externalClusterDir(await Deno.realPath(stackDir))) {
+    return clusterPaths(recorded);
+  }
+  return clusterPaths(stackDir);
 }
 
 /** Pure: the settings file contents for a port and socket folder. */
@@ -177,7 +184,10 @@ async function chooseClusterDir(
     await prepareExternalDir(located.clusterDir, stackDir);
     return located;
   }
-  if (!owner || (await postgresCanEnter(stackDir))) return located;
+  if (!owner || (await postgresCanEnter(stackDir))) {
+    await Deno.remove(recordPath(stackDir)).catch(() => {});
+    return located;
+  }
   await removeOrphanClusters(log);
   const dir = externalClusterDir(await Deno.realPath(stackDir));
   log(`[stack] the postgres OS user cannot enter ${stackDir}: the cluster lives in ${dir}`);

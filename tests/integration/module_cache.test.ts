@@ -89,3 +89,20 @@ Deno.test("the variable the message names fixes the TLS failure (the registry's 
     assert.match(message, /npm package '[^']+' does not exist|404|Not found/i);
   });
 });
+
+Deno.test("an enabled function whose entrypoint is missing is named; a disabled one is not cached", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "module-cache-test-" });
+  try {
+    await Deno.mkdir(`${dir}/supabase`);
+    const config = `${dir}/supabase/config.toml`;
+    await Deno.writeTextFile(config, "[functions.gone]\nenabled = false\n");
+    await cacheFunctionGraphs({ configPaths: [config], log: () => {} });
+    await Deno.writeTextFile(config, "[functions.gone]\n");
+    await assert.rejects(
+      cacheFunctionGraphs({ configPaths: [config], log: () => {} }),
+      /\[functions\.gone\] in \S+config\.toml: entrypoint \S+\/functions\/gone\/index\.ts does not exist/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
