@@ -62,6 +62,13 @@ export function chooseConfigFile(settings: FunctionSettings, functionDirFiles: s
   return settings.importMap;
 }
 
+/** The config file a function's worker runs with, looking for a deno.json beside its entrypoint. */
+export async function functionConfigFile(settings: FunctionSettings): Promise<string | null> {
+  const dirFiles: string[] = [];
+  for await (const entry of Deno.readDir(dirname(settings.entrypoint))) dirFiles.push(entry.name);
+  return chooseConfigFile(settings, dirFiles);
+}
+
 export async function loadFunctionsConfig(configPath: string): Promise<Map<string, FunctionSettings>> {
   let text: string;
   try {

@@ -4,12 +4,14 @@
  * the function the path without the /functions/v1 prefix (`/<name>/subpath`). It also serves the JWKS at
  * /auth/v1/.well-known/jwks.json and its own observability at GET /_stack/workers.
  */
-import { chooseConfigFile, type FunctionSettings, loadFunctionsConfig } from "./functions_config.ts";
+import { functionConfigFile, type FunctionSettings, loadFunctionsConfig } from "./functions_config.ts";
 import { readDotenvFile } from "./env_file.ts";
+import { workerHostEnv } from "./host_env.ts";
 import { createJwtVerifier, type JwtVerifier } from "./jwt_check.ts";
 import { loadOrCreateKeys, publicJwks, type StackKeys } from "./keys.ts";
+import { cacheFunctionGraphs } from "./module_cache.ts";
 import { type GatewayOptions, resolveGatewayOptions } from "./options.ts";
-import { dirname } from "./paths.ts";
+import { workerCwd } from "./worker.ts";
 import { type PoolStats, WorkerPool } from "./worker_pool.ts";
 
 export interface RunningGateway {
@@ -22,8 +24,6 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Host variables a Deno process needs to find its cache and tools; nothing else of the host leaks in. */
-const inheritedHostVars = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "NO_COLOR", "LANG", "TZ"];
 const hopByHopHeaders = [
   "connection",
   "keep-alive",
@@ -101,7 +101,8 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
   const keys = await loadOrCreateKeys(options.stackDir);
   const verifier: JwtVerifier = createJwtVerifier(keys.jwtSecret, publicJwks(keys));
   const functionsConfig = functionsConfigCache(options.configPath);
-  const workerCwd = dirname(dirname(options.configPath));
+  // Before listening, so that no cold start downloads anything (see module_cache.ts).
+  await cacheFunctionGraphs({ configPaths: [options.configPath], log: options.log });
   let url = "";
 
   const pool = new WorkerPool({
@@ -111,19 +112,13 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
     spawnSpec: async (name) => {
       const settings = (await functionsConfig()).get(name);
       if (!settings) throw new Error(`function "${name}" is no longer in ${options.configPath}`);
-      const dirFiles: string[] = [];
-      for await (const entry of Deno.readDir(dirname(settings.entrypoint))) dirFiles.push(entry.name);
-      const host: Record<string, string> = {};
-      for (const name of inheritedHostVars) {
-        const value = Deno.env.get(name);
-        if (value !== undefined) host[name] = value;
-      }
+      const host = workerHostEnv(Deno.env.toObject());
       const secrets = await readDotenvFile(options.functionsEnvPath, true);
       return {
         functionName: name,
         entrypoint: settings.entrypoint,
-        configFile: chooseConfigFile(settings, dirFiles),
-        cwd: workerCwd,
+        configFile: await functionConfigFile(settings),
+        cwd: workerCwd(options.configPath),
         // Platform variables win: names starting SUPABASE_ are reserved on hosted too.
         env: { ...host, ...secrets, ...platformEnv(url, options.dbUrl, keys), SUPABASE_FUNCTION_SLUG: name },
         bootTimeoutMs: options.workerBootTimeoutS * 1000,

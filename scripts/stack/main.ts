@@ -2,8 +2,9 @@
  * `npm start`: runs the local stack in the foreground until Ctrl-C, SIGTERM or `npm run stop`.
  * STACK_WORKER_IDLE_TIMEOUT_S and STACK_WORKER_MAX_LIFETIME_S override the function worker timeouts.
  */
+import { explainDownloadFailure } from "./download_failure.ts";
 import { stackOptionsFromEnv } from "./options.ts";
-import { envFilePath, type RunningStack, startStack } from "./stack.ts";
+import type { RunningStack } from "./stack.ts";
 import { runningStack } from "./stack_state.ts";
 import { stackDefaults } from "./options.ts";
 
@@ -22,6 +23,17 @@ if (already.running) {
   );
 }
 
+// Imported here rather than above: on a first run the stack's npm packages download now, and a download
+// that fails (an untrusted proxy certificate) should end with the variable to set, not Deno's bare error.
+let stackModule: typeof import("./stack.ts");
+try {
+  stackModule = await import("./stack.ts");
+} catch (error) {
+  const { hint } = explainDownloadFailure(String(error), Deno.env.toObject());
+  fail(hint ? `loading the stack's modules failed: ${hint}\n${error}` : error);
+}
+const { envFilePath, startStack } = stackModule;
+
 let stack: RunningStack;
 try {
   stack = await startStack(stackOptionsFromEnv(Deno.env.toObject()));
@@ -38,6 +50,7 @@ console.log(
     `  JWKS           ${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`,
     `  Workers        ${env.SUPABASE_URL}/_stack/workers`,
     `  DB URL         ${env.SUPABASE_DB_URL}`,
+    `  Postgres files ${stack.clusterDir}/pg (data), pg-socket, postgres.log`,
     `  Publishable    ${env.SUPABASE_PUBLISHABLE_KEY}`,
     `  Secret         ${env.SUPABASE_SECRET_KEY}`,
     `  Anon (legacy)  ${env.SUPABASE_ANON_KEY}`,

@@ -19,7 +19,7 @@ export interface GatewayOptions {
   workerIdleTimeoutS: number;
   /** A worker is retired this long after it started, busy or not (hosted: 150 s on Free). */
   workerMaxLifetimeS: number;
-  /** How long a cold start may take before the request fails with 503 (the first boot may download npm packages). */
+  /** How long a cold start may take before the request fails with 503 (modules are cached before the gateway listens). */
   workerBootTimeoutS: number;
   /** Forwarded worker output goes here; defaults to the stack's stdout / stderr. */
   log: (line: string) => void;

@@ -2,9 +2,17 @@
  * The project's own Postgres 15 cluster under `.stack/pg`, on 127.0.0.1:<port>, with pg_cron and
  * pg_stat_statements preloaded. initdb and postgres refuse to run as root, so as root they run as the
  * `postgres` OS user (created by postgresql-common), which then owns the data and socket folders.
+ *
+ * That user must be able to enter the folder. When it cannot (a checkout under /root, or in a `mktemp -d`
+ * folder), the cluster lives in /var/tmp/supabase-stack-<hash of the checkout's .stack path> instead, a
+ * folder named after this checkout and recorded in `.stack/cluster-dir`. Its data is kept between starts,
+ * as `.stack/pg` is; a later start removes such folders whose checkout no longer exists (a checkout that
+ * is moved starts a new cluster, and the old one is removed so).
  */
+import { createHash } from "node:crypto";
+import process from "node:process";
 import { isRoot, pgBinDir } from "./packages.ts";
-import { dirname, exists } from "./paths.ts";
+import { exists } from "./paths.ts";
 import { portFree } from "./ports.ts";
 import { run, type RunResult } from "./process.ts";
 
@@ -15,6 +23,8 @@ export interface ClusterOptions {
 }
 
 export interface ClusterPaths {
+  /** `.stack`, or the folder outside the checkout that holds the cluster (see above). */
+  clusterDir: string;
   dataDir: string;
   socketDir: string;
   logFile: string;
@@ -22,14 +32,42 @@ export interface ClusterPaths {
   stackConf: string;
 }
 
-export function clusterPaths(stackDir: string): ClusterPaths {
-  const dataDir = `${stackDir}/pg`;
+/** Pure: the cluster's files inside its folder. */
+export function clusterPaths(clusterDir: string): ClusterPaths {
+  const dataDir = `${clusterDir}/pg`;
   return {
+    clusterDir,
     dataDir,
-    socketDir: `${stackDir}/pg-socket`,
-    logFile: `${stackDir}/postgres.log`,
+    socketDir: `${clusterDir}/pg-socket`,
+    logFile: `${clusterDir}/postgres.log`,
     stackConf: `${dataDir}/stack.conf`,
   };
+}
+
+/** Where clusters of checkouts the postgres OS user cannot enter live (world-writable, sticky, kept on reboot). */
+export const externalClustersDir = "/var/tmp";
+const externalPrefix = "supabase-stack-";
+
+/** Pure: the folder outside the checkout for the cluster of the `.stack` folder at this real path. */
+export function externalClusterDir(stackRealPath: string, parent = externalClustersDir): string {
+  const hash = createHash("sha256").update(stackRealPath).digest("hex").slice(0, 16);
+  return `${parent}/${externalPrefix}${hash}`;
+}
+
+function recordPath(stackDir: string): string {
+  return `${stackDir}/cluster-dir`;
+}
+
+/**
+ * The folder holding this checkout's cluster: the one recorded in `.stack/cluster-dir`, else `.stack`. A
+ * record made by another checkout (this one is a copy, or was moved) is ignored: its cluster is not ours.
+ */
+export async function locateCluster(stackDir: string): Promise<ClusterPaths> {
+  const recorded = (await Deno.readTextFile(recordPath(stackDir)).catch(() => "")).trim();
+  if (recorded && recorded === externalClusterDir(await Deno.realPath(stackDir))) {
+    return clusterPaths(recorded);
+  }
+  return clusterPaths(stackDir);
 }
 
 /** Pure: the settings file contents for a port and socket folder. */
@@ -78,27 +116,84 @@ function pgRun(binary: string, args: string[], what: string, allowFailure = fals
     : run(path, args, { what, allowFailure });
 }
 
-/** The postgres user must be able to enter every folder above the data dir; names the first one it cannot. */
-async function checkTraversable(stackDir: string): Promise<void> {
-  const probe = (dir: string) =>
-    run("runuser", ["-u", "postgres", "--", "test", "-x", dir], {
-      what: "checking folder access",
-      allowFailure: true,
-    });
-  if ((await probe(stackDir)).code === 0) return;
-  const chain: string[] = [];
-  for (let dir = stackDir;; dir = dirname(dir)) {
-    chain.unshift(dir);
-    if (dir === dirname(dir)) break;
+/** Whether the postgres OS user can enter the folder (and so every folder above it). */
+async function postgresCanEnter(dir: string): Promise<boolean> {
+  const probe = await run("runuser", ["-u", "postgres", "--", "test", "-x", dir], {
+    what: "checking folder access",
+    allowFailure: true,
+  });
+  return probe.code === 0;
+}
+
+/**
+ * Creates (or checks) the folder outside the checkout. Its name is predictable, so a folder someone else
+ * created there first is refused rather than used.
+ */
+async function prepareExternalDir(dir: string, stackDir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+  const info = await Deno.lstat(dir);
+  if (!info.isDirectory || info.uid !== Deno.uid()) {
+    throw new Error(`${dir} exists but is not a folder this user created: remove it and start again`);
   }
-  for (const dir of chain) {
-    if ((await probe(dir)).code !== 0) {
-      throw new Error(
-        `the postgres OS user cannot enter ${dir}, so it cannot reach ${stackDir}: run \`chmod o+x ${dir}\` ` +
-          "(Postgres runs as that user because initdb refuses root)",
-      );
-    }
+  await Deno.chmod(dir, 0o755);
+  await Deno.writeTextFile(`${dir}/checkout`, `${stackDir}\n`);
+}
+
+/** Whether the postmaster.pid in the data dir names a live process (a killed one leaves the file behind). */
+async function postmasterAlive(dataDir: string): Promise<boolean> {
+  const pid = Number((await Deno.readTextFile(`${dataDir}/postmaster.pid`).catch(() => "")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Removes clusters outside checkouts whose checkout is gone (a deleted clone would otherwise leave its data
+ * in /var/tmp for good). A cluster whose postmaster still runs is left alone.
+ */
+async function removeOrphanClusters(log: (line: string) => void): Promise<void> {
+  const entries = [];
+  try {
+    for await (const entry of Deno.readDir(externalClustersDir)) entries.push(entry);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory || !entry.name.startsWith(externalPrefix)) continue;
+    const dir = `${externalClustersDir}/${entry.name}`;
+    const checkout = (await Deno.readTextFile(`${dir}/checkout`).catch(() => "")).trim();
+    if (!checkout || (await exists(checkout))) continue;
+    if (await postmasterAlive(clusterPaths(dir).dataDir)) continue;
+    log(`[stack] removing ${dir}, the Postgres data of ${checkout}, which no longer exists`);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Decides where the cluster lives (see the top of this file) and records a folder outside the checkout. */
+async function chooseClusterDir(
+  stackDir: string,
+  owner: OsUser | null,
+  log: (line: string) => void,
+): Promise<ClusterPaths> {
+  const located = await locateCluster(stackDir);
+  if (located.clusterDir !== stackDir) {
+    await prepareExternalDir(located.clusterDir, stackDir);
+    return located;
+  }
+  if (!owner || (await postgresCanEnter(stackDir))) {
+    await Deno.remove(recordPath(stackDir)).catch(() => {});
+    return located;
+  }
+  await removeOrphanClusters(log);
+  const dir = externalClusterDir(await Deno.realPath(stackDir));
+  log(`[stack] the postgres OS user cannot enter ${stackDir}: the cluster lives in ${dir}`);
+  await prepareExternalDir(dir, stackDir);
+  await Deno.writeTextFile(recordPath(stackDir), `${dir}\n`);
+  return clusterPaths(dir);
 }
 
 async function prepareDir(path: string, owner: OsUser | null, mode: number): Promise<void> {
@@ -107,12 +202,7 @@ async function prepareDir(path: string, owner: OsUser | null, mode: number): Pro
   await Deno.chmod(path, mode);
 }
 
-async function initCluster(
-  paths: ClusterPaths,
-  stackDir: string,
-  owner: OsUser | null,
-  log: (l: string) => void,
-) {
+async function initCluster(paths: ClusterPaths, owner: OsUser | null, log: (l: string) => void) {
   const entries = [];
   for await (const entry of Deno.readDir(paths.dataDir)) entries.push(entry.name);
   if (entries.length > 0) {
@@ -121,7 +211,7 @@ async function initCluster(
     );
   }
   log("[stack] creating the Postgres cluster (first run only)");
-  const pwfile = `${stackDir}/.pgpass-init`;
+  const pwfile = `${paths.clusterDir}/.pgpass-init`;
   await Deno.writeTextFile(pwfile, "postgres\n", { mode: 0o600 });
   if (owner) await Deno.chown(pwfile, owner.uid, owner.gid);
   try {
@@ -145,9 +235,9 @@ async function initCluster(
   });
 }
 
-/** Whether a postmaster runs on this data dir (for example one left behind by a killed stack). */
+/** Whether a postmaster runs on this checkout's cluster (for example one left behind by a killed stack). */
 export async function clusterRunning(stackDir: string): Promise<boolean> {
-  const { dataDir } = clusterPaths(stackDir);
+  const { dataDir } = await locateCluster(stackDir);
   if (!(await exists(`${dataDir}/PG_VERSION`))) return false;
   const status = await pgRun("pg_ctl", ["status", "-D", dataDir], "pg_ctl status", true);
   return status.code === 0;
@@ -158,16 +248,15 @@ async function logTail(path: string, lines = 30): Promise<string> {
   return text.split("\n").slice(-lines).join("\n");
 }
 
-/** Creates the cluster if needed and makes sure it runs with the stack's settings. */
-export async function ensureCluster(options: ClusterOptions): Promise<void> {
+/** Creates the cluster if needed and makes sure it runs with the stack's settings; returns where it lives. */
+export async function ensureCluster(options: ClusterOptions): Promise<ClusterPaths> {
   const { stackDir, port, log } = options;
-  const paths = clusterPaths(stackDir);
   const owner = isRoot() ? await postgresOsUser() : null;
   await Deno.mkdir(stackDir, { recursive: true });
-  if (owner) await checkTraversable(stackDir);
+  const paths = await chooseClusterDir(stackDir, owner, log);
   await prepareDir(paths.dataDir, owner, 0o700);
   await prepareDir(paths.socketDir, owner, 0o755);
-  if (!(await exists(`${paths.dataDir}/PG_VERSION`))) await initCluster(paths, stackDir, owner, log);
+  if (!(await exists(`${paths.dataDir}/PG_VERSION`))) await initCluster(paths, owner, log);
 
   const wanted = stackConfText(port, paths.socketDir);
   const previous = await Deno.readTextFile(paths.stackConf).catch(() => "");
@@ -175,10 +264,10 @@ export async function ensureCluster(options: ClusterOptions): Promise<void> {
 
   if (await clusterRunning(stackDir)) {
     if (previous === wanted) {
-      log("[stack] reusing the Postgres left running on .stack/pg by a previous stack");
-      return;
+      log(`[stack] reusing the Postgres left running on ${paths.dataDir} by a previous stack`);
+      return paths;
     }
-    log("[stack] restarting the Postgres left running on .stack/pg (its settings changed)");
+    log(`[stack] restarting the Postgres left running on ${paths.dataDir} (its settings changed)`);
     await stopCluster(stackDir);
   }
   if (!portFree(port)) {
@@ -200,11 +289,12 @@ export async function ensureCluster(options: ClusterOptions): Promise<void> {
         `Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
     );
   }
+  return paths;
 }
 
 /** Fast shutdown (rolls back open transactions, no recovery needed on the next start). */
 export async function stopCluster(stackDir: string): Promise<void> {
   if (!(await clusterRunning(stackDir))) return;
-  const { dataDir } = clusterPaths(stackDir);
+  const { dataDir } = await locateCluster(stackDir);
   await pgRun("pg_ctl", ["stop", "-D", dataDir, "-m", "fast", "-w", "-t", "60", "-s"], "pg_ctl stop");
 }

@@ -1,12 +1,14 @@
 /**
  * The whole local stack in one call (what `npm start` runs): packages, Postgres, platform layer,
- * migrations through the CLI, Vault seed, the net worker and the functions gateway; then `.stack/env`.
+ * migrations through the CLI, the functions' module graphs, Vault seed, the net worker and the functions
+ * gateway; then `.stack/env`.
  */
 import postgres from "postgres";
 import { writeDotenvFile } from "./env_file.ts";
 import { type RunningGateway, startGateway } from "./gateway.ts";
 import { loadOrCreateKeys, type StackKeys } from "./keys.ts";
 import { pushMigrations } from "./migrations.ts";
+import { cacheFunctionGraphs } from "./module_cache.ts";
 import { startNetWorker } from "./net_worker.ts";
 import { dbUrlFor, resolveStackOptions, type StackOptions } from "./options.ts";
 import { ensurePackages } from "./packages.ts";
@@ -32,6 +34,8 @@ export type StackEnv = {
 export interface RunningStack {
   env: StackEnv;
   gateway: RunningGateway;
+  /** Folder of the Postgres data dir, socket and log: `.stack`, or one outside the checkout (postgres.ts). */
+  clusterDir: string;
   /** What the CLI printed while applying migrations. */
   migrationsOutput: string;
   /** Stops the gateway and its workers, the net worker and Postgres (pg_ctl -m fast). */
@@ -76,9 +80,18 @@ export async function startStack(partial: Partial<StackOptions> = {}): Promise<R
   };
   try {
     assertPortFree(options.gatewayPort, "functions gateway");
+    // The reference app's functions (bench/) are served by gateways the tests and benchmarks start, which
+    // cache them again (a no-op then). Cached here too, while Postgres starts, so that once the stack says
+    // ready no function of this repository downloads anything. The gateway below caches the product's.
+    const referenceAppCached = cacheFunctionGraphs({
+      configPaths: [`${repoDir}/bench/reference_app/config.toml`],
+      log,
+    });
+    // Awaited before the gateway starts; a failure of an earlier step must not leave it unhandled.
+    referenceAppCached.catch(() => {});
     await ensurePackages(options.installPackages, log);
     cleanups.push(() => stopCluster(stackDir));
-    await ensureCluster({ stackDir, port: options.pgPort, log });
+    const { clusterDir } = await ensureCluster({ stackDir, port: options.pgPort, log });
     const keys = await loadOrCreateKeys(stackDir);
 
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
@@ -91,6 +104,7 @@ export async function startStack(partial: Partial<StackOptions> = {}): Promise<R
       throw new Error(`migrations failed: ${error instanceof Error ? error.message : error}`);
     }
 
+    await referenceAppCached;
     const gateway = await startGateway({
       port: options.gatewayPort,
       configPath: `${repoDir}/supabase/config.toml`,
@@ -112,7 +126,7 @@ export async function startStack(partial: Partial<StackOptions> = {}): Promise<R
     await writeDotenvFile(envPath, { ...env });
     cleanups.push(() => Deno.remove(envPath).catch(() => {}));
     await updateState(stackDir, gateway.url);
-    return { env, gateway, migrationsOutput, stop };
+    return { env, gateway, clusterDir, migrationsOutput, stop };
   } catch (error) {
     await stop();
     throw error;

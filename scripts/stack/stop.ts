@@ -1,9 +1,10 @@
 /**
  * `npm run stop`: asks the running stack to shut down (SIGTERM), waits for it, and stops a Postgres that a
- * killed stack left running on .stack/pg.
+ * killed stack left running on this checkout's cluster (`.stack/pg`, or the folder outside the checkout
+ * recorded in `.stack/cluster-dir`; its data is kept, see postgres.ts).
  */
 import { stackDefaults } from "./options.ts";
-import { clusterRunning, stopCluster } from "./postgres.ts";
+import { clusterRunning, locateCluster, stopCluster } from "./postgres.ts";
 import { isStackProcess, runningStack } from "./stack_state.ts";
 
 const stackDir = stackDefaults.stackDir;
@@ -26,7 +27,7 @@ if (stack.running && stack.pid) {
   console.log("[stack] no stack is running");
 }
 if (await clusterRunning(stackDir)) {
-  console.log("[stack] stopping the Postgres left running on .stack/pg");
+  console.log(`[stack] stopping the Postgres left running on ${(await locateCluster(stackDir)).dataDir}`);
   await stopCluster(stackDir);
 }
 console.log("[stack] stopped");

@@ -2,7 +2,7 @@
  * One function worker: its own `deno run` process (a real cold start), booted through worker_bootstrap.ts,
  * serving on the port it announces. Output is forwarded line by line with a `[fn:NAME]` prefix.
  */
-import { fromFileUrl, toFileUrl } from "./paths.ts";
+import { dirname, fromFileUrl, toFileUrl } from "./paths.ts";
 import { parsePortAnnouncement } from "./worker_protocol.ts";
 
 export type WorkerState = "booting" | "ready" | "retiring" | "exited";
@@ -19,19 +19,31 @@ export interface WorkerSpawnSpec {
   log: (line: string) => void;
 }
 
-const bootstrapPath = fromFileUrl(new URL("./worker_bootstrap.ts", import.meta.url));
+export const bootstrapPath = fromFileUrl(new URL("./worker_bootstrap.ts", import.meta.url));
+
+/** The folder a config.toml's workers run in (the project root above its supabase/ folder). */
+export function workerCwd(configPath: string): string {
+  return dirname(dirname(configPath));
+}
+
+/** How a function's imports resolve: the flags its worker runs with, and its module graph is cached with. */
+export function moduleGraphFlags(configFile: string | null): string[] {
+  if (configFile && /deno\.jsonc?$/.test(configFile)) return ["--config", configFile];
+  // Only the import map, as on hosted: a discovered deno.json would be ignored with a warning anyway.
+  // --no-config also skips package.json, so npm: imports come from Deno's global cache.
+  if (configFile) return ["--no-config", "--node-modules-dir=none", "--import-map", configFile];
+  return [];
+}
 
 export function workerArgs(spec: Pick<WorkerSpawnSpec, "entrypoint" | "configFile">): string[] {
-  const args = ["run", "-A", "--no-prompt"];
-  if (spec.configFile && /deno\.jsonc?$/.test(spec.configFile)) {
-    args.push("--config", spec.configFile);
-  } else if (spec.configFile) {
-    // Only the import map, as on hosted: a discovered deno.json would be ignored with a warning anyway.
-    // --no-config also skips package.json, so npm: imports come from Deno's global cache.
-    args.push("--no-config", "--node-modules-dir=none", "--import-map", spec.configFile);
-  }
-  args.push(bootstrapPath, toFileUrl(spec.entrypoint));
-  return args;
+  return [
+    "run",
+    "-A",
+    "--no-prompt",
+    ...moduleGraphFlags(spec.configFile),
+    bootstrapPath,
+    toFileUrl(spec.entrypoint),
+  ];
 }
 
 export class Worker {

@@ -122,6 +122,80 @@ Deno.test("a function's import_map from config.toml resolves its bare imports", 
   });
 });
 
+/** Sets host variables for the test's duration (undefined removes one), restoring them afterwards. */
+async function withHostEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, Deno.env.get(name)]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  };
+  apply(vars);
+  try {
+    await fn();
+  } finally {
+    apply(saved);
+  }
+}
+
+Deno.test(
+  "a cold start downloads nothing: workers boot from the cache the gateway filled before listening",
+  options,
+  async () => {
+    const denoDir = await Deno.makeTempDir({ prefix: "gateway-test-deno-dir-" });
+    try {
+      // An empty cache, filled by the gateway's start with the host's network settings.
+      await withHostEnv({ DENO_DIR: denoDir }, () =>
+        withGateway(relaxed, async (gateway) => {
+          // Now every HTTPS download goes to a proxy that refuses connections, so a worker that downloaded
+          // anything would not boot. (Not another registry: Deno's npm cache is per registry host.)
+          const unreachable = {
+            HTTPS_PROXY: "http://127.0.0.1:9",
+            https_proxy: "http://127.0.0.1:9",
+            NO_PROXY: undefined,
+            no_proxy: undefined,
+          };
+          await withHostEnv(unreachable, async () => {
+            const hono = await call(gateway, "hono-app/hello/cache");
+            assert.equal(hono.status, 200);
+            assert.deepEqual(hono.body, { hello: "cache" });
+            assert.equal((await call(gateway, "instrumented")).status, 200);
+          });
+        }));
+    } finally {
+      await Deno.remove(denoDir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "workers get the host's cache, TLS, proxy and registry variables and no other host variable",
+  options,
+  async () => {
+    const vars = {
+      NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      no_proxy: "localhost",
+      DENO_TLS_CA_STORE: "mozilla,system",
+      STACK_TEST_HOST_ONLY: "leaked",
+    };
+    await withGateway(relaxed, (gateway) =>
+      withHostEnv(vars, async () => {
+        const { status, body } = await call(gateway, "echo");
+        assert.equal(status, 200);
+        assert.deepEqual(body.hostVars, {
+          DENO_DIR: Deno.env.get("DENO_DIR") ?? null,
+          NPM_CONFIG_REGISTRY: vars.NPM_CONFIG_REGISTRY,
+          HTTPS_PROXY: vars.HTTPS_PROXY,
+          no_proxy: vars.no_proxy,
+          DENO_TLS_CA_STORE: vars.DENO_TLS_CA_STORE,
+          STACK_TEST_HOST_ONLY: null,
+        });
+      }));
+  },
+);
+
 Deno.test("concurrent first requests share one cold start", options, async () => {
   await withGateway(relaxed, async (gateway) => {
     const results = await Promise.all(Array.from({ length: 6 }, () => call(gateway, "echo")));
