@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AuthMode, AuthResult } from "./auth.ts";
+import { jsonProblem, maxJsonDepth, storableDateTime, storableText } from "./pg_input.ts";
 import type { FieldIssue } from "./validation.ts";
 
 /**
@@ -28,15 +29,32 @@ export const maxAttrsChars = 2048;
 /** Clocks drift; an event further ahead than this is a bug in the sender, not drift. */
 export const maxFutureSkewMs = 5 * 60 * 1000;
 
+/**
+ * attrs: labels of JSON values that jsonb can store, at most maxJsonDepth levels deep. Checked by a bounded
+ * walk (jsonProblem) rather than z.json(), whose recursion a deeply nested value would overflow.
+ */
+const AttrsSchema = z.record(
+  z.string().max(64, { error: "attrs keys must be at most 64 characters" }),
+  z.unknown(),
+).check((ctx) => {
+  const problem = jsonProblem(ctx.value, maxJsonDepth);
+  if (problem) {
+    ctx.issues.push({ code: "custom", message: problem.message, path: problem.path, input: ctx.value });
+  } else if (JSON.stringify(ctx.value).length > maxAttrsChars) {
+    ctx.issues.push({
+      code: "custom",
+      message: `must serialize to at most ${maxAttrsChars} characters of JSON`,
+      input: ctx.value,
+    });
+  }
+});
+
 export const MetricEventSchema = z.strictObject({
-  occurredAt: z.iso.datetime({
-    offset: true,
-    error: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00.000Z",
-  }),
+  occurredAt: storableDateTime("2025-01-31T12:00:00.000Z"),
   system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }),
   target: z.string().min(1, { error: "must not be empty" }).max(200, {
     error: "must be at most 200 characters",
-  }),
+  }).check(storableText),
   kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
     error: "must be lowercase letters, digits and _, starting with a letter, at most 40 characters " +
       `(documented kinds: ${documentedKinds.join(", ")})`,
@@ -51,11 +69,7 @@ export const MetricEventSchema = z.strictObject({
     error: "must be hit or miss (omit it for events that are not cache lookups)",
   })
     .optional(),
-  attrs: z.record(z.string().max(64, { error: "attrs keys must be at most 64 characters" }), z.json())
-    .refine((attrs) => JSON.stringify(attrs).length <= maxAttrsChars, {
-      error: `must serialize to at most ${maxAttrsChars} characters of JSON`,
-    })
-    .optional(),
+  attrs: AttrsSchema.optional(),
 });
 
 export type MetricEvent = z.output<typeof MetricEventSchema>;

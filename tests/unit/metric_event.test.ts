@@ -146,3 +146,44 @@ Deno.test("reporterOf() records users as user:<sub> and keys by role and name", 
   assert.equal(reporterOf({ mode: "secret", keyName: "default" }), "secret:default");
   assert.equal(reporterOf({ mode: "secret", keyName: "service_role" }), "secret:service_role");
 });
+
+Deno.test("MetricEventSchema refuses text Postgres cannot store, naming the field", () => {
+  const issues = issuesOf({
+    events: [
+      { ...valid, target: "orders\u0000" },
+      { ...valid, kind: "query\u0000" },
+      { ...valid, target: "\ud800" },
+      { ...valid, attrs: { region: "eu", note: ["ok", "bad\u0000"] } },
+      { ...valid, attrs: { "key\ud800": 1 } },
+    ],
+  });
+  assert.deepEqual(issues.map((issue) => issue.path), [
+    "events[0].target",
+    "events[1].kind",
+    "events[2].target",
+    "events[3].attrs.note[1]",
+    "events[4].attrs.key\ud800",
+  ]);
+  assert.match(issues[0].message, /NUL/);
+  assert.match(issues[2].message, /surrogate/);
+});
+
+Deno.test("MetricEventSchema refuses date-times Postgres rejects: offsets from 16 h, long fractions", () => {
+  const issues = issuesOf({
+    events: [
+      { ...valid, occurredAt: "2025-06-01T12:00:00+20:00" },
+      { ...valid, occurredAt: `2025-06-01T12:00:00.${"5".repeat(400)}Z` },
+    ],
+  });
+  assert.deepEqual(issues.map((issue) => issue.path), ["events[0].occurredAt", "events[1].occurredAt"]);
+  assert.ok(MetricEventSchema.safeParse({ ...valid, occurredAt: "2025-06-01T12:00:00-15:30" }).success);
+});
+
+Deno.test("MetricEventSchema refuses attrs nested deeper than 8 levels without overflowing the stack", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = { d: deep };
+  const issues = issuesOf({ events: [{ ...valid, attrs: deep }] });
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0].path, "events[0].attrs.d.d.d.d.d.d.d.d");
+  assert.match(issues[0].message, /deeper than 8 levels/);
+});
