@@ -76,6 +76,14 @@ export type MetricEvent = z.output<typeof MetricEventSchema>;
 export type MetricEventInput = z.input<typeof MetricEventSchema>;
 
 export const MetricBatchSchema = z.strictObject({
+  /**
+   * Idempotency key: a batch whose id this reporter sent before (within the raw-event retention) is
+   * acknowledged and not stored again, so a retry after a lost response counts once. Send a fresh random id
+   * (a UUID) per batch and the same one on each retry of it.
+   */
+  batchId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, {
+    error: "must be 1 to 128 characters of A-Z a-z 0-9 . _ : - (e.g. a UUID)",
+  }).optional(),
   events: z.array(MetricEventSchema)
     .min(1, { error: "must hold at least one event" })
     .max(maxEventsPerBatch, { error: `must hold at most ${maxEventsPerBatch} events: split the batch` }),
@@ -86,17 +94,24 @@ export type MetricBatch = z.output<typeof MetricBatchSchema>;
 /**
  * Events dated before the raw-event retention window would be deleted at once (and their minute may already be
  * rolled up and pruned); events far in the future would sit in a partition that does not exist yet.
- * Returns one issue per rejected event; an empty list means all are acceptable.
+ * windowMinutes, when given, is a tighter bound on age (users report only what just happened, see
+ * ingestLimits()). Returns one issue per rejected event; an empty list means all are acceptable.
  */
 export function checkEventTimes(
   events: readonly Pick<MetricEvent, "occurredAt">[],
   now: Date,
   retentionDays: number,
+  windowMinutes: number | null = null,
 ): FieldIssue[] {
   if (!(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new RangeError(`retentionDays must be a whole number >= 1: got ${retentionDays}`);
   }
-  const oldest = now.getTime() - retentionDays * 86_400_000;
+  if (windowMinutes !== null && !(Number.isInteger(windowMinutes) && windowMinutes >= 1)) {
+    throw new RangeError(`windowMinutes must be a whole number >= 1 or null: got ${windowMinutes}`);
+  }
+  const retentionStart = now.getTime() - retentionDays * 86_400_000;
+  const windowStart = windowMinutes === null ? -Infinity : now.getTime() - windowMinutes * 60_000;
+  const oldest = Math.max(retentionStart, windowStart);
   const newest = now.getTime() + maxFutureSkewMs;
   const issues: FieldIssue[] = [];
   events.forEach((event, i) => {
@@ -104,9 +119,10 @@ export function checkEventTimes(
     if (at < oldest) {
       issues.push({
         path: `events[${i}].occurredAt`,
-        message: `is older than the ${retentionDays}-day retention: must be after ${
-          new Date(oldest).toISOString()
-        }`,
+        message: (windowStart > retentionStart
+          ? `is older than the ${windowMinutes} minutes a user may report back (ingest.userWindowMinutes)`
+          : `is older than the ${retentionDays}-day retention`) +
+          `: must be after ${new Date(oldest).toISOString()}`,
       });
     } else if (at > newest) {
       issues.push({
@@ -178,6 +194,36 @@ export function checkEventSystems(
     }
   });
   return issues;
+}
+
+/** The `ingest` settings of OptimizationConfig (shared/config.ts) that ingestLimits() reads. */
+export interface IngestSettings {
+  userWindowMinutes: number;
+  userEventsPerMinute: number;
+  allowAnonymous: boolean;
+}
+
+export type IngestLimits =
+  | { refused: string }
+  | { refused: null; windowMinutes: number | null; eventsPerMinute: number | null };
+
+/**
+ * How far back and how fast `auth` may report. Secret keys belong to the project owner's servers: no limit
+ * beyond retention. Users are held to the ingest settings; anonymous sign-ins (`is_anonymous` in the JWT,
+ * which Supabase Auth sets for them) are refused unless allowAnonymous.
+ */
+export function ingestLimits(auth: AuthResult, settings: IngestSettings): IngestLimits {
+  if (auth.mode !== "user") return { refused: null, windowMinutes: null, eventsPerMinute: null };
+  if (auth.claims?.is_anonymous === true && !settings.allowAnonymous) {
+    return {
+      refused: "anonymous sign-ins may not report events: sign the user in, or set ingest.allowAnonymous",
+    };
+  }
+  return {
+    refused: null,
+    windowMinutes: settings.userWindowMinutes,
+    eventsPerMinute: settings.userEventsPerMinute,
+  };
 }
 
 /** What the reporter column records: who sent the events, without the credential itself. */

@@ -4,9 +4,34 @@ import type { MetricStorageRow } from "./metric_event.ts";
 import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
+
+export interface BatchOptions {
+  /** Idempotency key, scoped to the reporter: a batch id seen before stores nothing. */
+  batchId?: string;
+  /** The reporter's events-per-minute limit; absent: none. */
+  eventsPerMinute?: number | null;
+}
+
+export interface BatchOutcome {
+  /** Events stored; for a duplicate, the number stored when the batch was first seen. */
+  accepted: number;
+  duplicate: boolean;
+  /** Set when the batch was over the rate limit (nothing stored): seconds until the window resets. */
+  retryAfterSeconds: number | null;
+}
+
 export interface MetricStore {
   /** Inserts all rows or none (one statement); resolves after commit with the number inserted. */
   ingest(rows: readonly MetricStorageRow[], reporter: string): Promise<number>;
+  /**
+   * ingest() with the guards of optimizer.ingest_metric_batch: a seen batch id or a batch over the rate
+   * limit stores nothing; decided in the same statement (one transaction) as the insert.
+   */
+  ingestBatch(
+    rows: readonly MetricStorageRow[],
+    reporter: string,
+    options?: BatchOptions,
+  ): Promise<BatchOutcome>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
 }
@@ -22,6 +47,19 @@ export function createMetricStore(sql: Sql): MetricStore {
       }::jsonb, ${reporter})
           as inserted`;
       return Number(inserted);
+    },
+    async ingestBatch(rows, reporter, options = {}) {
+      const [outcome] = await sql<
+        { accepted: number; duplicate: boolean; retry_after_seconds: number | null }[]
+      >`
+        select accepted, duplicate, retry_after_seconds
+        from optimizer.ingest_metric_batch(${sql.json(rows as unknown as postgres.JSONValue)}::jsonb,
+          ${reporter}, ${options.batchId ?? null}, ${options.eventsPerMinute ?? null}::integer)`;
+      return {
+        accepted: Number(outcome.accepted),
+        duplicate: outcome.duplicate,
+        retryAfterSeconds: outcome.retry_after_seconds === null ? null : Number(outcome.retry_after_seconds),
+      };
     },
     async series(window) {
       const rows = await sql<MetricSeriesRow[]>`

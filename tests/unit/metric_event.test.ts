@@ -3,6 +3,7 @@ import {
   allowedSystems,
   checkEventSystems,
   checkEventTimes,
+  ingestLimits,
   MetricBatchSchema,
   MetricEventSchema,
   reporterOf,
@@ -186,4 +187,49 @@ Deno.test("MetricEventSchema refuses attrs nested deeper than 8 levels without o
   assert.equal(issues.length, 1);
   assert.equal(issues[0].path, "events[0].attrs.d.d.d.d.d.d.d.d");
   assert.match(issues[0].message, /deeper than 8 levels/);
+});
+
+Deno.test("checkEventTimes() holds events to windowMinutes when given, naming the setting", () => {
+  const now = new Date("2025-06-15T00:00:00Z");
+  const issues = checkEventTimes(
+    [{ occurredAt: "2025-06-14T23:55:30Z" }, { occurredAt: "2025-06-14T23:54:59Z" }],
+    now,
+    14,
+    5,
+  );
+  assert.deepEqual(issues, [{
+    path: "events[1].occurredAt",
+    message: "is older than the 5 minutes a user may report back (ingest.userWindowMinutes): " +
+      "must be after 2025-06-14T23:55:00.000Z",
+  }]);
+  assert.throws(() => checkEventTimes([], now, 14, 0), /windowMinutes must be a whole number >= 1 or null/);
+});
+
+const ingestSettings = { userWindowMinutes: 5, userEventsPerMinute: 1200, allowAnonymous: false };
+
+Deno.test("ingestLimits() holds users to the ingest settings and leaves secret keys unlimited", () => {
+  assert.deepEqual(ingestLimits({ mode: "user", userId: "u", claims: { sub: "u" } }, ingestSettings), {
+    refused: null,
+    windowMinutes: 5,
+    eventsPerMinute: 1200,
+  });
+  assert.deepEqual(ingestLimits({ mode: "secret", keyName: "default" }, ingestSettings), {
+    refused: null,
+    windowMinutes: null,
+    eventsPerMinute: null,
+  });
+});
+
+Deno.test("ingestLimits() refuses anonymous sign-ins unless allowAnonymous", () => {
+  const anonymous = { mode: "user" as const, userId: "a", claims: { sub: "a", is_anonymous: true } };
+  assert.match(
+    (ingestLimits(anonymous, ingestSettings) as { refused: string }).refused,
+    /anonymous sign-ins may not report events: .*ingest.allowAnonymous/,
+  );
+  assert.equal(ingestLimits(anonymous, { ...ingestSettings, allowAnonymous: true }).refused, null);
+});
+
+Deno.test("MetricBatchSchema takes an optional batchId of request-id characters", () => {
+  assert.equal(MetricBatchSchema.parse({ batchId: crypto.randomUUID(), events: [valid] }).events.length, 1);
+  assert.deepEqual(issuesOf({ batchId: "a b", events: [valid] }).map((issue) => issue.path), ["batchId"]);
 });
