@@ -204,3 +204,26 @@ Deno.test("optimizer.ingest_metric_batch forgets the id of a batch it refused fo
     assert.equal(await storedCount(target), 3);
   });
 });
+
+Deno.test("optimizer.prune_ingest_guards drops batch ids past rawEventsDays and rate windows past an hour", async () => {
+  await withSql(async (sql) => {
+    const reporter = `test:${crypto.randomUUID()}`;
+    await sql`
+      insert into optimizer.ingest_batches (reporter, batch_id, accepted, received_at) values
+        (${reporter}, 'old', 1, now() - make_interval(days => optimizer.retention_days('rawEventsDays', 14) + 1)),
+        (${reporter}, 'recent', 1, now() - interval '1 day')`;
+    await sql`
+      insert into optimizer.ingest_rate (reporter, minute, events) values
+        (${reporter}, date_trunc('minute', now()) - interval '2 hours', 5),
+        (${reporter}, date_trunc('minute', now()), 5)`;
+    const [{ summary }] = await sql`select optimizer.prune_ingest_guards() as summary`;
+    assert.ok(summary.batches_deleted >= 1 && summary.rate_rows_deleted >= 1, JSON.stringify(summary));
+    const batches = await sql`select batch_id from optimizer.ingest_batches where reporter = ${reporter}`;
+    assert.deepEqual(batches.map((row) => row.batch_id), ["recent"]);
+    const [{ n }] =
+      await sql`select count(*)::int as n from optimizer.ingest_rate where reporter = ${reporter}`;
+    assert.equal(n, 1);
+    await sql`delete from optimizer.ingest_batches where reporter = ${reporter}`;
+    await sql`delete from optimizer.ingest_rate where reporter = ${reporter}`;
+  });
+});
