@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AuthMode, AuthResult } from "./auth.ts";
+import type { OptimizationConfig } from "./config.ts";
 import { jsonProblem, maxJsonDepth, storableDateTime, storableText } from "./pg_input.ts";
 import type { FieldIssue } from "./validation.ts";
 
@@ -196,12 +197,8 @@ export function checkEventSystems(
   return issues;
 }
 
-/** The `ingest` settings of OptimizationConfig (shared/config.ts) that ingestLimits() reads. */
-export interface IngestSettings {
-  userWindowMinutes: number;
-  userEventsPerMinute: number;
-  allowAnonymous: boolean;
-}
+/** The `ingest` settings of OptimizationConfig (shared/config.ts). */
+export type IngestSettings = OptimizationConfig["ingest"];
 
 export type IngestLimits =
   | { refused: string }

@@ -298,5 +298,5 @@ export function httpSink(options: HttpSinkOptions): MetricSink {
  */
 export function sqlSink(sql: Sql, reporter: string): MetricSink {
   const store = createMetricStore(sql);
-  return (events, batchId) => store.ingestBatch(toStorageRows(events), reporter, { batchId });
+  return (events, batchId) => store.ingest(toStorageRows(events), reporter, { batchId });
 }

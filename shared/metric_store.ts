@@ -21,34 +21,21 @@ export interface BatchOutcome {
 }
 
 export interface MetricStore {
-  /** Inserts all rows or none (one statement); resolves after commit with the number inserted. */
-  ingest(rows: readonly MetricStorageRow[], reporter: string): Promise<number>;
   /**
-   * ingest() with the guards of optimizer.ingest_metric_batch: a seen batch id or a batch over the rate
-   * limit stores nothing; decided in the same statement (one transaction) as the insert.
+   * Inserts all rows or none with optimizer.ingest_metric_batch, unless the batch id was seen before or the
+   * batch is over the rate limit: decided in the same statement (one transaction) as the insert. Resolves
+   * after commit.
    */
-  ingestBatch(
-    rows: readonly MetricStorageRow[],
-    reporter: string,
-    options?: BatchOptions,
-  ): Promise<BatchOutcome>;
+  ingest(rows: readonly MetricStorageRow[], reporter: string, options?: BatchOptions): Promise<BatchOutcome>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
 }
 
 export function createMetricStore(sql: Sql): MetricStore {
   return {
-    async ingest(rows, reporter) {
+    async ingest(rows, reporter, options = {}) {
       // sql.json, not JSON.stringify: postgres.js serializes parameters the server types as jsonb itself,
       // so a pre-serialized string would arrive as one JSON string instead of an array.
-      const [{ inserted }] = await sql<{ inserted: number }[]>`
-        select optimizer.ingest_metric_events(${
-        sql.json(rows as unknown as postgres.JSONValue)
-      }::jsonb, ${reporter})
-          as inserted`;
-      return Number(inserted);
-    },
-    async ingestBatch(rows, reporter, options = {}) {
       const [outcome] = await sql<
         { accepted: number; duplicate: boolean; retry_after_seconds: number | null }[]
       >`

@@ -65,7 +65,7 @@ app.post(
       return issuesResponse(c, [{ path: "events", message }], 400, "invalid request body: see issues");
     }
     const reporter = reporterOf(auth);
-    const outcome = await store.ingestBatch(toStorageRows(events), reporter, {
+    const outcome = await store.ingest(toStorageRows(events), reporter, {
       batchId,
       eventsPerMinute: limits.eventsPerMinute,
     });
