@@ -59,12 +59,30 @@ export const RetentionSchema = z.strictObject({
   runDays: z.number().int().min(1).max(365).default(30),
 });
 
+/**
+ * What signed-in users (user session JWTs) may report; secret keys are not limited. Users report only system
+ * 'app' events (see metric_event.ts).
+ */
+export const IngestSchema = z.strictObject({
+  /** Users report what just happened: events older than this are refused (clock skew and batching fit). */
+  userWindowMinutes: z.number().int().min(1).max(60).default(5),
+  /**
+   * Events one user may report per minute, all their tabs and devices together. 1200 (20 a second) is far
+   * above a busy browser tab, which records a few events per user action and sends them in batches of up to
+   * 200 (metric_reporter.ts) once a second at most, while bounding one account at 1.7 million rows a day.
+   */
+  userEventsPerMinute: z.number().int().min(1).max(1_000_000).default(1200),
+  /** Anonymous sign-ins (`is_anonymous` in the JWT) cost an attacker nothing to create: off by default. */
+  allowAnonymous: z.boolean().default(false),
+});
+
 export const OptimizationConfigSchema = z.strictObject({
   modules: ModulesSchema.prefault({}),
   intervals: IntervalsSchema.prefault({}),
   limits: LimitsSchema.prefault({}),
   alerts: AlertsSchema.prefault({}),
   retention: RetentionSchema.prefault({}),
+  ingest: IngestSchema.prefault({}),
 });
 
 export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;

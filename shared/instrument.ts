@@ -13,8 +13,10 @@ export type { MetricReporter };
  * Each invocation becomes an event (system 'edge', kind 'request') with the time until the handler returned
  * its Response, whether it was this isolate's first invocation (cold start) and whether it failed (threw, or
  * answered 5xx). Events go in batches to `${SUPABASE_URL}/functions/v1/metrics` with a secret key from
- * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: when the metric store is
- * slow or down, events are dropped and counted. Warm-up pings (warmup.ts) are answered without calling the
+ * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: each batch carries a
+ * batchId (so a retried batch is stored once), failed posts are retried with jittered backoff while the
+ * reporter's buffer bound holds, then dropped and counted, and everything held is sent on `beforeunload`
+ * (see metric_reporter.ts). Warm-up pings (warmup.ts) are answered without calling the
  * handler and reported as kind 'warm_ping'. Do not wrap the metrics function itself (it would report to itself).
  */
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { AuthMode, AuthResult } from "./auth.ts";
+import type { OptimizationConfig } from "./config.ts";
+import { jsonProblem, maxJsonDepth, storableDateTime, storableText } from "./pg_input.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time.ts";
 import type { FieldIssue } from "./validation.ts";
 
@@ -29,15 +31,32 @@ export const maxAttrsChars = 2048;
 /** Clocks drift; an event further ahead than this is a bug in the sender, not drift. */
 export const maxFutureSkewMs = 5 * MINUTE_MS;
 
+/**
+ * attrs: labels of JSON values that jsonb can store, at most maxJsonDepth levels deep. Checked by a bounded
+ * walk (jsonProblem) rather than z.json(), whose recursion a deeply nested value would overflow.
+ */
+const AttrsSchema = z.record(
+  z.string().max(64, { error: "attrs keys must be at most 64 characters" }),
+  z.unknown(),
+).check((ctx) => {
+  const problem = jsonProblem(ctx.value, maxJsonDepth);
+  if (problem) {
+    ctx.issues.push({ code: "custom", message: problem.message, path: problem.path, input: ctx.value });
+  } else if (JSON.stringify(ctx.value).length > maxAttrsChars) {
+    ctx.issues.push({
+      code: "custom",
+      message: `must serialize to at most ${maxAttrsChars} characters of JSON`,
+      input: ctx.value,
+    });
+  }
+});
+
 export const MetricEventSchema = z.strictObject({
-  occurredAt: z.iso.datetime({
-    offset: true,
-    error: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00.000Z",
-  }),
+  occurredAt: storableDateTime("2025-01-31T12:00:00.000Z"),
   system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }),
   target: z.string().min(1, { error: "must not be empty" }).max(200, {
     error: "must be at most 200 characters",
-  }),
+  }).check(storableText),
   kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
     error: "must be lowercase letters, digits and _, starting with a letter, at most 40 characters " +
       `(documented kinds: ${documentedKinds.join(", ")})`,
@@ -52,17 +71,21 @@ export const MetricEventSchema = z.strictObject({
     error: "must be hit or miss (omit it for events that are not cache lookups)",
   })
     .optional(),
-  attrs: z.record(z.string().max(64, { error: "attrs keys must be at most 64 characters" }), z.json())
-    .refine((attrs) => JSON.stringify(attrs).length <= maxAttrsChars, {
-      error: `must serialize to at most ${maxAttrsChars} characters of JSON`,
-    })
-    .optional(),
+  attrs: AttrsSchema.optional(),
 });
 
 export type MetricEvent = z.output<typeof MetricEventSchema>;
 export type MetricEventInput = z.input<typeof MetricEventSchema>;
 
 export const MetricBatchSchema = z.strictObject({
+  /**
+   * Idempotency key: a batch whose id this reporter sent before (within the raw-event retention) is
+   * acknowledged and not stored again, so a retry after a lost response counts once. Send a fresh random id
+   * (a UUID) per batch and the same one on each retry of it.
+   */
+  batchId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, {
+    error: "must be 1 to 128 characters of A-Z a-z 0-9 . _ : - (e.g. a UUID)",
+  }).optional(),
   events: z.array(MetricEventSchema)
     .min(1, { error: "must hold at least one event" })
     .max(maxEventsPerBatch, { error: `must hold at most ${maxEventsPerBatch} events: split the batch` }),
@@ -73,17 +96,24 @@ export type MetricBatch = z.output<typeof MetricBatchSchema>;
 /**
  * Events dated before the raw-event retention window would be deleted at once (and their minute may already be
  * rolled up and pruned); events far in the future would sit in a partition that does not exist yet.
- * Returns one issue per rejected event; an empty list means all are acceptable.
+ * windowMinutes, when given, is a tighter bound on age (users report only what just happened, see
+ * ingestLimits()). Returns one issue per rejected event; an empty list means all are acceptable.
  */
 export function checkEventTimes(
   events: readonly Pick<MetricEvent, "occurredAt">[],
   now: Date,
   retentionDays: number,
+  windowMinutes: number | null = null,
 ): FieldIssue[] {
   if (!(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new RangeError(`retentionDays must be a whole number >= 1: got ${retentionDays}`);
   }
-  const oldest = now.getTime() - retentionDays * DAY_MS;
+  if (windowMinutes !== null && !(Number.isInteger(windowMinutes) && windowMinutes >= 1)) {
+    throw new RangeError(`windowMinutes must be a whole number >= 1 or null: got ${windowMinutes}`);
+  }
+  const retentionStart = now.getTime() - retentionDays * DAY_MS;
+  const windowStart = windowMinutes === null ? -Infinity : now.getTime() - windowMinutes * MINUTE_MS;
+  const oldest = Math.max(retentionStart, windowStart);
   const newest = now.getTime() + maxFutureSkewMs;
   const issues: FieldIssue[] = [];
   events.forEach((event, i) => {
@@ -91,9 +121,10 @@ export function checkEventTimes(
     if (at < oldest) {
       issues.push({
         path: `events[${i}].occurredAt`,
-        message: `is older than the ${retentionDays}-day retention: must be after ${
-          new Date(oldest).toISOString()
-        }`,
+        message: (windowStart > retentionStart
+          ? `is older than the ${windowMinutes} minutes a user may report back (ingest.userWindowMinutes)`
+          : `is older than the ${retentionDays}-day retention`) +
+          `: must be after ${new Date(oldest).toISOString()}`,
       });
     } else if (at > newest) {
       issues.push({
@@ -165,6 +196,32 @@ export function checkEventSystems(
     }
   });
   return issues;
+}
+
+/** The `ingest` settings of OptimizationConfig (shared/config.ts). */
+export type IngestSettings = OptimizationConfig["ingest"];
+
+export type IngestLimits =
+  | { refused: string }
+  | { refused: null; windowMinutes: number | null; eventsPerMinute: number | null };
+
+/**
+ * How far back and how fast `auth` may report. Secret keys belong to the project owner's servers: no limit
+ * beyond retention. Users are held to the ingest settings; anonymous sign-ins (`is_anonymous` in the JWT,
+ * which Supabase Auth sets for them) are refused unless allowAnonymous.
+ */
+export function ingestLimits(auth: AuthResult, settings: IngestSettings): IngestLimits {
+  if (auth.mode !== "user") return { refused: null, windowMinutes: null, eventsPerMinute: null };
+  if (auth.claims?.is_anonymous === true && !settings.allowAnonymous) {
+    return {
+      refused: "anonymous sign-ins may not report events: sign the user in, or set ingest.allowAnonymous",
+    };
+  }
+  return {
+    refused: null,
+    windowMinutes: settings.userWindowMinutes,
+    eventsPerMinute: settings.userEventsPerMinute,
+  };
 }
 
 /** What the reporter column records: who sent the events, without the credential itself. */

@@ -4,24 +4,49 @@ import type { MetricStorageRow } from "./metric_event.ts";
 import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
+
+export interface BatchOptions {
+  /** Idempotency key, scoped to the reporter: a batch id seen before stores nothing. */
+  batchId?: string;
+  /** The reporter's events-per-minute limit; absent: none. */
+  eventsPerMinute?: number | null;
+}
+
+export interface BatchOutcome {
+  /** Events stored; for a duplicate, the number stored when the batch was first seen. */
+  accepted: number;
+  duplicate: boolean;
+  /** Set when the batch was over the rate limit (nothing stored): seconds until the window resets. */
+  retryAfterSeconds: number | null;
+}
+
 export interface MetricStore {
-  /** Inserts all rows or none (one statement); resolves after commit with the number inserted. */
-  ingest(rows: readonly MetricStorageRow[], reporter: string): Promise<number>;
+  /**
+   * Inserts all rows or none with optimizer.ingest_metric_batch, unless the batch id was seen before or the
+   * batch is over the rate limit: decided in the same statement (one transaction) as the insert. Resolves
+   * after commit.
+   */
+  ingest(rows: readonly MetricStorageRow[], reporter: string, options?: BatchOptions): Promise<BatchOutcome>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
 }
 
 export function createMetricStore(sql: Sql): MetricStore {
   return {
-    async ingest(rows, reporter) {
+    async ingest(rows, reporter, options = {}) {
       // sql.json, not JSON.stringify: postgres.js serializes parameters the server types as jsonb itself,
       // so a pre-serialized string would arrive as one JSON string instead of an array.
-      const [{ inserted }] = await sql<{ inserted: number }[]>`
-        select optimizer.ingest_metric_events(${
-        sql.json(rows as unknown as postgres.JSONValue)
-      }::jsonb, ${reporter})
-          as inserted`;
-      return Number(inserted);
+      const [outcome] = await sql<
+        { accepted: number; duplicate: boolean; retry_after_seconds: number | null }[]
+      >`
+        select accepted, duplicate, retry_after_seconds
+        from optimizer.ingest_metric_batch(${sql.json(rows as unknown as postgres.JSONValue)}::jsonb,
+          ${reporter}, ${options.batchId ?? null}, ${options.eventsPerMinute ?? null}::integer)`;
+      return {
+        accepted: Number(outcome.accepted),
+        duplicate: outcome.duplicate,
+        retryAfterSeconds: outcome.retry_after_seconds === null ? null : Number(outcome.retry_after_seconds),
+      };
     },
     async series(window) {
       const rows = await sql<MetricSeriesRow[]>`

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Histogram, mergeHistograms, quantile } from "./latency_histogram.ts";
 import { type MetricSystem, metricSystems } from "./metric_event.ts";
+import { storableDateTime, storableText } from "./pg_input.ts";
 import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "./time.ts";
 
 /**
@@ -10,6 +11,8 @@ import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "./time.ts";
 
 export const maxSeriesBuckets = 10_000;
 const maxBucketSeconds = 366 * DAY_SECONDS;
+const minStorableMs = Date.parse("0001-01-01T00:00:00Z");
+const maxStorableMs = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** A row of optimizer.metric_series as postgres.js returns it (bigint columns arrive as strings). */
 export interface MetricSeriesRow {
@@ -77,10 +80,7 @@ function parseBucket(text: string): number | null {
     { m: MINUTE_SECONDS, h: HOUR_SECONDS, d: DAY_SECONDS }[match[2] as "m" | "h" | "d"];
 }
 
-const isoDateTime = z.iso.datetime({
-  offset: true,
-  error: "must be an ISO 8601 date-time with a time zone, e.g. 2025-01-31T12:00:00Z",
-});
+const isoDateTime = storableDateTime("2025-01-31T12:00:00Z");
 
 /**
  * Query string of GET: from and to (ISO date-times, from < to; from is rounded down and to up to whole
@@ -97,7 +97,7 @@ export const SeriesQuerySchema = z.strictObject({
     }, { error: 'must be a whole number of minutes, hours or days up to 366d, e.g. "1m", "5m", "1h", "1d"' })
     .default("1m"),
   system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }).optional(),
-  target: z.string().min(1).max(200).optional(),
+  target: z.string().min(1).max(200).check(storableText).optional(),
   kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
     error: "must be a metric kind such as request or query",
   })
@@ -109,6 +109,16 @@ export const SeriesQuerySchema = z.strictObject({
   const to = Math.ceil(Date.parse(query.to) / bucketMs) * bucketMs;
   if (Date.parse(query.from) >= Date.parse(query.to)) {
     ctx.addIssue({ code: "custom", path: ["to"], message: "must be later than from" });
+    return z.NEVER;
+  }
+  // Rounding to whole buckets can leave the years Postgres' timestamptz and toISOString() share.
+  if (from < minStorableMs || to > maxStorableMs) {
+    ctx.addIssue({
+      code: "custom",
+      path: [from < minStorableMs ? "from" : "to"],
+      message:
+        `rounded to whole buckets of ${query.bucket}, the window must stay within the years 0001 to 9999`,
+    });
     return z.NEVER;
   }
   const buckets = (to - from) / bucketMs;

@@ -17,7 +17,10 @@ export interface StatusStore {
   overview(): Promise<StatusOverview>;
   /** The stored config with every omitted setting at its default. Throws if the stored value is invalid. */
   readConfig(): Promise<StoredConfig>;
-  /** Replaces the stored config (already parsed: every setting explicit) and records who did it. */
+  /**
+   * Replaces the stored config (already parsed: every setting explicit) and records who did it; in the same
+   * transaction, creates the event partitions a larger retention.rawEventsDays needs.
+   */
   writeConfig(config: OptimizationConfig, updatedBy: string): Promise<StoredConfig>;
 }
 
@@ -52,12 +55,18 @@ export function createStatusStore(sql: Sql): StatusStore {
       };
     },
     async writeConfig(config, updatedBy) {
-      const [row] = await sql<{ value: unknown; updated_at: Date; updated_by: string }[]>`
-        insert into optimizer.config (id, value, updated_at, updated_by)
-        values (true, ${sql.json(config as unknown as postgres.JSONValue)}::jsonb, now(), ${updatedBy})
-        on conflict (id) do update
-          set value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by
-        returning value, updated_at, updated_by`;
+      const row = await sql.begin(async (tx) => {
+        const [written] = await tx<{ value: unknown; updated_at: Date; updated_by: string }[]>`
+          insert into optimizer.config (id, value, updated_at, updated_by)
+          values (true, ${tx.json(config as unknown as postgres.JSONValue)}::jsonb, now(), ${updatedBy})
+          on conflict (id) do update
+            set value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+          returning value, updated_at, updated_by`;
+        // A larger retention.rawEventsDays lets ingest accept older events at once: their daily partitions
+        // must exist before the new config is visible, not after the nightly retention job.
+        await tx`select optimizer.ensure_metric_event_partitions()`;
+        return written;
+      });
       return { config: parseStored(row.value), updatedAt: iso(row.updated_at), updatedBy: row.updated_by };
     },
   };

@@ -19,9 +19,9 @@ const goodEvent = () => ({
 
 interface Case {
   name: string;
-  method: "POST" | "PUT";
+  method: "GET" | "POST" | "PUT";
   path: string;
-  body: string;
+  body?: string;
   status: number;
   /** Text the error must contain so the caller can find the mistake. */
   mentions: string[];
@@ -93,6 +93,83 @@ const cases: Case[] = [
     mentions: ["1048576 bytes"],
   },
   {
+    name: "a NUL character in target",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), target: "orders\u0000" }] }),
+    status: 400,
+    mentions: ["events[0].target", "NUL"],
+  },
+  {
+    name: "a NUL character in kind",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), kind: "request\u0000" }] }),
+    status: 400,
+    mentions: ["events[0].kind"],
+  },
+  {
+    name: "a NUL character in an attrs string",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [goodEvent(), { ...goodEvent(), attrs: { tags: ["ok", "x\u0000"] } }] }),
+    status: 400,
+    mentions: ["events[1].attrs.tags[1]", "NUL"],
+  },
+  {
+    name: "a lone surrogate in an attrs key",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), attrs: { "k\ud800": 1 } }] }),
+    status: 400,
+    mentions: ["events[0].attrs.k", "surrogate"],
+  },
+  {
+    name: "a lone surrogate in target",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), target: "\ud800" }] }),
+    status: 400,
+    mentions: ["events[0].target", "surrogate"],
+  },
+  {
+    name: "a time-zone offset beyond what Postgres accepts",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({ events: [{ ...goodEvent(), occurredAt: withOffset(new Date(), 20) }] }),
+    status: 400,
+    mentions: ["events[0].occurredAt", "+20:00"],
+  },
+  {
+    name: "a fractional second hundreds of digits long",
+    method: "POST",
+    path: "/metrics",
+    body: JSON.stringify({
+      events: [{ ...goodEvent(), occurredAt: new Date().toISOString().replace("Z", "1".repeat(400) + "Z") }],
+    }),
+    status: 400,
+    mentions: ["events[0].occurredAt", "fractional"],
+  },
+  {
+    name: "attrs nested thousands of levels deep",
+    method: "POST",
+    path: "/metrics",
+    body: `{"events":[${JSON.stringify(goodEvent()).replace(/}$/, ',"attrs":')}${'{"a":'.repeat(5000)}1${
+      "}".repeat(5000)
+    }}]}`,
+    status: 400,
+    mentions: ["events[0].attrs.a.a", "deeper than 8 levels"],
+  },
+  {
+    name: "a NUL byte in a query-string filter",
+    method: "GET",
+    path: `/metrics?from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}&to=${
+      encodeURIComponent(new Date().toISOString())
+    }&target=a%00b`,
+    status: 400,
+    mentions: ["target", "NUL"],
+  },
+  {
     name: "a config with an unknown module",
     method: "PUT",
     path: "/status/config",
@@ -117,6 +194,12 @@ const cases: Case[] = [
     mentions: ["object"],
   },
 ];
+
+/** `at` written with a +hours:00 offset (the same instant). */
+function withOffset(at: Date, hours: number): string {
+  const local = new Date(at.getTime() + hours * 3_600_000).toISOString().replace("Z", "");
+  return `${local}+${String(hours).padStart(2, "0")}:00`;
+}
 
 async function databaseState(sql: postgres.Sql) {
   const [state] = await sql`

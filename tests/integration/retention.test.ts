@@ -93,3 +93,31 @@ Deno.test("retention reads rawEventsDays from optimizer.config", async () => {
     assert.equal(await partitionExists(sql, partitionName(utcDay(-3))), true, "the rollback restored day -3");
   });
 });
+
+Deno.test("PUT status/config with a larger rawEventsDays creates the older partitions at once", async () => {
+  const { stackEnv } = await import("../support/env.ts");
+  const env = stackEnv();
+  const putConfig = async (config: unknown) => {
+    const response = await fetch(`${env.url}/functions/v1/status/config`, {
+      method: "PUT",
+      headers: { apikey: env.secretKey, "content-type": "application/json" },
+      body: JSON.stringify(config),
+    });
+    assert.equal(response.status, 200, await response.text());
+  };
+  await withSql(async (sql) => {
+    const [{ previous }] = await sql`select value as previous from optimizer.config where id`;
+    const [{ raw_days }] = await sql`select optimizer.retention_days('rawEventsDays', 14) as raw_days`;
+    const olderDay = utcDay(-raw_days - 5);
+    // a partition from an earlier run of this test would hide the effect: it is ours to drop
+    await sql.unsafe(`drop table if exists optimizer.${partitionName(olderDay)}`);
+    try {
+      await putConfig({ ...previous, retention: { ...previous.retention, rawEventsDays: raw_days + 6 } });
+      assert.equal(await partitionExists(sql, partitionName(olderDay)), true);
+      const at = new Date(olderDay.getTime() + 3600_000).toISOString();
+      assert.equal(await ingest(sql, [event(uniqueTarget("older"), { occurred_at: at })]), 1);
+    } finally {
+      await sql`update optimizer.config set value = ${sql.json(previous)} where id`;
+    }
+  });
+});

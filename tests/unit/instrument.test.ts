@@ -10,6 +10,7 @@ Deno.test("instrument() answers at once while the metric sink hangs, and counts 
   const reporter = createMetricReporter({
     sink: () => new Promise(() => {}),
     sendTimeoutMs: 1000,
+    maxAttempts: 1,
     flushIntervalMs: 0,
     onError: quiet,
   });
@@ -98,6 +99,26 @@ Deno.test("instrument() posts to SUPABASE_URL/functions/v1/metrics with the defa
   assert.equal(posted[0].url, "https://ref.supabase.co/functions/v1/metrics");
   assert.equal(posted[0].headers.get("apikey"), "sb_secret_default");
   assert.equal((await posted[0].json()).events[0].target, "app-fn");
+});
+
+Deno.test("instrument() retries a failed post of its batch with the same batchId", async () => {
+  const bodies: { batchId: string }[] = [];
+  const pending: Promise<unknown>[] = [];
+  const handler = instrument(() => new Response("ok"), {
+    target: "app-fn",
+    url: "https://ref.supabase.co/functions/v1/metrics",
+    apiKey: "sb_secret_1",
+    fetch: async (input, init) => {
+      bodies.push(await new Request(input, init).json());
+      return new Response("{}", { status: bodies.length === 1 ? 503 : 202 });
+    },
+    waitUntil: (promise) => void pending.push(promise),
+  });
+  await handler(new Request("http://localhost/"), info);
+  await Promise.all(pending);
+  assert.equal(bodies.length, 2);
+  assert.match(bodies[0].batchId, /^[0-9a-f-]{36}$/);
+  assert.equal(bodies[1].batchId, bodies[0].batchId);
 });
 
 Deno.test("instrument() still serves when no key is configured (metrics off)", async () => {

@@ -3,6 +3,7 @@ import {
   allowedSystems,
   checkEventSystems,
   checkEventTimes,
+  ingestLimits,
   MetricBatchSchema,
   MetricEventSchema,
   reporterOf,
@@ -145,4 +146,90 @@ Deno.test("reporterOf() records users as user:<sub> and keys by role and name", 
   assert.equal(reporterOf({ mode: "user", userId: "u-1" }), "user:u-1");
   assert.equal(reporterOf({ mode: "secret", keyName: "default" }), "secret:default");
   assert.equal(reporterOf({ mode: "secret", keyName: "service_role" }), "secret:service_role");
+});
+
+Deno.test("MetricEventSchema refuses text Postgres cannot store, naming the field", () => {
+  const issues = issuesOf({
+    events: [
+      { ...valid, target: "orders\u0000" },
+      { ...valid, kind: "query\u0000" },
+      { ...valid, target: "\ud800" },
+      { ...valid, attrs: { region: "eu", note: ["ok", "bad\u0000"] } },
+      { ...valid, attrs: { "key\ud800": 1 } },
+    ],
+  });
+  assert.deepEqual(issues.map((issue) => issue.path), [
+    "events[0].target",
+    "events[1].kind",
+    "events[2].target",
+    "events[3].attrs.note[1]",
+    "events[4].attrs.key\ud800",
+  ]);
+  assert.match(issues[0].message, /NUL/);
+  assert.match(issues[2].message, /surrogate/);
+});
+
+Deno.test("MetricEventSchema refuses date-times Postgres rejects: offsets from 16 h, long fractions", () => {
+  const issues = issuesOf({
+    events: [
+      { ...valid, occurredAt: "2025-06-01T12:00:00+20:00" },
+      { ...valid, occurredAt: `2025-06-01T12:00:00.${"5".repeat(400)}Z` },
+    ],
+  });
+  assert.deepEqual(issues.map((issue) => issue.path), ["events[0].occurredAt", "events[1].occurredAt"]);
+  assert.ok(MetricEventSchema.safeParse({ ...valid, occurredAt: "2025-06-01T12:00:00-15:30" }).success);
+});
+
+Deno.test("MetricEventSchema refuses attrs nested deeper than 8 levels without overflowing the stack", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = { d: deep };
+  const issues = issuesOf({ events: [{ ...valid, attrs: deep }] });
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0].path, "events[0].attrs.d.d.d.d.d.d.d.d");
+  assert.match(issues[0].message, /deeper than 8 levels/);
+});
+
+Deno.test("checkEventTimes() holds events to windowMinutes when given, naming the setting", () => {
+  const now = new Date("2025-06-15T00:00:00Z");
+  const issues = checkEventTimes(
+    [{ occurredAt: "2025-06-14T23:55:30Z" }, { occurredAt: "2025-06-14T23:54:59Z" }],
+    now,
+    14,
+    5,
+  );
+  assert.deepEqual(issues, [{
+    path: "events[1].occurredAt",
+    message: "is older than the 5 minutes a user may report back (ingest.userWindowMinutes): " +
+      "must be after 2025-06-14T23:55:00.000Z",
+  }]);
+  assert.throws(() => checkEventTimes([], now, 14, 0), /windowMinutes must be a whole number >= 1 or null/);
+});
+
+const ingestSettings = { userWindowMinutes: 5, userEventsPerMinute: 1200, allowAnonymous: false };
+
+Deno.test("ingestLimits() holds users to the ingest settings and leaves secret keys unlimited", () => {
+  assert.deepEqual(ingestLimits({ mode: "user", userId: "u", claims: { sub: "u" } }, ingestSettings), {
+    refused: null,
+    windowMinutes: 5,
+    eventsPerMinute: 1200,
+  });
+  assert.deepEqual(ingestLimits({ mode: "secret", keyName: "default" }, ingestSettings), {
+    refused: null,
+    windowMinutes: null,
+    eventsPerMinute: null,
+  });
+});
+
+Deno.test("ingestLimits() refuses anonymous sign-ins unless allowAnonymous", () => {
+  const anonymous = { mode: "user" as const, userId: "a", claims: { sub: "a", is_anonymous: true } };
+  assert.match(
+    (ingestLimits(anonymous, ingestSettings) as { refused: string }).refused,
+    /anonymous sign-ins may not report events: .*ingest.allowAnonymous/,
+  );
+  assert.equal(ingestLimits(anonymous, { ...ingestSettings, allowAnonymous: true }).refused, null);
+});
+
+Deno.test("MetricBatchSchema takes an optional batchId of request-id characters", () => {
+  assert.equal(MetricBatchSchema.parse({ batchId: crypto.randomUUID(), events: [valid] }).events.length, 1);
+  assert.deepEqual(issuesOf({ batchId: "a b", events: [valid] }).map((issue) => issue.path), ["batchId"]);
 });

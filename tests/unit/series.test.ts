@@ -174,3 +174,17 @@ Deno.test("SeriesQuerySchema answers with clear messages for bad buckets, window
   assert.deepEqual(issues({ ...base, system: "queue", extra: "1" }).map((i) => i.path), ["system", "(root)"]);
   assert.deepEqual(issues({ to: base.to }).map((i) => i.path), ["from"]);
 });
+
+Deno.test("SeriesQuerySchema refuses a NUL in a filter and dates Postgres cannot take", () => {
+  const base = { from: "2025-06-01T00:00:00Z", to: "2025-06-02T00:00:00Z" };
+  const pathsOf = (input: Record<string, string>) => {
+    const result = SeriesQuerySchema.safeParse(input);
+    assert.equal(result.success, false);
+    return fieldIssues(result.error!).map((issue) => issue.path);
+  };
+  assert.deepEqual(pathsOf({ ...base, target: "a\u0000b" }), ["target"]);
+  assert.deepEqual(pathsOf({ ...base, from: "2025-06-01T00:00:00+16:00" }), ["from"]);
+  assert.deepEqual(pathsOf({ from: "0001-01-01T00:00:00Z", to: "0001-02-01T00:00:00Z", bucket: "366d" }), [
+    "from",
+  ]);
+});

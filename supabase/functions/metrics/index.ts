@@ -1,10 +1,18 @@
-import { createFunctionApp, issuesResponse, jsonBody, limitBody, query } from "../../../shared/app.ts";
+import {
+  createFunctionApp,
+  errorBody,
+  issuesResponse,
+  jsonBody,
+  limitBody,
+  query,
+} from "../../../shared/app.ts";
 import { requireAuth } from "../../../shared/auth.ts";
 import { cached } from "../../../shared/cached.ts";
 import { createSql } from "../../../shared/db.ts";
 import {
   checkEventSystems,
   checkEventTimes,
+  ingestLimits,
   MetricBatchSchema,
   reporterOf,
   toStorageRows,
@@ -21,11 +29,9 @@ const name = "metrics";
 const sql = createSql({ functionName: name });
 const store = createMetricStore(sql);
 const statusStore = createStatusStore(sql);
-// Retention bounds how old an event may be; it changes rarely, so it is read at most once a minute.
-const rawEventsDays = cached(
-  async () => (await statusStore.readConfig()).config.retention.rawEventsDays,
-  MINUTE_MS,
-);
+// Retention and the ingest settings bound what may be reported; they change rarely, so the config is read at
+// most once a minute.
+const config = cached(async () => (await statusStore.readConfig()).config, MINUTE_MS);
 
 const app = createFunctionApp({
   name,
@@ -39,7 +45,10 @@ app.post(
   jsonBody(MetricBatchSchema),
   async (c) => {
     const auth = c.get("auth");
-    const { events } = c.req.valid("json");
+    const { batchId, events } = c.req.valid("json");
+    const { retention, ingest } = await config();
+    const limits = ingestLimits(auth, ingest);
+    if (limits.refused !== null) return c.json(errorBody(c, limits.refused), 403);
     const forbidden = checkEventSystems(events, auth.mode);
     if (forbidden.length > 0) {
       return issuesResponse(
@@ -49,10 +58,33 @@ app.post(
         "this credential may not report some of these events: see issues",
       );
     }
-    const outOfRange = checkEventTimes(events, new Date(), await rawEventsDays());
+    const outOfRange = checkEventTimes(events, new Date(), retention.rawEventsDays, limits.windowMinutes);
     if (outOfRange.length > 0) return issuesResponse(c, outOfRange, 400, "invalid request body: see issues");
-    const accepted = await store.ingest(toStorageRows(events), reporterOf(auth));
-    return c.json({ accepted, requestId: c.get("requestId") }, 202);
+    if (limits.eventsPerMinute !== null && events.length > limits.eventsPerMinute) {
+      const message = `must hold at most ${limits.eventsPerMinute} events, a user's limit per minute ` +
+        "(ingest.userEventsPerMinute): split the batch";
+      return issuesResponse(c, [{ path: "events", message }], 400, "invalid request body: see issues");
+    }
+    const reporter = reporterOf(auth);
+    const outcome = await store.ingest(toStorageRows(events), reporter, {
+      batchId,
+      eventsPerMinute: limits.eventsPerMinute,
+    });
+    if (outcome.retryAfterSeconds !== null) {
+      c.header("retry-after", String(outcome.retryAfterSeconds));
+      return c.json(
+        errorBody(
+          c,
+          `${reporter} may report ${limits.eventsPerMinute} events a minute (ingest.userEventsPerMinute): ` +
+            `this batch of ${events.length} is over it; retry after ${outcome.retryAfterSeconds} s`,
+        ),
+        429,
+      );
+    }
+    return c.json(
+      { accepted: outcome.accepted, duplicate: outcome.duplicate, requestId: c.get("requestId") },
+      202,
+    );
   },
 );
 
