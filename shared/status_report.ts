@@ -77,7 +77,12 @@ export interface StatusReport {
 }
 
 /** The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. */
-export const pipelineJobs = ["optimizer-rollup", "optimizer-db-snapshot", "optimizer-retention"] as const;
+export const pipelineJobs = [
+  "optimizer-rollup",
+  "optimizer-db-snapshot",
+  "optimizer-retention",
+  "optimizer-ingest-prune",
+] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>
   at ? Math.max(0, Math.round((now.getTime() - Date.parse(at)) / SECOND_MS)) : null;

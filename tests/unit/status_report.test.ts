@@ -5,6 +5,7 @@ import { MINUTE_MS } from "../../shared/time.ts";
 import {
   type CronJobRow,
   pipelineHealth,
+  pipelineJobs,
   type StatusOverview,
   statusReport,
 } from "../../shared/status_report.ts";
@@ -32,7 +33,7 @@ function overview(fields: Partial<StatusOverview> = {}): StatusOverview {
     volumes: { events_estimate: 1000, events_pending_rollup: 0 },
     rollups: { newest_minute: ago(120) },
     snapshots: { newest_at: ago(200) },
-    cron_jobs: [job("optimizer-db-snapshot"), job("optimizer-retention"), job("optimizer-rollup")],
+    cron_jobs: pipelineJobs.map((name) => job(name)),
     modules: {
       monitoring: {
         trigger: "cron",
@@ -66,6 +67,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
     overview({
       cron_jobs: [
         job("optimizer-db-snapshot", { active: false }),
+        job("optimizer-ingest-prune"),
         job("optimizer-rollup", {
           last_status: "failed",
           last_message: "ERROR: division by zero",
@@ -97,6 +99,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
     overview({
       cron_jobs: [
         job("optimizer-db-snapshot", { active: false }),
+        job("optimizer-ingest-prune"),
         job("optimizer-retention"),
         job("optimizer-rollup"),
       ],
@@ -116,7 +119,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
 
 Deno.test("pipelineHealth() findings are valid Findings about the suite itself, with no gain", () => {
   const { findings } = pipelineHealth(overview({ cron_jobs: [] }), defaultConfig, now);
-  assert.equal(findings.length, 3);
+  assert.equal(findings.length, pipelineJobs.length);
   for (const finding of findings) {
     assert.deepEqual(FindingSchema.parse(finding), finding);
     assert.equal(finding.system, "overall");
@@ -129,6 +132,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
     overview({
       cron_jobs: [
         job("optimizer-db-snapshot"),
+        job("optimizer-ingest-prune"),
         job("optimizer-retention"),
         job("optimizer-rollup", { last_start: ago(minutes * 60) }),
       ],
@@ -144,6 +148,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
   const stale = overview({
     cron_jobs: [
       job("optimizer-db-snapshot"),
+      job("optimizer-ingest-prune"),
       job("optimizer-retention"),
       job("optimizer-rollup", { last_start: ago(600) }),
     ],
