@@ -1,4 +1,11 @@
-import { createFunctionApp, issuesResponse, jsonBody, limitBody, query } from "../../../shared/app.ts";
+import {
+  createFunctionApp,
+  issuesResponse,
+  jsonBody,
+  limitBody,
+  params,
+  query,
+} from "../../../shared/app.ts";
 import { requireAuth } from "../../../shared/auth.ts";
 import { cached } from "../../../shared/cached.ts";
 import { createSql } from "../../../shared/db.ts";
@@ -11,10 +18,14 @@ import {
 } from "../../../shared/metric_event.ts";
 import { createMetricReporter, sqlSink } from "../../../shared/metric_reporter.ts";
 import { createMetricStore } from "../../../shared/metric_store.ts";
+import { UserPurgeParamsSchema } from "../../../shared/metric_purge.ts";
 import { seriesFromRollups, SeriesQuerySchema } from "../../../shared/series.ts";
 import { createStatusStore } from "../../../shared/status_store.ts";
 
-/** The metrics function: ingest events (POST /) and read time series (GET /). API: docs/functions.md. */
+/**
+ * The metrics function: ingest events (POST /), read time series (GET /) and purge one user's events
+ * (DELETE /users/:userId). API: docs/functions.md.
+ */
 
 const name = "metrics";
 const sql = createSql({ functionName: name });
@@ -59,6 +70,13 @@ app.get("/", requireAuth("secret"), query(SeriesQuerySchema), async (c) => {
   const window = c.req.valid("query");
   const rows = await store.series(window);
   return c.json({ ...seriesFromRollups(rows, window), requestId: c.get("requestId") });
+});
+
+// Purges one user's events from raw events and rollups (both tiers): secret key only, as it deletes data
+// any user reported and series of the whole project change.
+app.delete("/users/:userId", requireAuth("secret"), params(UserPurgeParamsSchema), async (c) => {
+  const { userId } = c.req.valid("param");
+  return c.json({ ...(await store.purgeUser(userId)), requestId: c.get("requestId") });
 });
 
 Deno.serve(app.fetch);
