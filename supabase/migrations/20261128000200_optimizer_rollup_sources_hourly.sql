@@ -253,7 +253,9 @@ declare
   started timestamptz := pg_catalog.clock_timestamp();
   previous_id bigint;
   watermark bigint;
-  folded record;
+  events bigint := 0;
+  minute_rows bigint := 0;
+  hour_rows bigint := 0;
   summary jsonb;
 begin
   perform pg_catalog.pg_advisory_xact_lock(8061130002);
@@ -278,13 +280,13 @@ begin
   watermark := greatest(coalesce(watermark, 0), previous_id);
 
   if watermark > previous_id then
-    select * into folded from optimizer.fold_metric_events(previous_id, watermark);
+    select f.events, f.minute_rows, f.hour_rows into events, minute_rows, hour_rows
+    from optimizer.fold_metric_events(previous_id, watermark) f;
     update optimizer.rollup_state set last_event_id = watermark, updated_at = now() where id;
   end if;
 
-  summary := pg_catalog.jsonb_build_object('step', 'rollup', 'events', coalesce(folded.events, 0),
-                                            'rows', coalesce(folded.minute_rows, 0),
-                                            'hour_rows', coalesce(folded.hour_rows, 0), 'watermark', watermark);
+  summary := pg_catalog.jsonb_build_object('step', 'rollup', 'events', events, 'rows', minute_rows,
+                                            'hour_rows', hour_rows, 'watermark', watermark);
   insert into optimizer.runs (module, trigger, status, started_at, finished_at, summary)
   values ('monitoring', run_trigger, 'succeeded', started, pg_catalog.clock_timestamp(), summary);
   return summary;
