@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * Purge of one user's metric events (`DELETE /functions/v1/metrics/users/:userId`): their raw events and the
- * rollup rows of their source 'user:<userId>', minute and hour tiers, in one transaction
+ * rollup rows of their source 'user:<userId>' in every tier (minute, 5 minutes, hour), in one transaction
  * (optimizer.purge_user_metrics). Server-reported events are never touched.
  */
 
@@ -22,6 +22,8 @@ export interface UserPurgeResult {
   events: number;
   /** Rows of the user's source in optimizer.metric_rollups. */
   minuteRows: number;
+  /** Rows of the user's source in optimizer.metric_rollups_5min. */
+  fiveMinuteRows: number;
   /** Rows of the user's source in optimizer.metric_rollups_hourly. */
   hourRows: number;
 }

@@ -10,7 +10,7 @@ export interface MetricStore {
   ingest(rows: readonly MetricStorageRow[], reporter: string): Promise<number>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
-  /** Deletes one user's raw events and rollup rows (both tiers) in one transaction; says how many. */
+  /** Deletes one user's raw events and rollup rows (every tier) in one transaction; says how many. */
   purgeUser(userId: string): Promise<UserPurgeResult>;
 }
 
@@ -37,13 +37,14 @@ export function createMetricStore(sql: Sql): MetricStore {
       return [...rows];
     },
     async purgeUser(userId) {
-      const [{ summary }] = await sql<{ summary: Record<string, number> }[]>`
+      const [{ summary }] = await sql<{ summary: { events: number; tier_rows: Record<string, number> } }[]>`
         select optimizer.purge_user_metrics(${userId}, 'api') as summary`;
       return {
         userId,
         events: Number(summary.events),
-        minuteRows: Number(summary.minute_rows),
-        hourRows: Number(summary.hour_rows),
+        minuteRows: Number(summary.tier_rows.metric_rollups),
+        fiveMinuteRows: Number(summary.tier_rows.metric_rollups_5min),
+        hourRows: Number(summary.tier_rows.metric_rollups_hourly),
       };
     },
   };

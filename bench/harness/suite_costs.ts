@@ -221,6 +221,7 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
     await sql`delete from optimizer.metric_events`;
     await sql`select optimizer.rollup_metrics('manual')`;
     await sql`delete from optimizer.metric_rollups`;
+    await sql`delete from optimizer.metric_rollups_hourly`;
 
     const volumes: VolumeFigures[] = [];
     let present = 0;

@@ -1,6 +1,6 @@
 /**
  * optimizer.purge_user_metrics and DELETE /functions/v1/metrics/users/:userId: one user's events leave raw
- * events and both rollup tiers in one go; server events and other users' events stay.
+ * events and every rollup tier in one go; server events and other users' events stay.
  */
 import assert from "node:assert/strict";
 import { bucketIndex } from "../../shared/latency_histogram.ts";
@@ -18,7 +18,7 @@ import {
 
 const env = stackEnv();
 
-/** Counts of the target's rows by source in raw events and both tiers. */
+/** Counts of the target's "junk" rows in raw events and every tier, and of all its raw events. */
 async function rowsBySource(sql: Sql, target: string) {
   const [row] = await sql`
     select
@@ -26,6 +26,8 @@ async function rowsBySource(sql: Sql, target: string) {
         as junk_events,
       (select count(*)::int from optimizer.metric_rollups r where r.target = ${target} and r.source = 'user:junk')
         as junk_minute_rows,
+      (select count(*)::int from optimizer.metric_rollups_5min r where r.target = ${target}
+        and r.source = 'user:junk') as junk_five_minute_rows,
       (select count(*)::int from optimizer.metric_rollups_hourly h where h.target = ${target}
         and h.source = 'user:junk') as junk_hour_rows,
       (select count(*)::int from optimizer.metric_events e where e.target = ${target}) as all_events`;
@@ -73,7 +75,7 @@ Deno.test("users' events roll up apart from server events, and series sum across
   });
 });
 
-Deno.test("purge_user_metrics deletes one user's raw events and rollup rows of both tiers, nothing else", async () => {
+Deno.test("purge_user_metrics deletes one user's raw events and rollup rows of every tier, nothing else", async () => {
   await withSql(async (sql) => {
     const target = uniqueTarget("purge");
     const now = Date.now();
@@ -81,16 +83,20 @@ Deno.test("purge_user_metrics deletes one user's raw events and rollup rows of b
     await rollup(sql);
     const before = await rowsBySource(sql, target);
     assert.equal(before.junk_events, 9);
-    assert.ok(before.junk_minute_rows >= 1 && before.junk_hour_rows >= 1);
+    assert.ok(
+      before.junk_minute_rows >= 1 && before.junk_five_minute_rows >= 1 && before.junk_hour_rows >= 1,
+    );
 
     const [{ summary }] = await sql`select optimizer.purge_user_metrics('junk') as summary`;
     assert.ok(summary.events >= 9, JSON.stringify(summary)); // other tests' 'user:junk' events go too
-    assert.ok(summary.minute_rows >= before.junk_minute_rows && summary.hour_rows >= before.junk_hour_rows);
+    assert.ok(summary.tier_rows.metric_rollups >= before.junk_minute_rows);
+    assert.ok(summary.tier_rows.metric_rollups_5min >= before.junk_five_minute_rows);
+    assert.ok(summary.tier_rows.metric_rollups_hourly >= before.junk_hour_rows);
 
     const after = await rowsBySource(sql, target);
     assert.deepEqual(
       { ...after },
-      { junk_events: 0, junk_minute_rows: 0, junk_hour_rows: 0, all_events: 10 },
+      { junk_events: 0, junk_minute_rows: 0, junk_five_minute_rows: 0, junk_hour_rows: 0, all_events: 10 },
     );
     const totals = await seriesTotals(sql, target, new Date(now - 10 * minute), new Date(now + minute));
     assert.equal(totals.count, 10);
@@ -141,7 +147,7 @@ Deno.test("DELETE /metrics/users/:userId purges that user and answers with the c
     assert.equal(response.status, 200, JSON.stringify(answer));
     assert.deepEqual(
       { ...answer, requestId: undefined },
-      { userId, events: 2, minuteRows: 1, hourRows: 1, requestId: undefined },
+      { userId, events: 2, minuteRows: 1, fiveMinuteRows: 1, hourRows: 1, requestId: undefined },
     );
     const [{ n }] =
       await sql`select count(*)::int as n from optimizer.metric_events where target = ${target}`;

@@ -1,6 +1,7 @@
 /**
- * The hourly rollup tier: the same rollup writes it, so it always equals the sum of its minutes (late events
- * included); series of whole hours read it, and its histograms give the same percentiles as the minutes'.
+ * The coarser rollup tiers (5 minutes, 1 hour): the same rollup writes them, so they always equal the sum of
+ * their minutes (late events included); series read the coarsest tier that tiles their buckets, and its
+ * histograms give the same percentiles as the minutes'.
  */
 import assert from "node:assert/strict";
 import { mergeHistograms, quantile } from "../../shared/latency_histogram.ts";
@@ -28,19 +29,27 @@ interface TierRow {
   histogram: Record<string, number>;
 }
 
-/** Rows of one tier for a target, keyed by hour (minute rows summed into their hour). */
-async function byHour(sql: Sql, target: string, tier: "minute" | "hour"): Promise<Record<string, TierRow>> {
-  const rows = tier === "hour"
-    ? await sql`
-      select hour as at, count, errors, latency_sum, latency_min, latency_max, histogram
-      from optimizer.metric_rollups_hourly where target = ${target}`
-    : await sql`
-      select minute as at, count, errors, latency_sum, latency_min, latency_max, histogram
-      from optimizer.metric_rollups where target = ${target}`;
-  const hours: Record<string, TierRow> = {};
+const tiers = {
+  minute: { table: "metric_rollups", column: "minute" },
+  fiveMinutes: { table: "metric_rollups_5min", column: "minute" },
+  hour: { table: "metric_rollups_hourly", column: "hour" },
+} as const;
+
+/** A tier's rows for a target, summed into periods of `periodMs` and keyed by their start. */
+async function byPeriod(
+  sql: Sql,
+  target: string,
+  tier: keyof typeof tiers,
+  periodMs: number,
+): Promise<Record<string, TierRow>> {
+  const { table, column } = tiers[tier];
+  const rows = await sql`
+    select ${sql(column)} as at, count, errors, latency_sum, latency_min, latency_max, histogram
+    from ${sql("optimizer." + table)} where target = ${target}`;
+  const periods: Record<string, TierRow> = {};
   for (const row of rows) {
-    const key = new Date(Math.floor(row.at.getTime() / hour) * hour).toISOString();
-    const into = hours[key] ??= { count: 0, errors: 0, latencySum: 0, min: null, max: null, histogram: {} };
+    const key = new Date(Math.floor(row.at.getTime() / periodMs) * periodMs).toISOString();
+    const into = periods[key] ??= { count: 0, errors: 0, latencySum: 0, min: null, max: null, histogram: {} };
     into.count += Number(row.count);
     into.errors += Number(row.errors);
     into.latencySum += row.latency_sum;
@@ -48,10 +57,10 @@ async function byHour(sql: Sql, target: string, tier: "minute" | "hour"): Promis
     into.max = into.max === null ? row.latency_max : Math.max(into.max, row.latency_max);
     into.histogram = mergeHistograms(into.histogram, row.histogram);
   }
-  return hours;
+  return periods;
 }
 
-Deno.test("the hourly tier equals the sum of its minutes, late events folded into their old hour", async () => {
+Deno.test("the 5-minute and hourly tiers equal the sum of their minutes, late events included", async () => {
   await withSql(async (sql) => {
     const target = uniqueTarget("hourly");
     const now = Date.now();
@@ -70,15 +79,19 @@ Deno.test("the hourly tier equals the sum of its minutes, late events folded int
     await rollup(sql);
     await rollup(sql);
 
-    const hours = await byHour(sql, target, "hour");
-    assert.deepEqual(hours, await byHour(sql, target, "minute"));
+    const hours = await byPeriod(sql, target, "hour", hour);
+    assert.deepEqual(hours, await byPeriod(sql, target, "minute", hour));
+    assert.deepEqual(
+      await byPeriod(sql, target, "fiveMinutes", 5 * minute),
+      await byPeriod(sql, target, "minute", 5 * minute),
+    );
     const lateHour = new Date(Math.floor(lateAt.getTime() / hour) * hour).toISOString();
     assert.equal(hours[lateHour]?.count, 1);
     assert.equal(Object.values(hours).reduce((sum, h) => sum + h.count, 0), 301);
   });
 });
 
-Deno.test("series of whole hours read the hourly tier, so they reach back past the minutes' retention", async () => {
+Deno.test("series read the coarsest tier whose periods tile their buckets", async () => {
   await withSql(async (sql) => {
     const target = uniqueTarget("tier-choice");
     const to = new Date(currentHour());
@@ -91,14 +104,24 @@ Deno.test("series of whole hours read the hourly tier, so they reach back past t
         })),
     );
     await rollup(sql);
-    // what apply_retention does to minutes older than rollupDays, here for this target only
+    const count = async (bucket: string, start = from) => {
+      const [{ n }] = await sql`
+        select coalesce(sum(count), 0)::int as n from optimizer.metric_series(
+          ${start.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, ${bucket}::interval,
+          null, ${target}, null)`;
+      return n;
+    };
+    // each tier is taken away in turn (as retention does when it is past its days), here for this target
     await sql`delete from optimizer.metric_rollups where target = ${target}`;
-
-    assert.equal((await seriesTotals(sql, target, from, to)).count, 12);
-    const [{ n }] = await sql`
-      select coalesce(sum(count), 0)::int as n from optimizer.metric_series(
-        ${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '5 minutes', null, ${target}, null)`;
-    assert.equal(n, 0, "5-minute buckets read minute rows");
+    assert.deepEqual([await count("1 minute"), await count("5 minutes"), await count("1 hour")], [0, 12, 12]);
+    await sql`delete from optimizer.metric_rollups_5min where target = ${target}`;
+    assert.deepEqual([await count("5 minutes"), await count("15 minutes"), await count("1 hour")], [
+      0,
+      0,
+      12,
+    ]);
+    // a window that does not start on the hour cannot use hour rows, even with 1-hour buckets
+    assert.equal(await count("1 hour", new Date(from.getTime() + 5 * minute)), 0);
   });
 });
 
