@@ -373,7 +373,7 @@ begin
     tier_table := 'metric_rollups';
     tier_column := 'minute';
   end if;
-  -- one statement for both tiers, planned with the actual window (execute plans every call)
+  -- one statement for every tier, planned with the actual window (execute plans it on every call)
   return query execute pg_catalog.format($q$
     with r as not materialized (
       select pg_catalog.date_bin($3, m.%2$I, $1) as bucket_start, m.*

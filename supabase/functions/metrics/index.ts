@@ -72,7 +72,7 @@ app.get("/", requireAuth("secret"), query(SeriesQuerySchema), async (c) => {
   return c.json({ ...seriesFromRollups(rows, window), requestId: c.get("requestId") });
 });
 
-// Purges one user's events from raw events and rollups (both tiers): secret key only, as it deletes data
+// Purges one user's events from raw events and every rollup tier: secret key only, as it deletes data
 // any user reported and series of the whole project change.
 app.delete("/users/:userId", requireAuth("secret"), params(UserPurgeParamsSchema), async (c) => {
   const { userId } = c.req.valid("param");
