@@ -50,11 +50,13 @@ export interface VolumeFigures {
   rawEvents: number;
   /** Rows of the minute tier (metric_rollups). */
   rollupRows: number;
+  /** Rows of the 5-minute tier (metric_rollups_5min). */
+  fiveMinuteRollupRows: number;
   /** Rows of the hour tier (metric_rollups_hourly). */
   hourlyRollupRows: number;
   /** Time to roll up the events added for this step. */
   rollupMs: number;
-  /** GET metrics over the last 24 h in 5-minute buckets, all targets (read from minute rows). */
+  /** GET metrics over the last 24 h in 5-minute buckets, all targets (read from 5-minute rows). */
   series24hMs: Spread;
   /** GET metrics over 13 days in 1-hour buckets, all targets (read from hour rows). */
   series13dMs: Spread;
@@ -220,8 +222,9 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
     const rssStatus = stopStatusRss();
     await sql`delete from optimizer.metric_events`;
     await sql`select optimizer.rollup_metrics('manual')`;
-    await sql`delete from optimizer.metric_rollups`;
-    await sql`delete from optimizer.metric_rollups_hourly`;
+    for (const tier of await sql`select table_name from optimizer.rollup_tiers()`) {
+      await sql`delete from ${sql("optimizer." + tier.table_name)}`;
+    }
 
     const volumes: VolumeFigures[] = [];
     let present = 0;
@@ -232,8 +235,9 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
       present = volume;
       const rollupMs = await timed(() => sql`select optimizer.rollup_metrics('manual')`);
       await sql`analyze optimizer.metric_events`;
-      const [{ rollup_rows, hourly_rollup_rows }] = await sql`
+      const [{ rollup_rows, five_minute_rollup_rows, hourly_rollup_rows }] = await sql`
         select (select count(*)::int from optimizer.metric_rollups) as rollup_rows,
+               (select count(*)::int from optimizer.metric_rollups_5min) as five_minute_rollup_rows,
                (select count(*)::int from optimizer.metric_rollups_hourly) as hourly_rollup_rows`;
       const query = (hours: number, bucket: string) =>
         new URLSearchParams({
@@ -257,6 +261,7 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
       volumes.push({
         rawEvents: volume,
         rollupRows: rollup_rows,
+        fiveMinuteRollupRows: five_minute_rollup_rows,
         hourlyRollupRows: hourly_rollup_rows,
         rollupMs: Number(rollupMs.toFixed(0)),
         series24hMs: await repeat(series24h),
@@ -293,7 +298,7 @@ const errorText = (e: number) => `${(e * 100).toFixed(2)} %`;
  */
 export function seriesCostsMarkdown(volumes: readonly VolumeFigures[]): string {
   const rows = volumes.flatMap((v) => [
-    [v.rawEvents, "24 h / 5-min buckets (minute rows)", v.series24hMs, v.series24hPercentileError] as const,
+    [v.rawEvents, "24 h / 5-min buckets (5-minute rows)", v.series24hMs, v.series24hPercentileError] as const,
     [v.rawEvents, "13 d / 1-h buckets (hour rows)", v.series13dMs, v.series13dPercentileError] as const,
   ]);
   return [
@@ -318,12 +323,12 @@ export function suiteCostsMarkdown(c: SuiteCosts): string {
       Object.entries(c.rssMb).map(([fn, v]) => `\`${fn}\` ${spreadText(v)} MB`).join(", ")
     }.`,
     "",
-    "| raw events | minute rows | hour rows | rollup (ms) | status (ms) |",
-    "| ---: | ---: | ---: | ---: | ---: |",
+    "| raw events | minute rows | 5-minute rows | hour rows | rollup (ms) | status (ms) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ...c.volumes.map((v) =>
       `| ${v.rawEvents.toLocaleString("en")} | ${v.rollupRows.toLocaleString("en")} | ${
-        v.hourlyRollupRows.toLocaleString("en")
-      } | ${v.rollupMs} | ${spreadText(v.statusMs)} |`
+        v.fiveMinuteRollupRows.toLocaleString("en")
+      } | ${v.hourlyRollupRows.toLocaleString("en")} | ${v.rollupMs} | ${spreadText(v.statusMs)} |`
     ),
     "",
     seriesCostsMarkdown(c.volumes),

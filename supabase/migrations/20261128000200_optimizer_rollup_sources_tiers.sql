@@ -357,6 +357,8 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+-- the histogram merge of a 13-day hourly series groups some 40,000 (bucket, key) pairs: kept in memory
+set work_mem = '32MB'
 as $$
 declare
   tier_table text;
@@ -396,8 +398,10 @@ begin
     hist as (
       select b.bucket_start, pg_catalog.jsonb_object_agg(b.key::text, b.n) as histogram
       from (
-        -- grouped by the integer key: hashing integers costs a third less than hashing the text keys
-        select r.bucket_start, h.key::integer as key, sum(h.value::bigint) as n
+        -- grouped by the integer key: hashing integers costs a third less than hashing the text keys;
+        -- one row's count of one latency bucket fits an integer, whose sum is a bigint (summing bigints
+        -- would accumulate numerics)
+        select r.bucket_start, h.key::integer as key, sum(h.value::integer) as n
         from r, pg_catalog.jsonb_each_text(r.histogram) h
         group by r.bucket_start, h.key::integer
       ) b
