@@ -4,7 +4,8 @@ import { type MetricSystem, metricSystems } from "./metric_event.ts";
 
 /**
  * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed
- * from rows of optimizer.metric_series (per-bucket sums of the per-minute rollups and a merged histogram).
+ * from rows of optimizer.metric_series (per-bucket sums of the rollup rows and a merged histogram; it reads
+ * hour rows for whole-hour buckets, 5-minute rows for multiples of 5 minutes, minute rows otherwise).
  */
 
 export const maxSeriesBuckets = 10_000;
