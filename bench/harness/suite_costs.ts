@@ -140,19 +140,28 @@ async function addEvents(sql: postgres.Sql, count: number, now: Date): Promise<v
   }
 }
 
+type SeriesAnswer = { from: string; to: string; summary: Record<string, number | null> };
+
 /**
  * Largest relative error of a series' whole-window p50, p95 and p99 against the exact (nearest-rank)
- * percentiles of the raw events in the same window, computed by Postgres over every event.
+ * percentiles of the same events, computed by Postgres over every raw event in the window that the rollups
+ * hold (id up to the rollup watermark). The functions report their own requests as events while the series
+ * is read, and pg_cron rolls them up every minute: the series is read again until no rollup ran meanwhile.
  */
-async function percentileError(
-  sql: postgres.Sql,
-  series: { from: string; to: string; summary: Record<string, number | null> },
-): Promise<number> {
+async function percentileError(sql: postgres.Sql, readSeries: () => Promise<SeriesAnswer>): Promise<number> {
+  const watermark = async () =>
+    String((await sql`select last_event_id from optimizer.rollup_state where id`)[0].last_event_id);
+  let before = await watermark();
+  let series = await readSeries();
+  for (let attempt = 0; attempt < 5 && (await watermark()) !== before; attempt++) {
+    before = await watermark();
+    series = await readSeries();
+  }
   const [{ exact }] = await sql<{ exact: number[] }[]>`
     select percentile_disc(array[0.5, 0.95, 0.99]) within group (order by latency_ms) as exact
     from optimizer.metric_events
     where occurred_at >= ${series.from}::timestamptz and occurred_at < ${series.to}::timestamptz
-      and latency_ms is not null`;
+      and id <= ${before}::bigint and latency_ms is not null`;
   const estimates = [series.summary.p50, series.summary.p95, series.summary.p99];
   return Math.max(...exact.map((value, i) => Math.abs((estimates[i] ?? NaN) - value) / value));
 }
@@ -266,8 +275,8 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
         rollupMs: Number(rollupMs.toFixed(0)),
         series24hMs: await repeat(series24h),
         series13dMs: await repeat(series13d),
-        series24hPercentileError: await percentileError(sql, await series24h()),
-        series13dPercentileError: await percentileError(sql, await series13d()),
+        series24hPercentileError: await percentileError(sql, series24h),
+        series13dPercentileError: await percentileError(sql, series13d),
         statusMs: await repeat(call("status")),
       });
     }
