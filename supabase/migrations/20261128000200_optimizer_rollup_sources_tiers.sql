@@ -359,6 +359,8 @@ stable
 set search_path = ''
 -- the histogram merge of a 13-day hourly series groups some 40,000 (bucket, key) pairs: kept in memory
 set work_mem = '32MB'
+-- execute plans every call, so JIT would compile every call too: 40-60 ms, more than it saves here
+set jit = off
 as $$
 declare
   tier_table text;
