@@ -10,16 +10,7 @@
 -- user credential), so server rows do not change; app rows grow with the users active in a minute: 1,000
 -- users each sending app events every minute add 1,000 minute rows a minute (1.4 M a day, kept rollupDays)
 -- where the server source alone would add one. Series sum across sources: their answers do not change, their
--- cost follows these rows.
-create or replace function optimizer.metric_source(reporter text)
-returns text
-language sql
-immutable
-parallel safe
-set search_path = ''
-as $$
-  select case when reporter like 'user:%' then reporter else 'server' end;
-$$;
+-- cost follows these rows. (fold_metric_events derives the source; purge_user_metrics deletes by it.)
 
 -- The rollup tiers, finest first: each table has the columns of metric_rollups, one row per period of
 -- `width` (aligned on the Unix epoch, so hours are UTC hours), written by the same rollup transaction from
@@ -105,7 +96,7 @@ declare
     with ev as (
       select pg_catalog.date_bin('1 minute', e.occurred_at, timestamptz '2000-01-01 00:00:00+00') as minute,
              e.system, e.target, e.kind,
-             case when e.reporter like 'user:%' then e.reporter else 'server' end as source, -- metric_source()
+             case when e.reporter like 'user:%' then e.reporter else 'server' end as source, -- see the top
              e.latency_ms, e.error, e.cold_start, e.cache_hit,
              -- optimizer.latency_bucket(e.latency_ms), written out: a function with its own search_path
              -- is never inlined and the call would cost a third of the rollup (tests keep the two equal)
