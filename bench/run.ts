@@ -16,7 +16,12 @@ import { adviseLikeADeveloper, type PeerAdvice } from "./harness/peer_indexes.ts
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
 import { baselineSpec, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
-import { measureSuiteCosts, suiteCostQuick, type SuiteCosts } from "./harness/suite_costs.ts";
+import {
+  measureSuiteCosts,
+  suiteCostQuick,
+  type SuiteCosts,
+  suiteCostsMarkdown,
+} from "./harness/suite_costs.ts";
 import { prepareWorld, type Windows, type WorldOptions } from "./harness/world.ts";
 import { simulate, toMarkdown } from "./sim/run.ts";
 import { generateTrace } from "./trace/generate.ts";
@@ -263,30 +268,7 @@ function renderMarkdown(result: {
     toMarkdown(result.simulation),
   ];
   if (result.suiteCosts) {
-    const c = result.suiteCosts;
-    const s = (x: { median: number; min: number; max: number }) => `${x.median} (${x.min}–${x.max})`;
-    lines.push(
-      "",
-      "## What the suite itself costs",
-      "",
-      `- Cold start (first request to a new worker, median (min–max)): ${
-        Object.entries(c.coldStartMs).map(([fn, v]) => `\`${fn}\` ${s(v)} ms`).join(", ")
-      }.`,
-      `- Ingest: ${
-        c.ingest.eventsPerSecond.toLocaleString("en")
-      } events/s (p50 ${c.ingest.p50Ms} ms, p99 ${c.ingest.p99Ms} ms per 500-event request, ${c.ingest.failedRequests} failed).`,
-      `- Memory (RSS) under load: ${
-        Object.entries(c.rssMb).map(([fn, v]) => `\`${fn}\` ${s(v)} MB`).join(", ")
-      }.`,
-      "",
-      "| raw events | rollup rows | rollup (ms) | series 24 h / 5 min (ms) | series 13 d / 1 h (ms) | status (ms) |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...c.volumes.map((v) =>
-        `| ${v.rawEvents.toLocaleString("en")} | ${v.rollupRows.toLocaleString("en")} | ${v.rollupMs} | ${
-          s(v.series24hMs)
-        } | ${s(v.series13dMs)} | ${s(v.statusMs)} |`
-      ),
-    );
+    lines.push("", "## What the suite itself costs", "", suiteCostsMarkdown(result.suiteCosts));
   }
   return lines.join("\n") + "\n";
 }

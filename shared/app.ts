@@ -252,3 +252,14 @@ export function query<S extends z.ZodType>(schema: S) {
     return result.data as z.output<S>;
   });
 }
+
+/** Validates the path parameters against `schema` (400 with {path, message} issues). Handlers read c.req.valid("param"). */
+export function params<S extends z.ZodType>(schema: S) {
+  return validator("param", async (value, c) => {
+    const result = await schema.safeParseAsync(value);
+    if (!result.success) {
+      return issuesResponse(c, fieldIssues(result.error), 400, "invalid path: see issues");
+    }
+    return result.data as z.output<S>;
+  });
+}

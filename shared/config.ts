@@ -55,6 +55,7 @@ export const AlertsSchema = z.strictObject({
 export const RetentionSchema = z.strictObject({
   rawEventsDays: z.number().int().min(1).max(90).default(14),
   rollupDays: z.number().int().min(1).max(730).default(90),
+  hourlyRollupDays: z.number().int().min(1).max(3650).default(400),
   snapshotDays: z.number().int().min(1).max(365).default(14),
   runDays: z.number().int().min(1).max(365).default(30),
 });

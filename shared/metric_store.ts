@@ -1,6 +1,7 @@
 import type postgres from "postgres";
 import type { Sql } from "./db.ts";
 import type { MetricStorageRow } from "./metric_event.ts";
+import type { UserPurgeResult } from "./metric_purge.ts";
 import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
@@ -29,6 +30,8 @@ export interface MetricStore {
   ingest(rows: readonly MetricStorageRow[], reporter: string, options?: BatchOptions): Promise<BatchOutcome>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
+  /** Deletes one user's raw events and rollup rows (every tier) in one transaction; says how many. */
+  purgeUser(userId: string): Promise<UserPurgeResult>;
 }
 
 export function createMetricStore(sql: Sql): MetricStore {
@@ -57,6 +60,17 @@ export function createMetricStore(sql: Sql): MetricStore {
           ${`${window.bucketSeconds} seconds`}::interval,
           ${window.system ?? null}, ${window.target ?? null}, ${window.kind ?? null})`;
       return [...rows];
+    },
+    async purgeUser(userId) {
+      const [{ summary }] = await sql<{ summary: { events: number; tier_rows: Record<string, number> } }[]>`
+        select optimizer.purge_user_metrics(${userId}, 'api') as summary`;
+      return {
+        userId,
+        events: Number(summary.events),
+        minuteRows: Number(summary.tier_rows.metric_rollups),
+        fiveMinuteRows: Number(summary.tier_rows.metric_rollups_5min),
+        hourRows: Number(summary.tier_rows.metric_rollups_hourly),
+      };
     },
   };
 }

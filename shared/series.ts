@@ -6,7 +6,8 @@ import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "./time.ts";
 
 /**
  * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed
- * from rows of optimizer.metric_series (per-bucket sums of the per-minute rollups and a merged histogram).
+ * from rows of optimizer.metric_series (per-bucket sums of the rollup rows and a merged histogram; it reads
+ * hour rows for whole-hour buckets, 5-minute rows for multiples of 5 minutes, minute rows otherwise).
  */
 
 export const maxSeriesBuckets = 10_000;

@@ -3,7 +3,8 @@
  * the user's metric store is neither read nor polluted):
  * - cold-start time of each of our functions (first request to a new worker, repeated),
  * - ingest throughput, with the metrics worker's memory (RSS) sampled under that load,
- * - the time of a series query and of status as raw events grow, which must follow rollup buckets, not rows.
+ * - the time of a series query and of status as raw events grow, which must follow rollup buckets, not rows,
+ *   and how far the series' percentiles are from the exact percentiles of the raw events.
  */
 import postgres from "postgres";
 import { startGateway, startStack } from "../../scripts/stack/mod.ts";
@@ -48,13 +49,22 @@ export interface Spread {
 
 export interface VolumeFigures {
   rawEvents: number;
+  /** Rows of the minute tier (metric_rollups). */
   rollupRows: number;
+  /** Rows of the 5-minute tier (metric_rollups_5min). */
+  fiveMinuteRollupRows: number;
+  /** Rows of the hour tier (metric_rollups_hourly). */
+  hourlyRollupRows: number;
   /** Time to roll up the events added for this step. */
   rollupMs: number;
-  /** GET metrics over the last 24 h in 5-minute buckets, all targets. */
+  /** GET metrics over the last 24 h in 5-minute buckets, all targets (read from 5-minute rows). */
   series24hMs: Spread;
-  /** GET metrics over 13 days in 1-hour buckets, all targets. */
+  /** GET metrics over 13 days in 1-hour buckets, all targets (read from hour rows). */
   series13dMs: Spread;
+  /** Largest relative error of the 24 h series' p50, p95 and p99 (whole window) against the raw events'. */
+  series24hPercentileError: number;
+  /** The same for the 13-day series. */
+  series13dPercentileError: number;
   statusMs: Spread;
 }
 
@@ -131,6 +141,32 @@ async function addEvents(sql: postgres.Sql, count: number, now: Date): Promise<v
   }
 }
 
+type SeriesAnswer = { from: string; to: string; summary: Record<string, number | null> };
+
+/**
+ * Largest relative error of a series' whole-window p50, p95 and p99 against the exact (nearest-rank)
+ * percentiles of the same events, computed by Postgres over every raw event in the window that the rollups
+ * hold (id up to the rollup watermark). The functions report their own requests as events while the series
+ * is read, and pg_cron rolls them up every minute: the series is read again until no rollup ran meanwhile.
+ */
+async function percentileError(sql: postgres.Sql, readSeries: () => Promise<SeriesAnswer>): Promise<number> {
+  const watermark = async () =>
+    String((await sql`select last_event_id from optimizer.rollup_state where id`)[0].last_event_id);
+  let before = await watermark();
+  let series = await readSeries();
+  for (let attempt = 0; attempt < 5 && (await watermark()) !== before; attempt++) {
+    before = await watermark();
+    series = await readSeries();
+  }
+  const [{ exact }] = await sql<{ exact: number[] }[]>`
+    select percentile_disc(array[0.5, 0.95, 0.99]) within group (order by latency_ms) as exact
+    from optimizer.metric_events
+    where occurred_at >= ${series.from}::timestamptz and occurred_at < ${series.to}::timestamptz
+      and id <= ${before}::bigint and latency_ms is not null`;
+  const estimates = [series.summary.p50, series.summary.p95, series.summary.p99];
+  return Math.max(...exact.map((value, i) => Math.abs((estimates[i] ?? NaN) - value) / value));
+}
+
 export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {}): Promise<SuiteCosts> {
   const options = { ...suiteCostDefaults, ...partial };
   if (options.eventVolumes.some((v, i) => !(v >= 1) || (i > 0 && v <= options.eventVolumes[i - 1]))) {
@@ -196,7 +232,9 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
     const rssStatus = stopStatusRss();
     await sql`delete from optimizer.metric_events`;
     await sql`select optimizer.rollup_metrics('manual')`;
-    await sql`delete from optimizer.metric_rollups`;
+    for (const tier of await sql`select table_name from optimizer.rollup_tiers()`) {
+      await sql`delete from ${sql("optimizer." + tier.table_name)}`;
+    }
 
     const volumes: VolumeFigures[] = [];
     let present = 0;
@@ -207,7 +245,10 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
       present = volume;
       const rollupMs = await timed(() => sql`select optimizer.rollup_metrics('manual')`);
       await sql`analyze optimizer.metric_events`;
-      const [{ rollup_rows }] = await sql`select count(*)::int as rollup_rows from optimizer.metric_rollups`;
+      const [{ rollup_rows, five_minute_rollup_rows, hourly_rollup_rows }] = await sql`
+        select (select count(*)::int from optimizer.metric_rollups) as rollup_rows,
+               (select count(*)::int from optimizer.metric_rollups_5min) as five_minute_rollup_rows,
+               (select count(*)::int from optimizer.metric_rollups_hourly) as hourly_rollup_rows`;
       const query = (hours: number, bucket: string) =>
         new URLSearchParams({
           from: new Date(now.getTime() - hours * HOUR_MS).toISOString(),
@@ -217,7 +258,7 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
       const call = (path: string) => async () => {
         const response = await fetch(`${stack.env.SUPABASE_URL}/functions/v1/${path}`, { headers: secret });
         if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-        await response.body?.cancel();
+        return await response.json();
       };
       const repeat = async (fn: () => Promise<unknown>) => {
         await fn(); // first call warms the worker and the plan; not counted
@@ -225,12 +266,18 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
         for (let i = 0; i < options.queryRepeats; i++) samples.push(await timed(fn));
         return spread(samples);
       };
+      const series24h = call(`metrics?${query(24, "5m")}`);
+      const series13d = call(`metrics?${query(13 * 24, "1h")}`);
       volumes.push({
         rawEvents: volume,
         rollupRows: rollup_rows,
+        fiveMinuteRollupRows: five_minute_rollup_rows,
+        hourlyRollupRows: hourly_rollup_rows,
         rollupMs: Number(rollupMs.toFixed(0)),
-        series24hMs: await repeat(call(`metrics?${query(24, "5m")}`)),
-        series13dMs: await repeat(call(`metrics?${query(13 * 24, "1h")}`)),
+        series24hMs: await repeat(series24h),
+        series13dMs: await repeat(series13d),
+        series24hPercentileError: await percentileError(sql, series24h),
+        series13dPercentileError: await percentileError(sql, series13d),
         statusMs: await repeat(call("status")),
       });
     }
@@ -250,4 +297,50 @@ export async function measureSuiteCosts(partial: Partial<SuiteCostOptions> = {})
     await stack.stop();
     await Deno.remove(stackDir, { recursive: true });
   }
+}
+
+const spreadText = (x: Spread) => `${x.median} (${x.min}–${x.max})`;
+const errorText = (e: number) => `${(e * 100).toFixed(2)} %`;
+
+/**
+ * The series table: per raw-event volume and series, the time of GET metrics (median (min–max) of the timed
+ * calls, ms) and the largest p50/p95/p99 error against the raw events' exact percentiles.
+ */
+export function seriesCostsMarkdown(volumes: readonly VolumeFigures[]): string {
+  const rows = volumes.flatMap((v) => [
+    [v.rawEvents, "24 h / 5-min buckets (5-minute rows)", v.series24hMs, v.series24hPercentileError] as const,
+    [v.rawEvents, "13 d / 1-h buckets (hour rows)", v.series13dMs, v.series13dPercentileError] as const,
+  ]);
+  return [
+    "| raw events | series | time (ms), median (min–max) | runs | max p50/p95/p99 error vs exact |",
+    "| ---: | --- | ---: | ---: | ---: |",
+    ...rows.map(([events, kind, ms, error]) =>
+      `| ${events.toLocaleString("en")} | ${kind} | ${spreadText(ms)} | ${ms.samples} | ${errorText(error)} |`
+    ),
+  ].join("\n");
+}
+
+/** Everything measureSuiteCosts() measured, as Markdown. */
+export function suiteCostsMarkdown(c: SuiteCosts): string {
+  return [
+    `- Cold start (first request to a new worker, median (min–max)): ${
+      Object.entries(c.coldStartMs).map(([fn, v]) => `\`${fn}\` ${spreadText(v)} ms`).join(", ")
+    }.`,
+    `- Ingest: ${
+      c.ingest.eventsPerSecond.toLocaleString("en")
+    } events/s (p50 ${c.ingest.p50Ms} ms, p99 ${c.ingest.p99Ms} ms per 500-event request, ${c.ingest.failedRequests} failed).`,
+    `- Memory (RSS) under load: ${
+      Object.entries(c.rssMb).map(([fn, v]) => `\`${fn}\` ${spreadText(v)} MB`).join(", ")
+    }.`,
+    "",
+    "| raw events | minute rows | 5-minute rows | hour rows | rollup (ms) | status (ms) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...c.volumes.map((v) =>
+      `| ${v.rawEvents.toLocaleString("en")} | ${v.rollupRows.toLocaleString("en")} | ${
+        v.fiveMinuteRollupRows.toLocaleString("en")
+      } | ${v.hourlyRollupRows.toLocaleString("en")} | ${v.rollupMs} | ${spreadText(v.statusMs)} |`
+    ),
+    "",
+    seriesCostsMarkdown(c.volumes),
+  ].join("\n");
 }

@@ -50,6 +50,12 @@ const routes: Route[] = [
     path: `/metrics${seriesQuery()}`,
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
+  {
+    name: "DELETE metrics/users/:userId (purge)",
+    method: "DELETE",
+    path: `/metrics/users/auth-matrix-${crypto.randomUUID()}`,
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
   { name: "GET status", method: "GET", path: "/status", allowed: { secret: 200, legacyServiceRole: 200 } },
   {
     name: "GET status/config",

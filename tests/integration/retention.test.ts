@@ -75,6 +75,37 @@ Deno.test("retention deletes rollups and runs older than their settings, keeps n
   });
 });
 
+Deno.test("retention keeps 5-minute rows rollupDays and hour rows hourlyRollupDays", async () => {
+  await withSql(async (sql) => {
+    const target = uniqueTarget("retention-tiers");
+    const [{ rollup_days, hourly_days }] = await sql`
+      select optimizer.retention_days('rollupDays', 90) as rollup_days,
+             optimizer.retention_days('hourlyRollupDays', 400) as hourly_days`;
+    const ago = (days: number, periodMs: number) =>
+      new Date(Math.floor((Date.now() - days * DAY_MS) / periodMs) * periodMs);
+    await sql`
+      insert into optimizer.metric_rollups_5min (minute, system, target, kind, count)
+      values (${ago(rollup_days + 1, 300_000)}, 'app', ${target}, 'old', 1),
+             (${ago(1, 300_000)}, 'app', ${target}, 'recent', 1)`;
+    await sql`
+      insert into optimizer.metric_rollups_hourly (hour, system, target, kind, count)
+      values (${ago(hourly_days + 1, 3_600_000)}, 'app', ${target}, 'old', 1),
+             (${ago(rollup_days + 1, 3_600_000)}, 'app', ${target}, 'past-minutes', 1)`;
+    try {
+      await sql`select optimizer.apply_retention()`;
+      const kept = await sql`
+        select '5min:' || kind as row from optimizer.metric_rollups_5min where target = ${target}
+        union all
+        select 'hour:' || kind from optimizer.metric_rollups_hourly where target = ${target}
+        order by 1`;
+      assert.deepEqual(kept.map((r) => r.row), ["5min:recent", "hour:past-minutes"]);
+    } finally {
+      await sql`delete from optimizer.metric_rollups_5min where target = ${target}`;
+      await sql`delete from optimizer.metric_rollups_hourly where target = ${target}`;
+    }
+  });
+});
+
 Deno.test("retention reads rawEventsDays from optimizer.config", async () => {
   await withSql(async (sql) => {
     // inside a transaction that is rolled back: the config change and the drops never become visible

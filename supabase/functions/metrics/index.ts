@@ -4,6 +4,7 @@ import {
   issuesResponse,
   jsonBody,
   limitBody,
+  params,
   query,
 } from "../../../shared/app.ts";
 import { requireAuth } from "../../../shared/auth.ts";
@@ -20,10 +21,14 @@ import {
 import { createMetricReporter, sqlSink } from "../../../shared/metric_reporter.ts";
 import { MINUTE_MS } from "../../../shared/time.ts";
 import { createMetricStore } from "../../../shared/metric_store.ts";
+import { UserPurgeParamsSchema } from "../../../shared/metric_purge.ts";
 import { seriesFromRollups, SeriesQuerySchema } from "../../../shared/series.ts";
 import { createStatusStore } from "../../../shared/status_store.ts";
 
-/** The metrics function: ingest events (POST /) and read time series (GET /). API: docs/functions.md. */
+/**
+ * The metrics function: ingest events (POST /), read time series (GET /) and purge one user's events
+ * (DELETE /users/:userId). API: docs/functions.md.
+ */
 
 const name = "metrics";
 const sql = createSql({ functionName: name });
@@ -92,6 +97,13 @@ app.get("/", requireAuth("secret"), query(SeriesQuerySchema), async (c) => {
   const window = c.req.valid("query");
   const rows = await store.series(window);
   return c.json({ ...seriesFromRollups(rows, window), requestId: c.get("requestId") });
+});
+
+// Purges one user's events from raw events and every rollup tier: secret key only, as it deletes data
+// any user reported and series of the whole project change.
+app.delete("/users/:userId", requireAuth("secret"), params(UserPurgeParamsSchema), async (c) => {
+  const { userId } = c.req.valid("param");
+  return c.json({ ...(await store.purgeUser(userId)), requestId: c.get("requestId") });
 });
 
 Deno.serve(app.fetch);
