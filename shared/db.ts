@@ -17,6 +17,8 @@ export interface DbOptions {
   idleTimeoutSeconds?: number;
   connectTimeoutSeconds?: number;
   statementTimeoutMs?: number;
+  /** How long a query may wait for a pool connection before it fails as database unavailable (503). */
+  acquireTimeoutMs?: number;
   env?: (name: string) => string | undefined;
 }
 
@@ -25,7 +27,11 @@ export const dbDefaults = {
   idleTimeoutSeconds: 20,
   connectTimeoutSeconds: 5,
   statementTimeoutMs: 15_000,
+  acquireTimeoutMs: 2_000,
 } as const;
+
+/** The code of the error a query fails with when it waited acquireTimeoutMs for a connection. */
+export const connectionWaitTimeoutCode = "CONNECTION_WAIT_TIMEOUT";
 
 /**
  * OPTIMIZER_DB_URL is ours to set (`supabase secrets set OPTIMIZER_DB_URL=...`): on hosted, the transaction
@@ -56,7 +62,11 @@ export function createSql(options: DbOptions): Sql {
     throw new Error(`functionName must be letters, digits, _ or -: got '${options.functionName}'`);
   }
   const url = options.url ?? databaseUrl(options.env);
-  return postgres(url, {
+  const acquireTimeoutMs = positive(
+    "acquireTimeoutMs",
+    options.acquireTimeoutMs ?? dbDefaults.acquireTimeoutMs,
+  );
+  const sql = postgres(url, {
     prepare: false,
     max: positive("max", options.max ?? dbDefaults.max),
     idle_timeout: positive("idleTimeoutSeconds", options.idleTimeoutSeconds ?? dbDefaults.idleTimeoutSeconds),
@@ -72,5 +82,82 @@ export function createSql(options: DbOptions): Sql {
       ),
     },
     onnotice: () => {},
+  });
+  return boundConnectionWait(sql, acquireTimeoutMs);
+}
+
+/**
+ * The pieces of a postgres.js 3.4.9 query (pinned in import_map.json) the bound relies on: a query is sent
+ * when it is first awaited (then/catch/finally call handle()); `active` is true from the moment a connection
+ * starts executing it until it settles (a query pipelined behind another one on a busy connection, or waiting
+ * in the pool's queue, is not active); cancel() is public API: it takes a queued query off the queue, or has
+ * Postgres cancel it once it starts.
+ */
+type PendingQuery = Promise<unknown> & { active: boolean; cancel(): unknown; execute(): unknown };
+
+function isQuery(value: unknown): value is PendingQuery {
+  return value instanceof Promise && typeof (value as Partial<PendingQuery>).cancel === "function";
+}
+
+function connectionWaitTimeout(ms: number): Error {
+  return Object.assign(
+    new Error(`no database connection became free within ${ms} ms (acquireTimeoutMs): the database is slow`),
+    { code: connectionWaitTimeoutCode },
+  );
+}
+
+/**
+ * postgres.js has no acquire timeout: a query waits for a connection (queued, or pipelined behind a slow
+ * query) until the statement timeout of the queries ahead of it. This wraps the client so that a query not
+ * started within `ms` of being awaited rejects with CONNECTION_WAIT_TIMEOUT (a 503 with retry-after, see
+ * database_unavailable.ts) and is cancelled, so it never runs for a caller that has gone.
+ * Fragments (sql`...` inside another query) are never awaited and so never timed.
+ */
+function boundConnectionWait(sql: Sql, ms: number): Sql {
+  const bound = (query: PendingQuery): PendingQuery => {
+    let waited: Promise<unknown> | null = null;
+    const start = () =>
+      waited ??= new Promise((resolve, reject) => {
+        let settled = false;
+        const timer = setTimeout(() => {
+          if (settled || query.active) return;
+          query.cancel();
+          reject(connectionWaitTimeout(ms));
+        }, ms);
+        query.execute();
+        // Promise.prototype.then: the query's own then() would be this proxy's again.
+        Promise.prototype.then.call(query, resolve, reject).finally(() => {
+          settled = true;
+          clearTimeout(timer);
+        });
+      });
+    const proxy: PendingQuery = new Proxy(query, {
+      get(target, property) {
+        if (property === "then") {
+          return (...args: Parameters<Promise<unknown>["then"]>) => start().then(...args);
+        }
+        if (property === "catch") return (onRejected: (e: unknown) => unknown) => start().catch(onRejected);
+        if (property === "finally") return (onFinally: () => void) => start().finally(onFinally);
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        // values(), raw(), simple() and friends return the query itself: keep returning the bound one.
+        return (...args: unknown[]) => {
+          const result = value.apply(target, args);
+          return result === target ? proxy : result;
+        };
+      },
+    });
+    return proxy;
+  };
+  return new Proxy(sql, {
+    apply(target, thisArg, args) {
+      const result = Reflect.apply(target, thisArg, args);
+      return isQuery(result) ? bound(result) : result;
+    },
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== "unsafe") return value;
+      return (...args: unknown[]) => bound((value as (...a: unknown[]) => PendingQuery).apply(target, args));
+    },
   });
 }

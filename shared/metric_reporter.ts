@@ -9,8 +9,11 @@ import { createMetricStore } from "./metric_store.ts";
  * events wait, new ones are dropped and counted: the caller is never blocked, thrown at or held up.
  */
 
-/** Delivers one batch; a rejection (or taking longer than sendTimeoutMs) counts the batch as failed. */
-export type MetricSink = (events: MetricEvent[]) => Promise<unknown>;
+/**
+ * Delivers one batch; a rejection (or taking longer than sendTimeoutMs) counts the batch as failed. `signal`
+ * aborts when the reporter gives up on the batch: the sink must then stop its work (cancel the query).
+ */
+export type MetricSink = (events: MetricEvent[], signal?: AbortSignal) => Promise<unknown>;
 
 export interface MetricReporterOptions {
   sink: MetricSink;
@@ -107,16 +110,18 @@ export function createMetricReporter(options: MetricReporterOptions): MetricRepo
 
   async function send(batch: MetricEvent[]) {
     let timeout: ReturnType<typeof setTimeout> | undefined;
+    const abandon = new AbortController();
     try {
-      const delivery = Promise.resolve().then(() => sink(batch));
+      const delivery = Promise.resolve().then(() => sink(batch, abandon.signal));
       delivery.catch(() => {}); // after a timeout nobody awaits it any more
       await Promise.race([
         delivery,
         new Promise((_, reject) => {
-          timeout = setTimeout(
-            () => reject(new Error(`metric sink did not answer within ${sendTimeoutMs} ms`)),
-            sendTimeoutMs,
-          );
+          timeout = setTimeout(() => {
+            const error = new Error(`metric sink did not answer within ${sendTimeoutMs} ms`);
+            abandon.abort(error);
+            reject(error);
+          }, sendTimeoutMs);
         }),
       ]);
       counts.sent += batch.length;
@@ -178,8 +183,9 @@ export interface HttpSinkOptions {
 export function httpSink(options: HttpSinkOptions): MetricSink {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = wholeNumber("timeoutMs", options.timeoutMs ?? 3000, 1);
-  return async (events) => {
+  return async (events, abandoned) => {
     const abort = new AbortController();
+    abandoned?.addEventListener("abort", () => abort.abort(abandoned.reason), { once: true });
     const timeout = setTimeout(
       () => abort.abort(new Error(`metrics endpoint timed out after ${timeoutMs} ms`)),
       timeoutMs,
@@ -207,5 +213,5 @@ export function httpSink(options: HttpSinkOptions): MetricSink {
  */
 export function sqlSink(sql: Sql, reporter: string): MetricSink {
   const store = createMetricStore(sql);
-  return (events) => store.ingest(toStorageRows(events), reporter);
+  return (events, signal) => store.ingest(toStorageRows(events), reporter, signal);
 }

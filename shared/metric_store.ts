@@ -6,22 +6,31 @@ import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
 export interface MetricStore {
   /** Inserts all rows or none (one statement); resolves after commit with the number inserted. */
-  ingest(rows: readonly MetricStorageRow[], reporter: string): Promise<number>;
+  /** Stores the rows; aborting `signal` cancels the statement (a caller that gave up must not leave it running). */
+  ingest(rows: readonly MetricStorageRow[], reporter: string, signal?: AbortSignal): Promise<number>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
 }
 
 export function createMetricStore(sql: Sql): MetricStore {
   return {
-    async ingest(rows, reporter) {
+    async ingest(rows, reporter, signal) {
+      signal?.throwIfAborted();
       // sql.json, not JSON.stringify: postgres.js serializes parameters the server types as jsonb itself,
       // so a pre-serialized string would arrive as one JSON string instead of an array.
-      const [{ inserted }] = await sql<{ inserted: number }[]>`
+      const query = sql<{ inserted: number }[]>`
         select optimizer.ingest_metric_events(${
         sql.json(rows as unknown as postgres.JSONValue)
       }::jsonb, ${reporter})
           as inserted`;
-      return Number(inserted);
+      const cancel = () => query.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
+      try {
+        const [{ inserted }] = await query;
+        return Number(inserted);
+      } finally {
+        signal?.removeEventListener("abort", cancel);
+      }
     },
     async series(window) {
       const rows = await sql<MetricSeriesRow[]>`
