@@ -37,6 +37,14 @@ export interface InstrumentOptions {
   now?: () => Date;
 }
 
+export const instrumentDefaults = {
+  /**
+   * A batch abandoned while the metrics function still works on it may be stored without the reporter
+   * knowing, and is counted lost: so the wait covers a metrics worker's cold start on a busy machine.
+   */
+  timeoutMs: 10_000,
+} as const;
+
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
 function defaultApiKey(env: (name: string) => string | undefined): string | undefined {
@@ -65,8 +73,11 @@ export function defaultReporter(options: InstrumentOptions): MetricReporter | nu
     );
     return null;
   }
+  const timeoutMs = options.timeoutMs ?? instrumentDefaults.timeoutMs;
   return createMetricReporter({
-    sink: httpSink({ url, apiKey, fetch: options.fetch, timeoutMs: options.timeoutMs }),
+    sink: httpSink({ url, apiKey, fetch: options.fetch, timeoutMs }),
+    // The sink's own timeout decides; the reporter's cut-off only backs it up.
+    sendTimeoutMs: timeoutMs + 1000,
   });
 }
 

@@ -179,27 +179,47 @@ export interface HttpSinkOptions {
   timeoutMs?: number;
 }
 
-/** Posts batches to the metrics function; a non-2xx answer fails the batch. */
+/**
+ * Statuses meaning the batch was not taken (503: the store or the worker was unavailable, 502: no worker
+ * answered, 429: slow down), so sending it again cannot store it twice.
+ */
+const notTakenStatuses = new Set([429, 502, 503]);
+const retryDelaysMs = [250, 1000, 2500];
+
+/**
+ * Posts batches to the metrics function; a non-2xx answer fails the batch, except that a batch the endpoint
+ * did not take (notTakenStatuses) is sent again after a short, jittered delay while timeoutMs lasts.
+ */
 export function httpSink(options: HttpSinkOptions): MetricSink {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = wholeNumber("timeoutMs", options.timeoutMs ?? 3000, 1);
   return async (events, abandoned) => {
     const abort = new AbortController();
     abandoned?.addEventListener("abort", () => abort.abort(abandoned.reason), { once: true });
+    const deadline = Date.now() + timeoutMs;
     const timeout = setTimeout(
       () => abort.abort(new Error(`metrics endpoint timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
+    const body = JSON.stringify({ events });
     try {
-      const response = await doFetch(options.url, {
-        method: "POST",
-        headers: { apikey: options.apiKey, "content-type": "application/json" },
-        body: JSON.stringify({ events }),
-        signal: abort.signal,
-      });
-      const text = await response.text();
-      if (!response.ok) {
-        throw new Error(`metrics endpoint answered ${response.status}: ${text.slice(0, 200)}`);
+      for (let attempt = 0;; attempt++) {
+        const response = await doFetch(options.url, {
+          method: "POST",
+          headers: { apikey: options.apiKey, "content-type": "application/json" },
+          body,
+          signal: abort.signal,
+        });
+        const text = await response.text();
+        if (response.ok) return;
+        const delay = retryDelaysMs[attempt] === undefined
+          ? null
+          : retryDelaysMs[attempt] * (0.5 + Math.random());
+        if (!notTakenStatuses.has(response.status) || delay === null || Date.now() + delay >= deadline) {
+          throw new Error(`metrics endpoint answered ${response.status}: ${text.slice(0, 200)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        abort.signal.throwIfAborted();
       }
     } finally {
       clearTimeout(timeout);

@@ -101,8 +101,33 @@ Deno.test("httpSink() posts {events} with the apikey and fails the batch on a no
   assert.equal(requests[0].method, "POST");
   assert.equal(requests[0].headers.get("apikey"), "sb_secret_1");
   assert.deepEqual(await requests[0].json(), { events: [event(1)] });
-  status = 503;
-  await assert.rejects(sink([event(2)]), /metrics endpoint answered 503/);
+  status = 400;
+  await assert.rejects(sink([event(2)]), /metrics endpoint answered 400/);
+  assert.equal(requests.length, 2, "a batch the endpoint refused is not sent again");
+});
+
+Deno.test("httpSink() sends a batch again after 503 or 502, which mean it was not taken", async () => {
+  const statuses = [503, 502, 202];
+  let calls = 0;
+  const sink = httpSink({
+    url: "https://example.test/metrics",
+    apiKey: "k",
+    fetch: () => Promise.resolve(new Response("{}", { status: statuses[calls++] })),
+  });
+  await sink([event(1)]);
+  assert.equal(calls, 3);
+});
+
+Deno.test("httpSink() gives up on a batch that is still not taken when timeoutMs would pass", async () => {
+  let calls = 0;
+  const sink = httpSink({
+    url: "https://example.test/metrics",
+    apiKey: "k",
+    timeoutMs: 400,
+    fetch: () => Promise.resolve(new Response("busy", { status: (calls++, 503) })),
+  });
+  await assert.rejects(sink([event(1)]), /metrics endpoint answered 503: busy/);
+  assert.ok(calls >= 1 && calls <= 2, `sent ${calls} times within 400 ms`);
 });
 
 Deno.test("httpSink() aborts a request that takes longer than timeoutMs", async () => {
