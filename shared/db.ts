@@ -66,9 +66,10 @@ export function createSql(options: DbOptions): Sql {
     "acquireTimeoutMs",
     options.acquireTimeoutMs ?? dbDefaults.acquireTimeoutMs,
   );
+  const max = positive("max", options.max ?? dbDefaults.max);
   const sql = postgres(url, {
     prepare: false,
-    max: positive("max", options.max ?? dbDefaults.max),
+    max,
     idle_timeout: positive("idleTimeoutSeconds", options.idleTimeoutSeconds ?? dbDefaults.idleTimeoutSeconds),
     connect_timeout: positive(
       "connectTimeoutSeconds",
@@ -83,20 +84,17 @@ export function createSql(options: DbOptions): Sql {
     },
     onnotice: () => {},
   });
-  return boundConnectionWait(sql, acquireTimeoutMs);
+  return boundConnectionWait(sql, max, acquireTimeoutMs);
 }
 
 /**
- * The pieces of a postgres.js 3.4.9 query (pinned in import_map.json) the bound relies on: a query is sent
- * when it is first awaited (then/catch/finally call handle()); `active` is true from the moment a connection
- * starts executing it until it settles (a query pipelined behind another one on a busy connection, or waiting
- * in the pool's queue, is not active); cancel() is public API: it takes a queued query off the queue, or has
- * Postgres cancel it once it starts.
+ * A postgres.js query (3.4.9, pinned in import_map.json) is lazy: it is sent when first awaited or on
+ * .execute(); `active` is true while a connection runs it; .cancel() then has Postgres cancel it.
  */
-type PendingQuery = Promise<unknown> & { active: boolean; cancel(): unknown; execute(): unknown };
+type LazyQuery = Promise<unknown> & { execute(): unknown; cancel(): unknown; active: boolean };
 
-function isQuery(value: unknown): value is PendingQuery {
-  return value instanceof Promise && typeof (value as Partial<PendingQuery>).cancel === "function";
+function isQuery(value: unknown): value is LazyQuery {
+  return value instanceof Promise && typeof (value as Partial<LazyQuery>).execute === "function";
 }
 
 function connectionWaitTimeout(ms: number): Error {
@@ -106,58 +104,111 @@ function connectionWaitTimeout(ms: number): Error {
   );
 }
 
+function cancelledBeforeSent(): Error {
+  return Object.assign(new Error("the query was cancelled before it was sent"), { code: "57014" });
+}
+
 /**
- * postgres.js has no acquire timeout: a query waits for a connection (queued, or pipelined behind a slow
- * query) until the statement timeout of the queries ahead of it. This wraps the client so that a query not
- * started within `ms` of being awaited rejects with CONNECTION_WAIT_TIMEOUT (a 503 with retry-after, see
- * database_unavailable.ts) and is cancelled, so it never runs for a caller that has gone.
- * Fragments (sql`...` inside another query) are never awaited and so never timed.
+ * postgres.js has no acquire timeout: once all `max` connections are busy, a query waits in its queue (or
+ * pipelined behind a running query) for as long as the queries ahead of it run, up to their statement
+ * timeout. So the waiting happens here instead: at most `max` queries are handed to postgres.js at a time,
+ * each finding a free (or not yet opened) connection, and the others wait in line here; one still waiting
+ * after `ms` fails with CONNECTION_WAIT_TIMEOUT (503 with retry-after, database_unavailable.ts) without ever
+ * having been sent. Fragments (sql`...` inside another query) are never awaited, so they take no turn.
+ * sql.begin() and sql.reserve() would hold connections this count does not see: our functions run single
+ * statements (SQL functions) instead.
  */
-function boundConnectionWait(sql: Sql, ms: number): Sql {
-  const bound = (query: PendingQuery): PendingQuery => {
-    let waited: Promise<unknown> | null = null;
-    const start = () =>
-      waited ??= new Promise((resolve, reject) => {
-        let settled = false;
-        const timer = setTimeout(() => {
-          if (settled || query.active) return;
-          query.cancel();
-          reject(connectionWaitTimeout(ms));
-        }, ms);
-        query.execute();
-        // Promise.prototype.then: the query's own then() would be this proxy's again.
-        Promise.prototype.then.call(query, resolve, reject).finally(() => {
-          settled = true;
-          clearTimeout(timer);
-        });
+function boundConnectionWait(sql: Sql, max: number, ms: number): Sql {
+  let running = 0;
+  const line: Array<{ go: () => void; leave: (error: Error) => void }> = [];
+
+  function release() {
+    running--;
+    line.shift()?.go();
+  }
+
+  function bound(query: LazyQuery): LazyQuery {
+    let cancelled = false;
+    let sent = false;
+    let leaveLine: ((error: Error) => void) | null = null;
+    let result: Promise<unknown> | null = null;
+
+    const turn = () =>
+      new Promise<void>((go, fail) => {
+        if (running < max) {
+          running++;
+          return go();
+        }
+        const place = {
+          go: () => {
+            clearTimeout(timer);
+            leaveLine = null;
+            running++;
+            go();
+          },
+          leave: (error: Error) => {
+            clearTimeout(timer);
+            line.splice(line.indexOf(place), 1);
+            leaveLine = null;
+            fail(error);
+          },
+        };
+        const timer = setTimeout(() => place.leave(connectionWaitTimeout(ms)), ms);
+        leaveLine = place.leave;
+        line.push(place);
       });
-    const proxy: PendingQuery = new Proxy(query, {
+
+    const run = () =>
+      result ??= turn().then(() => {
+        if (cancelled) {
+          release();
+          throw cancelledBeforeSent();
+        }
+        sent = true;
+        query.execute();
+        // Promise.prototype.then: the query's own then() is what this proxy stands in for.
+        const settled = new Promise((resolve, reject) => Promise.prototype.then.call(query, resolve, reject));
+        settled.then(release, release);
+        return settled;
+      });
+
+    function cancel() {
+      cancelled = true;
+      if (leaveLine) leaveLine(cancelledBeforeSent());
+      // Only a running query is cancelled: postgres.js would leave a connection still opening for a
+      // cancelled first query stuck, out of the pool for good. A query not running yet runs, unwanted.
+      else if (sent && query.active) query.cancel();
+    }
+
+    const proxy: LazyQuery = new Proxy(query, {
       get(target, property) {
         if (property === "then") {
-          return (...args: Parameters<Promise<unknown>["then"]>) => start().then(...args);
+          return (...args: Parameters<Promise<unknown>["then"]>) => run().then(...args);
         }
-        if (property === "catch") return (onRejected: (e: unknown) => unknown) => start().catch(onRejected);
-        if (property === "finally") return (onFinally: () => void) => start().finally(onFinally);
+        if (property === "catch") return (onRejected: (e: unknown) => unknown) => run().catch(onRejected);
+        if (property === "finally") return (onFinally: () => void) => run().finally(onFinally);
+        if (property === "cancel") return cancel;
         const value = Reflect.get(target, property, target);
         if (typeof value !== "function") return value;
         // values(), raw(), simple() and friends return the query itself: keep returning the bound one.
         return (...args: unknown[]) => {
-          const result = value.apply(target, args);
-          return result === target ? proxy : result;
+          const returned = value.apply(target, args);
+          return returned === target ? proxy : returned;
         };
       },
     });
     return proxy;
-  };
+  }
+
   return new Proxy(sql, {
     apply(target, thisArg, args) {
-      const result = Reflect.apply(target, thisArg, args);
-      return isQuery(result) ? bound(result) : result;
+      const made = Reflect.apply(target, thisArg, args);
+      return isQuery(made) ? bound(made) : made;
     },
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (property !== "unsafe") return value;
-      return (...args: unknown[]) => bound((value as (...a: unknown[]) => PendingQuery).apply(target, args));
+      return (...args: unknown[]) => bound((value as (...a: unknown[]) => LazyQuery).apply(target, args));
     },
   });
 }

@@ -37,6 +37,58 @@ Deno.test({
   },
 });
 
+/** A TCP relay to the stack's Postgres that holds each new connection for `delayMs` before relaying it. */
+function slowToConnect(delayMs: number) {
+  const target = new URL(env.dbUrl);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const sockets: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const client of listener) {
+      sockets.push(client);
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        const upstream = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
+        sockets.push(upstream);
+        client.readable.pipeTo(upstream.writable).catch(() => {});
+        upstream.readable.pipeTo(client.writable).catch(() => {});
+      })();
+    }
+  })().catch(() => {});
+  const url = new URL(env.dbUrl);
+  url.host = `127.0.0.1:${listener.addr.port}`;
+  return {
+    url: url.toString(),
+    async close() {
+      listener.close();
+      for (const socket of sockets) {
+        try {
+          socket.close();
+        } catch { /* already closed */ }
+      }
+      await serving;
+    },
+  };
+}
+
+Deno.test({
+  ...options,
+  name: "a connection slower to open than acquireTimeoutMs still serves its query and stays in the pool",
+  fn: async () => {
+    const relay = slowToConnect(1000);
+    const sql = createSql({ functionName: "slow-open-test", url: relay.url, max: 1, acquireTimeoutMs: 300 });
+    try {
+      // Opening is bounded by connectTimeoutSeconds; acquireTimeoutMs bounds only the wait for a busy pool.
+      const [{ one }] = await sql`select ${1}::int as one`;
+      assert.equal(one, 1);
+      const [{ two }] = await sql`select ${2}::int as two`;
+      assert.equal(two, 2, "the connection opened slowly is used again, not lost");
+    } finally {
+      await sql.end();
+      await relay.close();
+    }
+  },
+});
+
 Deno.test({
   ...options,
   name: "the metric reporter cancels the ingest statement it gave up on (sendTimeoutMs)",
