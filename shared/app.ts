@@ -24,7 +24,8 @@ import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tal
  * (`{error, requestId, issues?}`: 400 bad fields, 401/403 credentials, 404, 405, 413, 415, 503 with
  * retry-after while the database or the signing keys are unavailable, 500 without internals) and reports its
  * own latency, cold starts and 5xx answers through a MetricReporter without delaying the response: one event
- * per request, except warm-up pings and 401/404/405 answers, which are counted per minute (request_tally.ts). Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
+ * per request, except warm-up pings and 401/404/405 answers, which are counted per minute (request_tally.ts).
+ * Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
  */
 
 export type AppEnv = {
@@ -130,12 +131,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
       const latencyMs = Math.max(0, clock() - started);
       const status = c.res.status;
       if (tally && (warmup || talliedStatuses.has(status))) {
-        tally.count({
-          kind: warmup ? "warm_ping" : rejectedKind,
-          status,
-          coldStart,
-          latencyMs,
-        });
+        tally.count({ kind: warmup ? "warm_ping" : rejectedKind, status, coldStart, latencyMs });
       } else if (reporter) {
         reporter.record({
           occurredAt: now().toISOString(),

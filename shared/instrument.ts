@@ -39,8 +39,9 @@ export interface InstrumentOptions {
 
 export const instrumentDefaults = {
   /**
-   * A batch abandoned while the metrics function still works on it may be stored without the reporter
-   * knowing, and is counted lost: so the wait covers a metrics worker's cold start on a busy machine.
+   * How long a batch may take to be answered. One given up on while the metrics function still works on it
+   * may be stored anyway yet is counted failed, so the wait covers a metrics worker's cold start on a busy
+   * machine (and the 2 s a busy store may take to answer 503, which is sent again).
    */
   timeoutMs: 10_000,
 } as const;

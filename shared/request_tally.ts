@@ -92,7 +92,7 @@ export function createRequestTally(options: RequestTallyOptions): RequestTally {
       if (counts.size > 0) scheduleMinuteEnd(current);
     }, Math.max(0, minute + minuteMs - now().getTime()));
     // Counting must not keep an otherwise finished process alive; an unloading isolate flushes anyway.
-    Deno.unrefTimer(timer);
+    if (typeof Deno.unrefTimer === "function") Deno.unrefTimer(timer);
   }
 
   function flush(): Promise<void> {
