@@ -136,8 +136,9 @@ Deno.test({
       );
       assert.equal(stored, 0, "the cancelled batch was not stored after the lock went away");
     } finally {
-      await sql.end();
-      await locker.end();
+      // The locker first, so that a failed assertion cannot leave the ingest waiting for its lock forever.
+      await locker.end({ timeout: 0 });
+      await sql.end({ timeout: 1 });
     }
   },
 });
@@ -196,7 +197,7 @@ Deno.test({
         "the warm-up batch and the three accepted ones; the refused ones are not stored",
       );
     } finally {
-      await locker.end();
+      await locker.end({ timeout: 0 });
       await gateway.stop();
     }
   },
