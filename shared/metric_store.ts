@@ -5,8 +5,10 @@ import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
 export interface MetricStore {
-  /** Inserts all rows or none (one statement); resolves after commit with the number inserted. */
-  /** Stores the rows; aborting `signal` cancels the statement (a caller that gave up must not leave it running). */
+  /**
+   * Inserts all rows or none (one statement); resolves after commit with the number inserted. Aborting
+   * `signal` cancels the statement: a caller that gave up must not leave it running.
+   */
   ingest(rows: readonly MetricStorageRow[], reporter: string, signal?: AbortSignal): Promise<number>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
