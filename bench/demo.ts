@@ -13,7 +13,6 @@ import { createProgress } from "./harness/progress.ts";
 import { runScenario } from "./harness/scenario.ts";
 import { baselineSpec } from "./harness/scenarios.ts";
 import { prepareWorld } from "./harness/world.ts";
-import { type Endpoint, endpointFunction } from "./trace/trace.ts";
 import { DAY_MS, MINUTE_MS } from "../shared/time.ts";
 
 const { values } = parseArgs({
@@ -134,18 +133,29 @@ What the users saw (measured by the replaying client, open loop):
 
 What the suite found (its own pipeline: instrument() -> metrics -> per-minute rollups, read back through GET /metrics;
 server-side handler time, without the gateway and network):`);
-  const sentTo = (fn: string) =>
-    Object.entries(f.byEndpoint)
-      .filter(([endpoint]) => endpointFunction[endpoint as Endpoint] === fn)
-      .reduce((sum, [, figures]) => sum + figures.count, 0);
+  const reconciliation: string[] = [];
   for (const fn of ["robots", "robot-chat", "market-data"]) {
     const s = await series(fn);
+    const { sent = 0, noAnswer = 0 } = run.client[fn] ?? {};
     console.log(
-      `  ${fn.padEnd(12)} ${String(s.count).padStart(6)} requests (the client sent ${sentTo(fn)}), ` +
+      `  ${fn.padEnd(12)} ${String(s.count).padStart(6)} requests (the client sent ${sent}), ` +
         `p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, errors ${pct(s.errorRate)}, ` +
         `first request of an isolate ${pct(s.coldStartRate)}`,
     );
+    const withoutHandler = Object.values(run.gateway[fn]?.withoutHandler ?? {}).reduce((a, b) => a + b, 0);
+    reconciliation.push(
+      `    ${fn.padEnd(12)} ${String(sent).padStart(6)}  ${String(noAnswer).padStart(9)}  ${
+        String(withoutHandler).padStart(13)
+      }  ${String(s.count).padStart(14)}  ${String(sent - noAnswer - withoutHandler - s.count).padStart(10)}`,
+    );
   }
+  console.log(`
+  Where every request went (sent: by the replaying client, beyond ${run.replay.dropped} it dropped at its in-flight
+  cap; no answer: the client's fetch failed; gateway alone: answered by the gateway without a handler, from
+  GET /_stack/workers; handler served: instrument()'s events, stored and rolled up; difference: sent minus the
+  three, 0 when nothing was lost):
+    function       sent  no answer  gateway alone  handler served  difference
+${reconciliation.join("\n")}`);
   console.log(
     `\n  Slowest app statements over the day (database snapshots ${before} -> ${after}, pg_stat_statements deltas):`,
   );

@@ -5,18 +5,27 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { type Authenticator, authEnvFromEnv, type AuthVariables, createAuthenticator } from "./auth.ts";
+import {
+  type Authenticator,
+  authEnvFromEnv,
+  type AuthVariables,
+  createAuthenticator,
+  SigningKeysUnavailableError,
+} from "./auth.ts";
 import type { MetricReporter } from "./metric_reporter.ts";
 import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "./database_unavailable.ts";
 import { type FieldIssue, fieldIssues } from "./validation.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
+import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tally.ts";
 
 /**
  * The Hono app every optimizer function is built on. It gives each request an id (x-request-id, echoed),
  * answers warm-up pings before anything else (see warmup.ts), turns every failure into JSON
- * (`{error, requestId, issues?}`: 400 bad fields, 401/403 credentials, 404, 405, 413, 415, 500 without
- * internals) and reports its own latency, cold starts and 5xx answers through a MetricReporter without
- * delaying the response. Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
+ * (`{error, requestId, issues?}`: 400 bad fields, 401/403 credentials, 404, 405, 413, 415, 503 with
+ * retry-after while the database or the signing keys are unavailable, 500 without internals) and reports its
+ * own latency, cold starts and 5xx answers through a MetricReporter without delaying the response: one event
+ * per request, except warm-up pings and 401/404/405 answers, which are counted per minute (request_tally.ts).
+ * Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
  */
 
 export type AppEnv = {
@@ -92,6 +101,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   const log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
   const reporter = options.reporter ?? null;
   const waitUntil = options.waitUntil ?? platformWaitUntil();
+  const tally = reporter && createRequestTally({ target: name, reporter, now, waitUntil });
   let authenticator = options.authenticator;
   let served = false;
 
@@ -118,16 +128,20 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
         c.res = new Response(c.res.body, c.res);
         c.res.headers.set("x-request-id", requestId);
       }
-      if (reporter) {
+      const latencyMs = Math.max(0, clock() - started);
+      const status = c.res.status;
+      if (tally && (warmup || talliedStatuses.has(status))) {
+        tally.count({ kind: warmup ? "warm_ping" : rejectedKind, status, coldStart, latencyMs });
+      } else if (reporter) {
         reporter.record({
           occurredAt: now().toISOString(),
           system: "edge",
           target: name,
-          kind: warmup ? "warm_ping" : "request",
-          latencyMs: Math.max(0, clock() - started),
-          error: c.res.status >= 500,
+          kind: "request",
+          latencyMs,
+          error: status >= 500,
           coldStart,
-          attrs: { method: c.req.method, status: c.res.status },
+          attrs: { method: c.req.method, status },
         });
         waitUntil?.(reporter.settled());
       }
@@ -197,6 +211,16 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
       c.header("retry-after", String(databaseRetryAfterSeconds));
       return c.json(
         errorBody(c, "the database is unavailable: retry in a few seconds"),
+        503,
+      );
+    }
+    if (error instanceof SigningKeysUnavailableError) {
+      c.header("retry-after", String(error.retryAfterSeconds));
+      return c.json(
+        errorBody(
+          c,
+          "the project's signing keys could not be fetched to check the JWT: retry in a few seconds",
+        ),
         503,
       );
     }

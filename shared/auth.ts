@@ -141,7 +141,22 @@ function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 }
 
-function jwtFailure(error: unknown): string {
+/**
+ * The project's signing keys could not be fetched (JWKS endpoint down, slow or answering garbage): the
+ * server cannot decide about a user JWT for now, so the caller should retry (503), not fix its token.
+ */
+export class SigningKeysUnavailableError extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(cause: unknown) {
+    super(
+      `the project's signing keys (JWKS) could not be fetched: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+    this.name = "SigningKeysUnavailableError";
+  }
+}
+
+function jwtFailure(error: unknown, remoteKeys: boolean): string {
   if (error instanceof errors.JWTExpired) return "JWT has expired: refresh the session and retry";
   if (error instanceof errors.JWTClaimValidationFailed) {
     return `JWT claim '${error.claim}' is invalid (${error.reason}): send a user session token of this project`;
@@ -161,7 +176,8 @@ function jwtFailure(error: unknown): string {
   ) {
     return `Authorization bearer token is not a valid JWT: ${(error as Error).message}`;
   }
-  throw error;
+  // Anything else came from fetching the key set (network error, JWKSTimeout, non-200, JWKSInvalid).
+  throw remoteKeys ? new SigningKeysUnavailableError(error) : error;
 }
 
 function describeModes(modes: readonly AuthMode[]): string {
@@ -180,6 +196,8 @@ export interface AuthenticateInput {
   now: Date;
   /** Signing keys for user JWTs; undefined when none are configured (a JWT then fails with an Error). */
   keys?: JWTVerifyGetKey;
+  /** Whether `keys` are fetched over the network (their failures are SigningKeysUnavailableError). */
+  remoteKeys?: boolean;
   /** Expected `aud` of user JWTs; Supabase Auth issues 'authenticated'. null skips the check. */
   audience?: string | null;
   clockToleranceSeconds?: number;
@@ -187,7 +205,8 @@ export interface AuthenticateInput {
 
 /**
  * Decides a request's credentials. Network-free when `keys` is a local key set. Throws only when the server
- * cannot decide (a JWT arrived but no signing keys are configured, or the remote JWKS is unreachable).
+ * cannot decide: a JWT arrived but no signing keys are configured (Error), or the remote JWKS could not be
+ * fetched (SigningKeysUnavailableError, a 503).
  */
 export async function authenticate(input: AuthenticateInput): Promise<AuthDecision> {
   const { headers, allowed, env, now } = input;
@@ -229,7 +248,7 @@ export async function authenticate(input: AuthenticateInput): Promise<AuthDecisi
         });
         found.push({ mode: "user", userId: payload.sub, claims: payload });
       } catch (error) {
-        return { ok: false, status: 401, error: jwtFailure(error) };
+        return { ok: false, status: 401, error: jwtFailure(error, input.remoteKeys ?? false) };
       }
     }
   }
@@ -279,6 +298,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         env,
         now: now(),
         keys,
+        remoteKeys: !env.jwks && !!env.jwksUrl,
         audience: options.audience,
         clockToleranceSeconds: options.clockToleranceSeconds,
       }),

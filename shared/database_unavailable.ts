@@ -7,6 +7,7 @@ const connectionErrorCodes = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  "CONNECTION_WAIT_TIMEOUT", // db.ts: no pool connection became free within acquireTimeoutMs
 ]);
 
 /**

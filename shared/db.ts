@@ -17,6 +17,8 @@ export interface DbOptions {
   idleTimeoutSeconds?: number;
   connectTimeoutSeconds?: number;
   statementTimeoutMs?: number;
+  /** How long a query may wait for a pool connection before it fails as database unavailable (503). */
+  acquireTimeoutMs?: number;
   env?: (name: string) => string | undefined;
 }
 
@@ -25,7 +27,11 @@ export const dbDefaults = {
   idleTimeoutSeconds: 20,
   connectTimeoutSeconds: 5,
   statementTimeoutMs: 15_000,
+  acquireTimeoutMs: 2_000,
 } as const;
+
+/** The code of the error a query fails with when it waited acquireTimeoutMs for a connection. */
+export const connectionWaitTimeoutCode = "CONNECTION_WAIT_TIMEOUT";
 
 /**
  * OPTIMIZER_DB_URL is ours to set (`supabase secrets set OPTIMIZER_DB_URL=...`): on hosted, the transaction
@@ -56,9 +62,14 @@ export function createSql(options: DbOptions): Sql {
     throw new Error(`functionName must be letters, digits, _ or -: got '${options.functionName}'`);
   }
   const url = options.url ?? databaseUrl(options.env);
-  return postgres(url, {
+  const acquireTimeoutMs = positive(
+    "acquireTimeoutMs",
+    options.acquireTimeoutMs ?? dbDefaults.acquireTimeoutMs,
+  );
+  const max = positive("max", options.max ?? dbDefaults.max);
+  const sql = postgres(url, {
     prepare: false,
-    max: positive("max", options.max ?? dbDefaults.max),
+    max,
     idle_timeout: positive("idleTimeoutSeconds", options.idleTimeoutSeconds ?? dbDefaults.idleTimeoutSeconds),
     connect_timeout: positive(
       "connectTimeoutSeconds",
@@ -72,5 +83,132 @@ export function createSql(options: DbOptions): Sql {
       ),
     },
     onnotice: () => {},
+  });
+  return boundConnectionWait(sql, max, acquireTimeoutMs);
+}
+
+/**
+ * A postgres.js query (3.4.9, pinned in import_map.json) is lazy: it is sent when first awaited or on
+ * .execute(); `active` is true while a connection runs it; .cancel() then has Postgres cancel it.
+ */
+type LazyQuery = Promise<unknown> & { execute(): unknown; cancel(): unknown; active: boolean };
+
+function isQuery(value: unknown): value is LazyQuery {
+  return value instanceof Promise && typeof (value as Partial<LazyQuery>).execute === "function";
+}
+
+function connectionWaitTimeout(ms: number): Error {
+  return Object.assign(
+    new Error(`no database connection became free within ${ms} ms (acquireTimeoutMs): the database is slow`),
+    { code: connectionWaitTimeoutCode },
+  );
+}
+
+function cancelledBeforeSent(): Error {
+  return Object.assign(new Error("the query was cancelled before it was sent"), { code: "57014" });
+}
+
+/**
+ * postgres.js has no acquire timeout: once all `max` connections are busy, a query waits in its queue (or
+ * pipelined behind a running query) for as long as the queries ahead of it run, up to their statement
+ * timeout. So the waiting happens here instead: at most `max` queries are handed to postgres.js at a time,
+ * each finding a free (or not yet opened) connection, and the others wait in line here; one still waiting
+ * after `ms` fails with CONNECTION_WAIT_TIMEOUT (503 with retry-after, database_unavailable.ts) without ever
+ * having been sent. Fragments (sql`...` inside another query) are never awaited, so they take no turn.
+ * sql.begin() and sql.reserve() would hold connections this count does not see: our functions run single
+ * statements (SQL functions) instead.
+ */
+function boundConnectionWait(sql: Sql, max: number, ms: number): Sql {
+  let running = 0;
+  const line: Array<{ go: () => void; leave: (error: Error) => void }> = [];
+
+  function release() {
+    running--;
+    line.shift()?.go();
+  }
+
+  function bound(query: LazyQuery): LazyQuery {
+    let cancelled = false;
+    let sent = false;
+    let leaveLine: ((error: Error) => void) | null = null;
+    let result: Promise<unknown> | null = null;
+
+    const turn = () =>
+      new Promise<void>((go, fail) => {
+        if (running < max) {
+          running++;
+          return go();
+        }
+        const place = {
+          go: () => {
+            clearTimeout(timer);
+            leaveLine = null;
+            running++;
+            go();
+          },
+          leave: (error: Error) => {
+            clearTimeout(timer);
+            line.splice(line.indexOf(place), 1);
+            leaveLine = null;
+            fail(error);
+          },
+        };
+        const timer = setTimeout(() => place.leave(connectionWaitTimeout(ms)), ms);
+        leaveLine = place.leave;
+        line.push(place);
+      });
+
+    const run = () =>
+      result ??= turn().then(() => {
+        if (cancelled) {
+          release();
+          throw cancelledBeforeSent();
+        }
+        sent = true;
+        query.execute();
+        // Promise.prototype.then: the query's own then() is what this proxy stands in for.
+        const settled = new Promise((resolve, reject) => Promise.prototype.then.call(query, resolve, reject));
+        settled.then(release, release);
+        return settled;
+      });
+
+    function cancel() {
+      cancelled = true;
+      if (leaveLine) leaveLine(cancelledBeforeSent());
+      // Only a running query is cancelled: postgres.js would leave a connection still opening for a
+      // cancelled first query stuck, out of the pool for good. A query not running yet runs, unwanted.
+      else if (sent && query.active) query.cancel();
+    }
+
+    const proxy: LazyQuery = new Proxy(query, {
+      get(target, property) {
+        if (property === "then") {
+          return (...args: Parameters<Promise<unknown>["then"]>) => run().then(...args);
+        }
+        if (property === "catch") return (onRejected: (e: unknown) => unknown) => run().catch(onRejected);
+        if (property === "finally") return (onFinally: () => void) => run().finally(onFinally);
+        if (property === "cancel") return cancel;
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        // values(), raw(), simple() and friends return the query itself: keep returning the bound one.
+        return (...args: unknown[]) => {
+          const returned = value.apply(target, args);
+          return returned === target ? proxy : returned;
+        };
+      },
+    });
+    return proxy;
+  }
+
+  return new Proxy(sql, {
+    apply(target, thisArg, args) {
+      const made = Reflect.apply(target, thisArg, args);
+      return isQuery(made) ? bound(made) : made;
+    },
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== "unsafe") return value;
+      return (...args: unknown[]) => bound((value as (...a: unknown[]) => LazyQuery).apply(target, args));
+    },
   });
 }

@@ -1,5 +1,6 @@
 import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
+import { createRequestTally, type RequestTally } from "./request_tally.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 
 /** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
@@ -15,9 +16,10 @@ export type { MetricReporter };
  * answered 5xx). Events go in batches to `${SUPABASE_URL}/functions/v1/metrics` with a secret key from
  * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: each batch carries a
  * batchId (so a retried batch is stored once), failed posts are retried with jittered backoff while the
- * reporter's buffer bound holds, then dropped and counted, and everything held is sent on `beforeunload`
- * (see metric_reporter.ts). Warm-up pings (warmup.ts) are answered without calling the
- * handler and reported as kind 'warm_ping'. Do not wrap the metrics function itself (it would report to itself).
+ * reporter's buffer bound holds, then dropped and counted (see metric_reporter.ts). Warm-up pings (warmup.ts)
+ * are answered without calling the handler and counted per minute as kind 'warm_ping' (request_tally.ts:
+ * anyone may send them, so they must not cost a row each). When the isolate unloads (`beforeunload`), counts
+ * and buffered events are sent at once. Do not wrap the metrics function itself (it would report to itself).
  */
 
 export interface InstrumentOptions {
@@ -38,6 +40,15 @@ export interface InstrumentOptions {
   clock?: () => number;
   now?: () => Date;
 }
+
+export const instrumentDefaults = {
+  /**
+   * How long a batch may take to be answered. One given up on while the metrics function still works on it
+   * may be stored anyway yet is counted failed, so the wait covers a metrics worker's cold start on a busy
+   * machine (and the 2 s a busy store may take to answer 503, which is sent again).
+   */
+  timeoutMs: 10_000,
+} as const;
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
@@ -67,8 +78,11 @@ export function defaultReporter(options: InstrumentOptions): MetricReporter | nu
     );
     return null;
   }
+  const timeoutMs = options.timeoutMs ?? instrumentDefaults.timeoutMs;
   return createMetricReporter({
-    sink: httpSink({ url, apiKey, fetch: options.fetch, timeoutMs: options.timeoutMs }),
+    sink: httpSink({ url, apiKey, fetch: options.fetch, timeoutMs }),
+    // The sink's own timeout decides; the reporter's cut-off only backs it up.
+    sendTimeoutMs: timeoutMs + 1000,
   });
 }
 
@@ -83,19 +97,31 @@ export function instrument<Info>(
   const now = options.now ?? (() => new Date());
   const answerWarmups = options.warmup ?? true;
   let reporter: MetricReporter | null | undefined = options.reporter;
+  let tally: RequestTally | null = null;
   let served = false;
 
-  function report(event: Omit<MetricEvent, "system" | "target">) {
+  function waitUntil(promise: Promise<unknown>) {
+    const platform = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
+    (options.waitUntil ?? platform?.waitUntil)?.call(platform, promise);
+  }
+
+  function measured(record: (reporter: MetricReporter, tally: RequestTally) => void) {
     try {
       reporter ??= defaultReporter(options);
       if (!reporter) return;
-      reporter.record({ system: "edge", target: options.target, ...event });
-      const waitUntil = options.waitUntil ?? (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil;
-      waitUntil?.call((globalThis as EdgeRuntimeGlobal).EdgeRuntime, reporter.settled());
+      tally ??= createRequestTally({ target: options.target, reporter, now, waitUntil });
+      record(reporter, tally);
     } catch (error) {
       // Measuring must never break the function it measures.
       console.warn(`instrument(${options.target}): could not record: ${(error as Error)?.message ?? error}`);
     }
+  }
+
+  function report(event: Omit<MetricEvent, "system" | "target">) {
+    measured((reporter) => {
+      reporter.record({ system: "edge", target: options.target, ...event });
+      waitUntil(reporter.settled());
+    });
   }
 
   return async (request, info) => {
@@ -104,13 +130,8 @@ export function instrument<Info>(
     served = true;
     const occurredAt = now().toISOString();
     if (answerWarmups && isWarmupRequest(request)) {
-      report({
-        occurredAt,
-        kind: "warm_ping",
-        latencyMs: Math.max(0, clock() - started),
-        error: false,
-        coldStart,
-      });
+      const latencyMs = Math.max(0, clock() - started);
+      measured((_, tally) => tally.count({ kind: "warm_ping", status: 200, coldStart, latencyMs }));
       return warmupResponse(coldStart);
     }
     let response: Response;

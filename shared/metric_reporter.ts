@@ -13,8 +13,11 @@ import { createMetricStore } from "./metric_store.ts";
  * is sent at once. The caller is never blocked, thrown at or held up.
  */
 
-/** Delivers one batch; a rejection (or taking longer than sendTimeoutMs) fails this attempt. */
-export type MetricSink = (events: MetricEvent[], batchId: string) => Promise<unknown>;
+/**
+ * Delivers one batch; a rejection (or taking longer than sendTimeoutMs) fails this attempt. `signal` aborts
+ * when the reporter gives up on the attempt: the sink must then stop its work (cancel the query).
+ */
+export type MetricSink = (events: MetricEvent[], batchId: string, signal?: AbortSignal) => Promise<unknown>;
 
 /** A sink's verdict that the batch can never be accepted (e.g. a 400): it is not retried. */
 export class RejectedBatchError extends Error {
@@ -166,16 +169,18 @@ export function createMetricReporter(options: MetricReporterOptions): MetricRepo
   async function send(batch: Batch) {
     let timeout: ReturnType<typeof setTimeout> | undefined;
     batch.attempts++;
+    const abandon = new AbortController();
     try {
-      const delivery = Promise.resolve().then(() => sink(batch.events, batch.id));
+      const delivery = Promise.resolve().then(() => sink(batch.events, batch.id, abandon.signal));
       delivery.catch(() => {}); // after a timeout nobody awaits it any more
       await Promise.race([
         delivery,
         new Promise((_, reject) => {
-          timeout = setTimeout(
-            () => reject(new Error(`metric sink did not answer within ${sendTimeoutMs} ms`)),
-            sendTimeoutMs,
-          );
+          timeout = setTimeout(() => {
+            const error = new Error(`metric sink did not answer within ${sendTimeoutMs} ms`);
+            abandon.abort(error);
+            reject(error);
+          }, sendTimeoutMs);
         }),
       ]);
       counts.sent += batch.events.length;
@@ -266,8 +271,9 @@ export interface HttpSinkOptions {
 export function httpSink(options: HttpSinkOptions): MetricSink {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = wholeNumber("timeoutMs", options.timeoutMs ?? 3000, 1);
-  return async (events, batchId) => {
+  return async (events, batchId, abandoned) => {
     const abort = new AbortController();
+    abandoned?.addEventListener("abort", () => abort.abort(abandoned.reason), { once: true });
     const timeout = setTimeout(
       () => abort.abort(new Error(`metrics endpoint timed out after ${timeoutMs} ms`)),
       timeoutMs,
@@ -298,5 +304,5 @@ export function httpSink(options: HttpSinkOptions): MetricSink {
  */
 export function sqlSink(sql: Sql, reporter: string): MetricSink {
   const store = createMetricStore(sql);
-  return (events, batchId) => store.ingest(toStorageRows(events), reporter, { batchId });
+  return (events, batchId, signal) => store.ingest(toStorageRows(events), reporter, { batchId, signal });
 }

@@ -11,6 +11,8 @@ export interface BatchOptions {
   batchId?: string;
   /** The reporter's events-per-minute limit; absent: none. */
   eventsPerMinute?: number | null;
+  /** Aborting it cancels the statement. */
+  signal?: AbortSignal;
 }
 
 export interface BatchOutcome {
@@ -25,7 +27,7 @@ export interface MetricStore {
   /**
    * Inserts all rows or none with optimizer.ingest_metric_batch, unless the batch id was seen before or the
    * batch is over the rate limit: decided in the same statement (one transaction) as the insert. Resolves
-   * after commit.
+   * after commit. Aborting `signal` cancels the statement: a caller that gave up must not leave it running.
    */
   ingest(rows: readonly MetricStorageRow[], reporter: string, options?: BatchOptions): Promise<BatchOutcome>;
   /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
@@ -37,14 +39,23 @@ export interface MetricStore {
 export function createMetricStore(sql: Sql): MetricStore {
   return {
     async ingest(rows, reporter, options = {}) {
+      options.signal?.throwIfAborted();
       // sql.json, not JSON.stringify: postgres.js serializes parameters the server types as jsonb itself,
       // so a pre-serialized string would arrive as one JSON string instead of an array.
-      const [outcome] = await sql<
+      const query = sql<
         { accepted: number; duplicate: boolean; retry_after_seconds: number | null }[]
       >`
         select accepted, duplicate, retry_after_seconds
         from optimizer.ingest_metric_batch(${sql.json(rows as unknown as postgres.JSONValue)}::jsonb,
           ${reporter}, ${options.batchId ?? null}, ${options.eventsPerMinute ?? null}::integer)`;
+      const cancel = () => query.cancel();
+      options.signal?.addEventListener("abort", cancel, { once: true });
+      let outcome;
+      try {
+        [outcome] = await query;
+      } finally {
+        options.signal?.removeEventListener("abort", cancel);
+      }
       return {
         accepted: Number(outcome.accepted),
         duplicate: outcome.duplicate,

@@ -4,11 +4,11 @@
  * trace open-loop against a gateway of its own, and read the counters around the replay.
  */
 import { fileURLToPath } from "node:url";
-import { startGateway } from "../../scripts/stack/mod.ts";
+import { type GatewayStats, startGateway } from "../../scripts/stack/mod.ts";
 import { restoreReferenceData } from "../reference_app/data/load.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
 import { replayTrace } from "../trace/replay.ts";
-import type { Trace } from "../trace/trace.ts";
+import { endpointFunction, type Trace } from "../trace/trace.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
 import { createDirectory, learnCreatedRobot, toHttpCall } from "./request_mapper.ts";
@@ -59,6 +59,10 @@ export interface ScenarioRun {
   figures: ScenarioFigures;
   replay: { dispatched: number; dropped: number; late: number; maxSendLagMs: number; elapsedMs: number };
   upstream: { requests: number; duringOutage: number };
+  /** Per function: requests the client sent (not skipped, not dropped at its in-flight cap) and got no answer to. */
+  client: Record<string, { sent: number; noAnswer: number }>;
+  /** Per function, from the gateway: requests forwarded to a worker and those answered without a handler. */
+  gateway: GatewayStats["requests"];
 }
 
 const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
@@ -211,6 +215,15 @@ export async function runScenario(
       warmPings: warmer?.stop() ?? 0,
     };
     const upstreamStats = upstream.stats();
+    const client: ScenarioRun["client"] = {};
+    for (const record of report.records) {
+      if (record.outcome === "dropped" || (record.result && "skipped" in record.result)) continue;
+      const counts = client[endpointFunction[record.request.endpoint]] ??= { sent: 0, noAnswer: 0 };
+      counts.sent++;
+      if (record.outcome === "rejected") counts.noAnswer++;
+    }
+    // Stopping retires every worker: each sends what it still holds before it exits.
+    await gateway.stop();
     return {
       scenario: spec.name,
       repeat,
@@ -223,6 +236,8 @@ export async function runScenario(
         elapsedMs: Math.round(report.elapsedMs),
       },
       upstream: { requests: upstreamStats.requests, duringOutage: upstreamStats.duringOutage },
+      client,
+      gateway: gateway.stats().requests,
     };
   } finally {
     warmer?.stop();

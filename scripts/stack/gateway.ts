@@ -2,7 +2,8 @@
  * The Edge Functions gateway: http://127.0.0.1:<port>/functions/v1/<name>[/subpath][?query], any method,
  * bodies streamed both ways. Like hosted Supabase it applies verify_jwt before the function runs and hands
  * the function the path without the /functions/v1 prefix (`/<name>/subpath`). It also serves the JWKS at
- * /auth/v1/.well-known/jwks.json and its own observability at GET /_stack/workers.
+ * /auth/v1/.well-known/jwks.json and its own observability at GET /_stack/workers: the pool's workers, and per
+ * function the requests forwarded to a worker and those the gateway answered itself, without a handler.
  */
 import { functionConfigFile, type FunctionSettings, loadFunctionsConfig } from "./functions_config.ts";
 import { readDotenvFile } from "./env_file.ts";
@@ -14,12 +15,19 @@ import { type GatewayOptions, resolveGatewayOptions } from "./options.ts";
 import { workerCwd } from "./worker.ts";
 import { type PoolStats, WorkerPool } from "./worker_pool.ts";
 
+/** Why the gateway answered a function request itself, without the function's handler. */
+export type HandlerlessReason = "not_found" | "verify_jwt" | "boot_failed" | "worker_error";
+
+export interface GatewayStats extends PoolStats {
+  requests: Record<string, { forwarded: number; withoutHandler: Partial<Record<HandlerlessReason, number>> }>;
+}
+
 export interface RunningGateway {
   /** http://127.0.0.1:<port> (SUPABASE_URL of the functions it serves). */
   url: string;
   port: number;
   keys: StackKeys;
-  stats(): PoolStats;
+  stats(): GatewayStats;
   /** Stops accepting requests and kills every worker. */
   stop(): Promise<void>;
 }
@@ -127,14 +135,32 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
     },
   });
 
+  const requests: GatewayStats["requests"] = {};
+  const counted = (name: string) => requests[name] ??= { forwarded: 0, withoutHandler: {} };
+  function withoutHandler(name: string, reason: HandlerlessReason, response: Response): Response {
+    const reasons = counted(name).withoutHandler;
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+    return response;
+  }
+
   async function invoke(request: Request, name: string, rest: string, search: string): Promise<Response> {
     const settings = (await functionsConfig()).get(name);
     if (!settings || !settings.enabled) {
-      return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
+      return withoutHandler(
+        name,
+        "not_found",
+        json(404, { code: "NOT_FOUND", message: "Requested function was not found" }),
+      );
     }
     if (settings.verifyJwt) {
       const decision = await verifier.check(request.headers.get("authorization"), new Date());
-      if (!decision.ok) return json(decision.status, { code: decision.status, message: decision.message });
+      if (!decision.ok) {
+        return withoutHandler(
+          name,
+          "verify_jwt",
+          json(decision.status, { code: decision.status, message: decision.message }),
+        );
+      }
     }
     let lease;
     try {
@@ -143,8 +169,13 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
       options.log(
         `[stack] function ${name} failed to boot: ${error instanceof Error ? error.message : error}`,
       );
-      return json(503, { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" });
+      return withoutHandler(
+        name,
+        "boot_failed",
+        json(503, { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" }),
+      );
     }
+    counted(name).forwarded++;
     const { worker, coldStart, release } = lease;
     const stackHeaders = { "x-stack-worker-id": worker.id, "x-stack-cold-start": String(coldStart) };
     const headers = new Headers(request.headers);
@@ -170,7 +201,12 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
     } catch (error) {
       release();
       const message = error instanceof Error ? error.message : String(error);
-      return json(502, { code: "WORKER_ERROR", message: `Function worker failed: ${message}` }, stackHeaders);
+      // No answer came back: the handler did not return a response, so no request event was recorded.
+      return withoutHandler(
+        name,
+        "worker_error",
+        json(502, { code: "WORKER_ERROR", message: `Function worker failed: ${message}` }, stackHeaders),
+      );
     }
   }
 
@@ -181,7 +217,7 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
     if (pathname === "/auth/v1/.well-known/jwks.json" && request.method === "GET") {
       return json(200, publicJwks(keys), { "cache-control": "public, max-age=600" });
     }
-    if (pathname === "/_stack/workers" && request.method === "GET") return json(200, pool.stats());
+    if (pathname === "/_stack/workers" && request.method === "GET") return json(200, stats());
     return json(404, { code: "NOT_FOUND", message: `No route for ${request.method} ${pathname}` });
   }
 
@@ -197,12 +233,14 @@ export async function startGateway(partial: Partial<GatewayOptions> = {}): Promi
   const port = server.addr.port;
   url = `http://127.0.0.1:${port}`;
 
+  const stats = (): GatewayStats => ({ ...pool.stats(), requests: structuredClone(requests) });
+
   let stopping: Promise<void> | null = null;
   return {
     url,
     port,
     keys,
-    stats: () => pool.stats(),
+    stats,
     stop: () => {
       stopping ??= (async () => {
         await pool.close();

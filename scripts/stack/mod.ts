@@ -17,6 +17,7 @@ export type { RunningStack, StackEnv } from "./stack.ts";
 export { startGateway } from "./gateway.ts";
 export type { RunningGateway } from "./gateway.ts";
 export type { PoolStats } from "./worker_pool.ts";
+export type { GatewayStats, HandlerlessReason } from "./gateway.ts";
 export { mintUserJwt } from "./keys.ts";
 export type { StackKeys, UserJwtOptions } from "./keys.ts";
 export { gatewayDefaults, stackDefaults } from "./options.ts";

@@ -19,6 +19,12 @@ export interface WorkerSpawnSpec {
   log: (line: string) => void;
 }
 
+/**
+ * How long a terminated worker may take to finish its EdgeRuntime.waitUntil work before SIGKILL: longer than
+ * worker_bootstrap.ts's own grace (12 s), so the worker always exits by itself with its metrics sent.
+ */
+export const killGraceMs = 15_000;
+
 export const bootstrapPath = fromFileUrl(new URL("./worker_bootstrap.ts", import.meta.url));
 
 /** The folder a config.toml's workers run in (the project root above its supabase/ folder). */
@@ -115,7 +121,7 @@ export class Worker {
   }
 
   /** SIGTERM, then SIGKILL if the process is still there after graceMs. */
-  async kill(graceMs = 2000): Promise<void> {
+  async kill(graceMs = killGraceMs): Promise<void> {
     if (this.state === "exited") return;
     try {
       this.#child.kill("SIGTERM");

@@ -52,9 +52,11 @@ function serveOnEphemeralPort(handler: Handler, options: ServeOptions): Deno.Htt
 
 // Background work as on hosted: EdgeRuntime.waitUntil(promise) keeps the worker until the promise settles.
 // When the gateway retires the worker (SIGTERM, then SIGKILL after its grace period), the function gets a
-// `beforeunload` event, as on hosted, and pending work may finish first: metric reporters flush here.
+// `beforeunload` event, as on hosted, and pending work may finish first: metric reporters flush here. The
+// grace covers a metric batch in flight to a slow metrics endpoint (instrument()'s sink gives up after 10 s);
+// the gateway waits longer still before SIGKILL (worker.ts, killGraceMs).
 const pending = new Set<Promise<unknown>>();
-const shutdownGraceMs = 1500;
+const shutdownGraceMs = 12_000;
 (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime = {
   waitUntil(promise: Promise<unknown>) {
     const tracked = Promise.resolve(promise).catch(() => {}).finally(() => pending.delete(tracked));

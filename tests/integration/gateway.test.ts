@@ -338,3 +338,25 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "the gateway counts per function the requests it forwarded and those it answered without a handler",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      for (const path of ["echo", "echo/x", "broken", "broken", "secured", "disabled", "nowhere"]) {
+        await call(gateway, path);
+      }
+      const expected = {
+        echo: { forwarded: 2, withoutHandler: {} },
+        broken: { forwarded: 0, withoutHandler: { boot_failed: 2 } },
+        secured: { forwarded: 0, withoutHandler: { verify_jwt: 1 } },
+        disabled: { forwarded: 0, withoutHandler: { not_found: 1 } },
+        nowhere: { forwarded: 0, withoutHandler: { not_found: 1 } },
+      };
+      assert.deepEqual(gateway.stats().requests, expected);
+      const published = await (await fetch(`${gateway.url}/_stack/workers`)).json();
+      assert.deepEqual(published.requests, expected);
+    });
+  },
+);

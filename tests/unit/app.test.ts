@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { type Authenticator, requireAuth } from "../../shared/auth.ts";
+import { type Authenticator, createAuthenticator, requireAuth } from "../../shared/auth.ts";
 import { createFunctionApp, type FunctionAppOptions, jsonBody, limitBody, query } from "../../shared/app.ts";
 import type { MetricEvent } from "../../shared/metric_event.ts";
 import type { MetricReporter } from "../../shared/metric_reporter.ts";
@@ -166,17 +166,38 @@ Deno.test("createFunctionApp() answers 503 with Retry-After when the database is
   assert.equal(logged.length, 1, "the cause is still logged");
 });
 
-Deno.test("createFunctionApp() answers warm-ups at once, without credentials, and reports cold starts", async () => {
+Deno.test("createFunctionApp() answers warm-ups at once, without credentials, and counts cold starts", async () => {
   const { app, reporter } = testApp();
   const first = await app.request("/things/boom", { headers: { "x-warmup": "1" } });
   assert.equal(first.status, 200);
   assert.deepEqual(await first.json(), { warm: true, coldStart: true });
   const second = await app.request("/things?warmup=1", { method: "POST" });
   assert.deepEqual(await second.json(), { warm: true, coldStart: false });
-  assert.deepEqual(reporter.events.map((e) => [e.kind, e.coldStart]), [["warm_ping", true], [
-    "warm_ping",
-    false,
-  ]]);
+  assert.equal(reporter.events.length, 0, "pings are counted in memory, not reported one by one");
+  globalThis.dispatchEvent(new Event("beforeunload"));
+  assert.deepEqual(reporter.events.map((e) => [e.kind, e.coldStart, e.attrs?.count]), [
+    ["warm_ping", true, 1],
+    ["warm_ping", false, 1],
+  ]);
+});
+
+Deno.test("createFunctionApp() counts 401, 404 and 405 answers per minute instead of one event each", async () => {
+  const { app, reporter } = testApp({ now: () => new Date("2025-06-01T10:20:30Z") });
+  for (let i = 0; i < 50; i++) await (await app.request("/things", { method: "POST" })).body?.cancel();
+  for (let i = 0; i < 7; i++) await (await app.request("/things/nowhere")).body?.cancel();
+  await (await app.request("/things", { method: "DELETE" })).body?.cancel();
+  await (await app.request("/things", { headers: secret })).body?.cancel();
+  assert.deepEqual(reporter.events.map((e) => [e.kind, e.attrs?.status]), [["request", 200]]);
+  globalThis.dispatchEvent(new Event("beforeunload"));
+  assert.deepEqual(
+    reporter.events.slice(1).map((e) => [e.occurredAt, e.kind, e.attrs?.status, e.attrs?.count, e.coldStart]),
+    [
+      ["2025-06-01T10:20:00.000Z", "rejected", 401, 1, true],
+      ["2025-06-01T10:20:00.000Z", "rejected", 401, 49, false],
+      ["2025-06-01T10:20:00.000Z", "rejected", 404, 7, false],
+      ["2025-06-01T10:20:00.000Z", "rejected", 405, 1, false],
+    ],
+  );
 });
 
 Deno.test("requireAuth() answers 401 without credentials and 403 for a role the route does not allow", async () => {
@@ -248,4 +269,23 @@ Deno.test("createFunctionApp() answers CORS preflights for browser callers", asy
   assert.equal(response.status, 204);
   assert.equal(response.headers.get("access-control-allow-origin"), "*");
   assert.match(response.headers.get("access-control-allow-headers") ?? "", /apikey/);
+});
+
+Deno.test("createFunctionApp() answers 503 with Retry-After when the JWKS URL cannot be reached", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const jwksUrl = `http://127.0.0.1:${closed.addr.port}/auth/v1/.well-known/jwks.json`;
+  closed.close();
+  const { app, logged } = testApp({
+    authenticator: createAuthenticator({ env: { publishableKeys: {}, secretKeys: {}, jwksUrl } }),
+  });
+  app.get("/mine", requireAuth("user"), (c) => c.json({ user: c.get("auth").userId }));
+  const header = btoa(JSON.stringify({ alg: "ES256", kid: "k1", typ: "JWT" })).replace(/=+$/, "");
+  const payload = btoa(JSON.stringify({ sub: "u1", exp: 4_000_000_000 })).replace(/=+$/, "");
+  const response = await app.request("/things/mine", {
+    headers: { authorization: `Bearer ${header}.${payload}.c2lnbmF0dXJl` },
+  });
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("retry-after"), "5");
+  assert.match((await response.json()).error, /signing keys could not be fetched.*retry/);
+  assert.equal(logged.length, 1, "the cause is logged");
 });

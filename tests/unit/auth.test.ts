@@ -6,6 +6,7 @@ import {
   authEnvFromEnv,
   type AuthMode,
   createAuthenticator,
+  SigningKeysUnavailableError,
   timingSafeEqual,
 } from "../../shared/auth.ts";
 
@@ -234,4 +235,24 @@ Deno.test("timingSafeEqual() compares whole strings, including their lengths", (
   assert.equal(timingSafeEqual("sb_secret_xy", "sb_secret_xyz"), false);
   assert.equal(timingSafeEqual("", ""), true);
   assert.equal(timingSafeEqual("a\u0000", "a"), false);
+});
+
+Deno.test("createAuthenticator() throws SigningKeysUnavailableError when the JWKS URL cannot be reached", async () => {
+  // A port nothing listens on: the fetch of the key set fails with a connection error.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const authenticator = createAuthenticator({
+    env: { ...env, jwks: undefined, jwksUrl: `http://127.0.0.1:${port}/auth/v1/.well-known/jwks.json` },
+    now: () => now,
+  });
+  const token = await userJwt();
+  await assert.rejects(
+    authenticator.authenticate(new Headers({ authorization: `Bearer ${token}` }), ["user"]),
+    (error: unknown) => {
+      assert.ok(error instanceof SigningKeysUnavailableError, String(error));
+      assert.match(error.message, /signing keys \(JWKS\) could not be fetched/);
+      return true;
+    },
+  );
 });
