@@ -2,7 +2,7 @@
  * Exact percentiles by the nearest-rank method: the p-th percentile of n samples is the smallest sample such
  * that at least p % of the samples are <= it, i.e. the value at 1-based rank ceil(p / 100 * n) of the sorted
  * samples (rank 1 for p = 0). It is always an observed value (no interpolation), so a p99 over 100 requests is
- * the 99th slowest request's own latency. Unlike the 1 %-accurate sketch in shared/latency_histogram.ts, the
+ * the 99th slowest request's own latency. Unlike the 1 %-accurate sketch in shared/metrics/latency_histogram.ts, the
  * benchmark keeps every sample and can afford exactness.
  */
 

@@ -25,7 +25,7 @@ alter default privileges in schema optimizer grant execute on functions to servi
 --   8061130001  metric ingest: shared by every ingest transaction, taken exclusively by the rollup for an instant
 --   8061130002  rollup: serialises concurrent rollup_metrics() calls
 
--- Config: one row; '{}' means "every setting at its default" (shared/config.ts holds the defaults).
+-- Config: one row; '{}' means "every setting at its default" (shared/config/config.ts holds the defaults).
 create table if not exists optimizer.config (
   id boolean primary key default true check (id),
   value jsonb not null default '{}'::jsonb,
@@ -51,7 +51,7 @@ alter table optimizer.runs enable row level security;
 create index if not exists runs_module_started_at_idx on optimizer.runs (module, started_at desc);
 
 -- Retention settings as stored in optimizer.config, with the same fallbacks as RetentionSchema in
--- shared/config.ts (rawEventsDays 14, rollupDays 90, snapshotDays 14, runDays 30).
+-- shared/config/config.ts (rawEventsDays 14, rollupDays 90, snapshotDays 14, runDays 30).
 create or replace function optimizer.retention_days(setting text, fallback integer)
 returns integer
 language sql
@@ -143,7 +143,7 @@ begin
 end;
 $$;
 
--- Log-bucket index of a latency, identical to bucketIndex in shared/latency_histogram.ts:
+-- Log-bucket index of a latency, identical to bucketIndex in shared/metrics/latency_histogram.ts:
 -- relative accuracy 0.01, gamma = (1 + 0.01) / (1 - 0.01), index = ceil(ln(max(ms, 0.001)) / ln(gamma)).
 -- The representative value of bucket i is 2 * gamma^i / (gamma + 1), within 1 % of every value in it.
 create or replace function optimizer.latency_bucket(ms double precision)

@@ -1,6 +1,6 @@
 -- Retention, the status overview and the pg_cron jobs of the metric store, then the schema's privileges.
 
--- Deletes what is older than the retention settings in optimizer.config (defaults as in shared/config.ts)
+-- Deletes what is older than the retention settings in optimizer.config (defaults as in shared/config/config.ts)
 -- and makes sure tomorrow's event partitions exist. Returns what it did.
 create or replace function optimizer.apply_retention(now timestamptz default now())
 returns jsonb

@@ -1,4 +1,4 @@
--- The suite's module names in one SQL place: the keys of ModulesSchema in shared/config.ts, in its order
+-- The suite's module names in one SQL place: the keys of ModulesSchema in shared/config/config.ts, in its order
 -- (tests/unit/module_names.test.ts keeps the two in step). The run log's check and the status overview read
 -- them here instead of each carrying its own list.
 create or replace function optimizer.module_names()

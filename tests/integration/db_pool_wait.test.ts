@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startGateway } from "../../scripts/stack/mod.ts";
-import { createSql } from "../../shared/db.ts";
-import { createMetricReporter, sqlSink } from "../../shared/metric_reporter.ts";
+import { createSql } from "../../shared/db/client.ts";
+import { createMetricReporter, sqlSink } from "../../shared/metrics/metric_reporter.ts";
 import { stackEnv } from "../support/env.ts";
 import { connect, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 

@@ -1,6 +1,6 @@
 /** The module list as the database holds it: what optimizer.runs accepts and what status reports. */
 import assert from "node:assert/strict";
-import { moduleNames } from "../../shared/config.ts";
+import { moduleNames } from "../../shared/config/config.ts";
 import { withSql } from "../support/metric_store_db.ts";
 
 Deno.test("optimizer.runs accepts a run of every module of the config and refuses any other", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MINUTE_MS } from "../../shared/time.ts";
-import { bucketIndex } from "../../shared/latency_histogram.ts";
+import { bucketIndex } from "../../shared/metrics/latency_histogram.ts";
 import { stackEnv } from "../support/env.ts";
 import {
   event,

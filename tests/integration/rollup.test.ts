@@ -3,7 +3,7 @@
  * exact counts, exactly-once under concurrent rollups and ingest, late events, and the latency buckets.
  */
 import assert from "node:assert/strict";
-import { bucketIndex, quantile } from "../../shared/latency_histogram.ts";
+import { bucketIndex, quantile } from "../../shared/metrics/latency_histogram.ts";
 import {
   connect,
   event,
@@ -141,7 +141,7 @@ Deno.test("a late event is folded into its own minute", async () => {
   });
 });
 
-Deno.test("latency_bucket equals bucketIndex of shared/latency_histogram.ts, also inside the rollup", async () => {
+Deno.test("latency_bucket equals bucketIndex of shared/metrics/latency_histogram.ts, also inside the rollup", async () => {
   const gamma = (1 + 0.01) / (1 - 0.01);
   const values = [
     -5,

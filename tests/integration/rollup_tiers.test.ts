@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
-import { mergeHistograms, quantile } from "../../shared/latency_histogram.ts";
+import { mergeHistograms, quantile } from "../../shared/metrics/latency_histogram.ts";
 import {
   event,
   ingest,

@@ -3,7 +3,7 @@
  * does what it says.
  */
 import assert from "node:assert/strict";
-import { type Finding, FindingSchema } from "../../shared/finding.ts";
+import { type Finding, FindingSchema } from "../../shared/finding/finding.ts";
 import { stackEnv } from "../support/env.ts";
 import { withSql } from "../support/metric_store_db.ts";
 

@@ -4,7 +4,7 @@
  */
 import postgres from "postgres";
 import { stackEnv } from "./env.ts";
-import type { MetricStorageRow } from "../../shared/metric_event.ts";
+import type { MetricStorageRow } from "../../shared/metrics/metric_event.ts";
 
 export type Sql = postgres.Sql;
 

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { type Authenticator, createAuthenticator, requireAuth } from "../../shared/auth.ts";
-import { createFunctionApp, type FunctionAppOptions, jsonBody, limitBody, query } from "../../shared/app.ts";
-import type { MetricEvent } from "../../shared/metric_event.ts";
-import type { MetricReporter } from "../../shared/metric_reporter.ts";
+import { type Authenticator, createAuthenticator, requireAuth } from "../../shared/http/auth.ts";
+import {
+  createFunctionApp,
+  type FunctionAppOptions,
+  jsonBody,
+  limitBody,
+  query,
+} from "../../shared/http/app.ts";
+import type { MetricEvent } from "../../shared/metrics/metric_event.ts";
+import type { MetricReporter } from "../../shared/metrics/metric_reporter.ts";
 
 /** Accepts `apikey: secret` as the secret role and `apikey: publishable` as the publishable role. */
 const fakeAuthenticator: Authenticator = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { MetricEvent } from "../../shared/metric_event.ts";
-import type { MetricReporter } from "../../shared/metric_reporter.ts";
+import type { MetricEvent } from "../../shared/metrics/metric_event.ts";
+import type { MetricReporter } from "../../shared/metrics/metric_reporter.ts";
 import {
   createAppCache,
   jsonPayload,

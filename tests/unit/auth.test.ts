@@ -8,7 +8,7 @@ import {
   createAuthenticator,
   SigningKeysUnavailableError,
   timingSafeEqual,
-} from "../../shared/auth.ts";
+} from "../../shared/http/auth.ts";
 
 const now = new Date("2025-06-01T12:00:00Z");
 const nowSeconds = Math.floor(now.getTime() / 1000);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cached } from "../../shared/cached.ts";
+import { cached } from "../../shared/config/cached.ts";
 
 Deno.test("cached() loads once per ttl and again after it", async () => {
   let loads = 0;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isDatabaseUnavailable } from "../../shared/database_unavailable.ts";
+import { isDatabaseUnavailable } from "../../shared/db/database_unavailable.ts";
 
 Deno.test("isDatabaseUnavailable() recognises lost connections, shutdowns, full pools and statement timeouts", () => {
   for (

@@ -7,7 +7,7 @@ import {
   fingerprint,
   GainSchema,
   measuredGain,
-} from "../../shared/finding.ts";
+} from "../../shared/finding/finding.ts";
 
 const window = { from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z" };
 

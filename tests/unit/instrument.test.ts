@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { instrument } from "../../shared/instrument.ts";
-import type { MetricEvent } from "../../shared/metric_event.ts";
-import { createMetricReporter } from "../../shared/metric_reporter.ts";
+import { instrument } from "../../shared/metrics/instrument.ts";
+import type { MetricEvent } from "../../shared/metrics/metric_event.ts";
+import { createMetricReporter } from "../../shared/metrics/metric_reporter.ts";
 
 const info = {};
 const quiet = () => {};

@@ -7,7 +7,7 @@ import {
   histogramFrom,
   mergeHistograms,
   quantile,
-} from "../../shared/latency_histogram.ts";
+} from "../../shared/metrics/latency_histogram.ts";
 import { createRng, normal } from "../../bench/trace/prng.ts";
 
 function logNormal(random: () => number, medianMs: number, sigma: number): number {

@@ -8,8 +8,8 @@ import {
   MetricEventSchema,
   reporterOf,
   toStorageRows,
-} from "../../shared/metric_event.ts";
-import { fieldIssues } from "../../shared/validation.ts";
+} from "../../shared/metrics/metric_event.ts";
+import { fieldIssues } from "../../shared/http/validation.ts";
 
 const valid = {
   occurredAt: "2025-06-01T12:00:00.000Z",

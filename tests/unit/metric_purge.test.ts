@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserPurgeParamsSchema } from "../../shared/metric_purge.ts";
+import { UserPurgeParamsSchema } from "../../shared/metrics/metric_purge.ts";
 
 Deno.test("UserPurgeParamsSchema takes a JWT sub as it is", () => {
   for (const userId of ["6f1c2a8e-1b7d-4f7a-9a51-3c0e2d9b7c11", "auth0|5f7c8ec7c33c6c004bbafe82", "é"]) {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { MetricEvent } from "../../shared/metric_event.ts";
+import type { MetricEvent } from "../../shared/metrics/metric_event.ts";
 import {
   createMetricReporter,
   httpSink,
   RejectedBatchError,
   retryDelayMs,
-} from "../../shared/metric_reporter.ts";
+} from "../../shared/metrics/metric_reporter.ts";
 
 const event = (i: number): MetricEvent => ({
   occurredAt: "2025-06-01T12:00:00.000Z",

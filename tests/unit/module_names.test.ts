@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { moduleNames } from "../../shared/config.ts";
+import { moduleNames } from "../../shared/config/config.ts";
 
 /**
- * SQL cannot import shared/config.ts, so optimizer.module_names() restates the module list. The newest
+ * SQL cannot import shared/config/config.ts, so optimizer.module_names() restates the module list. The newest
  * migration that defines it must list exactly ModulesSchema's keys, in order, or the run log would refuse a
  * module's runs and status would leave it without a last run.
  */

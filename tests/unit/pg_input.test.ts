@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dateTimeProblem, jsonProblem, maxJsonDepth, textProblem } from "../../shared/pg_input.ts";
+import { dateTimeProblem, jsonProblem, maxJsonDepth, textProblem } from "../../shared/db/pg_input.ts";
 
 function nested(depth: number): unknown {
   let value: unknown = "leaf";

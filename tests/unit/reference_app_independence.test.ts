@@ -11,7 +11,7 @@ import { createAppSql } from "../../bench/reference_app/functions/_shared/runtim
 
 const root = new URL("../../", import.meta.url);
 const appDir = new URL("bench/reference_app/", root);
-const allowedFromShared = ["shared/instrument.ts"];
+const allowedFromShared = ["shared/metrics/instrument.ts"];
 
 async function* typescriptFiles(dir: URL): AsyncGenerator<URL> {
   for await (const entry of Deno.readDir(dir)) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../shared/config.ts";
+import { defaultConfig } from "../../shared/config/config.ts";
 
 /**
  * The SQL jobs read retention from optimizer.config and fall back to literal defaults when a key is absent.

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { histogramFrom } from "../../shared/latency_histogram.ts";
+import { histogramFrom } from "../../shared/metrics/latency_histogram.ts";
 import {
   type MetricSeriesRow,
   seriesFromRollups,
   SeriesQuerySchema,
   type SeriesWindow,
-} from "../../shared/series.ts";
-import { fieldIssues } from "../../shared/validation.ts";
+} from "../../shared/metrics/series.ts";
+import { fieldIssues } from "../../shared/http/validation.ts";
 
 const window: SeriesWindow = {
   from: new Date("2025-06-01T12:00:00Z"),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultConfig, parseConfig } from "../../shared/config.ts";
-import { FindingSchema } from "../../shared/finding.ts";
+import { defaultConfig, parseConfig } from "../../shared/config/config.ts";
+import { FindingSchema } from "../../shared/finding/finding.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 import {
   type CronJobRow,
@@ -8,7 +8,7 @@ import {
   pipelineJobs,
   type StatusOverview,
   statusReport,
-} from "../../shared/status_report.ts";
+} from "../../shared/status/status_report.ts";
 
 const now = new Date("2025-06-01T12:00:00Z");
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { fieldIssues, formatPath } from "../../shared/validation.ts";
+import { fieldIssues, formatPath } from "../../shared/http/validation.ts";
 
 Deno.test("formatPath() writes paths the way JavaScript reads them", () => {
   assert.equal(formatPath(["events", 3, "latencyMs"]), "events[3].latencyMs");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isWarmupRequest, warmupResponse } from "../../shared/warmup.ts";
+import { isWarmupRequest, warmupResponse } from "../../shared/http/warmup.ts";
 
 Deno.test("isWarmupRequest() recognises the x-warmup header and the warmup query parameter", () => {
   assert.equal(isWarmupRequest(new Request("http://x/fn", { headers: { "x-warmup": "1" } })), true);

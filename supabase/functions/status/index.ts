@@ -1,41 +1,82 @@
-import { createFunctionApp, jsonBody, limitBody } from "../../../shared/app.ts";
-import { requireAuth } from "../../../shared/auth.ts";
-import { OptimizationConfigSchema } from "../../../shared/config.ts";
-import { createSql } from "../../../shared/db.ts";
-import { reporterOf } from "../../../shared/metric_event.ts";
-import { createMetricReporter, sqlSink } from "../../../shared/metric_reporter.ts";
-import { statusReport } from "../../../shared/status_report.ts";
-import { createStatusStore } from "../../../shared/status_store.ts";
+import {
+  type Authenticator,
+  createFunctionApp,
+  createMetricReporter,
+  createSql,
+  createStatusStore,
+  type FunctionApp,
+  jsonBody,
+  limitBody,
+  type MetricReporter,
+  OptimizationConfigSchema,
+  reporterOf,
+  requireAuth,
+  sqlSink,
+  statusReport,
+  type StatusStore,
+} from "../../../shared/mod.ts";
 
 /** The status function: what runs, data volumes, pipeline health (GET /), the config (GET/PUT /config). */
 
 const name = "status";
-const sql = createSql({ functionName: name });
-const store = createStatusStore(sql);
 
-const app = createFunctionApp({
-  name,
-  reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
-});
+/** What the status app reads and writes, injected so that tests can run it in process with fakes. */
+export interface StatusDeps {
+  store: StatusStore;
+  /** Self-instrumentation; null records nothing. */
+  reporter?: MetricReporter | null;
+  /** Defaults to one built from the platform env (SUPABASE_SECRET_KEYS, SUPABASE_JWKS, …). */
+  authenticator?: Authenticator;
+  now?: () => Date;
+}
 
-app.get("/", requireAuth("secret"), async (c) => {
-  const [overview, stored] = await Promise.all([store.overview(), store.readConfig()]);
-  return c.json({ ...statusReport(overview, stored.config, new Date()), requestId: c.get("requestId") });
-});
+/** The status app over the given store. */
+export function createStatusApp(deps: StatusDeps): FunctionApp {
+  const { store } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = createFunctionApp({
+    name,
+    reporter: deps.reporter ?? null,
+    authenticator: deps.authenticator,
+    now,
+  });
 
-app.get("/config", requireAuth("secret"), async (c) => {
-  return c.json({ ...(await store.readConfig()), requestId: c.get("requestId") });
-});
+  app.get("/", requireAuth("secret"), async (c) => {
+    const [overview, stored] = await Promise.all([store.overview(), store.readConfig()]);
+    return c.json({ ...statusReport(overview, stored.config, now()), requestId: c.get("requestId") });
+  });
 
-app.put(
-  "/config",
-  requireAuth("secret"),
-  limitBody(64 * 1024),
-  jsonBody(OptimizationConfigSchema),
-  async (c) => {
-    const stored = await store.writeConfig(c.req.valid("json"), reporterOf(c.get("auth")));
-    return c.json({ ...stored, requestId: c.get("requestId") });
-  },
-);
+  app.get("/config", requireAuth("secret"), async (c) => {
+    return c.json({ ...(await store.readConfig()), requestId: c.get("requestId") });
+  });
 
-Deno.serve(app.fetch);
+  app.put(
+    "/config",
+    requireAuth("secret"),
+    limitBody(64 * 1024),
+    jsonBody(OptimizationConfigSchema),
+    async (c) => {
+      const stored = await store.writeConfig(c.req.valid("json"), reporterOf(c.get("auth")));
+      return c.json({ ...stored, requestId: c.get("requestId") });
+    },
+  );
+
+  return app;
+}
+
+/** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL. */
+function liveStatusApp(): FunctionApp {
+  const sql = createSql({ functionName: name });
+  return createStatusApp({
+    store: createStatusStore(sql),
+    reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+  });
+}
+
+let live: FunctionApp | undefined;
+
+// Served by the runtime (hosted Edge Runtime and the local gateway both take a default export with fetch);
+// built on the first request, so importing this module (as tests do) needs no environment.
+export default {
+  fetch: (request: Request): Response | Promise<Response> => (live ??= liveStatusApp()).fetch(request),
+};

@@ -1,4 +1,4 @@
-import type { MetricReporter } from "../../../../shared/instrument.ts";
+import type { MetricReporter } from "../../../../shared/metrics/instrument.ts";
 import { type CacheSettings, createLruTtlCache } from "../../cache.ts";
 
 /**

@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { defaultReporter, instrument, type MetricReporter } from "../../../../shared/instrument.ts";
+import { defaultReporter, instrument, type MetricReporter } from "../../../../shared/metrics/instrument.ts";
 import { cacheSettingsFromEnv } from "../../cache.ts";
 import { type AppCache, createAppCache } from "./app_cache.ts";
 import { type App, createApp } from "./http.ts";

@@ -1,7 +1,7 @@
 import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
-import { createRequestTally, type RequestTally } from "./request_tally.ts";
-import { isWarmupRequest, warmupResponse } from "./warmup.ts";
+import { createRequestTally, type RequestTally } from "../http/request_tally.ts";
+import { isWarmupRequest, warmupResponse } from "../http/warmup.ts";
 
 /** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
 export type { MetricReporter };

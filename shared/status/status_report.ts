@@ -1,6 +1,6 @@
-import { type ModuleName, moduleNames, type OptimizationConfig } from "./config.ts";
-import { createFinding, type Finding, type Window } from "./finding.ts";
-import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "./time.ts";
+import { type ModuleName, moduleNames, type OptimizationConfig } from "../config/config.ts";
+import { createFinding, type Finding, type Window } from "../finding/finding.ts";
+import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
 
 /**
  * The `GET /functions/v1/status` answer, built from optimizer.status_overview() and the config: which modules

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { type Histogram, mergeHistograms, quantile } from "./latency_histogram.ts";
 import { type MetricSystem, metricSystems } from "./metric_event.ts";
-import { storableDateTime, storableText } from "./pg_input.ts";
-import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "./time.ts";
+import { storableDateTime, storableText } from "../db/pg_input.ts";
+import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "../time.ts";
 
 /**
  * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed

@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import type { Sql } from "./db.ts";
+import type { Sql } from "../db/client.ts";
 import type { MetricStorageRow } from "./metric_event.ts";
 import type { UserPurgeResult } from "./metric_purge.ts";
 import type { MetricSeriesRow, SeriesWindow } from "./series.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createSql, databaseUrl } from "../../shared/db.ts";
+import { createSql, databaseUrl } from "../../shared/db/client.ts";
 
 Deno.test("databaseUrl() prefers OPTIMIZER_DB_URL (the pooler) over SUPABASE_DB_URL", () => {
   const env: Record<string, string> = {

@@ -1,5 +1,5 @@
-import type { MetricEvent } from "./metric_event.ts";
-import type { MetricReporter } from "./metric_reporter.ts";
+import type { MetricEvent } from "../metrics/metric_event.ts";
+import type { MetricReporter } from "../metrics/metric_reporter.ts";
 
 /**
  * Counts cheap answers in memory instead of reporting one event each: 401 (no or wrong credential), 404 and

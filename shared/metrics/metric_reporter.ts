@@ -1,4 +1,4 @@
-import type { Sql } from "./db.ts";
+import type { Sql } from "../db/client.ts";
 import { type MetricEvent, toStorageRows } from "./metric_event.ts";
 import { createMetricStore } from "./metric_store.ts";
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { AuthMode, AuthResult } from "./auth.ts";
-import type { OptimizationConfig } from "./config.ts";
-import { jsonProblem, maxJsonDepth, storableDateTime, storableText } from "./pg_input.ts";
-import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time.ts";
-import type { FieldIssue } from "./validation.ts";
+import type { AuthMode, AuthResult } from "../http/auth.ts";
+import type { OptimizationConfig } from "../config/config.ts";
+import { jsonProblem, maxJsonDepth, storableDateTime, storableText } from "../db/pg_input.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../time.ts";
+import type { FieldIssue } from "../http/validation.ts";
 
 /**
  * One measured event as callers send it to `POST /functions/v1/metrics`, and who may report what.
@@ -198,7 +198,7 @@ export function checkEventSystems(
   return issues;
 }
 
-/** The `ingest` settings of OptimizationConfig (shared/config.ts). */
+/** The `ingest` settings of OptimizationConfig (shared/config/config.ts). */
 export type IngestSettings = OptimizationConfig["ingest"];
 
 export type IngestLimits =

@@ -1,8 +1,8 @@
-import { type OptimizationConfig, OptimizationConfigSchema } from "./config.ts";
+import { type OptimizationConfig, OptimizationConfigSchema } from "../config/config.ts";
 import type postgres from "postgres";
-import type { Sql } from "./db.ts";
+import type { Sql } from "../db/client.ts";
 import type { StatusOverview } from "./status_report.ts";
-import { fieldIssues } from "./validation.ts";
+import { fieldIssues } from "../http/validation.ts";
 
 /** Postgres adapter of the status function: optimizer.status_overview() and the optimizer.config row. */
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { OptimizationConfigSchema } from "./config.ts";
+import { OptimizationConfigSchema } from "../config/config.ts";
 
 /**
  * The Finding: the one shape of everything the suite reports or does, from status's pipeline checks to every

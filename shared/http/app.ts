@@ -12,8 +12,8 @@ import {
   createAuthenticator,
   SigningKeysUnavailableError,
 } from "./auth.ts";
-import type { MetricReporter } from "./metric_reporter.ts";
-import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "./database_unavailable.ts";
+import type { MetricReporter } from "../metrics/metric_reporter.ts";
+import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "../db/database_unavailable.ts";
 import { type FieldIssue, fieldIssues } from "./validation.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tally.ts";
