@@ -1,5 +1,4 @@
 import {
-  type Authenticator,
   cached,
   checkEventSystems,
   checkEventTimes,
@@ -10,12 +9,12 @@ import {
   createStatusStore,
   errorBody,
   type FunctionApp,
+  type FunctionAppOptions,
   ingestLimits,
   issuesResponse,
   jsonBody,
   limitBody,
   MetricBatchSchema,
-  type MetricReporter,
   type MetricStore,
   MINUTE_MS,
   type OptimizationConfig,
@@ -37,16 +36,14 @@ import {
 
 const name = "metrics";
 
-/** What the metrics app reads and writes, injected so that tests can run it in process with fakes. */
-export interface MetricsDeps {
+/**
+ * What the metrics app reads and writes, injected so that tests can run it in process with fakes.
+ * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
+ */
+export interface MetricsDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
   store: MetricStore;
   /** The current config: retention and the ingest settings bound what may be reported. */
   config: () => Promise<OptimizationConfig>;
-  /** Self-instrumentation; null records nothing. */
-  reporter?: MetricReporter | null;
-  /** Defaults to one built from the platform env (SUPABASE_SECRET_KEYS, SUPABASE_JWKS, …). */
-  authenticator?: Authenticator;
-  now?: () => Date;
 }
 
 /** The metrics app over the given stores. */

@@ -1,13 +1,12 @@
 import {
-  type Authenticator,
   createFunctionApp,
   createMetricReporter,
   createSql,
   createStatusStore,
   type FunctionApp,
+  type FunctionAppOptions,
   jsonBody,
   limitBody,
-  type MetricReporter,
   OptimizationConfigSchema,
   reporterOf,
   requireAuth,
@@ -20,14 +19,12 @@ import {
 
 const name = "status";
 
-/** What the status app reads and writes, injected so that tests can run it in process with fakes. */
-export interface StatusDeps {
+/**
+ * What the status app reads and writes, injected so that tests can run it in process with fakes.
+ * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
+ */
+export interface StatusDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
   store: StatusStore;
-  /** Self-instrumentation; null records nothing. */
-  reporter?: MetricReporter | null;
-  /** Defaults to one built from the platform env (SUPABASE_SECRET_KEYS, SUPABASE_JWKS, …). */
-  authenticator?: Authenticator;
-  now?: () => Date;
 }
 
 /** The status app over the given store. */
