@@ -43,6 +43,7 @@ export {
 } from "./config/config.ts";
 
 export {
+  checkEventCounts,
   checkEventSystems,
   checkEventTimes,
   ingestLimits,
