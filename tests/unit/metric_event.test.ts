@@ -165,7 +165,10 @@ Deno.test("toStorageRows() stores count as the row's weight", () => {
 Deno.test("checkEventCounts() lets only secret keys send count > 1, naming each event", () => {
   const events = [{ count: 1 }, { count: 5 }, {}];
   assert.deepEqual(checkEventCounts(events, "user"), [
-    { path: "events[1].count", message: "a user credential may not send count > 1 (only a secret key may): got 5" },
+    {
+      path: "events[1].count",
+      message: "a user credential may not send count > 1 (only a secret key may): got 5",
+    },
   ]);
   assert.deepEqual(checkEventCounts(events, "secret"), []);
 });
