@@ -143,8 +143,99 @@ begin
 end;
 $$;
 
+-- metric_series of 20261128000200 with bigint histogram counts, as weighted events make them larger.
+create or replace function optimizer.metric_series(
+  from_ts timestamptz,
+  to_ts timestamptz,
+  bucket interval,
+  p_system text default null,
+  p_target text default null,
+  p_kind text default null
+)
+returns table (
+  bucket_start timestamptz,
+  count bigint,
+  errors bigint,
+  cold_starts bigint,
+  hits bigint,
+  misses bigint,
+  latency_count bigint,
+  latency_sum double precision,
+  latency_min double precision,
+  latency_max double precision,
+  histogram jsonb
+)
+language plpgsql
+stable
+set search_path = ''
+-- the histogram merge of a 13-day hourly series groups some 40,000 (bucket, key) pairs: kept in memory
+set work_mem = '32MB'
+-- execute plans every call, so JIT would compile every call too: 40-60 ms, more than it saves here
+set jit = off
+as $$
+declare
+  tier_table text;
+  tier_column text;
+begin
+  select t.table_name, t.time_column into tier_table, tier_column
+  from optimizer.rollup_tiers() t
+  where extract(epoch from bucket) % extract(epoch from t.width) = 0
+    and pg_catalog.date_bin(t.width, from_ts, timestamptz '2000-01-01 00:00:00+00') = from_ts
+    and pg_catalog.date_bin(t.width, to_ts, timestamptz '2000-01-01 00:00:00+00') = to_ts
+  order by t.width desc
+  limit 1;
+  if not found then -- a window not on whole minutes keeps minute rows, as before there were tiers
+    tier_table := 'metric_rollups';
+    tier_column := 'minute';
+  end if;
+  -- one statement for every tier, planned with the actual window (execute plans it on every call)
+  return query execute pg_catalog.format($q$
+    with r as not materialized (
+      select pg_catalog.date_bin($3, m.%2$I, $1) as bucket_start, m.*
+      from optimizer.%1$I m
+      where m.%2$I >= $1 and m.%2$I < $2
+        and ($4 is null or m.system = $4)
+        and ($5 is null or m.target = $5)
+        and ($6 is null or m.kind = $6)
+    ),
+    totals as (
+      select r.bucket_start,
+             sum(r.count)::bigint as count, sum(r.errors)::bigint as errors,
+             sum(r.cold_starts)::bigint as cold_starts, sum(r.hits)::bigint as hits,
+             sum(r.misses)::bigint as misses, sum(r.latency_count)::bigint as latency_count,
+             sum(r.latency_sum) as latency_sum, min(r.latency_min) as latency_min,
+             max(r.latency_max) as latency_max
+      from r
+      group by r.bucket_start
+    ),
+    hist as (
+      select b.bucket_start, pg_catalog.jsonb_object_agg(b.key::text, b.n) as histogram
+      from (
+        -- grouped by the integer key: hashing integers costs a third less than hashing the text keys;
+        -- counts are bigints: with weights one row's count of one latency bucket may pass 2^31 (2,148
+        -- events of count 1,000,000 in one hour). Measured on 400,000 (bucket, key) pairs, 8 runs each:
+        -- the same time as the integer sum of 20261128000200 (median 104 ms integer, 109 ms bigint)
+        select r.bucket_start, h.key::integer as key, sum(h.value::bigint) as n
+        from r, pg_catalog.jsonb_each_text(r.histogram) h
+        group by r.bucket_start, h.key::integer
+      ) b
+      group by b.bucket_start
+    )
+    select t.bucket_start, t.count, t.errors, t.cold_starts, t.hits, t.misses, t.latency_count,
+           t.latency_sum, t.latency_min, t.latency_max, coalesce(h.histogram, '{}'::jsonb)
+    from totals t
+    left join hist h using (bucket_start)
+    order by t.bucket_start
+  $q$, tier_table, tier_column) using from_ts, to_ts, bucket, p_system, p_target, p_kind;
+end;
+$$;
+
 -- Privileges of what this migration replaced (create or replace keeps them; restated for a fresh database).
 revoke all on function optimizer.ingest_metric_events(jsonb, text) from public, anon, authenticated;
 revoke all on function optimizer.fold_metric_events(bigint, bigint) from public, anon, authenticated;
+revoke all on function optimizer.metric_series(timestamptz, timestamptz, interval, text, text, text)
+  from public, anon, authenticated;
 grant execute on function optimizer.ingest_metric_events(jsonb, text) to service_role;
 grant execute on function optimizer.fold_metric_events(bigint, bigint) to service_role;
+grant execute on function optimizer.metric_series(timestamptz, timestamptz, interval, text, text, text)
+  to service_role;

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
+import { maxEventCount } from "../../shared/metrics/metric_event.ts";
 import { stackEnv, userJwt } from "../support/env.ts";
 import { rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 
@@ -79,6 +80,32 @@ Deno.test("weighted events roll up to exact counts in every tier and in GET /met
     assert.equal(answer.summary.coldStartRate, 25 / 71, bucket);
     assert.equal(answer.summary.mean, 1200 / 66, bucket);
   }
+});
+
+Deno.test("series sum a latency bucket past 2^31 occurrences without overflowing", async () => {
+  const target = uniqueTarget("weights-big");
+  const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
+  const batch = Array.from({ length: 550 }, (_, i) => ({
+    occurredAt: new Date(hour + (i % 60) * MINUTE_MS).toISOString(),
+    system: "edge",
+    target,
+    kind: "request",
+    latencyMs: 10,
+    count: maxEventCount,
+  }));
+  for (let i = 0; i < 4; i++) {
+    const accepted = await post({ apikey: env.secretKey }, batch);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  }
+  await withSql(rollup);
+  const answer = await series({
+    from: new Date(hour).toISOString(),
+    to: new Date(hour + HOUR_MS).toISOString(),
+    bucket: "1h",
+    target,
+  });
+  assert.equal(answer.summary.count, 2200 * maxEventCount);
+  assert.ok(Math.abs(answer.summary.p50 - 10) <= 0.1, `p50 ${answer.summary.p50}`);
 });
 
 Deno.test("a user's session JWT sending count > 1 gets 403 naming the field, and nothing is stored", async () => {
