@@ -25,7 +25,13 @@ export {
   params,
   query,
 } from "./http/app.ts";
-export { type Authenticator, type AuthMode, type AuthResult, createAuthenticator, requireAuth } from "./http/auth.ts";
+export {
+  type Authenticator,
+  type AuthMode,
+  type AuthResult,
+  createAuthenticator,
+  requireAuth,
+} from "./http/auth.ts";
 export { type FieldIssue, fieldIssues } from "./http/validation.ts";
 export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
 
@@ -43,6 +49,7 @@ export {
 } from "./config/config.ts";
 
 export {
+  checkEventCounts,
   checkEventSystems,
   checkEventTimes,
   ingestLimits,

@@ -8,9 +8,9 @@ import type { MetricReporter } from "../metrics/metric_reporter.ts";
  *
  * Counts are kept per minute and per (kind, status, cold start). A minute's counts are recorded once the
  * minute is over, or at once when the isolate unloads (`beforeunload`), as ONE event per key: occurredAt is
- * the minute's start, `attrs.count` the number of requests, latencyMs their mean latency and
- * `attrs.maxLatencyMs` the slowest. A flood therefore costs at most a few rows per minute per isolate.
- * Rollups count events, not `attrs.count`: the exact numbers are the sum of `attrs.count` over raw events.
+ * the minute's start, `count` the number of requests (rollups and series count the event that many times),
+ * latencyMs their mean latency and `attrs.maxLatencyMs` the slowest. A flood therefore costs at most a few
+ * rows per minute per isolate.
  */
 
 /** Statuses counted in memory: answered before any work was done. */
@@ -75,9 +75,9 @@ export function createRequestTally(options: RequestTallyOptions): RequestTally {
         coldStart: held.entry.coldStart,
         attrs: {
           status: held.entry.status,
-          count: held.count,
           maxLatencyMs: held.latencyMax,
         },
+        count: held.count,
       };
       reporter.record(event);
     }

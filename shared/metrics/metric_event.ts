@@ -14,6 +14,9 @@ import type { FieldIssue } from "../http/validation.ts";
  * - a user's session JWT belongs to the app running in that user's browser or device: it may report only
  *   system 'app', and the stored reporter is `user:<sub>`, so one user's events can be told apart (and
  *   deleted) if that user sends junk;
+ * - only a secret key may send `count` > 1 (one event standing for many occurrences): a user's session JWT
+ *   could otherwise inflate every count with one small event, past ingest.userEventsPerMinute, which limits
+ *   events, not occurrences;
  * - the publishable key may not ingest at all: it ships in every browser bundle, so anyone on the internet
  *   could write to the store with it.
  */
@@ -26,6 +29,12 @@ export const documentedKinds = ["request", "query", "lookup", "warm_ping", "evic
 
 export const maxEventsPerBatch = 1000;
 export const maxLatencyMs = HOUR_MS;
+/**
+ * The most occurrences one event may stand for (`count`): a server's tally of a minute of requests stays far
+ * below it, and the bound keeps a rollup row's sums far from bigint overflow. The column's check constraint
+ * (migration 20261128000500) holds the same number.
+ */
+export const maxEventCount = 1_000_000;
 /** attrs are for a few labels (region, status, route), not payloads: rollups ignore them. */
 export const maxAttrsChars = 2048;
 /** Clocks drift; an event further ahead than this is a bug in the sender, not drift. */
@@ -72,6 +81,15 @@ export const MetricEventSchema = z.strictObject({
   })
     .optional(),
   attrs: AttrsSchema.optional(),
+  /**
+   * How many occurrences of this kind the event stands for (e.g. a minute's count of rejected requests):
+   * rollups count it `count` times, with latencyMs the mean of the occurrences. Absent means 1 (optional
+   * rather than defaulted, so that events built in code, not parsed, need not spell it out).
+   */
+  count: z.int({ error: "must be a whole number of occurrences" })
+    .min(1, { error: "must be >= 1" })
+    .max(maxEventCount, { error: `must be <= ${maxEventCount}: split the count over several events` })
+    .optional(),
 });
 
 export type MetricEvent = z.output<typeof MetricEventSchema>;
@@ -148,6 +166,8 @@ export interface MetricStorageRow {
   cold_start: boolean;
   cache: "hit" | "miss" | null;
   attrs: Record<string, unknown>;
+  /** The event's `count`: the occurrences it stands for. */
+  weight: number;
 }
 
 export function toStorageRows(events: readonly MetricEvent[]): MetricStorageRow[] {
@@ -161,6 +181,7 @@ export function toStorageRows(events: readonly MetricEvent[]): MetricStorageRow[
     cold_start: event.coldStart,
     cache: event.cache ?? null,
     attrs: event.attrs ?? {},
+    weight: event.count ?? 1,
   }));
 }
 
@@ -192,6 +213,27 @@ export function checkEventSystems(
           : `a ${mode} credential may report only ${
             allowed.map((s) => `'${s}'`).join(", ")
           }: got '${event.system}'`,
+      });
+    }
+  });
+  return issues;
+}
+
+/**
+ * One issue per event whose `count` the caller may not send: only a secret key may weight events (see the
+ * policy at the top of this file), so a user's JWT cannot make one event count as many.
+ */
+export function checkEventCounts(
+  events: readonly Pick<MetricEvent, "count">[],
+  mode: AuthMode,
+): FieldIssue[] {
+  if (mode === "secret") return [];
+  const issues: FieldIssue[] = [];
+  events.forEach((event, i) => {
+    if (event.count !== undefined && event.count > 1) {
+      issues.push({
+        path: `events[${i}].count`,
+        message: `a ${mode} credential may not send count > 1 (only a secret key may): got ${event.count}`,
       });
     }
   });

@@ -41,6 +41,7 @@ export function event(target: string, overrides: Partial<TestEvent> = {}): TestE
     cold_start: false,
     cache: null,
     attrs: {},
+    weight: 1,
     ...overrides,
   };
 }

@@ -181,7 +181,7 @@ Deno.test("createFunctionApp() answers warm-ups at once, without credentials, an
   assert.deepEqual(await second.json(), { warm: true, coldStart: false });
   assert.equal(reporter.events.length, 0, "pings are counted in memory, not reported one by one");
   globalThis.dispatchEvent(new Event("beforeunload"));
-  assert.deepEqual(reporter.events.map((e) => [e.kind, e.coldStart, e.attrs?.count]), [
+  assert.deepEqual(reporter.events.map((e) => [e.kind, e.coldStart, e.count]), [
     ["warm_ping", true, 1],
     ["warm_ping", false, 1],
   ]);
@@ -196,7 +196,7 @@ Deno.test("createFunctionApp() counts 401, 404 and 405 answers per minute instea
   assert.deepEqual(reporter.events.map((e) => [e.kind, e.attrs?.status]), [["request", 200]]);
   globalThis.dispatchEvent(new Event("beforeunload"));
   assert.deepEqual(
-    reporter.events.slice(1).map((e) => [e.occurredAt, e.kind, e.attrs?.status, e.attrs?.count, e.coldStart]),
+    reporter.events.slice(1).map((e) => [e.occurredAt, e.kind, e.attrs?.status, e.count, e.coldStart]),
     [
       ["2025-06-01T10:20:00.000Z", "rejected", 401, 1, true],
       ["2025-06-01T10:20:00.000Z", "rejected", 401, 49, false],

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
   allowedSystems,
+  checkEventCounts,
   checkEventSystems,
   checkEventTimes,
   ingestLimits,
+  maxEventCount,
   MetricBatchSchema,
   MetricEventSchema,
   reporterOf,
@@ -112,6 +114,7 @@ Deno.test("toStorageRows() produces the snake_case rows optimizer.ingest_metric_
       cold_start: true,
       cache: "hit",
       attrs: { k: 1 },
+      weight: 1,
     },
     {
       occurred_at: valid.occurredAt,
@@ -123,6 +126,7 @@ Deno.test("toStorageRows() produces the snake_case rows optimizer.ingest_metric_
       cold_start: false,
       cache: null,
       attrs: {},
+      weight: 1,
     },
   ]);
 });
@@ -140,6 +144,33 @@ Deno.test("checkEventSystems() names each event a user may not report", () => {
   ]);
   assert.deepEqual(checkEventSystems(events, "secret"), []);
   assert.equal(checkEventSystems(events, "publishable").length, 3);
+});
+
+Deno.test("MetricEventSchema takes a whole count from 1 to maxEventCount, naming the bound", () => {
+  assert.equal(MetricEventSchema.parse({ ...valid, count: maxEventCount }).count, maxEventCount);
+  assert.deepEqual(issuesOf({ events: [{ ...valid, count: 0 }, { ...valid, count: 2.5 }] }), [
+    { path: "events[0].count", message: "must be >= 1" },
+    { path: "events[1].count", message: "must be a whole number of occurrences" },
+  ]);
+  assert.deepEqual(issuesOf({ events: [{ ...valid, count: maxEventCount + 1 }] }), [
+    { path: "events[0].count", message: `must be <= ${maxEventCount}: split the count over several events` },
+  ]);
+});
+
+Deno.test("toStorageRows() stores count as the row's weight", () => {
+  const [weighted] = MetricBatchSchema.parse({ events: [{ ...valid, count: 40 }] }).events;
+  assert.equal(toStorageRows([weighted])[0].weight, 40);
+});
+
+Deno.test("checkEventCounts() lets only secret keys send count > 1, naming each event", () => {
+  const events = [{ count: 1 }, { count: 5 }, {}];
+  assert.deepEqual(checkEventCounts(events, "user"), [
+    {
+      path: "events[1].count",
+      message: "a user credential may not send count > 1 (only a secret key may): got 5",
+    },
+  ]);
+  assert.deepEqual(checkEventCounts(events, "secret"), []);
 });
 
 Deno.test("reporterOf() records users as user:<sub> and keys by role and name", () => {

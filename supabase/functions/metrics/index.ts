@@ -1,5 +1,6 @@
 import {
   cached,
+  checkEventCounts,
   checkEventSystems,
   checkEventTimes,
   createFunctionApp,
@@ -67,7 +68,7 @@ export function createMetricsApp(deps: MetricsDeps): FunctionApp {
       const { retention, ingest } = await deps.config();
       const limits = ingestLimits(auth, ingest);
       if (limits.refused !== null) return c.json(errorBody(c, limits.refused), 403);
-      const forbidden = checkEventSystems(events, auth.mode);
+      const forbidden = [...checkEventSystems(events, auth.mode), ...checkEventCounts(events, auth.mode)];
       if (forbidden.length > 0) {
         return issuesResponse(
           c,
