@@ -26,6 +26,7 @@ export const WindowSchema = z.strictObject({
   message: "from must not be later than to",
   path: ["to"],
 });
+/** A closed time range, `from` and `to` ISO date-times with an offset, `from` not later than `to`. */
 export type Window = z.infer<typeof WindowSchema>;
 
 /** What a finding rests on: the series read, over which windows, and the statistic that made the rule fire. */
@@ -58,9 +59,13 @@ export const EstimatedGainSchema = z.strictObject({
   model: z.string().min(1),
 });
 
+/** A MeasuredGain or an EstimatedGain, told apart by `kind`. */
 export const GainSchema = z.discriminatedUnion("kind", [MeasuredGainSchema, EstimatedGainSchema]);
+/** A gain observed over `window` by `method`, as `value` in `unit`; build it with measuredGain(). */
 export type MeasuredGain = z.infer<typeof MeasuredGainSchema>;
+/** A gain predicted by `model`, as `value` in `unit`; build it with estimatedGain(). */
 export type EstimatedGain = z.infer<typeof EstimatedGainSchema>;
+/** What fixing a finding gains: measured (window, method) or estimated (model), never a bare number. */
 export type Gain = z.infer<typeof GainSchema>;
 
 /**
@@ -80,10 +85,18 @@ export const ActionSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("config"), patch: ConfigPatchSchema }),
   z.strictObject({ kind: z.literal("guidance"), text: z.string().min(1) }),
 ]);
+/**
+ * What to do about a finding: `sql` with the `rollback` that undoes it, a config `patch`, or `guidance` text
+ * for a person.
+ */
 export type Action = z.infer<typeof ActionSchema>;
 
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 
+/**
+ * Validates a Finding, its fingerprint included: a finding whose fingerprint does not match its rule, system and
+ * subject is refused (build findings with createFinding()).
+ */
 export const FindingSchema = z.strictObject({
   /** The rule that fired, e.g. `pipeline.job-inactive`. */
   rule: z.string().regex(
@@ -111,7 +124,9 @@ export const FindingSchema = z.strictObject({
     });
   }
 });
+/** One thing the suite reports or does; see FindingSchema for the fields and createFinding() to build one. */
 export type Finding = z.infer<typeof FindingSchema>;
+/** A Finding without its fingerprint, which createFinding() computes. */
 export type FindingInput = Omit<Finding, "fingerprint">;
 
 /**
