@@ -116,13 +116,18 @@ export {
   createFinding,
   type EstimatedGain,
   estimatedGain,
+  type Evidence,
   type Finding,
   type FindingInput,
   FindingSchema,
+  type FindingSystem,
+  findingSystems,
   fingerprint,
   type Gain,
   type MeasuredGain,
   measuredGain,
+  severities,
+  type Severity,
   type Window,
 } from "./finding/finding.ts";
 
