@@ -6,11 +6,11 @@
 /** One second in milliseconds. */
 export const SECOND_MS = 1000;
 /** One minute in milliseconds. */
-export const MINUTE_MS: number = 60 * SECOND_MS;
+export const MINUTE_MS = 60 * SECOND_MS;
 /** One hour in milliseconds. */
-export const HOUR_MS: number = 60 * MINUTE_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
 /** One UTC day (24 h, no daylight saving) in milliseconds. */
-export const DAY_MS: number = 24 * HOUR_MS;
+export const DAY_MS = 24 * HOUR_MS;
 
 export const MINUTE_SECONDS = 60;
 export const HOUR_SECONDS = 60 * MINUTE_SECONDS;

@@ -78,8 +78,8 @@ export const IngestSchema = z.strictObject({
 });
 
 /**
- * The whole config: one section per concern, each defaulting to its own defaults when omitted (`{}` is a
- * complete config). Parse with parseConfig() unless you need zod's safeParse.
+ * The whole config, one section per concern; an omitted section takes its defaults, so `{}` is a complete
+ * config. Parse with parseConfig() unless you need zod's safeParse.
  */
 export const OptimizationConfigSchema = z.strictObject({
   modules: ModulesSchema.prefault({}),
@@ -98,7 +98,7 @@ export type OptimizationConfigInput = z.input<typeof OptimizationConfigSchema>;
 export type ModuleName = keyof OptimizationConfig["modules"];
 
 /** Every module, in the order the config declares them (and the status report lists them). */
-export const moduleNames: ModuleName[] = Object.keys(ModulesSchema.shape) as ModuleName[];
+export const moduleNames = Object.keys(ModulesSchema.shape) as ModuleName[];
 
 /** Parses a stored or submitted config, filling every omitted setting with its default. Throws ZodError. */
 export function parseConfig(input: unknown): OptimizationConfig {

@@ -42,13 +42,13 @@ export const WindowSchema = z.strictObject({
   path: ["to"],
 }) satisfies z.ZodType<Window>;
 
-/** The figures a finding rests on: which series were read, over which windows, and the statistic that fired. */
+/** The figures a finding rests on: the series read, over which windows, and the statistic that fired. */
 export interface Evidence {
   /** Where the figures come from, e.g. `cron.job_run_details(optimizer-rollup)`; at least one. */
   series: string[];
   /** The windows the series were read over; empty when the finding rests on no time range. */
   windows: Window[];
-  /** The statistic that made the rule fire, e.g. `{ name: "events pending rollup", value: 42, unit: "events" }`. */
+  /** The statistic that made the rule fire, e.g. `{ name: "events pending rollup", value: 42 }`. */
   statistic: { name: string; value: number | string | boolean | null; unit?: string };
 }
 
@@ -172,8 +172,8 @@ export interface Finding {
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 
 /**
- * Validates a Finding, its fingerprint included: a finding whose fingerprint does not match its rule, system and
- * subject is refused (build findings with createFinding()).
+ * Validates a Finding, its fingerprint included: a finding whose fingerprint does not match its rule, system
+ * and subject is refused (build findings with createFinding()).
  */
 export const FindingSchema: z.ZodType<Finding> = z.strictObject({
   /** The rule that fired, e.g. `pipeline.job-inactive`. */

@@ -84,7 +84,7 @@ function routePattern(path: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-/** The JSON body of every error answer: `error` says what is wrong, `requestId` finds the request in the logs. */
+/** The JSON body of every error answer: `error` says what is wrong, `requestId` finds the request in logs. */
 export function errorBody(
   c: Context<AppEnv>,
   error: string,

@@ -39,7 +39,7 @@ export interface AuthResult {
   claims?: JWTPayload;
 }
 
-/** authenticate()'s verdict: the caller, or the 401/403 status and an error that says which credential to send. */
+/** authenticate()'s verdict: the caller, or 401/403 with an error that says which credential to send. */
 export type AuthDecision =
   | { ok: true; auth: AuthResult }
   | { ok: false; status: 401 | 403; error: string };
@@ -284,13 +284,13 @@ export interface AuthenticatorOptions {
   now?: () => Date;
   /** Used to fetch a remote JWKS (tests pass a fake). */
   fetch?: typeof fetch;
-  /** Expected `aud` of user JWTs (default 'authenticated', what Supabase Auth issues); null skips the check. */
+  /** Expected `aud` of user JWTs (default 'authenticated', as Supabase Auth issues); null skips the check. */
   audience?: string | null;
   /** Seconds of clock skew allowed when checking the JWT's time claims (exp, nbf); default 0. */
   clockToleranceSeconds?: number;
 }
 
-/** Decides requests' credentials against one environment; createFunctionApp() builds one from the platform env. */
+/** Decides requests' credentials against one environment; createFunctionApp() builds one from the env. */
 export interface Authenticator {
   /**
    * The caller, if `headers` hold a good credential of one of the `allowed` modes. Throws

@@ -90,8 +90,8 @@ export function defaultReporter(options: InstrumentOptions): MetricReporter | nu
  * reporter's buffer bound holds, then dropped and counted (see metric_reporter.ts). Warm-up pings (warmup.ts)
  * are answered without calling the handler and counted per minute as kind 'warm_ping' (request_tally.ts:
  * anyone may send them, so they must not cost a row each). When the isolate unloads (`beforeunload`), counts
- * and buffered events are sent at once. Do not wrap the metrics function itself (it would report to itself). Throws when `target` is not 1 to
- * 200 characters.
+ * and buffered events are sent at once. Do not wrap the metrics function itself (it would report to itself).
+ * Throws when `target` is not 1 to 200 characters.
  */
 export function instrument<Info>(
   handler: (request: Request, info: Info) => Response | Promise<Response>,

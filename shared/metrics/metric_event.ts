@@ -18,7 +18,7 @@ import type { FieldIssue } from "../http/validation.ts";
  *   could write to the store with it.
  */
 
-/** The systems an event can be about: Postgres, a cache, an edge function, or the app itself (browser, device). */
+/** The systems an event can be about: Postgres, a cache, an edge function, or the app (browser, device). */
 export const metricSystems = ["db", "cache", "edge", "app"] as const;
 /** One of metricSystems. */
 export type MetricSystem = (typeof metricSystems)[number];
@@ -54,9 +54,9 @@ const AttrsSchema = z.record(
 });
 
 /**
- * One event as sent: when it happened, about which system and target (e.g. a function's name), of which kind,
- * with an optional latency in milliseconds, whether it failed or was a cold start, a cache lookup's hit or miss
- * and a few attrs labels. Every message names the rule the field broke.
+ * One event as sent: when it happened, about which system and target (e.g. a function's name), of which
+ * kind, with an optional latency in milliseconds, whether it failed or was a cold start, a cache lookup's hit
+ * or miss and a few attrs labels. Every message names the rule the field broke.
  */
 export const MetricEventSchema = z.strictObject({
   occurredAt: storableDateTime("2025-01-31T12:00:00.000Z"),

@@ -53,7 +53,7 @@ export interface MetricReporterOptions {
   random?: () => number;
 }
 
-/** Events a reporter has handled since it was created; events of a send under way are in none of the counts. */
+/** Events a reporter has handled since it was created; events of a send under way are in no count. */
 export interface ReporterCounters {
   /** Events the sink accepted. */
   sent: number;
@@ -110,7 +110,10 @@ interface Batch {
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
-/** A reporter as described at the top of this file; throws RangeError naming an out-of-range option. */
+/**
+ * A reporter that sends events to `sink` in batches and retries failed ones within maxBuffered (the policy
+ * is at the top of this file). Throws RangeError naming an out-of-range option.
+ */
 export function createMetricReporter(options: MetricReporterOptions): MetricReporter {
   const option = (name: keyof typeof reporterDefaults, min: number, max?: number) =>
     wholeNumber(name, options[name] ?? reporterDefaults[name], min, max);

@@ -10,9 +10,9 @@ import { fieldIssues } from "../http/validation.ts";
 export interface StoredConfig {
   /** The config with every omitted setting at its default. */
   config: OptimizationConfig;
-  /** When it was last written (ISO date-time); null when no config was ever stored. */
+  /** When it was last written (ISO date-time); null when never stored. */
   updatedAt: string | null;
-  /** Who last wrote it, as reporterOf() names the caller (e.g. `secret:default`); null when no config was ever stored. */
+  /** Who last wrote it, as reporterOf() names the caller (e.g. `secret:default`); null when never stored. */
   updatedBy: string | null;
 }
 
