@@ -15,6 +15,7 @@
  */
 
 export {
+  type AppEnv,
   createFunctionApp,
   errorBody,
   type FunctionApp,
@@ -26,9 +27,13 @@ export {
   query,
 } from "./http/app.ts";
 export {
+  type AuthDecision,
   type Authenticator,
+  type AuthenticatorOptions,
+  type AuthEnv,
   type AuthMode,
   type AuthResult,
+  type AuthVariables,
   createAuthenticator,
   requireAuth,
 } from "./http/auth.ts";
@@ -52,11 +57,14 @@ export {
   checkEventCounts,
   checkEventSystems,
   checkEventTimes,
+  type IngestLimits,
   ingestLimits,
+  type IngestSettings,
   MetricBatchSchema,
   type MetricEvent,
   type MetricEventInput,
   MetricEventSchema,
+  type MetricStorageRow,
   type MetricSystem,
   metricSystems,
   reporterOf,
@@ -65,29 +73,63 @@ export {
 export {
   createMetricReporter,
   httpSink,
+  type HttpSinkOptions,
   type MetricReporter,
   type MetricReporterOptions,
   type MetricSink,
   RejectedBatchError,
+  type ReporterCounters,
   sqlSink,
 } from "./metrics/metric_reporter.ts";
 export { instrument, type InstrumentOptions } from "./metrics/instrument.ts";
-export { createMetricStore, type MetricStore } from "./metrics/metric_store.ts";
+export {
+  type BatchOptions,
+  type BatchOutcome,
+  createMetricStore,
+  type MetricStore,
+} from "./metrics/metric_store.ts";
+export type { Histogram } from "./metrics/latency_histogram.ts";
 export { UserPurgeParamsSchema, type UserPurgeResult } from "./metrics/metric_purge.ts";
-export { type Series, seriesFromRollups, SeriesQuerySchema, type SeriesWindow } from "./metrics/series.ts";
+export {
+  type MetricSeriesRow,
+  type Series,
+  type SeriesBucket,
+  seriesFromRollups,
+  SeriesQuerySchema,
+  type SeriesStats,
+  type SeriesWindow,
+} from "./metrics/series.ts";
 
-export { type StatusReport, statusReport } from "./status/status_report.ts";
+export {
+  type CronJob,
+  type CronJobRow,
+  type LastRun,
+  type PipelineHealth,
+  type RunRow,
+  type StatusOverview,
+  type StatusReport,
+  statusReport,
+} from "./status/status_report.ts";
 export { createStatusStore, type StatusStore, type StoredConfig } from "./status/status_store.ts";
 
 export {
   type Action,
   createFinding,
+  type EstimatedGain,
   estimatedGain,
+  type Evidence,
   type Finding,
+  type FindingInput,
   FindingSchema,
+  type FindingSystem,
+  findingSystems,
   fingerprint,
   type Gain,
+  type MeasuredGain,
   measuredGain,
+  severities,
+  type Severity,
+  type Window,
 } from "./finding/finding.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";

@@ -77,6 +77,10 @@ export const IngestSchema = z.strictObject({
   allowAnonymous: z.boolean().default(false),
 });
 
+/**
+ * The whole config, one section per concern; an omitted section takes its defaults, so `{}` is a complete
+ * config. Parse with parseConfig() unless you need zod's safeParse.
+ */
 export const OptimizationConfigSchema = z.strictObject({
   modules: ModulesSchema.prefault({}),
   intervals: IntervalsSchema.prefault({}),
@@ -86,10 +90,14 @@ export const OptimizationConfigSchema = z.strictObject({
   ingest: IngestSchema.prefault({}),
 });
 
+/** A complete config, every setting explicit: what parseConfig() returns and the functions work with. */
 export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
+/** A config as stored or submitted: any section or setting may be left out to take its default. */
 export type OptimizationConfigInput = z.input<typeof OptimizationConfigSchema>;
+/** The name of a module that can be switched on or off (`modules.<name>`). */
 export type ModuleName = keyof OptimizationConfig["modules"];
 
+/** Every module, in the order the config declares them (and the status report lists them). */
 export const moduleNames = Object.keys(ModulesSchema.shape) as ModuleName[];
 
 /** Parses a stored or submitted config, filling every omitted setting with its default. Throws ZodError. */
@@ -97,4 +105,5 @@ export function parseConfig(input: unknown): OptimizationConfig {
   return OptimizationConfigSchema.parse(input);
 }
 
+/** The config with every setting at its default: what a project that never wrote one runs with. */
 export const defaultConfig: OptimizationConfig = parseConfig({});

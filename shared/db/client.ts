@@ -8,17 +8,26 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql;
 
+/** Options of createSql(); every one but functionName has a default (dbDefaults). */
 export interface DbOptions {
   /** Function name, for application_name (`optimizer-<fn>`), which pg_stat_activity shows. */
   functionName: string;
   /** Defaults to OPTIMIZER_DB_URL, then SUPABASE_DB_URL. */
   url?: string;
+  /** Connections this isolate's pool may open (default 3): an isolate serves a few requests at a time. */
   max?: number;
+  /** An idle connection is closed after this long (default 20 s), so a quiet isolate holds none. */
   idleTimeoutSeconds?: number;
+  /** How long opening a connection may take before the query fails (default 5 s). */
   connectTimeoutSeconds?: number;
+  /** Postgres' statement_timeout for this client's sessions (default 15 000 ms). */
   statementTimeoutMs?: number;
-  /** How long a query may wait for a pool connection before it fails as database unavailable (503). */
+  /**
+   * How long a query may wait for a pool connection before it fails as database unavailable (503); default
+   * 2 000 ms.
+   */
   acquireTimeoutMs?: number;
+  /** Reads environment variables for the URL (default Deno.env.get); tests pass their own. */
   env?: (name: string) => string | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
@@ -28,12 +28,18 @@ import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tal
  * Routes add requireAuth(...) from auth.ts, limitBody(), jsonBody() and query().
  */
 
+/**
+ * The Hono environment of a FunctionApp: the request's id, whether it was this isolate's first (cold start),
+ * and the authenticator and caller of AuthVariables (auth.ts).
+ */
 export type AppEnv = {
   Variables: AuthVariables & { requestId: string; coldStart: boolean };
 };
 
+/** What createFunctionApp() returns: a Hono app to add routes to, served through its `fetch`. */
 export type FunctionApp = Hono<AppEnv>;
 
+/** Options of createFunctionApp(); only `name` is required. */
 export interface FunctionAppOptions {
   /** The function's name: routes answer under `/<name>/…` (the gateway path) and under `/…`. */
   name: string;
@@ -45,6 +51,7 @@ export interface FunctionAppOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Monotonic milliseconds for latencies. */
   clock?: () => number;
+  /** Wall-clock time for the events' occurredAt (default: the system clock). */
   now?: () => Date;
   /** Server-side log of unexpected errors (never sent to the client). */
   log?: (entry: Record<string, unknown>) => void;
@@ -77,7 +84,12 @@ function routePattern(path: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-export function errorBody(c: Context<AppEnv>, error: string, issues?: FieldIssue[]) {
+/** The JSON body of every error answer: `error` says what is wrong, `requestId` finds the request in logs. */
+export function errorBody(
+  c: Context<AppEnv>,
+  error: string,
+  issues?: FieldIssue[],
+): { error: string; issues?: FieldIssue[]; requestId: string } {
   return issues ? { error, issues, requestId: c.get("requestId") } : { error, requestId: c.get("requestId") };
 }
 
@@ -87,10 +99,15 @@ export function issuesResponse(
   issues: FieldIssue[],
   status: 400 | 403 | 422 = 400,
   error = "invalid request: see issues",
-) {
+): Response {
   return c.json(errorBody(c, error, issues), status);
 }
 
+/**
+ * Builds a function's app as described at the top of this file: request ids, warm-up answers, JSON errors
+ * (503 with retry-after while the database or the signing keys are unavailable) and self-instrumentation.
+ * Throws when `name` is not a function name.
+ */
 export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   const { name } = options;
   if (!/^[a-z0-9_-]+$/i.test(name)) {
@@ -231,7 +248,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
 }
 
 /** Refuses bodies over maxBytes with 413 before they are read into memory. */
-export function limitBody(maxBytes: number) {
+export function limitBody(maxBytes: number): MiddlewareHandler {
   if (!(Number.isInteger(maxBytes) && maxBytes >= 1)) {
     throw new RangeError(`maxBytes must be a whole number >= 1: got ${maxBytes}`);
   }

@@ -9,6 +9,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import { createMiddleware } from "hono/factory";
+import type { MiddlewareHandler } from "hono";
 
 /**
  * Who is calling, decided from the request headers and the keys the function gets from the platform.
@@ -26,22 +27,28 @@ import { createMiddleware } from "hono/factory";
 
 export type AuthMode = "user" | "publishable" | "secret";
 
+/** Who is calling: the credential's mode and, for keys or users, which one. */
 export interface AuthResult {
+  /** The kind of credential that let the request through. */
   mode: AuthMode;
   /** For keys: the name in SUPABASE_*_KEYS, or 'service_role' / 'anon' for the legacy keys. */
   keyName?: string;
   /** For users: the JWT's `sub`. */
   userId?: string;
+  /** For users: every claim of the verified JWT (e.g. `is_anonymous`, `role`). */
   claims?: JWTPayload;
 }
 
+/** authenticate()'s verdict: the caller, or 401/403 with an error that says which credential to send. */
 export type AuthDecision =
   | { ok: true; auth: AuthResult }
   | { ok: false; status: 401 | 403; error: string };
 
 /** The credentials a function knows, read from its environment by authEnvFromEnv(). */
 export interface AuthEnv {
+  /** SUPABASE_PUBLISHABLE_KEYS: key name -> key. */
   publishableKeys: Record<string, string>;
+  /** SUPABASE_SECRET_KEYS: key name -> key. */
   secretKeys: Record<string, string>;
   /** Legacy anon JWT: treated as a publishable key named 'anon'. */
   anonKey?: string;
@@ -49,6 +56,7 @@ export interface AuthEnv {
   serviceRoleKey?: string;
   /** Public signing keys for user JWTs; takes precedence over jwksUrl. */
   jwks?: JSONWebKeySet;
+  /** Where the public signing keys are fetched from (SUPABASE_JWKS_URL, else derived from SUPABASE_URL). */
   jwksUrl?: string;
 }
 
@@ -268,16 +276,26 @@ export async function authenticate(input: AuthenticateInput): Promise<AuthDecisi
   };
 }
 
+/** Options of createAuthenticator(). */
 export interface AuthenticatorOptions {
+  /** The credentials to accept; authEnvFromEnv() reads them from the platform. */
   env: AuthEnv;
+  /** The time JWT expiry is checked against (default: the system clock). */
   now?: () => Date;
   /** Used to fetch a remote JWKS (tests pass a fake). */
   fetch?: typeof fetch;
+  /** Expected `aud` of user JWTs (default 'authenticated', as Supabase Auth issues); null skips the check. */
   audience?: string | null;
+  /** Seconds of clock skew allowed when checking the JWT's time claims (exp, nbf); default 0. */
   clockToleranceSeconds?: number;
 }
 
+/** Decides requests' credentials against one environment; createFunctionApp() builds one from the env. */
 export interface Authenticator {
+  /**
+   * The caller, if `headers` hold a good credential of one of the `allowed` modes. Throws
+   * SigningKeysUnavailableError when the remote signing keys cannot be fetched (answer 503).
+   */
   authenticate(headers: Headers, allowed: readonly AuthMode[]): Promise<AuthDecision>;
 }
 
@@ -307,12 +325,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
 /** Context variables requireAuth() reads (authenticator) and sets (auth); createFunctionApp provides them. */
 export type AuthVariables = {
+  /** Decides the request's credentials. */
   authenticator: Authenticator;
+  /** The caller, set once requireAuth() let the request through. */
   auth: AuthResult;
 };
 
 /** Hono middleware: lets the request through only with a credential of one of `modes`, else a JSON 401/403. */
-export function requireAuth(...modes: AuthMode[]) {
+export function requireAuth(
+  ...modes: AuthMode[]
+): MiddlewareHandler<{ Variables: AuthVariables & { requestId: string } }> {
   if (modes.length === 0) {
     throw new Error("requireAuth needs at least one mode: 'user', 'publishable' or 'secret'");
   }

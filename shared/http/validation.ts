@@ -2,7 +2,9 @@ import type { z } from "zod";
 
 /** One rejected field: `path` in JavaScript notation (`events[3].latencyMs`), `message` says what is wrong. */
 export interface FieldIssue {
+  /** Where the bad value is, e.g. `events[3].latencyMs`; `(root)` for the whole value. */
   path: string;
+  /** What is wrong with it and, where it helps, what to send instead. */
   message: string;
 }
 

@@ -7,6 +7,7 @@
 
 const truthy = new Set(["1", "true"]);
 
+/** Whether `request` is a warm-up ping: the `x-warmup` header decides when present, else `?warmup`. */
 export function isWarmupRequest(request: Request): boolean {
   const header = request.headers.get("x-warmup");
   if (header !== null) return truthy.has(header.trim().toLowerCase());
@@ -14,6 +15,10 @@ export function isWarmupRequest(request: Request): boolean {
   return query !== null && truthy.has(query.trim().toLowerCase());
 }
 
+/**
+ * The answer to a warm-up ping: `200 {"warm":true,"coldStart":<bool>}`, never cached. `coldStart` says
+ * whether this isolate had just booted; `headers` are added (e.g. the request id).
+ */
 export function warmupResponse(coldStart: boolean, headers: HeadersInit = {}): Response {
   return Response.json({ warm: true, coldStart }, {
     status: 200,

@@ -6,22 +6,7 @@ import { isWarmupRequest, warmupResponse } from "../http/warmup.ts";
 /** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
 export type { MetricReporter };
 
-/**
- * Measures any Supabase edge function, ours or an app's:
- *
- *   Deno.serve(instrument(async (req) => new Response("ok"), { target: "my-fn" }));
- *
- * Each invocation becomes an event (system 'edge', kind 'request') with the time until the handler returned
- * its Response, whether it was this isolate's first invocation (cold start) and whether it failed (threw, or
- * answered 5xx). Events go in batches to `${SUPABASE_URL}/functions/v1/metrics` with a secret key from
- * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: each batch carries a
- * batchId (so a retried batch is stored once), failed posts are retried with jittered backoff while the
- * reporter's buffer bound holds, then dropped and counted (see metric_reporter.ts). Warm-up pings (warmup.ts)
- * are answered without calling the handler and counted per minute as kind 'warm_ping' (request_tally.ts:
- * anyone may send them, so they must not cost a row each). When the isolate unloads (`beforeunload`), counts
- * and buffered events are sent at once. Do not wrap the metrics function itself (it would report to itself).
- */
-
+/** Options of instrument(); only `target` is required. */
 export interface InstrumentOptions {
   /** The function's name as charts show it (events' target). */
   target: string;
@@ -31,13 +16,19 @@ export interface InstrumentOptions {
   url?: string;
   /** Defaults to SUPABASE_SECRET_KEYS' "default" key (else its first), then SUPABASE_SERVICE_ROLE_KEY. */
   apiKey?: string;
+  /** Used to post the batches (tests pass their own); default the global fetch. */
   fetch?: typeof fetch;
+  /** How long a post of a batch may take, in ms (default instrumentDefaults.timeoutMs). */
   timeoutMs?: number;
   /** Answer warm-up pings without calling the handler (default true). */
   warmup?: boolean;
+  /** Reads SUPABASE_URL and the keys (default Deno.env.get). */
   env?: (name: string) => string | undefined;
+  /** Keeps the isolate alive while events are sent; defaults to EdgeRuntime.waitUntil when present. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Monotonic milliseconds for latencies (default performance.now). */
   clock?: () => number;
+  /** Wall-clock time for the events' occurredAt (default: the system clock). */
   now?: () => Date;
 }
 
@@ -86,6 +77,22 @@ export function defaultReporter(options: InstrumentOptions): MetricReporter | nu
   });
 }
 
+/**
+ * Measures any Supabase edge function, ours or an app's:
+ *
+ *   Deno.serve(instrument(async (req) => new Response("ok"), { target: "my-fn" }));
+ *
+ * Each invocation becomes an event (system 'edge', kind 'request') with the time until the handler returned
+ * its Response, whether it was this isolate's first invocation (cold start) and whether it failed (threw, or
+ * answered 5xx). Events go in batches to `${SUPABASE_URL}/functions/v1/metrics` with a secret key from
+ * SUPABASE_SECRET_KEYS, through a reporter that never delays or breaks the response: each batch carries a
+ * batchId (so a retried batch is stored once), failed posts are retried with jittered backoff while the
+ * reporter's buffer bound holds, then dropped and counted (see metric_reporter.ts). Warm-up pings (warmup.ts)
+ * are answered without calling the handler and counted per minute as kind 'warm_ping' (request_tally.ts:
+ * anyone may send them, so they must not cost a row each). When the isolate unloads (`beforeunload`), counts
+ * and buffered events are sent at once. Do not wrap the metrics function itself (it would report to itself).
+ * Throws when `target` is not 1 to 200 characters.
+ */
 export function instrument<Info>(
   handler: (request: Request, info: Info) => Response | Promise<Response>,
   options: InstrumentOptions,

@@ -21,7 +21,9 @@ import type { FieldIssue } from "../http/validation.ts";
  *   could write to the store with it.
  */
 
+/** The systems an event can be about: Postgres, a cache, an edge function, or the app (browser, device). */
 export const metricSystems = ["db", "cache", "edge", "app"] as const;
+/** One of metricSystems. */
 export type MetricSystem = (typeof metricSystems)[number];
 
 /** Kinds the modules understand; any other kind matching the pattern is stored and charted too. */
@@ -60,6 +62,11 @@ const AttrsSchema = z.record(
   }
 });
 
+/**
+ * One event as sent: when it happened, about which system and target (e.g. a function's name), of which
+ * kind, with an optional latency in milliseconds, whether it failed or was a cold start, a cache lookup's hit
+ * or miss and a few attrs labels. Every message names the rule the field broke.
+ */
 export const MetricEventSchema = z.strictObject({
   occurredAt: storableDateTime("2025-01-31T12:00:00.000Z"),
   system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }),
@@ -92,9 +99,12 @@ export const MetricEventSchema = z.strictObject({
     .optional(),
 });
 
+/** An event after parsing: `error` and `coldStart` filled with false when omitted. */
 export type MetricEvent = z.output<typeof MetricEventSchema>;
+/** An event as a caller may write it (`error` and `coldStart` may be left out). */
 export type MetricEventInput = z.input<typeof MetricEventSchema>;
 
+/** The body of `POST /functions/v1/metrics`: 1 to maxEventsPerBatch events and an optional batchId. */
 export const MetricBatchSchema = z.strictObject({
   /**
    * Idempotency key: a batch whose id this reporter sent before (within the raw-event retention) is
@@ -157,19 +167,29 @@ export function checkEventTimes(
 
 /** The row shape optimizer.ingest_metric_events(events jsonb, reporter text) takes. */
 export interface MetricStorageRow {
+  /** MetricEvent.occurredAt: an ISO date-time. */
   occurred_at: string;
+  /** MetricEvent.system. */
   system: MetricSystem;
+  /** MetricEvent.target. */
   target: string;
+  /** MetricEvent.kind. */
   kind: string;
+  /** MetricEvent.latencyMs in milliseconds; null when the event has none. */
   latency_ms: number | null;
+  /** MetricEvent.error. */
   error: boolean;
+  /** MetricEvent.coldStart. */
   cold_start: boolean;
+  /** MetricEvent.cache; null for events that are not cache lookups. */
   cache: "hit" | "miss" | null;
+  /** MetricEvent.attrs; `{}` when the event has none. */
   attrs: Record<string, unknown>;
   /** The event's `count`: the occurrences it stands for. */
   weight: number;
 }
 
+/** Events in the row shape of the store (MetricStorageRow), in the same order. */
 export function toStorageRows(events: readonly MetricEvent[]): MetricStorageRow[] {
   return events.map((event) => ({
     occurred_at: event.occurredAt,
@@ -243,6 +263,10 @@ export function checkEventCounts(
 /** The `ingest` settings of OptimizationConfig (shared/config/config.ts). */
 export type IngestSettings = OptimizationConfig["ingest"];
 
+/**
+ * ingestLimits()' verdict: `refused` says why a caller may not report at all; otherwise how many minutes back
+ * it may date events and how many it may send per minute (null: no limit beyond retention).
+ */
 export type IngestLimits =
   | { refused: string }
   | { refused: null; windowMinutes: number | null; eventsPerMinute: number | null };

@@ -17,6 +17,7 @@ export const UserPurgeParamsSchema = z.strictObject({
 
 /** What a purge deleted. */
 export interface UserPurgeResult {
+  /** The user whose events were deleted. */
   userId: string;
   /** Raw events of the user (still within retention). */
   events: number;

@@ -21,31 +21,39 @@ export type MetricSink = (events: MetricEvent[], batchId: string, signal?: Abort
 
 /** A sink's verdict that the batch can never be accepted (e.g. a 400): it is not retried. */
 export class RejectedBatchError extends Error {
+  /** Tells the error apart in logs, where the class is not visible. */
   override name = "RejectedBatchError";
 }
 
+/** Options of createMetricReporter(); only `sink` is required, the rest default to reporterDefaults. */
 export interface MetricReporterOptions {
+  /** Where batches go: httpSink() from outside the project, sqlSink() from our own functions. */
   sink: MetricSink;
   /** Events per sink call; at most 1000, the metrics function's batch limit. */
   maxBatch?: number;
+  /** How long the first buffered event waits for others before its batch is sent (default 1000 ms). */
   flushIntervalMs?: number;
   /** Events held (buffered or waiting for a retry) while the sink is slow or down; beyond, new ones are dropped. */
   maxBuffered?: number;
+  /** How long one send may take before the attempt fails and its signal aborts (default 5000 ms). */
   sendTimeoutMs?: number;
   /** Sends of one batch before it is given up (1: no retry). */
   maxAttempts?: number;
   /** Backoff before the n-th retry: a uniformly random delay up to min(retryMaxMs, retryBaseMs * 2^(n-1)). */
   retryBaseMs?: number;
+  /** The longest backoff before a retry, in ms (see retryBaseMs). */
   retryMaxMs?: number;
   /** Told about every lost batch; must not throw. Defaults to a console warning. */
   onError?: (error: unknown, batchSize: number) => void;
   /** Where `beforeunload` is listened for (default globalThis); null: nowhere. */
   unloadTarget?: EventTarget | null;
-  /** For tests: milliseconds now, and a uniform random number in [0, 1). */
+  /** For tests: milliseconds now. */
   clock?: () => number;
+  /** For tests: a uniform random number in [0, 1), for the backoff's jitter. */
   random?: () => number;
 }
 
+/** Events a reporter has handled since it was created; events of a send under way are in no count. */
 export interface ReporterCounters {
   /** Events the sink accepted. */
   sent: number;
@@ -57,6 +65,7 @@ export interface ReporterCounters {
   buffered: number;
 }
 
+/** A reporter built by createMetricReporter(): record() events, and let them go in batches. */
 export interface MetricReporter {
   /** Queues an event; never throws and never waits. */
   record(event: MetricEvent): void;
@@ -64,6 +73,7 @@ export interface MetricReporter {
   flush(): Promise<void>;
   /** Resolves once nothing is held, scheduled or in flight: hand it to EdgeRuntime.waitUntil. */
   settled(): Promise<void>;
+  /** What became of the events recorded so far (a copy: it does not change afterwards). */
   counters(): ReporterCounters;
 }
 
@@ -100,6 +110,10 @@ interface Batch {
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
+/**
+ * A reporter that sends events to `sink` in batches and retries failed ones within maxBuffered (the policy
+ * is at the top of this file). Throws RangeError naming an out-of-range option.
+ */
 export function createMetricReporter(options: MetricReporterOptions): MetricReporter {
   const option = (name: keyof typeof reporterDefaults, min: number, max?: number) =>
     wholeNumber(name, options[name] ?? reporterDefaults[name], min, max);
@@ -255,12 +269,15 @@ export function createMetricReporter(options: MetricReporterOptions): MetricRepo
   };
 }
 
+/** Options of httpSink(). */
 export interface HttpSinkOptions {
   /** The metrics function, e.g. `${SUPABASE_URL}/functions/v1/metrics`. */
   url: string;
   /** A secret key (sb_secret_...) or the legacy service_role key. */
   apiKey: string;
+  /** Used to post the batches (tests pass their own); default the global fetch. */
   fetch?: typeof fetch;
+  /** A post not answered within this many ms is aborted and fails the attempt (default 3000). */
   timeoutMs?: number;
 }
 

@@ -6,6 +6,7 @@ import type { MetricSeriesRow, SeriesWindow } from "./series.ts";
 
 /** Postgres adapter of the metrics function: the SQL interface in schema optimizer, nothing else. */
 
+/** Options of MetricStore.ingest(). */
 export interface BatchOptions {
   /** Idempotency key, scoped to the reporter: a batch id seen before stores nothing. */
   batchId?: string;
@@ -15,14 +16,17 @@ export interface BatchOptions {
   signal?: AbortSignal;
 }
 
+/** What MetricStore.ingest() did with a batch. */
 export interface BatchOutcome {
   /** Events stored; for a duplicate, the number stored when the batch was first seen. */
   accepted: number;
+  /** True when the batch id was seen before: nothing was stored this time. */
   duplicate: boolean;
   /** Set when the batch was over the rate limit (nothing stored): seconds until the window resets. */
   retryAfterSeconds: number | null;
 }
 
+/** The metric store's SQL interface (schema optimizer), as the metrics function uses it. */
 export interface MetricStore {
   /**
    * Inserts all rows or none with optimizer.ingest_metric_batch, unless the batch id was seen before or the
@@ -36,6 +40,7 @@ export interface MetricStore {
   purgeUser(userId: string): Promise<UserPurgeResult>;
 }
 
+/** The store over `sql`; it holds no state of its own. */
 export function createMetricStore(sql: Sql): MetricStore {
   return {
     async ingest(rows, reporter, options = {}) {

@@ -17,58 +17,98 @@ const maxStorableMs = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** A row of optimizer.metric_series as postgres.js returns it (bigint columns arrive as strings). */
 export interface MetricSeriesRow {
+  /** Start of the bucket the row sums up. */
   bucket_start: Date | string;
+  /** Events in the bucket. */
   count: number | string | bigint;
+  /** Events that failed. */
   errors: number | string | bigint;
+  /** Events that were cold starts. */
   cold_starts: number | string | bigint;
+  /** Cache lookups that hit. */
   hits: number | string | bigint;
+  /** Cache lookups that missed. */
   misses: number | string | bigint;
+  /** Events with a latency; the latency figures below are over these. */
   latency_count: number | string | bigint;
+  /** Sum of the latencies in ms; null without latencies. */
   latency_sum: number | string | null;
+  /** Smallest latency in ms; null without latencies. */
   latency_min: number | string | null;
+  /** Largest latency in ms; null without latencies. */
   latency_max: number | string | null;
+  /** The latencies' log-bucket histogram (latency_histogram.ts), as jsonb or its text. */
   histogram: Histogram | string | null;
 }
 
 /** A resolved query: from and to are whole multiples of the bucket since the Unix epoch. */
 export interface SeriesWindow {
+  /** Start of the first bucket (inclusive). */
   from: Date;
+  /** End of the last bucket (exclusive). */
   to: Date;
+  /** Length of a bucket: a whole number of minutes, in seconds. */
   bucketSeconds: number;
+  /** Only events of this system; absent: every system. */
   system?: MetricSystem;
+  /** Only events of this target; absent: every target. */
   target?: string;
+  /** Only events of this kind; absent: every kind. */
   kind?: string;
 }
 
+/** The figures of one bucket, or of the whole window. */
 export interface SeriesStats {
+  /** Events. */
   count: number;
+  /** Events that failed. */
   errors: number;
+  /** Events that were cold starts. */
   coldStarts: number;
+  /** Cache lookups that hit. */
   hits: number;
+  /** Cache lookups that missed. */
   misses: number;
   /** errors / count; null without events. */
   errorRate: number | null;
   /** hits / (hits + misses); null without cache events. */
   hitRate: number | null;
+  /** coldStarts / count; null without events. */
   coldStartRate: number | null;
-  /** Latency figures in ms; null without latencies. Quantiles are within 1 % (log-bucket histogram). */
+  /**
+   * Median latency in ms. Latency figures are null without latencies; quantiles are within 1 % (log-bucket
+   * histogram), min, max and mean are exact.
+   */
   p50: number | null;
+  /** 95th percentile latency in ms, within 1 %. */
   p95: number | null;
+  /** 99th percentile latency in ms, within 1 %. */
   p99: number | null;
+  /** Smallest latency in ms. */
   min: number | null;
+  /** Largest latency in ms. */
   max: number | null;
+  /** Mean latency in ms. */
   mean: number | null;
 }
 
+/** One bucket of a Series. */
 export interface SeriesBucket extends SeriesStats {
+  /** The bucket's start, an ISO date-time; it lasts the series' bucketSeconds. */
   start: string;
 }
 
+/** The `GET /functions/v1/metrics` answer: the window's buckets and a summary of them all. */
 export interface Series {
+  /** Start of the window (inclusive), rounded down to a whole bucket: an ISO date-time. */
   from: string;
+  /** End of the window (exclusive), rounded up to a whole bucket: an ISO date-time. */
   to: string;
+  /** Length of each bucket in seconds. */
   bucketSeconds: number;
+  /** The filters applied; null: not filtered on. */
   filters: { system: MetricSystem | null; target: string | null; kind: string | null };
+  /** Every bucket of the window in order, empty ones included (zero counts, null rates). */
   buckets: SeriesBucket[];
   /** The whole window as one bucket. */
   summary: SeriesStats;

@@ -11,68 +11,117 @@ import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
 
 /** optimizer.status_overview() as the SQL builds it (snake_case; timestamps as ISO text). */
 export interface StatusOverview {
+  /** When the overview was taken. */
   generated_at?: string;
+  /** Data volumes by name, e.g. events_estimate, event_partitions, events_pending_rollup. */
   volumes?: Record<string, unknown>;
+  /** The newest rolled-up minute, its age and the id of the last event rolled up (watermark). */
   rollups?: { newest_minute: string | null; age_seconds?: number | null; watermark?: number | string | null };
+  /** When the newest database snapshot was taken, and its age. */
   snapshots?: { newest_at: string | null; age_seconds?: number | null };
+  /** The suite's pg_cron jobs with their last run. */
   cron_jobs?: CronJobRow[];
+  /** Each module's last run, by module name; absent for a module that never ran. */
   modules?: Partial<Record<string, RunRow>>;
 }
 
+/** A pg_cron job of the overview (cron.job with its last run in cron.job_run_details); see CronJob. */
 export interface CronJobRow {
+  /** cron.job.jobname. */
   jobname: string;
+  /** The job's cron schedule. */
   schedule: string;
+  /** Whether pg_cron runs the job. */
   active: boolean;
+  /** The last run's status (e.g. succeeded, failed); null when it never ran. */
   last_status: string | null;
+  /** When the last run started. */
   last_start: string | null;
+  /** When the last run ended. */
   last_end: string | null;
+  /** The last run's return message (the error when it failed). */
   last_message: string | null;
+  /** Failed runs in the last 24 hours (bigint: may arrive as a string). */
   failures_24h: number | string;
 }
 
+/** A row of optimizer.runs as the overview gives it; see LastRun. */
 export interface RunRow {
+  /** What started the run (e.g. cron or api). */
   trigger: string;
+  /** The run's status. */
   status: string;
+  /** When the run started. */
   started_at: string;
+  /** When it finished; null while it runs. */
   finished_at: string | null;
+  /** The module's own account of the run. */
   summary: unknown;
+  /** Why it failed; null unless it did. */
   error: string | null;
 }
 
+/** A module's last run in the status report. */
 export interface LastRun {
+  /** What started the run (e.g. cron or api). */
   trigger: string;
+  /** The run's status. */
   status: string;
+  /** When the run started: an ISO date-time. */
   startedAt: string;
+  /** When it finished; null while it runs. */
   finishedAt: string | null;
+  /** The module's own account of the run. */
   summary: unknown;
+  /** Why it failed; null unless it did. */
   error: string | null;
 }
 
+/** One of the suite's pg_cron jobs in the status report. */
 export interface CronJob {
+  /** The job's name, e.g. optimizer-rollup. */
   name: string;
+  /** The job's cron schedule. */
   schedule: string;
+  /** Whether pg_cron runs the job. */
   active: boolean;
+  /** The last run's status (e.g. succeeded, failed); null when it never ran. */
   lastStatus: string | null;
+  /** When the last run started; null when it never ran. */
   lastStart: string | null;
+  /** The last run's return message (the error when it failed). */
   lastMessage: string | null;
+  /** Failed runs in the last 24 hours. */
   failures24h: number;
 }
 
+/** Whether the metric pipeline keeps up; every problem found is also a Finding of the report. */
 export interface PipelineHealth {
+  /** Age of the newest rolled-up minute; null when nothing was rolled up yet. */
   newestRollupAgeSeconds: number | null;
+  /** Age of the newest database snapshot; null when there is none. */
   newestSnapshotAgeSeconds: number | null;
+  /** Events stored but not yet rolled up; null when unknown. */
   eventsPendingRollup: number | null;
+  /** The suite's pg_cron jobs. */
   cronJobs: CronJob[];
+  /** Failed runs of those jobs in the last 24 hours, all together. */
   cronFailures24h: number;
   /** True when the pipeline checks found nothing. */
   healthy: boolean;
 }
 
+/** The `GET /functions/v1/status` answer. */
 export interface StatusReport {
+  /** Every module, whether the config turns it on, and its last run (null: never ran). */
   modules: { name: ModuleName; enabled: boolean; lastRun: LastRun | null }[];
+  /** The config in force, every setting explicit. */
   config: OptimizationConfig;
+  /** Data volumes as the overview gives them. */
   volumes: Record<string, unknown>;
+  /** Whether the metric pipeline keeps up. */
   pipeline: PipelineHealth;
+  /** Every pipeline problem found, as Findings; empty when the pipeline is healthy. */
   findings: Finding[];
 }
 
@@ -291,6 +340,7 @@ function lastRun(row: RunRow | undefined): LastRun | null {
   };
 }
 
+/** The status report from an overview and the config in force, judged at `now`; reads nothing itself. */
 export function statusReport(overview: StatusOverview, config: OptimizationConfig, now: Date): StatusReport {
   const { health, findings } = pipelineHealth(overview, config, now);
   return {

@@ -6,12 +6,17 @@ import { fieldIssues } from "../http/validation.ts";
 
 /** Postgres adapter of the status function: optimizer.status_overview() and the optimizer.config row. */
 
+/** The config row of optimizer.config. */
 export interface StoredConfig {
+  /** The config with every omitted setting at its default. */
   config: OptimizationConfig;
+  /** When it was last written (ISO date-time); null when never stored. */
   updatedAt: string | null;
+  /** Who last wrote it, as reporterOf() names the caller (e.g. `secret:default`); null when never stored. */
   updatedBy: string | null;
 }
 
+/** The status function's SQL interface (schema optimizer). */
 export interface StatusStore {
   /** optimizer.status_overview(): volumes, newest rollup and snapshot, cron jobs, each module's last run. */
   overview(): Promise<StatusOverview>;
@@ -37,6 +42,7 @@ function parseStored(value: unknown): OptimizationConfig {
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
+/** The store over `sql`; it holds no state of its own. */
 export function createStatusStore(sql: Sql): StatusStore {
   return {
     async overview() {
