@@ -34,7 +34,10 @@ export interface MetricStore {
    * after commit. Aborting `signal` cancels the statement: a caller that gave up must not leave it running.
    */
   ingest(rows: readonly MetricStorageRow[], reporter: string, options?: BatchOptions): Promise<BatchOutcome>;
-  /** Rows of optimizer.metric_series for the window, bucket_start ascending, empty buckets absent. */
+  /**
+   * Rows of optimizer.metric_series_rows for the window: the rollup rows of the tier it chooses, each with
+   * its bucket's start, not yet merged (seriesFromRollups adds them up per bucket).
+   */
   series(window: SeriesWindow): Promise<MetricSeriesRow[]>;
   /** Deletes one user's raw events and rollup rows (every tier) in one transaction; says how many. */
   purgeUser(userId: string): Promise<UserPurgeResult>;
@@ -71,7 +74,7 @@ export function createMetricStore(sql: Sql): MetricStore {
       const rows = await sql<MetricSeriesRow[]>`
         select bucket_start, count, errors, cold_starts, hits, misses, latency_count, latency_sum,
                latency_min, latency_max, histogram
-        from optimizer.metric_series(
+        from optimizer.metric_series_rows(
           ${window.from.toISOString()}::timestamptz, ${window.to.toISOString()}::timestamptz,
           ${`${window.bucketSeconds} seconds`}::interval,
           ${window.system ?? null}, ${window.target ?? null}, ${window.kind ?? null})`;

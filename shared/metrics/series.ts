@@ -5,9 +5,10 @@ import { storableDateTime, storableText } from "../db/pg_input.ts";
 import { DAY_SECONDS, HOUR_SECONDS, MINUTE_SECONDS } from "../time.ts";
 
 /**
- * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, computed
- * from rows of optimizer.metric_series (per-bucket sums of the rollup rows and a merged histogram; it reads
- * hour rows for whole-hour buckets, 5-minute rows for multiples of 5 minutes, minute rows otherwise).
+ * Time series for `GET /functions/v1/metrics`: the query it takes and the buckets it answers with, added up
+ * here from rows of optimizer.metric_series_rows (rollup rows with their bucket's start: hour rows for
+ * whole-hour buckets, 5-minute rows for multiples of 5 minutes, minute rows otherwise) or of
+ * optimizer.metric_series (the same already summed per bucket).
  */
 
 export const maxSeriesBuckets = 10_000;
@@ -15,9 +16,12 @@ const maxBucketSeconds = 366 * DAY_SECONDS;
 const minStorableMs = Date.parse("0001-01-01T00:00:00Z");
 const maxStorableMs = Date.parse("9999-12-31T23:59:59.999Z");
 
-/** A row of optimizer.metric_series as postgres.js returns it (bigint columns arrive as strings). */
+/**
+ * A row of optimizer.metric_series_rows or optimizer.metric_series as postgres.js returns it (bigint columns
+ * arrive as strings); several rows may share a bucket.
+ */
 export interface MetricSeriesRow {
-  /** Start of the bucket the row sums up. */
+  /** Start of the bucket the row belongs to. */
   bucket_start: Date | string;
   /** Events in the bucket. */
   count: number | string | bigint;
@@ -223,8 +227,12 @@ function addRow(into: Accumulator, row: MetricSeriesRow): void {
   const max = measure(row.latency_max);
   if (min !== null) into.min = into.min === null ? min : Math.min(into.min, min);
   if (max !== null) into.max = into.max === null ? max : Math.max(into.max, max);
-  const histogram = typeof row.histogram === "string" ? JSON.parse(row.histogram) : row.histogram;
-  into.histogram = mergeHistograms(into.histogram, histogram);
+  const histogram: Histogram | null = typeof row.histogram === "string"
+    ? JSON.parse(row.histogram)
+    : row.histogram;
+  // Added in place: a bucket takes one row per target, kind and source, and copying it per row would cost more
+  // than the adding.
+  for (const key in histogram) into.histogram[key] = (into.histogram[key] ?? 0) + Number(histogram[key]);
 }
 
 function mergeAccumulators(all: Accumulator[]): Accumulator {

@@ -318,6 +318,29 @@ begin
 end;
 $$;
 
+-- The rollup table a series of [from_ts, to_ts) in buckets of `bucket` reads: the coarsest tier whose
+-- periods tile every bucket (the bucket a multiple of the tier's width, from_ts and to_ts on its
+-- boundaries); minute rows otherwise, as before there were tiers.
+create or replace function optimizer.series_tier(from_ts timestamptz, to_ts timestamptz, bucket interval)
+returns table (table_name text, time_column text)
+language sql
+stable
+set search_path = ''
+as $$
+  select t.table_name, t.time_column
+  from (
+    select t.table_name, t.time_column, t.width
+    from optimizer.rollup_tiers() t
+    where extract(epoch from bucket) % extract(epoch from t.width) = 0
+      and pg_catalog.date_bin(t.width, from_ts, timestamptz '2000-01-01 00:00:00+00') = from_ts
+      and pg_catalog.date_bin(t.width, to_ts, timestamptz '2000-01-01 00:00:00+00') = to_ts
+    union all
+    select 'metric_rollups', 'minute', interval '0'
+  ) t
+  order by t.width desc
+  limit 1;
+$$;
+
 -- Time series merged from rollups only (cost follows rollup rows, never raw events): [from_ts, to_ts) in
 -- buckets aligned on from_ts, summed across sources; a null filter means "all". It reads the coarsest tier
 -- whose periods tile every bucket: the bucket a multiple of the tier's width, from_ts and to_ts on its
@@ -358,16 +381,7 @@ declare
   tier_column text;
 begin
   select t.table_name, t.time_column into tier_table, tier_column
-  from optimizer.rollup_tiers() t
-  where extract(epoch from bucket) % extract(epoch from t.width) = 0
-    and pg_catalog.date_bin(t.width, from_ts, timestamptz '2000-01-01 00:00:00+00') = from_ts
-    and pg_catalog.date_bin(t.width, to_ts, timestamptz '2000-01-01 00:00:00+00') = to_ts
-  order by t.width desc
-  limit 1;
-  if not found then -- a window not on whole minutes keeps minute rows, as before there were tiers
-    tier_table := 'metric_rollups';
-    tier_column := 'minute';
-  end if;
+  from optimizer.series_tier(from_ts, to_ts, bucket) t;
   -- one statement for every tier, planned with the actual window (execute plans it on every call)
   return query execute pg_catalog.format($q$
     with r as not materialized (
@@ -406,6 +420,58 @@ begin
     from totals t
     left join hist h using (bucket_start)
     order by t.bucket_start
+  $q$, tier_table, tier_column) using from_ts, to_ts, bucket, p_system, p_target, p_kind;
+end;
+$$;
+
+-- The rows a series merges, not merged: each row of the tier optimizer.series_tier() chooses, with the start
+-- of its bucket (aligned on from_ts), for the caller to add up per bucket (shared/metrics/series.ts). The
+-- metrics function reads these: merging histograms in Postgres expands every row's jsonb into (key, count)
+-- pairs, groups them and builds jsonb again, 2-3x what adding them into one object per bucket costs in the
+-- function. Measured at 10^7 raw events over 10 targets (about 3,100 rows per series), 4 runs each:
+-- 24 h / 5-min 229-295 ms merged here (plus 15-38 ms in the function) against 33-41 ms for the rows plus
+-- 55-218 ms merging them there; 13 d / 1-h 320-365 ms (+18-24 ms) against 35-45 ms (+81-83 ms).
+create or replace function optimizer.metric_series_rows(
+  from_ts timestamptz,
+  to_ts timestamptz,
+  bucket interval,
+  p_system text default null,
+  p_target text default null,
+  p_kind text default null
+)
+returns table (
+  bucket_start timestamptz,
+  count bigint,
+  errors bigint,
+  cold_starts bigint,
+  hits bigint,
+  misses bigint,
+  latency_count bigint,
+  latency_sum double precision,
+  latency_min double precision,
+  latency_max double precision,
+  histogram jsonb
+)
+language plpgsql
+stable
+set search_path = ''
+-- execute plans every call, so JIT would compile every call too
+set jit = off
+as $$
+declare
+  tier_table text;
+  tier_column text;
+begin
+  select t.table_name, t.time_column into tier_table, tier_column
+  from optimizer.series_tier(from_ts, to_ts, bucket) t;
+  return query execute pg_catalog.format($q$
+    select pg_catalog.date_bin($3, m.%2$I, $1), m.count, m.errors, m.cold_starts, m.hits, m.misses,
+           m.latency_count, m.latency_sum, m.latency_min, m.latency_max, m.histogram
+    from optimizer.%1$I m
+    where m.%2$I >= $1 and m.%2$I < $2
+      and ($4 is null or m.system = $4)
+      and ($5 is null or m.target = $5)
+      and ($6 is null or m.kind = $6)
   $q$, tier_table, tier_column) using from_ts, to_ts, bucket, p_system, p_target, p_kind;
 end;
 $$;

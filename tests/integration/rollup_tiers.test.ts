@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 import { mergeHistograms, quantile } from "../../shared/metrics/latency_histogram.ts";
+import { type MetricSeriesRow, seriesFromRollups } from "../../shared/metrics/series.ts";
 import {
   event,
   ingest,
@@ -149,6 +150,40 @@ Deno.test("percentiles from the hourly tier equal the minutes' and are within 2 
       const exact = sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
       const estimate = quantile(fromHours.histogram, q)!;
       assert.ok(Math.abs(estimate - exact) / exact <= 0.02, `p${q * 100}: ${estimate} vs exact ${exact}`);
+    }
+  });
+});
+
+Deno.test("metric_series_rows, added up per bucket, gives the series metric_series sums in Postgres", async () => {
+  await withSql(async (sql) => {
+    const target = uniqueTarget("series-rows");
+    const to = new Date(currentHour());
+    const from = new Date(to.getTime() - 2 * HOUR_MS);
+    await ingest(
+      sql,
+      Array.from({ length: 480 }, (_, i) =>
+        event(target, {
+          latency_ms: 1 + (i * 37) % 400,
+          error: i % 13 === 0,
+          occurred_at: new Date(from.getTime() + (i % 120) * MINUTE_MS).toISOString(),
+        })),
+    );
+    await rollup(sql);
+    for (const bucket of ["1 minute", "5 minutes", "1 hour"]) {
+      const window = {
+        from,
+        to,
+        bucketSeconds: (await sql`select extract(epoch from ${bucket}::interval)::int as s`)[0].s,
+      };
+      const read = (fn: string) =>
+        sql.unsafe(
+          `select * from optimizer.${fn}($1::timestamptz, $2::timestamptz, $3::interval, null, $4, null)`,
+          [from.toISOString(), to.toISOString(), bucket, target],
+        ) as unknown as Promise<MetricSeriesRow[]>;
+      const summed = seriesFromRollups(await read("metric_series"), window);
+      const rows = await read("metric_series_rows");
+      assert.ok(rows.length >= summed.buckets.filter((b) => b.count > 0).length, bucket);
+      assert.deepEqual(seriesFromRollups(rows, window), summed, bucket);
     }
   });
 });
