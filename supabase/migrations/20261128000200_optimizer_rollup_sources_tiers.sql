@@ -341,89 +341,6 @@ as $$
   limit 1;
 $$;
 
--- Time series merged from rollups only (cost follows rollup rows, never raw events): [from_ts, to_ts) in
--- buckets aligned on from_ts, summed across sources; a null filter means "all". It reads the coarsest tier
--- whose periods tile every bucket: the bucket a multiple of the tier's width, from_ts and to_ts on its
--- boundaries (5-minute buckets read 5-minute rows, whole hours read hour rows); minute rows otherwise. The
--- same rollup transaction writes every tier, so the latest hours are as complete as their minutes and all
--- tiers give the same answer (histograms are additive counts: the percentiles too).
-create or replace function optimizer.metric_series(
-  from_ts timestamptz,
-  to_ts timestamptz,
-  bucket interval,
-  p_system text default null,
-  p_target text default null,
-  p_kind text default null
-)
-returns table (
-  bucket_start timestamptz,
-  count bigint,
-  errors bigint,
-  cold_starts bigint,
-  hits bigint,
-  misses bigint,
-  latency_count bigint,
-  latency_sum double precision,
-  latency_min double precision,
-  latency_max double precision,
-  histogram jsonb
-)
-language plpgsql
-stable
-set search_path = ''
--- the histogram merge of a 13-day hourly series groups some 40,000 (bucket, key) pairs: kept in memory
-set work_mem = '32MB'
--- execute plans every call, so JIT would compile every call too: 40-60 ms, more than it saves here
-set jit = off
-as $$
-declare
-  tier_table text;
-  tier_column text;
-begin
-  select t.table_name, t.time_column into tier_table, tier_column
-  from optimizer.series_tier(from_ts, to_ts, bucket) t;
-  -- one statement for every tier, planned with the actual window (execute plans it on every call)
-  return query execute pg_catalog.format($q$
-    with r as not materialized (
-      select pg_catalog.date_bin($3, m.%2$I, $1) as bucket_start, m.*
-      from optimizer.%1$I m
-      where m.%2$I >= $1 and m.%2$I < $2
-        and ($4 is null or m.system = $4)
-        and ($5 is null or m.target = $5)
-        and ($6 is null or m.kind = $6)
-    ),
-    totals as (
-      select r.bucket_start,
-             sum(r.count)::bigint as count, sum(r.errors)::bigint as errors,
-             sum(r.cold_starts)::bigint as cold_starts, sum(r.hits)::bigint as hits,
-             sum(r.misses)::bigint as misses, sum(r.latency_count)::bigint as latency_count,
-             sum(r.latency_sum) as latency_sum, min(r.latency_min) as latency_min,
-             max(r.latency_max) as latency_max
-      from r
-      group by r.bucket_start
-    ),
-    hist as (
-      select b.bucket_start, pg_catalog.jsonb_object_agg(b.key::text, b.n) as histogram
-      from (
-        -- grouped by the integer key: hashing integers costs a third less than hashing the text keys;
-        -- counts are bigints: with weighted events (20261128000500) one row's count of one latency bucket
-        -- may pass 2^31 (2,148 events of count 1,000,000 in one hour). Measured on 400,000 (bucket, key)
-        -- pairs, 8 runs each: the same time as an integer sum (median 104 ms integer, 109 ms bigint)
-        select r.bucket_start, h.key::integer as key, sum(h.value::bigint) as n
-        from r, pg_catalog.jsonb_each_text(r.histogram) h
-        group by r.bucket_start, h.key::integer
-      ) b
-      group by b.bucket_start
-    )
-    select t.bucket_start, t.count, t.errors, t.cold_starts, t.hits, t.misses, t.latency_count,
-           t.latency_sum, t.latency_min, t.latency_max, coalesce(h.histogram, '{}'::jsonb)
-    from totals t
-    left join hist h using (bucket_start)
-    order by t.bucket_start
-  $q$, tier_table, tier_column) using from_ts, to_ts, bucket, p_system, p_target, p_kind;
-end;
-$$;
-
 -- The rows a series merges, not merged: each row of the tier optimizer.series_tier() chooses, with the start
 -- of its bucket (aligned on from_ts), for the caller to add up per bucket (shared/metrics/series.ts). The
 -- metrics function reads these: merging histograms in Postgres expands every row's jsonb into (key, count)
@@ -474,6 +391,73 @@ begin
       and ($6 is null or m.kind = $6)
   $q$, tier_table, tier_column) using from_ts, to_ts, bucket, p_system, p_target, p_kind;
 end;
+$$;
+
+-- Time series merged from rollups only (cost follows rollup rows, never raw events): [from_ts, to_ts) in
+-- buckets aligned on from_ts, summed across sources; a null filter means "all". The rows of
+-- metric_series_rows() summed per bucket, so both read the same tier: the coarsest whose periods tile every
+-- bucket (5-minute buckets read 5-minute rows, whole hours read hour rows; minute rows otherwise). The same
+-- rollup transaction writes every tier, so the latest hours are as complete as their minutes and all tiers
+-- give the same answer (histograms are additive counts: the percentiles too).
+create or replace function optimizer.metric_series(
+  from_ts timestamptz,
+  to_ts timestamptz,
+  bucket interval,
+  p_system text default null,
+  p_target text default null,
+  p_kind text default null
+)
+returns table (
+  bucket_start timestamptz,
+  count bigint,
+  errors bigint,
+  cold_starts bigint,
+  hits bigint,
+  misses bigint,
+  latency_count bigint,
+  latency_sum double precision,
+  latency_min double precision,
+  latency_max double precision,
+  histogram jsonb
+)
+language sql
+stable
+set search_path = ''
+-- the histogram merge of a 13-day hourly series groups some 40,000 (bucket, key) pairs: kept in memory
+set work_mem = '32MB'
+set jit = off
+as $$
+  with r as (
+    select * from optimizer.metric_series_rows(from_ts, to_ts, bucket, p_system, p_target, p_kind)
+  ),
+  totals as (
+    select r.bucket_start,
+           sum(r.count)::bigint as count, sum(r.errors)::bigint as errors,
+           sum(r.cold_starts)::bigint as cold_starts, sum(r.hits)::bigint as hits,
+           sum(r.misses)::bigint as misses, sum(r.latency_count)::bigint as latency_count,
+           sum(r.latency_sum) as latency_sum, min(r.latency_min) as latency_min,
+           max(r.latency_max) as latency_max
+    from r
+    group by r.bucket_start
+  ),
+  hist as (
+    select b.bucket_start, pg_catalog.jsonb_object_agg(b.key::text, b.n) as histogram
+    from (
+      -- grouped by the integer key: hashing integers costs a third less than hashing the text keys;
+      -- counts are bigints: with weighted events (20261128000500) one row's count of one latency bucket
+      -- may pass 2^31 (2,148 events of count 1,000,000 in one hour). Measured on 400,000 (bucket, key)
+      -- pairs, 8 runs each: the same time as an integer sum (median 104 ms integer, 109 ms bigint)
+      select r.bucket_start, h.key::integer as key, sum(h.value::bigint) as n
+      from r, pg_catalog.jsonb_each_text(r.histogram) h
+      group by r.bucket_start, h.key::integer
+    ) b
+    group by b.bucket_start
+  )
+  select t.bucket_start, t.count, t.errors, t.cold_starts, t.hits, t.misses, t.latency_count,
+         t.latency_sum, t.latency_min, t.latency_max, coalesce(h.histogram, '{}'::jsonb)
+  from totals t
+  left join hist h using (bucket_start)
+  order by t.bucket_start;
 $$;
 
 -- Deletes one user's events (reporter 'user:<user_id>') from raw events and every rollup tier in one
