@@ -25,6 +25,7 @@ export {
   limitBody,
   params,
   query,
+  type Validator,
 } from "./http/app.ts";
 export {
   type AuthDecision,
@@ -35,22 +36,30 @@ export {
   type AuthResult,
   type AuthVariables,
   createAuthenticator,
+  type JsonWebKeySet,
   requireAuth,
+  type UserClaims,
 } from "./http/auth.ts";
-export { type FieldIssue, fieldIssues } from "./http/validation.ts";
+export { type FieldIssue, fieldIssues, type ValidationFailure } from "./http/validation.ts";
 export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
 
 export { cached } from "./config/cached.ts";
 export {
+  type AlertsConfig,
   defaultConfig,
+  type IngestConfig,
+  type IntervalsConfig,
+  type LimitsConfig,
   type ModuleName,
   moduleNames,
+  type ModulesConfig,
   type OptimizationConfig,
   type OptimizationConfigInput,
   OptimizationConfigSchema,
   parseConfig,
+  type RetentionConfig,
 } from "./config/config.ts";
 
 export {
@@ -60,10 +69,11 @@ export {
   type IngestLimits,
   ingestLimits,
   type IngestSettings,
+  type MetricBatch,
+  type MetricBatchInput,
   MetricBatchSchema,
   type MetricEvent,
   type MetricEventInput,
-  MetricEventSchema,
   type MetricStorageRow,
   type MetricSystem,
   metricSystems,
@@ -89,7 +99,7 @@ export {
   type MetricStore,
 } from "./metrics/metric_store.ts";
 export type { Histogram } from "./metrics/latency_histogram.ts";
-export { UserPurgeParamsSchema, type UserPurgeResult } from "./metrics/metric_purge.ts";
+export { type UserPurgeParams, UserPurgeParamsSchema, type UserPurgeResult } from "./metrics/metric_purge.ts";
 export {
   type MetricSeriesRow,
   type Series,

@@ -77,23 +77,127 @@ export const IngestSchema = z.strictObject({
   allowAnonymous: z.boolean().default(false),
 });
 
+/** Which modules run (`modules`). Modules that change the project or cost money start off. */
+export interface ModulesConfig {
+  /** The metric pipeline and database snapshots (default on). */
+  monitoring: boolean;
+  /** Index and configuration recommendations (default on: read-only). */
+  recommendations: boolean;
+  /** Demand forecasts (default on: it only observes). */
+  predictive: boolean;
+  /** Warm-up pings ahead of predicted demand (default off: pings cost invocations). */
+  warmer: boolean;
+  /** Cache warming and sizing (default off). */
+  cache: boolean;
+  /** Coordinated, time-bounded optimization runs that apply changes (default off). */
+  systemWide: boolean;
+}
+
+/** How often each module's periodic work runs, in whole minutes from 1 to 1440 (`intervals`). */
+export interface IntervalsConfig {
+  /** Database snapshots (default 5). */
+  snapshotMinutes: number;
+  /** Recommendation runs (default 60). */
+  recommendationsMinutes: number;
+  /** Forecast runs (default 15). */
+  predictiveMinutes: number;
+  /** Warm-up planning (default 1). */
+  warmerMinutes: number;
+  /** Cache maintenance (default 5). */
+  cacheMinutes: number;
+  /** System-wide optimization runs (default 60). */
+  systemWideMinutes: number;
+}
+
+/** Hard ceilings on what the autopilot may spend or create (`limits`). */
+export interface LimitsConfig {
+  /** Warm-up pings per hour over all functions (default 120). */
+  warmPingsPerHour: number;
+  /** Indexes the suite may leave on one table, existing ones included (default 8). */
+  maxIndexesPerTable: number;
+  /** Total size of the indexes the suite creates, in MB (default 1024). */
+  maxTotalIndexSizeMb: number;
+  /** Longest one optimization run may take, in seconds (default 60). */
+  maxRunDurationSeconds: number;
+  /** Memory the suite's caches may hold per isolate, in MB (default 64). */
+  cacheSizeBudgetMb: number;
+}
+
+/** When a measured figure is worth an alert (`alerts`). */
+export interface AlertsConfig {
+  /** A statement slower than this on average, in ms (default 1000). */
+  slowQueryMs: number;
+  /** A function's p95 latency above this, in ms (default 1000). */
+  p95LatencyMs: number;
+  /** A share of failed requests above this, 0 to 1 (default 0.05). */
+  errorRate: number;
+  /** A share of cold starts above this, 0 to 1 (default 0.2). */
+  coldStartRate: number;
+  /** A cache hit rate below this, 0 to 1 (default 0.8). */
+  minCacheHitRate: number;
+  /** A pipeline job silent for longer than this, in minutes (default 10). */
+  pipelineStaleMinutes: number;
+}
+
+/** How long data is kept, in days (`retention`). */
+export interface RetentionConfig {
+  /** Raw metric events, and the furthest back an event may be dated when ingested (default 14). */
+  rawEventsDays: number;
+  /** Per-minute and 5-minute rollups (default 90). */
+  rollupDays: number;
+  /** Hourly rollups (default 400). */
+  hourlyRollupDays: number;
+  /** Database snapshots (default 14). */
+  snapshotDays: number;
+  /** Records of optimizer runs (default 30). */
+  runDays: number;
+}
+
+/** What signed-in users (user session JWTs) may report (`ingest`); secret keys are not limited. */
+export interface IngestConfig {
+  /** Users report what just happened: events older than this many minutes are refused (default 5). */
+  userWindowMinutes: number;
+  /** Events one user may report per minute, all their tabs and devices together (default 1200). */
+  userEventsPerMinute: number;
+  /** Whether anonymous sign-ins (`is_anonymous` in the JWT) may report (default false). */
+  allowAnonymous: boolean;
+}
+
+/** A complete config, every setting explicit: what parseConfig() returns and the functions work with. */
+export interface OptimizationConfig {
+  /** Which modules run. */
+  modules: ModulesConfig;
+  /** How often each module's periodic work runs. */
+  intervals: IntervalsConfig;
+  /** Hard ceilings on what the autopilot may spend or create. */
+  limits: LimitsConfig;
+  /** When a measured figure is worth an alert. */
+  alerts: AlertsConfig;
+  /** How long data is kept. */
+  retention: RetentionConfig;
+  /** What signed-in users may report. */
+  ingest: IngestConfig;
+}
+
+/** A config as stored or submitted: any section or setting may be left out to take its default. */
+export type OptimizationConfigInput = {
+  [Section in keyof OptimizationConfig]?: Partial<OptimizationConfig[Section]>;
+};
+
 /**
  * The whole config, one section per concern; an omitted section takes its defaults, so `{}` is a complete
  * config. Parse with parseConfig() unless you need zod's safeParse.
  */
-export const OptimizationConfigSchema = z.strictObject({
-  modules: ModulesSchema.prefault({}),
-  intervals: IntervalsSchema.prefault({}),
-  limits: LimitsSchema.prefault({}),
-  alerts: AlertsSchema.prefault({}),
-  retention: RetentionSchema.prefault({}),
-  ingest: IngestSchema.prefault({}),
-});
+export const OptimizationConfigSchema: z.ZodType<OptimizationConfig, OptimizationConfigInput> = z
+  .strictObject({
+    modules: ModulesSchema.prefault({}),
+    intervals: IntervalsSchema.prefault({}),
+    limits: LimitsSchema.prefault({}),
+    alerts: AlertsSchema.prefault({}),
+    retention: RetentionSchema.prefault({}),
+    ingest: IngestSchema.prefault({}),
+  });
 
-/** A complete config, every setting explicit: what parseConfig() returns and the functions work with. */
-export type OptimizationConfig = z.infer<typeof OptimizationConfigSchema>;
-/** A config as stored or submitted: any section or setting may be left out to take its default. */
-export type OptimizationConfigInput = z.input<typeof OptimizationConfigSchema>;
 /** The name of a module that can be switched on or off (`modules.<name>`). */
 export type ModuleName = keyof OptimizationConfig["modules"];
 

@@ -247,6 +247,16 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   return app;
 }
 
+/**
+ * What jsonBody(), query() and params() return: Hono middleware that parses one part of the request with a zod
+ * schema, after which handlers read the parsed value with `c.req.valid(target)`.
+ */
+export type Validator<Target extends "json" | "query" | "param", S extends z.ZodType> = MiddlewareHandler<
+  AppEnv,
+  string,
+  { out: { [K in Target]: z.output<S> } }
+>;
+
 /** Refuses bodies over maxBytes with 413 before they are read into memory. */
 export function limitBody(maxBytes: number): MiddlewareHandler {
   if (!(Number.isInteger(maxBytes) && maxBytes >= 1)) {
@@ -269,38 +279,38 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
  * Validates a JSON body against `schema`: 415 unless Content-Type is JSON, 400 "malformed JSON" when it does
  * not parse, 400 with every bad field as {path, message} when it does not fit. Handlers read c.req.valid("json").
  */
-export function jsonBody<S extends z.ZodType>(schema: S) {
-  return validator("json", async (value, c) => {
+export function jsonBody<S extends z.ZodType>(schema: S): Validator<"json", S> {
+  return zodValidator("json", schema, "invalid request body: see issues", (c) => {
     const type = c.req.header("content-type") ?? "";
-    if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
-      return c.json(errorBody(c, `Content-Type must be application/json: got '${type || "none"}'`), 415);
-    }
-    const result = await schema.safeParseAsync(value);
-    if (!result.success) {
-      return issuesResponse(c, fieldIssues(result.error), 400, "invalid request body: see issues");
-    }
-    return result.data as z.output<S>;
+    return /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)
+      ? null
+      : c.json(errorBody(c, `Content-Type must be application/json: got '${type || "none"}'`), 415);
   });
 }
 
 /** Validates the query string against `schema` (400 with {path, message} issues). Handlers read c.req.valid("query"). */
-export function query<S extends z.ZodType>(schema: S) {
-  return validator("query", async (value, c) => {
-    const result = await schema.safeParseAsync(value);
-    if (!result.success) {
-      return issuesResponse(c, fieldIssues(result.error), 400, "invalid query: see issues");
-    }
-    return result.data as z.output<S>;
-  });
+export function query<S extends z.ZodType>(schema: S): Validator<"query", S> {
+  return zodValidator("query", schema, "invalid query: see issues");
 }
 
 /** Validates the path parameters against `schema` (400 with {path, message} issues). Handlers read c.req.valid("param"). */
-export function params<S extends z.ZodType>(schema: S) {
-  return validator("param", async (value, c) => {
+export function params<S extends z.ZodType>(schema: S): Validator<"param", S> {
+  return zodValidator("param", schema, "invalid path: see issues");
+}
+
+function zodValidator<Target extends "json" | "query" | "param", S extends z.ZodType>(
+  target: Target,
+  schema: S,
+  error: string,
+  precheck: (c: Context<AppEnv>) => Response | null = () => null,
+): Validator<Target, S> {
+  const middleware = validator(target, async (value, c: Context<AppEnv>) => {
+    const refused = precheck(c);
+    if (refused) return refused;
     const result = await schema.safeParseAsync(value);
-    if (!result.success) {
-      return issuesResponse(c, fieldIssues(result.error), 400, "invalid path: see issues");
-    }
+    if (!result.success) return issuesResponse(c, fieldIssues(result.error), 400, error);
     return result.data as z.output<S>;
   });
+  // Hono infers the middleware's type through conditional types over S; Validator names what handlers see.
+  return middleware as unknown as Validator<Target, S>;
 }

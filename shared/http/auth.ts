@@ -4,7 +4,6 @@ import {
   customFetch,
   errors,
   type JSONWebKeySet,
-  type JWTPayload,
   jwtVerify,
   type JWTVerifyGetKey,
 } from "jose";
@@ -36,7 +35,25 @@ export interface AuthResult {
   /** For users: the JWT's `sub`. */
   userId?: string;
   /** For users: every claim of the verified JWT (e.g. `is_anonymous`, `role`). */
-  claims?: JWTPayload;
+  claims?: UserClaims;
+}
+
+/** The claims of a verified user JWT: those the suite reads, and every other claim as it came. */
+export interface UserClaims {
+  /** The user's id. */
+  sub?: string;
+  /** The Postgres role the JWT stands for, e.g. `authenticated`. */
+  role?: string;
+  /** True for anonymous sign-ins (Supabase Auth sets it on every user JWT). */
+  is_anonymous?: boolean;
+  /** Any other claim (exp, aud, email, app_metadata, …). */
+  [claim: string]: unknown;
+}
+
+/** A JSON Web Key Set: a project's public keys for verifying user JWTs (`{"keys": [...]}`). */
+export interface JsonWebKeySet {
+  /** The keys, as in the project's `/auth/v1/.well-known/jwks.json`. */
+  keys: JsonWebKey[];
 }
 
 /** authenticate()'s verdict: the caller, or 401/403 with an error that says which credential to send. */
@@ -55,7 +72,7 @@ export interface AuthEnv {
   /** Legacy service_role JWT: treated as a secret key named 'service_role'. */
   serviceRoleKey?: string;
   /** Public signing keys for user JWTs; takes precedence over jwksUrl. */
-  jwks?: JSONWebKeySet;
+  jwks?: JsonWebKeySet;
   /** Where the public signing keys are fetched from (SUPABASE_JWKS_URL, else derived from SUPABASE_URL). */
   jwksUrl?: string;
 }
@@ -85,7 +102,7 @@ function keyDictionary(get: (name: string) => string | undefined, name: string):
   );
 }
 
-function jwksFromEnv(raw: string): JSONWebKeySet {
+function jwksFromEnv(raw: string): JsonWebKeySet {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -93,8 +110,8 @@ function jwksFromEnv(raw: string): JSONWebKeySet {
     throw new Error('SUPABASE_JWKS must be a JSON Web Key Set ({"keys":[...]}): it is not JSON');
   }
   if (Array.isArray(parsed)) return { keys: parsed };
-  if (typeof parsed === "object" && parsed !== null && Array.isArray((parsed as JSONWebKeySet).keys)) {
-    return parsed as JSONWebKeySet;
+  if (typeof parsed === "object" && parsed !== null && Array.isArray((parsed as JsonWebKeySet).keys)) {
+    return parsed as JsonWebKeySet;
   }
   throw new Error('SUPABASE_JWKS must be a JSON Web Key Set ({"keys":[...]})');
 }
@@ -303,7 +320,7 @@ export interface Authenticator {
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { env } = options;
   const keys: JWTVerifyGetKey | undefined = env.jwks
-    ? createLocalJWKSet(env.jwks)
+    ? createLocalJWKSet(env.jwks as JSONWebKeySet)
     : env.jwksUrl
     ? createRemoteJWKSet(new URL(env.jwksUrl), options.fetch ? { [customFetch]: options.fetch } : {})
     : undefined;

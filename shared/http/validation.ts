@@ -1,5 +1,3 @@
-import type { z } from "zod";
-
 /** One rejected field: `path` in JavaScript notation (`events[3].latencyMs`), `message` says what is wrong. */
 export interface FieldIssue {
   /** Where the bad value is, e.g. `events[3].latencyMs`; `(root)` for the whole value. */
@@ -18,7 +16,13 @@ export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
   return out === "" ? "(root)" : out;
 }
 
+/** What fieldIssues() reads of a failed parse: zod's ZodError has this shape. */
+export interface ValidationFailure {
+  /** Each problem found, with the path of the value it is about. */
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}
+
 /** Every issue of a failed zod parse, in the order zod found them. */
-export function fieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
+export function fieldIssues(error: ValidationFailure, prefix = ""): FieldIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message }));
 }

@@ -62,12 +62,62 @@ const AttrsSchema = z.record(
   }
 });
 
-/**
- * One event as sent: when it happened, about which system and target (e.g. a function's name), of which
- * kind, with an optional latency in milliseconds, whether it failed or was a cold start, a cache lookup's hit
- * or miss and a few attrs labels. Every message names the rule the field broke.
- */
-export const MetricEventSchema = z.strictObject({
+/** One event after parsing (`error` and `coldStart` filled with false when omitted). */
+export interface MetricEvent {
+  /** When it happened: an ISO date-time with an offset, e.g. `2025-01-31T12:00:00.000Z`. */
+  occurredAt: string;
+  /** Which system it is about. */
+  system: MetricSystem;
+  /** What it is about within the system, e.g. a function's name or a statement's queryid (1 to 200 chars). */
+  target: string;
+  /** What happened: lowercase letters, digits and _ (see documentedKinds for the ones the modules read). */
+  kind: string;
+  /** How long it took, in milliseconds (0 to one hour). */
+  latencyMs?: number;
+  /** Whether it failed. */
+  error: boolean;
+  /** Whether it was the first request of a fresh isolate. */
+  coldStart: boolean;
+  /** For cache lookups: whether the lookup hit. */
+  cache?: "hit" | "miss";
+  /** A few labels (region, status, route); rollups ignore them. */
+  attrs?: Record<string, unknown>;
+  /**
+   * How many occurrences of this kind the event stands for (e.g. a minute's count of rejected requests):
+   * rollups count it `count` times, with latencyMs the mean of the occurrences. Absent means 1 (optional
+   * rather than defaulted, so that events built in code, not parsed, need not spell it out).
+   */
+  count?: number;
+}
+
+/** An event as a caller may write it: `error` and `coldStart` may be left out. */
+export type MetricEventInput = Omit<MetricEvent, "error" | "coldStart"> & {
+  error?: boolean;
+  coldStart?: boolean;
+};
+
+/** The body of `POST /functions/v1/metrics` after parsing. */
+export interface MetricBatch {
+  /**
+   * Idempotency key: a batch whose id this reporter sent before (within the raw-event retention) is
+   * acknowledged and not stored again, so a retry after a lost response counts once. Send a fresh random id
+   * (a UUID) per batch and the same one on each retry of it.
+   */
+  batchId?: string;
+  /** 1 to maxEventsPerBatch events. */
+  events: MetricEvent[];
+}
+
+/** The body of `POST /functions/v1/metrics` as a caller may write it. */
+export interface MetricBatchInput {
+  /** See MetricBatch.batchId. */
+  batchId?: string;
+  /** 1 to maxEventsPerBatch events. */
+  events: MetricEventInput[];
+}
+
+/** Validates one event as sent; every message names the rule the field broke. */
+export const MetricEventSchema: z.ZodType<MetricEvent, MetricEventInput> = z.strictObject({
   occurredAt: storableDateTime("2025-01-31T12:00:00.000Z"),
   system: z.enum(metricSystems, { error: `must be one of ${metricSystems.join(", ")}` }),
   target: z.string().min(1, { error: "must not be empty" }).max(200, {
@@ -88,29 +138,14 @@ export const MetricEventSchema = z.strictObject({
   })
     .optional(),
   attrs: AttrsSchema.optional(),
-  /**
-   * How many occurrences of this kind the event stands for (e.g. a minute's count of rejected requests):
-   * rollups count it `count` times, with latencyMs the mean of the occurrences. Absent means 1 (optional
-   * rather than defaulted, so that events built in code, not parsed, need not spell it out).
-   */
   count: z.int({ error: "must be a whole number of occurrences" })
     .min(1, { error: "must be >= 1" })
     .max(maxEventCount, { error: `must be <= ${maxEventCount}: split the count over several events` })
     .optional(),
 });
 
-/** An event after parsing: `error` and `coldStart` filled with false when omitted. */
-export type MetricEvent = z.output<typeof MetricEventSchema>;
-/** An event as a caller may write it (`error` and `coldStart` may be left out). */
-export type MetricEventInput = z.input<typeof MetricEventSchema>;
-
-/** The body of `POST /functions/v1/metrics`: 1 to maxEventsPerBatch events and an optional batchId. */
-export const MetricBatchSchema = z.strictObject({
-  /**
-   * Idempotency key: a batch whose id this reporter sent before (within the raw-event retention) is
-   * acknowledged and not stored again, so a retry after a lost response counts once. Send a fresh random id
-   * (a UUID) per batch and the same one on each retry of it.
-   */
+/** Validates the body of `POST /functions/v1/metrics`: 1 to maxEventsPerBatch events and an optional batchId. */
+export const MetricBatchSchema: z.ZodType<MetricBatch, MetricBatchInput> = z.strictObject({
   batchId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, {
     error: "must be 1 to 128 characters of A-Z a-z 0-9 . _ : - (e.g. a UUID)",
   }).optional(),
@@ -118,8 +153,6 @@ export const MetricBatchSchema = z.strictObject({
     .min(1, { error: "must hold at least one event" })
     .max(maxEventsPerBatch, { error: `must hold at most ${maxEventsPerBatch} events: split the batch` }),
 });
-
-export type MetricBatch = z.output<typeof MetricBatchSchema>;
 
 /**
  * Events dated before the raw-event retention window would be deleted at once (and their minute may already be

@@ -6,8 +6,14 @@ import { z } from "zod";
  * (optimizer.purge_user_metrics). Server-reported events are never touched.
  */
 
-/** Path of the purge route: userId is the `sub` of the user's JWT, as their events were reported under. */
-export const UserPurgeParamsSchema = z.strictObject({
+/** Path of the purge route. */
+export interface UserPurgeParams {
+  /** The `sub` of the user's JWT, as their events were reported under. */
+  userId: string;
+}
+
+/** Validates the purge route's path: userId is 1 to 255 characters without control characters. */
+export const UserPurgeParamsSchema: z.ZodType<UserPurgeParams> = z.strictObject({
   userId: z.string()
     .min(1, { error: "must be the user's id (the sub of their JWT)" })
     .max(255, { error: "must be at most 255 characters" })

@@ -132,7 +132,7 @@ const isoDateTime = storableDateTime("2025-01-31T12:00:00Z");
  * buckets), bucket (minutes, hours or days: "1m", "5m", "1h", "1d"; default "1m"), optional system, target and
  * kind filters. Parses to a SeriesWindow.
  */
-export const SeriesQuerySchema = z.strictObject({
+export const SeriesQuerySchema: z.ZodType<SeriesWindow> = z.strictObject({
   from: isoDateTime,
   to: isoDateTime,
   bucket: z.string()

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 import { maxEventCount } from "../../shared/metrics/metric_event.ts";
+import { fetchSeries } from "../support/metrics_http.ts";
 import { stackEnv, userJwt } from "../support/env.ts";
 import { rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 
@@ -19,15 +20,6 @@ async function post(headers: Record<string, string>, events: unknown[]) {
     body: JSON.stringify({ events }),
   });
   return { status: response.status, body: await response.json() };
-}
-
-async function series(query: Record<string, string>) {
-  const response = await fetch(`${metricsUrl}?${new URLSearchParams(query)}`, {
-    headers: { apikey: env.secretKey },
-  });
-  const answer = await response.json();
-  assert.equal(response.status, 200, JSON.stringify(answer));
-  return answer;
 }
 
 Deno.test("weighted events roll up to exact counts in every tier and in GET /metrics series", async () => {
@@ -69,7 +61,7 @@ Deno.test("weighted events roll up to exact counts in every tier and in GET /met
 
   // 1-minute, 5-minute and 1-hour buckets read the minute, 5-minute and hourly tiers
   for (const bucket of ["1m", "5m", "1h"]) {
-    const answer = await series({
+    const answer = await fetchSeries({
       from: new Date(hour).toISOString(),
       to: new Date(hour + HOUR_MS).toISOString(),
       bucket,
@@ -98,7 +90,7 @@ Deno.test("series sum a latency bucket past 2^31 occurrences without overflowing
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
   }
   await withSql(rollup);
-  const answer = await series({
+  const answer = await fetchSeries({
     from: new Date(hour).toISOString(),
     to: new Date(hour + HOUR_MS).toISOString(),
     bucket: "1h",

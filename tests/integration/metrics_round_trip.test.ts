@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { createRng, normal } from "../../bench/trace/prng.ts";
 import { percentile } from "../../bench/stats/percentile.ts";
+import { fetchSeries } from "../support/metrics_http.ts";
 import { stackEnv } from "../support/env.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
@@ -19,15 +20,6 @@ async function ingest(events: unknown[]): Promise<number> {
   const answer = await response.json();
   assert.equal(response.status, 202, JSON.stringify(answer));
   return answer.accepted;
-}
-
-async function series(query: Record<string, string>) {
-  const response = await fetch(`${metricsUrl}?${new URLSearchParams(query)}`, {
-    headers: { apikey: env.secretKey },
-  });
-  const answer = await response.json();
-  assert.equal(response.status, 200, JSON.stringify(answer));
-  return answer;
 }
 
 async function rollUp() {
@@ -56,7 +48,7 @@ Deno.test("ingest -> rollup -> series returns the exact counts, rates and bucket
   assert.equal(await ingest(events), events.length);
   await rollUp();
 
-  const answer = await series({
+  const answer = await fetchSeries({
     from: at(0, 0),
     to: at(3, 0),
     bucket: "1m",
@@ -80,7 +72,7 @@ Deno.test("ingest -> rollup -> series returns the exact counts, rates and bucket
 
   // Rolling up again must not count anything twice.
   await rollUp();
-  const again = await series({ from: at(0, 0), to: at(3, 0), bucket: "1m", target });
+  const again = await fetchSeries({ from: at(0, 0), to: at(3, 0), bucket: "1m", target });
   assert.equal(again.summary.count, 5);
 });
 
@@ -112,7 +104,7 @@ Deno.test("p50, p95 and p99 from rollups are within 2 % of the exact values over
   }
   await rollUp();
 
-  const answer = await series({
+  const answer = await fetchSeries({
     from: new Date(start).toISOString(),
     to: new Date(start + 20 * MINUTE_MS).toISOString(),
     bucket: "5m",
