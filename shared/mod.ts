@@ -9,7 +9,9 @@
  * - `config/`: the OptimizationConfig schema with every default;
  * - `metrics/`: metric events, the batching reporter, `instrument()`, the metric store, series, histograms;
  * - `status/`: pipeline health and the status report;
- * - `finding/`: the one shape of everything the suite reports or does.
+ * - `finding/`: the one shape of everything the suite reports or does;
+ * - `recommendations/`: the analyzers' contract, the run that merges their findings into stored ones, the
+ *   findings store, applying and rolling back findings, and the seed's result shape.
  *
  * @module
  */
@@ -141,5 +143,54 @@ export {
   type Severity,
   type Window,
 } from "./finding/finding.ts";
+
+export type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "./recommendations/analyzer.ts";
+export {
+  type FindingStatus,
+  findingStatuses,
+  mergeFindings,
+  type MergeOutcome,
+  type ReportedFinding,
+  type StoredFindingState,
+  type Transition,
+} from "./recommendations/merge.ts";
+export {
+  analysisWindowMs,
+  type AnalyzerReport,
+  type AnalyzersOutcome,
+  type AnalyzerStatus,
+  runAnalyzers,
+  type RunAnalyzersOptions,
+} from "./recommendations/run.ts";
+export { type RefreshOptions, refreshRecommendations, type RunSummary } from "./recommendations/refresh.ts";
+export {
+  type ApplyPlan,
+  type ConfigPlan,
+  type IndexPlan,
+  patchConfig,
+  planApply,
+} from "./recommendations/apply_plan.ts";
+export {
+  type ActionOutcome,
+  applyFinding,
+  type ConfigAccess,
+  rollbackFinding,
+} from "./recommendations/apply.ts";
+export {
+  createRecommendationStore,
+  type FindingEvent,
+  type FindingFilter,
+  type IndexBuildOutcome,
+  type RecommendationStore,
+  type Rollback,
+  type StoredFinding,
+} from "./recommendations/recommendation_store.ts";
+export { type Priority, type RecommendationResult, recommendationResult } from "./recommendations/result.ts";
+export {
+  DismissBodySchema,
+  FindingIdParamsSchema,
+  FindingListQuerySchema,
+  RefreshQuerySchema,
+} from "./recommendations/requests.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";

@@ -22,6 +22,8 @@ export interface DbOptions {
   connectTimeoutSeconds?: number;
   /** Postgres' statement_timeout for this client's sessions (default 15 000 ms). */
   statementTimeoutMs?: number;
+  /** Postgres' lock_timeout for this client's sessions (default: none, Postgres waits for locks). */
+  lockTimeoutMs?: number;
   /**
    * How long a query may wait for a pool connection before it fails as database unavailable (503); default
    * 2 000 ms.
@@ -90,6 +92,9 @@ export function createSql(options: DbOptions): Sql {
         "statementTimeoutMs",
         options.statementTimeoutMs ?? dbDefaults.statementTimeoutMs,
       ),
+      ...(options.lockTimeoutMs === undefined
+        ? {}
+        : { lock_timeout: positive("lockTimeoutMs", options.lockTimeoutMs) }),
     },
     onnotice: () => {},
   });

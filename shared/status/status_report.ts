@@ -125,12 +125,16 @@ export interface StatusReport {
   findings: Finding[];
 }
 
-/** The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. */
+/**
+ * The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. optimizer-recommendations
+ * runs whether or not the module is on (it checks modules.recommendations each minute), so it must exist too.
+ */
 export const pipelineJobs = [
   "optimizer-rollup",
   "optimizer-db-snapshot",
   "optimizer-retention",
   "optimizer-ingest-prune",
+  "optimizer-recommendations",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>

@@ -63,6 +63,7 @@ Deno.test({
       assert.deepEqual(jobs.map((job) => job.jobname), [
         "optimizer-db-snapshot",
         "optimizer-ingest-prune",
+        "optimizer-recommendations",
         "optimizer-retention",
         "optimizer-rollup",
       ]);

@@ -1,0 +1,92 @@
+import { type OptimizationConfig, OptimizationConfigSchema } from "../config/config.ts";
+import type { Action } from "../finding/finding.ts";
+import { fieldIssues } from "../http/validation.ts";
+
+/**
+ * What applying a finding's action means, decided before anything runs. Only safe kinds are applied:
+ * - an `sql` action that is one `create [unique] index concurrently <name> on <table> …` statement: built
+ *   without blocking writes, outside a transaction (recommendation_store.ts), named so that a failed build's
+ *   leftover and the rollback can be found by name. The executor sends it through Postgres' extended
+ *   protocol, which refuses more than one statement in a query string, so text after the index definition
+ *   cannot smuggle in a second statement;
+ * - a `config` patch, merged into the stored config and checked against the config schema, undone by a
+ *   patch that restores the values it replaced;
+ * - guidance is for a person and is never applied.
+ */
+
+/** A concurrent index build. */
+export interface IndexPlan {
+  /** Tells the plans apart. */
+  kind: "index";
+  /** The statement as the finding gives it, without a trailing semicolon. */
+  statement: string;
+  /** The index's name as Postgres stores it (unquoted names folded to lower case). */
+  indexName: string;
+  /** The table as written in the statement, for to_regclass(). */
+  table: string;
+}
+
+/** A config patch. */
+export interface ConfigPlan {
+  /** Tells the plans apart. */
+  kind: "config";
+  /** The partial config to merge into the stored one. */
+  patch: Record<string, unknown>;
+}
+
+/** A plan, or why the action cannot be applied. */
+export type ApplyPlan = IndexPlan | ConfigPlan | { kind: "refused"; reason: string };
+
+const identifier = String.raw`(?:"(?:[^"\u0000]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const indexStatement = new RegExp(
+  String.raw`^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(${identifier})` +
+    String.raw`\s+on\s+(?:only\s+)?(${identifier}(?:\s*\.\s*${identifier})?)\s*(?:using\s+\w+\s*)?\(`,
+  "i",
+);
+
+/** `"My""Index"` -> `My"Index`, `Robots_Idx` -> `robots_idx`: the name as pg_class stores it. */
+function storedName(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase();
+}
+
+/** Decides how `action` would be applied (see the top of this file). */
+export function planApply(action: Action): ApplyPlan {
+  if (action.kind === "guidance") {
+    return {
+      kind: "refused",
+      reason: "this finding's action is guidance for a person to act on: the suite cannot apply it",
+    };
+  }
+  if (action.kind === "config") return { kind: "config", patch: action.patch };
+  const statement = action.sql.trim().replace(/;\s*$/, "");
+  const match = indexStatement.exec(statement);
+  if (!match) {
+    return {
+      kind: "refused",
+      reason: "only SQL that is one named `create index concurrently <name> on <table> (…)` statement is " +
+        "applied by the suite: run other SQL yourself after reviewing it",
+    };
+  }
+  return { kind: "index", statement, indexName: storedName(match[1]), table: match[2] };
+}
+
+/** The config a patch would make, or the issues (`path: message`) that make it invalid. */
+export function patchConfig(
+  current: OptimizationConfig,
+  patch: Record<string, unknown>,
+): { config: OptimizationConfig; rollback: Record<string, unknown> } | { issues: string[] } {
+  const merged: Record<string, unknown> = { ...current };
+  const rollback: Record<string, Record<string, unknown>> = {};
+  for (const [section, settings] of Object.entries(patch)) {
+    const was = (current as unknown as Record<string, Record<string, unknown>>)[section];
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings) || !was) {
+      merged[section] = settings;
+      continue;
+    }
+    merged[section] = { ...was, ...settings };
+    rollback[section] = Object.fromEntries(Object.keys(settings).map((key) => [key, was[key]]));
+  }
+  const parsed = OptimizationConfigSchema.safeParse(merged);
+  if (!parsed.success) return { issues: fieldIssues(parsed.error).map((i) => `${i.path}: ${i.message}`) };
+  return { config: parsed.data, rollback };
+}

@@ -1,0 +1,62 @@
+import type { Sql } from "../db/client.ts";
+import type { OptimizationConfig } from "../config/config.ts";
+import type { Analyzer } from "./analyzer.ts";
+import type { MergeOutcome } from "./merge.ts";
+import { type AnalyzerReport, runAnalyzers } from "./run.ts";
+import type { RecommendationStore } from "./recommendation_store.ts";
+
+/**
+ * One recommendations run end to end: recorded in optimizer.runs (module 'recommendations') as running,
+ * the analyzers run within limits.maxRunDurationSeconds (run.ts), their findings merged into the stored ones
+ * (merge.ts, one transaction), and the run recorded with its summary, or as failed with the error.
+ */
+
+/** A run's account of itself: optimizer.runs.summary and the answer of POST /refresh. */
+export interface RunSummary {
+  /** The run's id in optimizer.runs. */
+  runId: string;
+  /** When it started. */
+  startedAt: string;
+  /** Each analyzer's part: completed, failed, timed out or skipped, with its rejections and notes. */
+  analyzers: AnalyzerReport[];
+  /** Stored findings the run opened, saw again, reopened and resolved. */
+  transitions: MergeOutcome["counts"];
+}
+
+/** What refreshRecommendations() needs. */
+export interface RefreshOptions {
+  /** Where findings and runs are stored. */
+  store: RecommendationStore;
+  /** The analyzers, run in this order. */
+  analyzers: readonly Analyzer[];
+  /** The project's database, for the analyzers. */
+  sql: Sql;
+  /** The config in force. */
+  config: OptimizationConfig;
+  /** What started the run. */
+  trigger: "cron" | "api";
+  /** When the run starts. */
+  now: Date;
+  /** Epoch milliseconds for the deadline (default Date.now). */
+  clock?: () => number;
+}
+
+/** Runs the analysis and stores its findings (see the top of this file). Rethrows a failure to store. */
+export async function refreshRecommendations(options: RefreshOptions): Promise<RunSummary> {
+  const { store, now } = options;
+  const runId = await store.startRun(options.trigger, now);
+  let analyzers: AnalyzerReport[] = [];
+  try {
+    const outcome = await runAnalyzers(options.analyzers, options);
+    analyzers = outcome.analyzers;
+    const transitions = await store.merge(outcome, now, `run:${runId}`);
+    const summary: RunSummary = { runId, startedAt: now.toISOString(), analyzers, transitions };
+    await store.finishRun(runId, "succeeded", summary, null);
+    return summary;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString(), analyzers }, message)
+      .catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { findingSystems, severities } from "../finding/finding.ts";
+import { storableText } from "../db/pg_input.ts";
+import { findingStatuses } from "./merge.ts";
+
+/** The requests of the recommendations function, validated before anything reaches the store. */
+
+/** `GET /recommendations`: filters (absent: all) and how many at most. */
+export const FindingListQuerySchema = z.strictObject({
+  system: z.enum(findingSystems).optional(),
+  severity: z.enum(severities).optional(),
+  status: z.enum(findingStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+/** The `:id` of a finding route: optimizer.findings' bigint id. */
+export const FindingIdParamsSchema = z.strictObject({
+  id: z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a finding id: a whole number from 1, e.g. 42"),
+});
+
+/** `POST /recommendations/refresh`: what started it (the pg_cron job says `cron`). */
+export const RefreshQuerySchema = z.strictObject({
+  trigger: z.enum(["cron", "api"]).default("api"),
+});
+
+/** `POST /recommendations/:id/dismiss`: why. */
+export const DismissBodySchema = z.strictObject({
+  reason: z.string().trim().min(1, "must say why the finding is dismissed").max(1000).check(storableText),
+});
