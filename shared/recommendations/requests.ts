@@ -2,11 +2,12 @@ import { z } from "zod";
 import { findingSystems, severities } from "../finding/finding.ts";
 import { storableText } from "../db/pg_input.ts";
 import { findingStatuses } from "./merge.ts";
+import type { FindingFilter } from "./recommendation_store.ts";
 
 /** The requests of the recommendations function, validated before anything reaches the store. */
 
 /** `GET /recommendations`: filters (absent: all) and how many at most. */
-export const FindingListQuerySchema = z.strictObject({
+export const FindingListQuerySchema: z.ZodType<FindingFilter> = z.strictObject({
   system: z.enum(findingSystems).optional(),
   severity: z.enum(severities).optional(),
   status: z.enum(findingStatuses).optional(),
@@ -14,16 +15,16 @@ export const FindingListQuerySchema = z.strictObject({
 });
 
 /** The `:id` of a finding route: optimizer.findings' bigint id. */
-export const FindingIdParamsSchema = z.strictObject({
+export const FindingIdParamsSchema: z.ZodType<{ id: string }> = z.strictObject({
   id: z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a finding id: a whole number from 1, e.g. 42"),
 });
 
 /** `POST /recommendations/refresh`: what started it (the pg_cron job says `cron`). */
-export const RefreshQuerySchema = z.strictObject({
+export const RefreshQuerySchema: z.ZodType<{ trigger: "cron" | "api" }> = z.strictObject({
   trigger: z.enum(["cron", "api"]).default("api"),
 });
 
 /** `POST /recommendations/:id/dismiss`: why. */
-export const DismissBodySchema = z.strictObject({
+export const DismissBodySchema: z.ZodType<{ reason: string }> = z.strictObject({
   reason: z.string().trim().min(1, "must say why the finding is dismissed").max(1000).check(storableText),
 });

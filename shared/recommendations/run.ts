@@ -58,7 +58,7 @@ export interface RunAnalyzersOptions {
 }
 
 /** The history analyzers read: the last day, as section 1 of issue 7 defaults the workload window to. */
-export const analysisWindowMs = DAY_MS;
+export const analysisWindowMs: number = DAY_MS;
 
 const message = (error: unknown) => error instanceof Error ? error.message : String(error);
 

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { createFinding, type FindingSystem, recommendationResult, type Severity } from "../../shared/mod.ts";
+
+const finding = (system: FindingSystem, severity: Severity, subject: string) =>
+  createFinding({
+    rule: "test.result",
+    system,
+    subject,
+    severity,
+    title: subject,
+    detail: subject,
+    evidence: { series: ["test"], windows: [], statistic: { name: "n", value: 1 } },
+    gain: null,
+    action: { kind: "guidance", text: "none" },
+    autoApplicable: false,
+  });
+
+Deno.test("recommendationResult() sorts findings by system, most severe first, and counts each level", () => {
+  const result = recommendationResult([
+    finding("db", "info", "a"),
+    finding("db", "critical", "b"),
+    finding("edge", "warning", "c"),
+    finding("overall", "info", "d"),
+  ]);
+  assert.deepEqual(result.database.map((f) => f.subject), ["b", "a"]);
+  assert.deepEqual(result.cache, []);
+  assert.deepEqual(result.edge.map((f) => f.subject), ["c"]);
+  assert.deepEqual(result.overall.map((f) => f.subject), ["d"]);
+  assert.deepEqual(result.priority, { level: "critical", counts: { info: 2, warning: 1, critical: 1 } });
+});
+
+Deno.test("recommendationResult() of no findings has no priority level", () => {
+  assert.deepEqual(recommendationResult([]).priority, {
+    level: null,
+    counts: { info: 0, warning: 0, critical: 0 },
+  });
+});
