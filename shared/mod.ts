@@ -181,6 +181,7 @@ export {
   type FindingEvent,
   type FindingFilter,
   type IndexBuildOutcome,
+  type Leftover,
   type RecommendationStore,
   type Rollback,
   type StoredFinding,

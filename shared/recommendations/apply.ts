@@ -66,12 +66,13 @@ export async function applyFinding(
     const detail = {
       statement: plan.statement,
       reason: built.reason,
-      leftoverDropped: built.leftoverDropped,
+      leftover: built.leftover,
     };
     await store.recordEvent(id, "apply_failed", actor, detail);
-    // lock_timeout (55P03) and a name already taken are conflicts with the database's state; the rest
-    // (duplicate keys for a unique index, a column that does not exist) are about the statement itself.
-    const conflict = built.code === "55P03" || built.code === "42P07";
+    // lock_timeout (55P03), statement_timeout (57014) and a name already taken are conflicts with the
+    // database's state, to retry later or elsewhere; the rest (duplicate keys for a unique index, a column
+    // that does not exist) are about the statement itself.
+    const conflict = ["55P03", "57014", "42P07"].includes(built.code ?? "");
     return {
       status: conflict ? 409 : 422,
       body: { error: `the index build failed: ${built.reason}`, ...detail },

@@ -6,9 +6,9 @@ import { fieldIssues } from "../http/validation.ts";
  * What applying a finding's action means, decided before anything runs. Only safe kinds are applied:
  * - an `sql` action that is one `create [unique] index concurrently <name> on <table> …` statement: built
  *   without blocking writes, outside a transaction (recommendation_store.ts), named so that a failed build's
- *   leftover and the rollback can be found by name. The executor sends it through Postgres' extended
- *   protocol, which refuses more than one statement in a query string, so text after the index definition
- *   cannot smuggle in a second statement;
+ *   leftover and the rollback can be found by name. Text after the definition cannot smuggle in a second
+ *   statement: Postgres refuses `create index concurrently` in a string of several statements (they form an
+ *   implicit transaction block), and as it comes first, nothing runs;
  * - a `config` patch, merged into the stored config and checked against the config schema, undone by a
  *   patch that restores the values it replaced;
  * - guidance is for a person and is never applied.

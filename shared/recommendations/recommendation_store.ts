@@ -4,6 +4,7 @@ import type { Finding, FindingSystem, Severity } from "../finding/finding.ts";
 import type { AnalyzersOutcome } from "./run.ts";
 import { type FindingStatus, mergeFindings, type MergeOutcome, type StoredFindingState } from "./merge.ts";
 import type { IndexPlan } from "./apply_plan.ts";
+import { isDatabaseUnavailable } from "../db/database_unavailable.ts";
 
 /**
  * Postgres adapter of the recommendations module: optimizer.findings and optimizer.finding_events (migration
@@ -70,9 +71,19 @@ export type IndexBuildOutcome =
     reason: string;
     /** Its SQLSTATE (55P03 lock_not_available for the lock timeout). */
     code: string | null;
-    /** Whether the build left an invalid index, which was dropped. */
-    leftoverDropped: boolean;
+    /** The invalid index the failed build left, and whether it was dropped; null when it left none. */
+    leftover: Leftover | null;
   };
+
+/** An invalid index a failed concurrent build left behind. */
+export interface Leftover {
+  /** Its schema-qualified name. */
+  index: string;
+  /** Whether it was dropped. */
+  dropped: boolean;
+  /** Why it could not be dropped, with the statement to run; null when it was. */
+  error: string | null;
+}
 
 /** The recommendations module's SQL interface. */
 export interface RecommendationStore {
@@ -172,6 +183,21 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
     await sql`
       insert into optimizer.finding_events (finding_id, event, at, actor, detail)
       values (${id}, ${name}, now(), ${actor}, ${json(sql, detail)})`;
+  }
+
+  /** Drops an invalid index; the drop waits for the same transactions the build did, within lock_timeout. */
+  async function dropLeftover(qualified: string): Promise<Leftover> {
+    try {
+      await ddl.unsafe(`drop index concurrently if exists ${qualified}`);
+      return { index: qualified, dropped: true, error: null };
+    } catch (error) {
+      return {
+        index: qualified,
+        dropped: false,
+        error: `could not drop the invalid index ${qualified} (${(error as Error).message}): ` +
+          `run \`drop index concurrently if exists ${qualified}\` once the table's long transactions end`,
+      };
+    }
   }
 
   async function indexState(plan: IndexPlan): Promise<{ valid: boolean; qualified: string } | null> {
@@ -297,33 +323,37 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
     },
     async buildIndex(plan) {
       const existing = await indexState(plan);
-      if (existing) {
+      if (existing?.valid) {
         // `if not exists` would succeed without building anything, and the rollback would drop an index
         // the suite did not make.
         return {
           ok: false,
           reason: `an index named ${existing.qualified} already exists on ${plan.table}: rename the new one`,
           code: "42P07",
-          leftoverDropped: false,
+          leftover: null,
         };
+      }
+      if (existing) {
+        // The invalid leftover of an earlier failed build of this index: it goes before the new build.
+        const leftover = await dropLeftover(existing.qualified);
+        if (!leftover.dropped) {
+          return { ok: false, reason: leftover.error ?? "", code: "55P03", leftover };
+        }
       }
       try {
         await ddl.unsafe(plan.statement);
       } catch (error) {
         const failure = error as { message?: string; code?: string };
+        // Without a connection nothing can be checked or dropped: the caller answers 503 and retries.
+        if (isDatabaseUnavailable(error) && failure.code !== "57014") throw error;
         // A failed concurrent build leaves its index behind, invalid (ignored by queries, yet maintained
         // on every write): drop it, concurrently too.
         const left = await indexState(plan);
-        let leftoverDropped = false;
-        if (left && !left.valid) {
-          await ddl.unsafe(`drop index concurrently if exists ${left.qualified}`);
-          leftoverDropped = true;
-        }
         return {
           ok: false,
           reason: failure.message ?? String(error),
           code: failure.code ?? null,
-          leftoverDropped,
+          leftover: left && !left.valid ? await dropLeftover(left.qualified) : null,
         };
       }
       const built = await indexState(plan);
