@@ -70,6 +70,38 @@ const routes: Route[] = [
     body: () => ({}),
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
+  {
+    name: "GET recommendations",
+    method: "GET",
+    path: "/recommendations",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    name: "POST recommendations/refresh",
+    method: "POST",
+    path: "/recommendations/refresh",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  // No finding has this id: a caller let through learns that (404), the others learn nothing.
+  ...["apply", "rollback"].map((action): Route => ({
+    name: `POST recommendations/:id/${action}`,
+    method: "POST",
+    path: `/recommendations/999999999999/${action}`,
+    allowed: { secret: 404, legacyServiceRole: 404 },
+  })),
+  {
+    name: "GET recommendations/:id",
+    method: "GET",
+    path: "/recommendations/999999999999",
+    allowed: { secret: 404, legacyServiceRole: 404 },
+  },
+  {
+    name: "POST recommendations/:id/dismiss",
+    method: "POST",
+    path: "/recommendations/999999999999/dismiss",
+    body: () => ({ reason: "auth matrix" }),
+    allowed: { secret: 404, legacyServiceRole: 404 },
+  },
 ];
 
 /** Callers that carry a credential which is wrong in itself, whatever the route. */

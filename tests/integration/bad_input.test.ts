@@ -193,6 +193,33 @@ const cases: Case[] = [
     status: 400,
     mentions: ["object"],
   },
+  ...[
+    ["an unknown system filter", "GET", "/recommendations?system=queue", undefined, ["system"]],
+    ["a NUL byte in a status filter", "GET", "/recommendations?status=%00", undefined, ["status"]],
+    ["a limit of 0", "GET", "/recommendations?limit=0", undefined, ["limit"]],
+    ["an unknown filter", "GET", "/recommendations?sort=severity", undefined, ["sort"]],
+    ["a finding id that is not a number", "GET", "/recommendations/abc", undefined, ["id"]],
+    ["a finding id of 0", "POST", "/recommendations/0/apply", undefined, ["id"]],
+    ["a NUL byte as finding id", "POST", "/recommendations/%00/rollback", undefined, ["id"]],
+    ["a finding id beyond bigint", "POST", `/recommendations/${"9".repeat(30)}/apply`, undefined, ["id"]],
+    ["an unknown trigger", "POST", "/recommendations/refresh?trigger=later", undefined, ["trigger"]],
+    ["a dismissal without a reason", "POST", "/recommendations/1/dismiss", "{}", ["reason"]],
+    ["a blank reason", "POST", "/recommendations/1/dismiss", JSON.stringify({ reason: "  " }), ["reason"]],
+    [
+      "a NUL byte in the reason",
+      "POST",
+      "/recommendations/1/dismiss",
+      JSON.stringify({ reason: "a\u0000b" }),
+      ["reason", "NUL"],
+    ],
+  ].map(([name, method, path, body, mentions]): Case => ({
+    name: name as string,
+    method: method as Case["method"],
+    path: path as string,
+    body: body as string | undefined,
+    status: 400,
+    mentions: mentions as string[],
+  })),
 ];
 
 /** `at` written with a +hours:00 offset (the same instant). */
@@ -207,6 +234,7 @@ async function databaseState(sql: postgres.Sql) {
     -- included: those rows are the suite measuring itself, not something the caller's input changed.
     select (select count(*) from optimizer.metric_events where reporter not like 'function:%') as events,
            (select value::text from optimizer.config) as config,
+           (select count(*) from optimizer.finding_events) as finding_events,
            (select updated_at from optimizer.config) as config_updated_at`;
   return state;
 }
