@@ -104,9 +104,16 @@ export interface RecommendationStore {
   ): Promise<void>;
   /**
    * Merges a run's outcome into the stored findings (merge.ts) in one transaction, under a lock that
-   * serialises concurrent runs, and records each transition as an event of `actor`.
+   * serialises concurrent runs, and records each transition as an event of `actor`. `seen` events, one per
+   * finding and run, are kept `seenEventDays` (retention.runDays, as long as the runs they record); the
+   * other events are kept as long as their finding.
    */
-  merge(outcome: AnalyzersOutcome, now: Date, actor: string): Promise<MergeOutcome["counts"]>;
+  merge(
+    outcome: AnalyzersOutcome,
+    now: Date,
+    actor: string,
+    seenEventDays: number,
+  ): Promise<MergeOutcome["counts"]>;
   /** Marks a finding applied unless it already is; false when it already was. */
   markApplied(
     id: string,
@@ -242,7 +249,7 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
           error = ${error}
         where id = ${id}`;
     },
-    async merge(outcome, now, actor) {
+    async merge(outcome, now, actor, seenEventDays) {
       return await sql.begin(async (tx) => {
         await tx`select pg_catalog.pg_advisory_xact_lock(${mergeLockKey})`;
         const stored = await tx<StoredFindingState[]>`
@@ -290,6 +297,9 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
           )
           insert into optimizer.finding_events (finding_id, event, at, actor)
           select r.id, 'resolved', ${now}, ${actor} from resolved r`;
+        await tx`
+          delete from optimizer.finding_events e
+          where e.event = 'seen' and e.at < ${now}::timestamptz - pg_catalog.make_interval(days => ${seenEventDays})`;
         return counts;
       });
     },

@@ -49,7 +49,7 @@ export async function refreshRecommendations(options: RefreshOptions): Promise<R
   try {
     const outcome = await runAnalyzers(options.analyzers, options);
     analyzers = outcome.analyzers;
-    const transitions = await store.merge(outcome, now, `run:${runId}`);
+    const transitions = await store.merge(outcome, now, `run:${runId}`, options.config.retention.runDays);
     const summary: RunSummary = { runId, startedAt: now.toISOString(), analyzers, transitions };
     await store.finishRun(runId, "succeeded", summary, null);
     return summary;

@@ -165,6 +165,30 @@ Deno.test("a refresh reopens a resolved finding that is reported again", async (
   });
 });
 
+Deno.test("a refresh deletes seen events older than retention.runDays and keeps the others", async () => {
+  await withSql(async (sql) => {
+    const f = await fixture(sql);
+    try {
+      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+      await f.refresh();
+      const id = await f.idOf("a");
+      await sql`
+        insert into optimizer.finding_events (finding_id, event, at, actor)
+        values (${id}, 'seen', now() - interval '31 days', 'test'), (${id}, 'seen', now() - interval '29 days', 'test')`;
+      await f.refresh();
+      const events = await sql`
+        select event, now() - at > interval '1 day' as old from optimizer.finding_events
+        where finding_id = ${id} order by at`;
+      assert.deepEqual(events.map((e) => [e.event, e.old]), [["seen", true], ["opened", false], [
+        "seen",
+        false,
+      ]]);
+    } finally {
+      await f.cleanup();
+    }
+  });
+});
+
 Deno.test("an analyzer that fails resolves none of its findings and the run says why", async () => {
   await withSql(async (sql) => {
     const f = await fixture(sql);
