@@ -171,7 +171,10 @@ function fromRow(row: FindingRow): StoredFinding {
 
 const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postgres.JSONValue);
 
-/** Serialises merges of concurrent runs (see the advisory lock keys in the metric store migration). */
+/**
+ * Serialises merges of concurrent runs: an advisory lock key beside the metric store's 8061130001 and
+ * 8061130002 (migration 20261126000000), listed with them in migration 20261128002000.
+ */
 const mergeLockKey = 8061130003;
 
 /**

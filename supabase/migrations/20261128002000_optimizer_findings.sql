@@ -1,6 +1,7 @@
 -- Findings of the recommendations module (shared/recommendations/): one row per fingerprint with its status,
 -- and the history of every change of status. The run merges each analysis into these tables
 -- (shared/recommendations/merge.ts decides, shared/recommendations/recommendation_store.ts writes).
+-- Advisory lock key 8061130003 (beside the metric store's 8061130001 and 8061130002) serialises those merges.
 
 create table if not exists optimizer.findings (
   id bigint generated always as identity primary key,
