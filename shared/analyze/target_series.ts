@@ -1,0 +1,85 @@
+import type { Sql } from "../db/client.ts";
+import { createMetricStore } from "../metrics/metric_store.ts";
+import type { MetricSystem } from "../metrics/metric_event.ts";
+import { type Series, seriesFromRollups, type SeriesStats } from "../metrics/series.ts";
+import type { AnalysisWindows } from "./analysis_window.ts";
+
+/**
+ * Postgres adapter shared by the cache, edge and correlation analyzers: the series of each target of one
+ * system and kind, read through the metric store (optimizer.metric_series_rows) like `GET /metrics` reads
+ * them, so that an analyzer sees exactly the figures a chart shows.
+ */
+
+/** One target's figures: its series over the analysis window and the summary of the window before. */
+export interface TargetSeries {
+  /** The events' system. */
+  system: MetricSystem;
+  /** The target, e.g. a cache namespace or a function's name. */
+  target: string;
+  /** The events' kind, e.g. `lookup` or `request`. */
+  kind: string;
+  /** The analysis window in buckets (windows.current). */
+  current: Series;
+  /** The window before it as one summary (windows.previous). */
+  previous: SeriesStats;
+}
+
+/** What loadTargetSeries() read. */
+export interface LoadedTargets {
+  /** The busiest targets, most events first. */
+  series: TargetSeries[];
+  /** Targets left out beyond `maxTargets` (the quietest). */
+  omitted: number;
+}
+
+/**
+ * The series of the `maxTargets` busiest targets of `system` and `kind` over both windows. Targets are listed
+ * from the hourly rollups (a few rows per target and hour, where the minutes hold sixty); an hour row covers
+ * the hours the windows overlap, so a target seen only just outside them is listed and reads as empty.
+ */
+export async function loadTargetSeries(
+  sql: Sql,
+  windows: AnalysisWindows,
+  filter: { system: MetricSystem; kind: string },
+  maxTargets: number,
+): Promise<LoadedTargets> {
+  const listed = await sql<{ target: string }[]>`
+    select h.target
+    from optimizer.metric_rollups_hourly h
+    where h.system = ${filter.system} and h.kind = ${filter.kind}
+      and h.hour >= date_trunc('hour', ${windows.previous.from.toISOString()}::timestamptz)
+      and h.hour < ${windows.current.to.toISOString()}::timestamptz
+    group by h.target
+    order by sum(h.count) desc, h.target
+    limit ${maxTargets + 1}`;
+  const targets = listed.slice(0, maxTargets).map((row) => row.target);
+  const omitted = listed.length > maxTargets
+    ? Number(
+      (await sql<{ n: string }[]>`
+        select count(distinct h.target) as n
+        from optimizer.metric_rollups_hourly h
+        where h.system = ${filter.system} and h.kind = ${filter.kind}
+          and h.hour >= date_trunc('hour', ${windows.previous.from.toISOString()}::timestamptz)
+          and h.hour < ${windows.current.to.toISOString()}::timestamptz`)[0].n,
+    ) - maxTargets
+    : 0;
+  const store = createMetricStore(sql);
+  const series: TargetSeries[] = [];
+  for (const target of targets) {
+    const current = { ...windows.current, ...filter, target };
+    // The previous window as one bucket: only its summary is compared.
+    const previous = {
+      ...windows.previous,
+      bucketSeconds: (windows.previous.to.getTime() - windows.previous.from.getTime()) / 1000,
+      ...filter,
+      target,
+    };
+    series.push({
+      ...filter,
+      target,
+      current: seriesFromRollups(await store.series(current), current),
+      previous: seriesFromRollups(await store.series(previous), previous).summary,
+    });
+  }
+  return { series, omitted };
+}
