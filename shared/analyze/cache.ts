@@ -1,10 +1,11 @@
-import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
+import type { AnalysisResult } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
-import { createFinding, estimatedGain, type Finding, type Window } from "../finding/finding.ts";
+import { createFinding, estimatedGain, type Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
 import { formatP, formatRate, percent, rateChange, wilsonInterval } from "../correlate/statistics.ts";
 import { type Bound, resolveOptions } from "./options.ts";
 import type { TargetSeries } from "./target_series.ts";
+import { collect, median, reject as rejectRule, type Verdict } from "./verdict.ts";
 
 /**
  * The cache analyzer's rules, per namespace (events of system `cache`: kind `lookup` with `cache: hit|miss`,
@@ -132,19 +133,10 @@ export function analyzeCache(
   config: OptimizationConfig,
   options: CacheAnalyzerOptions = cacheAnalyzerDefaults,
 ): AnalysisResult {
-  const findings: Finding[] = [];
-  const rejected: Rejection[] = [];
-  for (const ns of input.namespaces) {
-    for (const rule of [lowHitRate, hitRateFalling, missBurst, ttlTooShort, evictionsOverBudget]) {
-      const verdict = rule(ns, input, config, options);
-      if ("finding" in verdict) findings.push(verdict.finding);
-      else rejected.push(verdict.rejection);
-    }
-  }
-  return { findings, rejected, notes: [] };
+  const rules = [lowHitRate, hitRateFalling, missBurst, ttlTooShort, evictionsOverBudget];
+  return collect(input.namespaces.flatMap((ns) => rules.map((rule) => rule(ns, input, config, options))));
 }
 
-type Verdict = { finding: Finding } | { rejection: Rejection };
 type CacheRule = (
   ns: CacheNamespaceInput,
   input: CacheAnalysisInput,
@@ -152,9 +144,8 @@ type CacheRule = (
   options: CacheAnalyzerOptions,
 ) => Verdict;
 
-const reject = (rule: string, namespace: string, reason: string): Verdict => ({
-  rejection: { rule, subject: `cache:${namespace}`, reason },
-});
+const reject = (rule: string, namespace: string, reason: string) =>
+  rejectRule(rule, `cache:${namespace}`, reason);
 
 const lowHitRate: CacheRule = (ns, input, config, options) => {
   const rule = "cache.low-hit-rate";
@@ -280,14 +271,6 @@ const hitRateFalling: CacheRule = (ns, input, _config, options) => {
     }),
   };
 };
-
-/** The median of `values` (mean of the middle two for an even count); 0 for none. */
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const missBurst: CacheRule = (ns, input, _config, options) => {
   const rule = "cache.miss-burst";

@@ -1,7 +1,8 @@
 import type { Sql } from "../db/client.ts";
 import { createMetricStore } from "../metrics/metric_store.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
-import { type Series, seriesFromRollups, type SeriesStats } from "../metrics/series.ts";
+import { type Histogram, mergeHistograms } from "../metrics/latency_histogram.ts";
+import { type MetricSeriesRow, type Series, seriesFromRollups, type SeriesStats } from "../metrics/series.ts";
 import type { AnalysisWindows } from "./analysis_window.ts";
 
 /**
@@ -22,6 +23,8 @@ export interface TargetSeries {
   current: Series;
   /** The window before it as one summary (windows.previous). */
   previous: SeriesStats;
+  /** The latencies of the analysis window as one histogram (latency_histogram.ts). */
+  latencies: Histogram;
 }
 
 /** What loadTargetSeries() read. */
@@ -74,12 +77,23 @@ export async function loadTargetSeries(
       ...filter,
       target,
     };
+    const rows = await store.series(current);
     series.push({
       ...filter,
       target,
-      current: seriesFromRollups(await store.series(current), current),
+      current: seriesFromRollups(rows, current),
+      latencies: windowHistogram(rows),
       previous: seriesFromRollups(await store.series(previous), previous).summary,
     });
   }
   return { series, omitted };
+}
+
+/** The rows' latency histograms merged into one. */
+export function windowHistogram(rows: readonly MetricSeriesRow[]): Histogram {
+  return mergeHistograms(
+    ...rows.map((row) =>
+      typeof row.histogram === "string" ? JSON.parse(row.histogram) as Histogram : row.histogram
+    ),
+  );
 }

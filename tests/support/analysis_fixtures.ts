@@ -5,7 +5,7 @@
 import { histogramFrom } from "../../shared/metrics/latency_histogram.ts";
 import type { MetricSystem } from "../../shared/metrics/metric_event.ts";
 import { type MetricSeriesRow, seriesFromRollups } from "../../shared/metrics/series.ts";
-import type { TargetSeries } from "../../shared/analyze/target_series.ts";
+import { type TargetSeries, windowHistogram } from "../../shared/analyze/target_series.ts";
 import type { Window } from "../../shared/finding/finding.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
@@ -78,6 +78,7 @@ export function targetSeries(
     target,
     kind,
     current: seriesFromRollups(rows, window),
+    latencies: windowHistogram(rows),
     previous: seriesFromRollups([rollupRow(previousFrom, previous)], previousWindow).summary,
   };
 }
