@@ -1,5 +1,5 @@
 import type { Sql } from "../db/client.ts";
-import { createMetricStore } from "../metrics/metric_store.ts";
+import { createMetricStore, type MetricStore } from "../metrics/metric_store.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
 import { type Histogram, mergeHistograms } from "../metrics/latency_histogram.ts";
 import { type MetricSeriesRow, type Series, seriesFromRollups, type SeriesStats } from "../metrics/series.ts";
@@ -46,46 +46,20 @@ export async function loadTargetSeries(
   filter: { system: MetricSystem; kind: string },
   maxTargets: number,
 ): Promise<LoadedTargets> {
-  const listed = await sql<{ target: string }[]>`
-    select h.target
+  const listed = await sql<{ target: string; targets: string }[]>`
+    select h.target, count(*) over () as targets -- over the groups: every target, before the limit
     from optimizer.metric_rollups_hourly h
     where h.system = ${filter.system} and h.kind = ${filter.kind}
       and h.hour >= date_trunc('hour', ${windows.previous.from.toISOString()}::timestamptz)
       and h.hour < ${windows.current.to.toISOString()}::timestamptz
     group by h.target
     order by sum(h.count) desc, h.target
-    limit ${maxTargets + 1}`;
-  const targets = listed.slice(0, maxTargets).map((row) => row.target);
-  const omitted = listed.length > maxTargets
-    ? Number(
-      (await sql<{ n: string }[]>`
-        select count(distinct h.target) as n
-        from optimizer.metric_rollups_hourly h
-        where h.system = ${filter.system} and h.kind = ${filter.kind}
-          and h.hour >= date_trunc('hour', ${windows.previous.from.toISOString()}::timestamptz)
-          and h.hour < ${windows.current.to.toISOString()}::timestamptz`)[0].n,
-    ) - maxTargets
-    : 0;
+    limit ${maxTargets}`;
+  const targets = listed.map((row) => row.target);
+  const omitted = listed.length > 0 ? Number(listed[0].targets) - listed.length : 0;
   const store = createMetricStore(sql);
   const series: TargetSeries[] = [];
-  for (const target of targets) {
-    const current = { ...windows.current, ...filter, target };
-    // The previous window as one bucket: only its summary is compared.
-    const previous = {
-      ...windows.previous,
-      bucketSeconds: (windows.previous.to.getTime() - windows.previous.from.getTime()) / 1000,
-      ...filter,
-      target,
-    };
-    const rows = await store.series(current);
-    series.push({
-      ...filter,
-      target,
-      current: seriesFromRollups(rows, current),
-      latencies: windowHistogram(rows),
-      previous: seriesFromRollups(await store.series(previous), previous).summary,
-    });
-  }
+  for (const target of targets) series.push(await readSeries(store, windows, { ...filter, target }));
   return { series, omitted };
 }
 
@@ -96,4 +70,40 @@ export function windowHistogram(rows: readonly MetricSeriesRow[]): Histogram {
       typeof row.histogram === "string" ? JSON.parse(row.histogram) as Histogram : row.histogram
     ),
   );
+}
+
+/**
+ * One series of all targets of `system` and `kind` together (e.g. every statement's latency as the
+ * database's), as a TargetSeries whose target is `*`.
+ */
+export function loadSystemSeries(
+  sql: Sql,
+  windows: AnalysisWindows,
+  filter: { system: MetricSystem; kind: string },
+): Promise<TargetSeries> {
+  return readSeries(createMetricStore(sql), windows, filter);
+}
+
+/** One target's (or, without target, the system's) series over both windows. */
+async function readSeries(
+  store: MetricStore,
+  windows: AnalysisWindows,
+  filter: { system: MetricSystem; kind: string; target?: string },
+): Promise<TargetSeries> {
+  const current = { ...windows.current, ...filter };
+  // The previous window as one bucket: only its summary is compared.
+  const previous = {
+    ...windows.previous,
+    bucketSeconds: (windows.previous.to.getTime() - windows.previous.from.getTime()) / 1000,
+    ...filter,
+  };
+  const rows = await store.series(current);
+  return {
+    system: filter.system,
+    kind: filter.kind,
+    target: filter.target ?? "*",
+    current: seriesFromRollups(rows, current),
+    latencies: windowHistogram(rows),
+    previous: seriesFromRollups(await store.series(previous), previous).summary,
+  };
 }
