@@ -14,9 +14,12 @@ import { errorFunction, sampleRankCorrelation } from "simple-statistics";
 /** z of the two-sided 95 % normal interval. */
 const z95 = 1.959963984540054;
 
-/** P(|Z| >= |z|) for a standard normal Z. */
+/**
+ * P(|Z| >= |z|) for a standard normal Z. simple-statistics' errorFunction is a series approximation, within
+ * about 1e-7: the result is clamped to [0, 1].
+ */
 export function twoSidedNormalP(z: number): number {
-  return 1 - errorFunction(Math.abs(z) / Math.SQRT2);
+  return Math.min(1, Math.max(0, 1 - errorFunction(Math.abs(z) / Math.SQRT2)));
 }
 
 /** A rate with its Wilson score interval at 95 %. */
