@@ -7,7 +7,7 @@ import { type Bound, resolveOptions } from "../analyze/options.ts";
 import { collect, median, reject, type Verdict } from "../analyze/verdict.ts";
 import { alignedPairs, checkAligned, p95With } from "./aligned.ts";
 import type { BufferDipReport, DbSnapshotPoint } from "./buffer_dips.ts";
-import { relationsOf, sharesName } from "./shared_data.ts";
+import { nameWords, relationsOf, sharesName } from "./shared_data.ts";
 import {
   formatCorrelation,
   formatRate,
@@ -240,10 +240,7 @@ function cacheAndDb(
   }
   // 2. statements and database series on the same data
   const onData = input.statements.filter((s) => sharesName(ns.target, relationsOf(s.query)));
-  const dbSeries = input.dbTargets.filter((t) =>
-    sharesName(ns.target, [t.target.toLowerCase()]) ||
-    sharesName(t.target, [ns.target.toLowerCase()])
-  );
+  const dbSeries = input.dbTargets.filter((t) => sharesName(ns.target, nameWords(t.target)));
   if (onData.length === 0 && dbSeries.length === 0) {
     return reject(
       rule,

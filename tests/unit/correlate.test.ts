@@ -84,6 +84,21 @@ Deno.test("rule 1 fires when a namespace misses and statements on its relation a
   assert.equal(finding.evidence.statistic.value, 0.5);
 });
 
+Deno.test("rule 1 fires on a slow database series named like the namespace", () => {
+  const slowSeries = targetSeries(
+    "db",
+    "robots.list",
+    "query",
+    () => ({ latencies: spread(10, 1_100, 1_300) }),
+  );
+  const { finding } = outcome(
+    input({ cache: [robotsCache], dbTargets: [slowSeries] }),
+    "correlation.cache-and-db",
+  );
+  assert.ok(finding);
+  assert.match(finding.detail, /series robots\.list \(mean 1200\.0 ms over 600 events\)/);
+});
+
 Deno.test("rule 1 does not fire when the statements on the namespace's data are fast", () => {
   const { finding, reasons } = outcome(
     input({ cache: [robotsCache], statements: [{ ...slowRobots, totalMs: 1_200 }] }),
