@@ -37,6 +37,7 @@ export function analysisWindows(window: { from: Date; to: Date }): AnalysisWindo
     );
   }
   const minutes = Math.ceil((window.to.getTime() - window.from.getTime()) / MINUTE_MS);
+  // One bucket spare: rounding from down and to up can add one.
   const bucketSeconds = bucketChoices.find((s) => (minutes * MINUTE_SECONDS) / s <= maxSeriesBuckets - 1) ??
     HOUR_SECONDS;
   const bucketMs = bucketSeconds * 1000;

@@ -1,4 +1,4 @@
-import type { AnalysisResult } from "../recommendations/analyzer.ts";
+import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { createFinding, type Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
@@ -308,7 +308,7 @@ function judgeCorrelation(
   x: number[],
   y: number[],
   options: CorrelationAnalyzerOptions,
-): { correlation: RankCorrelation } | { rejection: ReturnType<typeof reject>["rejection"] } {
+): { correlation: RankCorrelation } | { rejection: Rejection } {
   if (x.length < options.minPoints) {
     return reject(
       rule,
