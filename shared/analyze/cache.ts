@@ -58,7 +58,8 @@ export interface CacheAnalyzerOptions {
   maxTargets: number;
 }
 
-export const cacheAnalyzerDefaults: CacheAnalyzerOptions = {
+/** The defaults, frozen: lay options over them with the resolve function. */
+export const cacheAnalyzerDefaults: Readonly<CacheAnalyzerOptions> = Object.freeze({
   minLookups: 100,
   maxTrendPValue: 0.01,
   minTrendDrop: 0.05,
@@ -70,7 +71,7 @@ export const cacheAnalyzerDefaults: CacheAnalyzerOptions = {
   minEvictions: 10,
   maxEvictionRatio: 0.05,
   maxTargets: 200,
-};
+});
 
 const cacheBounds: { [K in keyof CacheAnalyzerOptions]: Bound } = {
   minLookups: { min: 1, integer: true },

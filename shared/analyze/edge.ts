@@ -47,7 +47,8 @@ export interface EdgeAnalyzerOptions {
   maxTargets: number;
 }
 
-export const edgeAnalyzerDefaults: EdgeAnalyzerOptions = {
+/** The defaults, frozen: lay options over them with the resolve function. */
+export const edgeAnalyzerDefaults: Readonly<EdgeAnalyzerOptions> = Object.freeze({
   minRequests: 100,
   maxTailRatio: 4,
   timeoutMs: 150_000,
@@ -55,7 +56,7 @@ export const edgeAnalyzerDefaults: EdgeAnalyzerOptions = {
   maxTimeoutRate: 0.01,
   trendFactor: 1.5,
   maxTargets: 200,
-};
+});
 
 const edgeBounds: { [K in keyof EdgeAnalyzerOptions]: Bound } = {
   minRequests: { min: 1, integer: true },

@@ -85,7 +85,8 @@ export interface CorrelationAnalyzerOptions {
   maxListed: number;
 }
 
-export const correlationAnalyzerDefaults: CorrelationAnalyzerOptions = {
+/** The defaults, frozen: lay options over them with the resolve function. */
+export const correlationAnalyzerDefaults: Readonly<CorrelationAnalyzerOptions> = Object.freeze({
   minRankCorrelation: 0.6,
   maxPValue: 0.01,
   minPoints: 10,
@@ -105,7 +106,7 @@ export const correlationAnalyzerDefaults: CorrelationAnalyzerOptions = {
   recurrenceDays: 7,
   maxTargets: 50,
   maxListed: 3,
-};
+});
 
 const correlationBounds: { [K in keyof CorrelationAnalyzerOptions]: Bound } = {
   minRankCorrelation: { min: 0, max: 1 },
