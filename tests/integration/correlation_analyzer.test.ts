@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../shared/config/config.ts";
 import { createCorrelationAnalyzer } from "../../shared/correlate/correlation_analyzer.ts";
-import { event, ingest, rollup, type TestEvent, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import {
+  event,
+  ingest,
+  rollup,
+  type Sql,
+  type TestEvent,
+  uniqueTarget,
+  withSql,
+} from "../support/metric_store_db.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 
 Deno.test("createCorrelationAnalyzer() correlates stored database, edge and cache events minute by minute", async () => {
@@ -78,5 +86,67 @@ Deno.test("createCorrelationAnalyzer() correlates stored database, edge and cach
       ["no database snapshot in the window"],
     );
     assert.equal(result.rejected.filter((r) => r.rule === "correlation.buffer-hit-dips").length, 1);
+  });
+});
+
+/** Thrown to roll a test's transaction back once its assertions ran. */
+class RollBack extends Error {}
+
+Deno.test("createCorrelationAnalyzer() finds buffer-cache dips recurring at 07:00 in stored snapshots and the relation read", async () => {
+  await withSql(async (sql) => {
+    // Snapshots every 30 minutes over 3 days of 2024, long before any real one (retention keeps 14 days),
+    // inserted in a transaction that is rolled back. The interval ending at 07:00 UTC reads 10 % from disk,
+    // all of it from one relation.
+    const start = Date.parse("2024-03-01T00:00:00Z");
+    const takenAt: string[] = [];
+    const hits: number[] = [];
+    const reads: number[] = [];
+    let [hit, read] = [0, 0];
+    for (let t = start; t <= start + 3 * DAY_MS; t += 30 * MINUTE_MS) {
+      const dip = new Date(t).getUTCHours() === 7 && new Date(t).getUTCMinutes() === 0;
+      hit += dip ? 9_000 : 9_990;
+      read += dip ? 1_000 : 10;
+      takenAt.push(new Date(t).toISOString());
+      hits.push(hit);
+      reads.push(read);
+    }
+    const relation = `dip_fixture_${crypto.randomUUID().slice(0, 8)}`;
+    const windowTo = new Date(start + 3 * DAY_MS);
+    await sql.begin(async (tx) => {
+      const ids = await tx<{ id: string; blks_read: string }[]>`
+        insert into optimizer.db_snapshots (
+          taken_at, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned, tup_fetched, tup_inserted,
+          tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks, connections, connections_total,
+          max_connections, database_size_bytes)
+        select s.taken_at, 0, 0, s.blks_read, s.blks_hit, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}'::jsonb, 5, 100, 0
+        from unnest(${takenAt}::timestamptz[], ${hits}::bigint[], ${reads}::bigint[]) as s(taken_at, blks_hit, blks_read)
+        returning id, blks_read`;
+      await tx`
+        insert into optimizer.db_snapshot_tables (snapshot_id, relid, schemaname, relname, heap_blks_read)
+        select s.id, 1, 'public', ${relation}, s.blks_read
+        from unnest(${ids.map((r) => r.id)}::bigint[], ${
+        ids.map((r) => r.blks_read)
+      }::bigint[]) as s(id, blks_read)`;
+
+      const result = await createCorrelationAnalyzer().analyze({
+        sql: tx as unknown as Sql,
+        now: new Date(),
+        config: parseConfig({}),
+        window: { from: new Date(windowTo.getTime() - HOUR_MS), to: windowTo },
+        deadline: Date.now() + 60_000,
+      });
+
+      const dips = result.findings.find((f) => f.rule === "correlation.buffer-hit-dips");
+      assert.ok(
+        dips,
+        JSON.stringify(result.rejected.filter((r) => r.rule === "correlation.buffer-hit-dips")),
+      );
+      assert.equal(dips.evidence.statistic.value, "07:00");
+      assert.match(dips.detail, /07:00 UTC on 3 of 3 day\(s\) \(lowest 90\.00 %\)/);
+      assert.match(dips.detail, new RegExp(`public\\.${relation} \\(3000 blocks\\)`));
+      throw new RollBack();
+    }).catch((error) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
   });
 });
