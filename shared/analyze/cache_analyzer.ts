@@ -8,7 +8,7 @@ import {
   resolveCacheOptions,
   type TtlSample,
 } from "./cache.ts";
-import { loadTargetSeries } from "./target_series.ts";
+import { loadNotes, loadTargetSeries } from "./target_series.ts";
 
 /**
  * The cache analyzer: per namespace, lookups and evictions from the rollups (loadTargetSeries) and the TTL
@@ -27,6 +27,7 @@ export function createCacheAnalyzer(options: Partial<CacheAnalyzerOptions> = {})
         windows,
         { system: "cache", kind: "lookup" },
         resolved.maxTargets,
+        context.deadline,
       );
       const namespaces = lookups.series.map((s) => s.target);
       const evictions = await evictionCounts(context.sql, windows, namespaces);
@@ -45,11 +46,7 @@ export function createCacheAnalyzer(options: Partial<CacheAnalyzerOptions> = {})
         context.config,
         resolved,
       );
-      if (lookups.omitted > 0) {
-        result.notes.push(
-          `${lookups.omitted} quieter cache namespaces were not analyzed (maxTargets ${resolved.maxTargets})`,
-        );
-      }
+      result.notes.push(...loadNotes(lookups, "cache namespaces", resolved.maxTargets));
       result.notes.push(
         "TTL verdicts need misses reported with attrs ttlMs and expiredMs (rollups keep no keys or attrs); " +
           "they are read from raw events, kept retention.rawEventsDays",

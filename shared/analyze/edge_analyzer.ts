@@ -1,7 +1,7 @@
 import type { Analyzer } from "../recommendations/analyzer.ts";
 import { analysisWindows, findingWindow } from "./analysis_window.ts";
 import { analyzeEdge, type EdgeAnalyzerOptions, resolveEdgeOptions } from "./edge.ts";
-import { loadTargetSeries } from "./target_series.ts";
+import { loadNotes, loadTargetSeries } from "./target_series.ts";
 
 /** The edge analyzer: each function's requests from the rollups (loadTargetSeries), then analyzeEdge(). */
 
@@ -17,6 +17,7 @@ export function createEdgeAnalyzer(options: Partial<EdgeAnalyzerOptions> = {}): 
         windows,
         { system: "edge", kind: "request" },
         resolved.maxTargets,
+        context.deadline,
       );
       const result = analyzeEdge(
         {
@@ -27,11 +28,7 @@ export function createEdgeAnalyzer(options: Partial<EdgeAnalyzerOptions> = {}): 
         context.config,
         resolved,
       );
-      if (requests.omitted > 0) {
-        result.notes.push(
-          `${requests.omitted} quieter functions were not analyzed (maxTargets ${resolved.maxTargets})`,
-        );
-      }
+      result.notes.push(...loadNotes(requests, "functions", resolved.maxTargets));
       return result;
     },
   };

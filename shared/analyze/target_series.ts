@@ -33,10 +33,13 @@ export interface LoadedTargets {
   series: TargetSeries[];
   /** Targets left out beyond `maxTargets` (the quietest). */
   omitted: number;
+  /** Targets listed but not read because the deadline passed (the quietest of those listed). */
+  unread: number;
 }
 
 /**
- * The series of the `maxTargets` busiest targets of `system` and `kind` over both windows. Targets are listed
+ * The series of the `maxTargets` busiest targets of `system` and `kind` over both windows, busiest first,
+ * until `deadline` (epoch ms) passes. Targets are listed
  * from the hourly rollups (a few rows per target and hour, where the minutes hold sixty); an hour row covers
  * the hours the windows overlap, so a target seen only just outside them is listed and reads as empty.
  */
@@ -45,6 +48,7 @@ export async function loadTargetSeries(
   windows: AnalysisWindows,
   filter: { system: MetricSystem; kind: string },
   maxTargets: number,
+  deadline = Infinity,
 ): Promise<LoadedTargets> {
   const listed = await sql<{ target: string; targets: string }[]>`
     select h.target, count(*) over () as targets -- over the groups: every target, before the limit
@@ -59,8 +63,21 @@ export async function loadTargetSeries(
   const omitted = listed.length > 0 ? Number(listed[0].targets) - listed.length : 0;
   const store = createMetricStore(sql);
   const series: TargetSeries[] = [];
-  for (const target of targets) series.push(await readSeries(store, windows, { ...filter, target }));
-  return { series, omitted };
+  for (const target of targets) {
+    if (Date.now() >= deadline) break;
+    series.push(await readSeries(store, windows, { ...filter, target }));
+  }
+  return { series, omitted, unread: targets.length - series.length };
+}
+
+/** Notes on what a load left out: quieter targets beyond maxTargets, and targets the deadline cut off. */
+export function loadNotes(loaded: LoadedTargets, what: string, maxTargets: number): string[] {
+  const notes: string[] = [];
+  if (loaded.omitted > 0) {
+    notes.push(`${loaded.omitted} quieter ${what} were not analyzed (maxTargets ${maxTargets})`);
+  }
+  if (loaded.unread > 0) notes.push(`${loaded.unread} ${what} were not read: the run's deadline passed`);
+  return notes;
 }
 
 /** The rows' latency histograms merged into one. */

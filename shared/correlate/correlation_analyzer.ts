@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import type { Analyzer } from "../recommendations/analyzer.ts";
 import { analysisWindows, findingWindow } from "../analyze/analysis_window.ts";
-import { loadSystemSeries, loadTargetSeries } from "../analyze/target_series.ts";
+import { loadNotes, loadSystemSeries, loadTargetSeries } from "../analyze/target_series.ts";
 import { DAY_MS } from "../time.ts";
 import { type BufferDip, type DbSnapshotPoint, findBufferDips } from "./buffer_dips.ts";
 import {
@@ -41,36 +41,16 @@ export function createCorrelationAnalyzer(options: Partial<CorrelationAnalyzerOp
         );
       }
       const db = await loadSystemSeries(sql, windows, { system: "db", kind: "query" });
-      const dbTargets = await loadTargetSeries(
-        sql,
-        windows,
-        { system: "db", kind: "query" },
-        resolved.maxTargets,
+      const load = (system: "db" | "edge" | "cache", kind: string) =>
+        loadTargetSeries(sql, windows, { system, kind }, resolved.maxTargets, context.deadline);
+      const dbTargets = await load("db", "query");
+      const edge = await load("edge", "request");
+      const cache = await load("cache", "lookup");
+      notes.push(
+        ...loadNotes(dbTargets, "database series", resolved.maxTargets),
+        ...loadNotes(edge, "functions", resolved.maxTargets),
+        ...loadNotes(cache, "cache namespaces", resolved.maxTargets),
       );
-      const edge = await loadTargetSeries(
-        sql,
-        windows,
-        { system: "edge", kind: "request" },
-        resolved.maxTargets,
-      );
-      const cache = await loadTargetSeries(
-        sql,
-        windows,
-        { system: "cache", kind: "lookup" },
-        resolved.maxTargets,
-      );
-      for (
-        const [what, loaded] of [["database series", dbTargets], ["functions", edge], [
-          "namespaces",
-          cache,
-        ]] as const
-      ) {
-        if (loaded.omitted > 0) {
-          notes.push(
-            `${loaded.omitted} quieter ${what} were not correlated (maxTargets ${resolved.maxTargets})`,
-          );
-        }
-      }
       const statements = await loadStatements(sql, windows.current.from, windows.current.to);
       const lookBack = new Date(windows.current.to.getTime() - resolved.recurrenceDays * DAY_MS);
       const snapshots = await loadSnapshots(sql, lookBack, windows.current.to);

@@ -48,3 +48,23 @@ Deno.test("createEdgeAnalyzer() finds cold starts, errors and a slow tail in sto
     );
   });
 });
+
+Deno.test("createEdgeAnalyzer() past its deadline reads no more functions and says how many it left", async () => {
+  await withSql(async (sql) => {
+    const fn = uniqueTarget("edge-deadline");
+    const now = Date.now();
+    await ingest(sql, [event(fn, { occurred_at: new Date(now - MINUTE_MS).toISOString() })]);
+    await rollup(sql);
+    const result = await createEdgeAnalyzer({ maxTargets: 10_000 }).analyze({
+      sql,
+      now: new Date(now),
+      config: parseConfig({}),
+      window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
+      deadline: now - 1,
+    });
+    assert.deepEqual(result.findings, []);
+    assert.deepEqual(result.rejected, []);
+    assert.equal(result.notes.length, 1);
+    assert.match(result.notes[0], /^\d+ functions were not read: the run's deadline passed$/);
+  });
+});
