@@ -135,7 +135,7 @@ export function resolveCorrelationOptions(
   options: Partial<CorrelationAnalyzerOptions> = {},
 ): CorrelationAnalyzerOptions {
   const resolved = resolveOptions(correlationAnalyzerDefaults, correlationBounds, options);
-  if (resolved.slotMinutes > 0 && 1440 % resolved.slotMinutes !== 0) {
+  if (1440 % resolved.slotMinutes !== 0) {
     throw new RangeError(`slotMinutes must divide a day (1440 minutes): got ${resolved.slotMinutes}`);
   }
   return resolved;
