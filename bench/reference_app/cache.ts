@@ -31,9 +31,22 @@ export interface CacheStats {
   bytes: number;
 }
 
+/** What read() found under a key. */
+export interface CacheRead<V> {
+  /** The live value, or undefined on a miss. */
+  value: V | undefined;
+  /**
+   * On a miss of an entry found past its TTL: how long ago it expired, in ms (what the cache analyzer's TTL
+   * rule reads, as attrs.expiredMs of the lookup event); null otherwise.
+   */
+  expiredMs: number | null;
+}
+
 export interface LruTtlCache<V> {
   /** The live value under key (counted as a hit, and made most recently used), else undefined (a miss). */
   get(key: string): V | undefined;
+  /** As get(), also saying how long ago the entry expired when the miss is an expired entry. */
+  read(key: string): CacheRead<V>;
   set(key: string, value: V, options?: { tag?: string }): void;
   delete(key: string): boolean;
   /** Drops every entry stored with this tag; returns how many. */
@@ -93,24 +106,28 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
     }
   }
 
+  function read(key: string): CacheRead<V> {
+    const entry = entries.get(key);
+    if (!entry) {
+      counts.misses++;
+      return { value: undefined, expiredMs: null };
+    }
+    const now = clock();
+    if (entry.expiresAt <= now) {
+      remove(key);
+      counts.expirations++;
+      counts.misses++;
+      return { value: undefined, expiredMs: now - entry.expiresAt };
+    }
+    entries.delete(key);
+    entries.set(key, entry);
+    counts.hits++;
+    return { value: entry.value, expiredMs: null };
+  }
+
   return {
-    get(key) {
-      const entry = entries.get(key);
-      if (!entry) {
-        counts.misses++;
-        return undefined;
-      }
-      if (entry.expiresAt <= clock()) {
-        remove(key);
-        counts.expirations++;
-        counts.misses++;
-        return undefined;
-      }
-      entries.delete(key);
-      entries.set(key, entry);
-      counts.hits++;
-      return entry.value;
-    },
+    get: (key) => read(key).value,
+    read,
     set(key, value, setOptions = {}) {
       const now = clock();
       remove(key);

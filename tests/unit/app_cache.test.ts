@@ -37,6 +37,24 @@ Deno.test("a second read of the same key is served from the cache and both looku
   );
 });
 
+Deno.test("a miss of an expired entry reports the TTL and how long ago it expired", async () => {
+  const { events, reporter } = recordingReporter();
+  let at = 0;
+  const cache = createAppCache({
+    settings: { ...lruTtl, ttlMs: 1000 },
+    reporter,
+    now: () => new Date(at),
+  });
+  const load = () => Promise.resolve(jsonPayload({ ok: 1 }));
+  await cache.read(lookup, load);
+  at = 1400;
+  await cache.read(lookup, load);
+  assert.deepEqual(events.map((event) => [event.cache, event.attrs]), [
+    ["miss", undefined],
+    ["miss", { ttlMs: 1000, expiredMs: 400 }],
+  ]);
+});
+
 Deno.test("failed and uncacheable answers are not stored", async () => {
   const cache = createAppCache({ settings: lruTtl, reporter: null });
   await cache.read(lookup, () => Promise.resolve(jsonPayload({ error: "down" }, 502)));

@@ -25,6 +25,17 @@ Deno.test("a stored value is a hit until its TTL passes, then a miss", () => {
   });
 });
 
+Deno.test("read() of an expired entry says how long ago it expired; other reads say null", () => {
+  const time = fakeClock();
+  const cache = createLruTtlCache<string>({ maxEntries: 10, ttlMs: 1000, clock: time.clock });
+  assert.deepEqual(cache.read("a"), { value: undefined, expiredMs: null });
+  cache.set("a", "1");
+  assert.deepEqual(cache.read("a"), { value: "1", expiredMs: null });
+  time.advance(1250);
+  assert.deepEqual(cache.read("a"), { value: undefined, expiredMs: 250 });
+  assert.deepEqual(cache.read("a"), { value: undefined, expiredMs: null });
+});
+
 Deno.test("a hit does not extend the TTL: entries expire ttlMs after they were stored", () => {
   const time = fakeClock();
   const cache = createLruTtlCache<string>({ maxEntries: 10, ttlMs: 100, clock: time.clock });

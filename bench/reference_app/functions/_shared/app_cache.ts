@@ -39,6 +39,7 @@ export interface AppCacheOptions {
   settings: CacheSettings;
   reporter: MetricReporter | null;
   clock?: () => number;
+  /** The time of the lookup events, and the clock the entries' TTLs run on (default: the system clock). */
   now?: () => Date;
 }
 
@@ -58,11 +59,13 @@ export function createAppCache(options: AppCacheOptions): AppCache {
     maxEntries: settings.maxEntries,
     ttlMs: settings.ttlMs,
     maxBytes: settings.maxBytes,
+    // TTLs run on the same clock as the events' times.
+    clock: () => now().getTime(),
   });
   return {
     async read(lookup, load) {
       const started = clock();
-      const cached = cache.get(lookup.key);
+      const { value: cached, expiredMs } = cache.read(lookup.key);
       reporter?.record({
         occurredAt: now().toISOString(),
         system: "cache",
@@ -72,6 +75,8 @@ export function createAppCache(options: AppCacheOptions): AppCache {
         error: false,
         coldStart: false,
         latencyMs: Math.max(0, clock() - started),
+        // A miss of an expired entry says how its key's re-reads relate to the TTL (docs/analyzers.md).
+        ...(expiredMs === null ? {} : { attrs: { ttlMs: settings.ttlMs, expiredMs } }),
       });
       if (cached !== undefined) return { status: okStatus, body: cached, hit: true };
       const loaded = await load();

@@ -1,0 +1,31 @@
+import type { Finding } from "../finding/finding.ts";
+import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
+
+/**
+ * What one rule decided about one subject: a finding, or the reason it did not fire. Every rule the
+ * analyzers evaluate returns one, so that no "no" goes unexplained.
+ */
+export type Verdict = { finding: Finding } | { rejection: Rejection };
+
+/** The verdict of a rule that did not fire. */
+export function reject(rule: string, subject: string, reason: string): { rejection: Rejection } {
+  return { rejection: { rule, subject, reason } };
+}
+
+/** The verdicts sorted into an AnalysisResult (findings, rejections, and the notes given). */
+export function collect(verdicts: Iterable<Verdict>, notes: string[] = []): AnalysisResult {
+  const result: AnalysisResult = { findings: [], rejected: [], notes };
+  for (const verdict of verdicts) {
+    if ("finding" in verdict) result.findings.push(verdict.finding);
+    else result.rejected.push(verdict.rejection);
+  }
+  return result;
+}
+
+/** The median of `values` (mean of the middle two for an even count); 0 for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
