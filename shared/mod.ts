@@ -11,7 +11,9 @@
  * - `status/`: pipeline health and the status report;
  * - `finding/`: the one shape of everything the suite reports or does;
  * - `recommendations/`: the analyzers' contract, the run that merges their findings into stored ones, the
- *   findings store, applying and rolling back findings, and the seed's result shape.
+ *   findings store, applying and rolling back findings, and the seed's result shape;
+ * - `analyze/`: the cache analyzer (per namespace) and the edge analyzer (per function);
+ * - `correlate/`: cross-system rules on aligned per-minute series.
  *
  * @module
  */
@@ -193,5 +195,12 @@ export {
   FindingListQuerySchema,
   RefreshQuerySchema,
 } from "./recommendations/requests.ts";
+
+export { createCacheAnalyzer } from "./analyze/cache_analyzer.ts";
+export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cache.ts";
+export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";
+export { edgeAnalyzerDefaults, type EdgeAnalyzerOptions } from "./analyze/edge.ts";
+export { createCorrelationAnalyzer } from "./correlate/correlation_analyzer.ts";
+export { correlationAnalyzerDefaults, type CorrelationAnalyzerOptions } from "./correlate/correlate.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";

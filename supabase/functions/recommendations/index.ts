@@ -2,6 +2,9 @@ import {
   type Analyzer,
   applyFinding,
   type ConfigAccess,
+  createCacheAnalyzer,
+  createCorrelationAnalyzer,
+  createEdgeAnalyzer,
   createFunctionApp,
   createMetricReporter,
   createRecommendationStore,
@@ -145,11 +148,8 @@ const indexLockTimeoutMs = 5 * SECOND_MS;
 /** Postgres' statement_timeout for index builds and their rollbacks. */
 const indexStatementTimeoutMs = 10 * 60 * SECOND_MS;
 
-/**
- * The analyzers a refresh runs. The index advisor, index health, cache, edge and correlation analyzers
- * (shared/advisor/, shared/db_health/, shared/analyze/, shared/correlate/) are added here as they land.
- */
-const liveAnalyzers: Analyzer[] = [];
+/** The analyzers a refresh runs, with their default thresholds. */
+const liveAnalyzers: Analyzer[] = [createCacheAnalyzer(), createEdgeAnalyzer(), createCorrelationAnalyzer()];
 
 /** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL. */
 function liveRecommendationsApp(): FunctionApp {
