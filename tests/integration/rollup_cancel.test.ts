@@ -56,7 +56,9 @@ for (const how of ["pg_cancel_backend", "statement_timeout"] as const) {
       }
       assert.match(String(outcome), /canceling statement/);
 
-      assert.deepEqual(await holdersOfIngestLock(observer), []);
+      // pg_cron's own rollup may take the lock at any moment: what matters is that the cancelled session let go.
+      const [{ pid }] = await roller`select pg_catalog.pg_backend_pid() as pid`;
+      assert.ok(!(await holdersOfIngestLock(observer)).includes(pid));
       const target = uniqueTarget(`after-${how}`);
       for (const sql of [roller, observer]) {
         await sql`set lock_timeout = '5s'`; // a lock left behind fails the ingest instead of hanging the test
