@@ -1,7 +1,6 @@
 import { createFinding, type Finding } from "../finding/finding.ts";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import type { IndexRow, RuleOutcome } from "./health_catalog.ts";
-import { indexSignature } from "./duplicate_indexes.ts";
 import { describeIndex, dropIndexAction, indexSpaceGain, indexSubject } from "./index_actions.ts";
 
 const rule = "index.prefix-redundant";
@@ -44,7 +43,8 @@ function whyNotRedundant(shorter: IndexRow, longer: IndexRow): string | null {
 /**
  * Btree indexes whose key columns lead another valid btree index of the same table (the longer one serves
  * every scan the shorter serves) with the same predicate, operator classes, collations and sort order, and
- * whose include columns the longer one holds too. Identical indexes are index.duplicate's. A shorter index
+ * whose include columns the longer one holds too. Identical indexes are index.duplicate's; two with the
+ * same keys and as many include columns are simply different. A shorter index
  * that is unique is kept: it enforces something the longer does not. Supabase's linter does not report
  * these. Not auto-applied: the planner may have preferred the smaller index, so plans can change.
  */
@@ -55,20 +55,18 @@ export function findPrefixRedundantIndexes(indexes: IndexRow[]): RuleOutcome {
 
   for (const shorter of btrees) {
     const keys = shorter.columns.slice(0, shorter.keyCount);
-    // the longer candidates: other btrees of the table whose keys start with shorter's
+    // the longer candidates: other btrees of the table whose keys start with shorter's and that have more
+    // key columns, or the same keys and more include columns
     const leading = btrees.filter((longer) =>
-      longer !== shorter && longer.tableOid === shorter.tableOid && longer.keyCount >= shorter.keyCount &&
-      same(longer.columns.slice(0, shorter.keyCount), keys) &&
-      indexSignature(longer) !== indexSignature(shorter)
+      longer.tableOid === shorter.tableOid && same(longer.columns.slice(0, shorter.keyCount), keys) &&
+      (longer.keyCount > shorter.keyCount ||
+        (longer.keyCount === shorter.keyCount && longer.columns.length > shorter.columns.length))
     );
     const reasons: string[] = [];
     const covering = leading.find((longer) => {
       const why = whyNotRedundant(shorter, longer);
-      // two indexes with the same keys that each hold the other's include columns: report one, not both
-      const mutual = why === null && longer.keyCount === shorter.keyCount &&
-        whyNotRedundant(longer, shorter) === null && shorter.name < longer.name;
       if (why !== null) reasons.push(`not made redundant by ${longer.name}: ${why}`);
-      return why === null && !mutual;
+      return why === null;
     });
     if (!covering) {
       for (const reason of reasons) rejected.push({ rule, subject: indexSubject(shorter), reason });

@@ -87,15 +87,18 @@ export function findTableBloat(
       rejected.push({ rule, subject, reason: `no estimate: ${estimate.reason}` });
       continue;
     }
-    if (estimate.bloatPages === 0) continue;
     const figures = `estimated bloat ${mb(estimate.bloatBytes)} MB, ${
       (estimate.bloatRatio * 100).toFixed(1)
     } %`;
-    if (estimate.bloatBytes < options.minBloatBytes) {
+    const bigEnough = estimate.bloatBytes >= options.minBloatBytes;
+    const shareEnough = estimate.bloatRatio >= options.minBloatRatio;
+    // a table that meets neither threshold is compact enough: nothing to explain
+    if (!bigEnough && !shareEnough) continue;
+    if (!bigEnough) {
       rejected.push({ rule, subject, reason: `${figures}: below minBloatBytes ${options.minBloatBytes}` });
       continue;
     }
-    if (estimate.bloatRatio < options.minBloatRatio) {
+    if (!shareEnough) {
       rejected.push({ rule, subject, reason: `${figures}: below minBloatRatio ${options.minBloatRatio}` });
       continue;
     }
