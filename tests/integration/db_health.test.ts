@@ -1,0 +1,316 @@
+/**
+ * The db-health analyzer against the stack's Postgres: each test builds a small schema of its own with the
+ * case its rule is for and a near miss beside it, runs the analyzer (adapter and rules), and drops the schema.
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyzer.ts";
+import type { DbHealthOptions } from "../../shared/db_health/db_health_options.ts";
+import { defaultConfig } from "../../shared/config/config.ts";
+import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
+import { stackEnv } from "../support/env.ts";
+import { type Sql, withSql } from "../support/metric_store_db.ts";
+
+/** Runs `body` with a fresh schema `health_<random>` holding `ddl`, dropped afterwards whatever happens. */
+async function withSchema(
+  ddl: (schema: string) => string,
+  body: (sql: Sql, schema: string) => Promise<void>,
+) {
+  const schema = `health_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  await withSql(async (sql) => {
+    await sql.unsafe(`create schema ${schema}; ${ddl(schema)}`);
+    try {
+      await body(sql, schema);
+    } finally {
+      await sql.unsafe(`drop schema ${schema} cascade`);
+    }
+  });
+}
+
+async function analyze(sql: Sql, options: Partial<DbHealthOptions> = {}): Promise<AnalysisResult> {
+  const now = new Date();
+  return await createDbHealthAnalyzer(options).analyze({
+    sql,
+    now,
+    config: defaultConfig,
+    window: { from: new Date(now.getTime() - 86_400_000), to: now },
+    deadline: now.getTime() + 60_000,
+  });
+}
+
+/** The findings and rejections of `rule` about objects of `schema`. */
+function about(result: AnalysisResult, rule: string, schema: string) {
+  const ours = (subject: string) => subject.includes(`:${schema}.`);
+  return {
+    findings: result.findings.filter((f) => f.rule === rule && ours(f.subject)),
+    rejected: result.rejected.filter((r) => r.rule === rule && ours(r.subject)),
+  };
+}
+
+const parentAndChild = (s: string) => `
+  create table ${s}.parent (id bigint primary key);
+  create table ${s}.child (
+    id bigint primary key,
+    parent_id bigint references ${s}.parent,
+    partial_parent_id bigint references ${s}.parent,
+    led_parent_id bigint references ${s}.parent,
+    kind text,
+    code text,
+    note text,
+    created_at timestamptz default now()
+  );`;
+
+Deno.test("db-health finds an unindexed foreign key, and counts neither a partial index nor a trailing column", async () => {
+  await withSchema(
+    (s) =>
+      `${parentAndChild(s)}
+      create index child_partial_idx on ${s}.child (partial_parent_id) where kind is not null;
+      create index child_created_led_idx on ${s}.child (created_at, led_parent_id);
+      create index child_led_idx on ${s}.child (led_parent_id, created_at);`,
+    async (sql, schema) => {
+      const { findings, rejected } = about(await analyze(sql), "index.unindexed-foreign-key", schema);
+      assert.deepEqual(findings.map((f) => f.subject).sort(), [
+        `foreign-key:${schema}.child.child_parent_id_fkey`,
+        `foreign-key:${schema}.child.child_partial_parent_id_fkey`,
+      ]);
+      assert.deepEqual(rejected.map((r) => r.reason), [
+        "child_partial_idx leads with the key's columns but is partial (where (kind IS NOT NULL)): it misses the rows outside its predicate",
+      ]);
+      // the proposed DDL runs, and then the key counts as covered
+      const action = findings[0].action;
+      assert.equal(action.kind, "sql");
+      if (action.kind !== "sql") return;
+      await sql.unsafe(action.sql);
+      const after = about(await analyze(sql), "index.unindexed-foreign-key", schema);
+      assert.ok(!after.findings.some((f) => f.subject === findings[0].subject));
+      await sql.unsafe(action.rollback);
+    },
+  );
+});
+
+Deno.test("db-health reports an unscanned plain index unused once the statistics are old enough, never a unique one", async () => {
+  await withSchema(
+    (s) =>
+      `${parentAndChild(s)}
+      create index child_note_idx on ${s}.child (note);
+      create unique index child_code_key on ${s}.child (code);`,
+    async (sql, schema) => {
+      const trusted = about(await analyze(sql, { minUnusedDays: 0 }), "index.unused", schema);
+      assert.deepEqual(trusted.findings.map((f) => f.subject), [`index:${schema}.child_note_idx`]);
+      const [definition] = await sql`select pg_get_indexdef(${`${schema}.child_note_idx`}::regclass) as text`;
+      assert.deepEqual(trusted.findings[0].action, {
+        kind: "sql",
+        sql: `drop index concurrently if exists ${schema}.child_note_idx`,
+        rollback: definition.text,
+      });
+      assert.ok(
+        trusted.rejected.some((r) =>
+          r.subject === `index:${schema}.child_code_key` &&
+          /it is unique: it enforces uniqueness/.test(r.reason)
+        ),
+      );
+      assert.ok(
+        trusted.rejected.some((r) =>
+          r.subject === `index:${schema}.child_pkey` && /primary key/.test(r.reason)
+        ),
+      );
+    },
+  );
+});
+
+Deno.test("db-health does not trust idx_scan 0 from statistics younger than minUnusedDays", async () => {
+  await withSchema(
+    (s) => `${parentAndChild(s)} create index child_note_idx on ${s}.child (note);`,
+    async (sql, schema) => {
+      const young = about(await analyze(sql, { minUnusedDays: 3650 }), "index.unused", schema);
+      assert.deepEqual(young.findings, []);
+      const reason = young.rejected.find((r) => r.subject === `index:${schema}.child_note_idx`)?.reason ?? "";
+      assert.match(reason, /below minUnusedDays 3650/);
+    },
+  );
+});
+
+Deno.test("db-health does not report an index a query used", async () => {
+  await withSchema(
+    (s) => `${parentAndChild(s)} create index child_note_idx on ${s}.child (note);`,
+    async (sql, schema) => {
+      await sql.unsafe(`set enable_seqscan = off; select count(*) from ${schema}.child where note = 'x'`);
+      await sql`reset enable_seqscan`;
+      // the statistics of this backend reach the shared counters at the end of its transaction
+      await sql`select pg_stat_force_next_flush()`;
+      await sql`select 1`;
+      const used = about(await analyze(sql, { minUnusedDays: 0 }), "index.unused", schema);
+      assert.deepEqual(used.findings, []);
+      assert.ok(!used.rejected.some((r) => r.subject === `index:${schema}.child_note_idx`));
+    },
+  );
+});
+
+Deno.test("db-health finds a plain index repeating a unique one and keeps the unique", async () => {
+  await withSchema(
+    (s) =>
+      `${parentAndChild(s)}
+      create unique index child_code_key on ${s}.child (code);
+      create index child_code_idx on ${s}.child (code);
+      create index child_code_lower_idx on ${s}.child (lower(code));`,
+    async (sql, schema) => {
+      const { findings } = about(await analyze(sql), "index.duplicate", schema);
+      assert.deepEqual(findings.map((f) => f.subject), [`index:${schema}.child_code_idx`]);
+      assert.match(findings[0].detail, /which is unique/);
+    },
+  );
+});
+
+Deno.test("db-health finds a btree whose keys lead another's, and keeps one with another predicate", async () => {
+  await withSchema(
+    (s) =>
+      `${parentAndChild(s)}
+      create index child_kind_idx on ${s}.child (kind);
+      create index child_kind_live_idx on ${s}.child (kind) where note is not null;
+      create index child_kind_created_idx on ${s}.child (kind, created_at);`,
+    async (sql, schema) => {
+      const { findings, rejected } = about(await analyze(sql), "index.prefix-redundant", schema);
+      assert.deepEqual(findings.map((f) => f.subject), [`index:${schema}.child_kind_idx`]);
+      assert.deepEqual(rejected.map((r) => [r.subject, r.reason]), [[
+        `index:${schema}.child_kind_live_idx`,
+        "not made redundant by child_kind_created_idx: its predicate ((note IS NOT NULL)) differs from child_kind_created_idx's (none)",
+      ]]);
+    },
+  );
+});
+
+Deno.test("db-health finds the invalid index a failed create unique index concurrently leaves, and its drop works", async () => {
+  await withSchema(
+    (s) => `${parentAndChild(s)} insert into ${s}.child (id, code) values (1, 'same'), (2, 'same');`,
+    async (sql, schema) => {
+      await assert.rejects(
+        sql.unsafe(`create unique index concurrently child_code_key on ${schema}.child (code)`),
+        /could not create unique index/,
+      );
+      const { findings } = about(await analyze(sql), "index.invalid", schema);
+      assert.deepEqual(findings.map((f) => f.subject), [`index:${schema}.child_code_key`]);
+      const action = findings[0].action;
+      assert.equal(action.kind, "sql");
+      if (action.kind !== "sql") return;
+      await sql.unsafe(action.sql);
+      const [{ left }] = await sql`select to_regclass(${`${schema}.child_code_key`}) is not null as left`;
+      assert.equal(left, false);
+      assert.deepEqual(about(await analyze(sql), "index.invalid", schema).findings, []);
+    },
+  );
+});
+
+Deno.test("db-health estimates the bloat a mass delete leaves, and not on a compact table", async () => {
+  await withSchema(
+    (s) => `
+      create table ${s}.emptied (a bigint, b bigint) with (autovacuum_enabled = false);
+      create table ${s}.compact (a bigint, b bigint) with (autovacuum_enabled = false);
+      insert into ${s}.emptied select i, i from generate_series(1, 50000) i;
+      insert into ${s}.compact select i, i from generate_series(1, 50000) i;
+      delete from ${s}.emptied where a % 10 <> 0;
+      analyze ${s}.emptied;
+      analyze ${s}.compact;`,
+    async (sql, schema) => {
+      const { findings } = about(
+        await analyze(sql, { minBloatBytes: 100_000, minBloatRatio: 0.5 }),
+        "table.bloat",
+        schema,
+      );
+      assert.deepEqual(findings.map((f) => f.subject), [`table:${schema}.emptied`]);
+      const ratio = Number(findings[0].evidence.statistic.value);
+      assert.ok(ratio > 0.85 && ratio < 0.95, `9 rows in 10 deleted: estimated bloat ratio ${ratio}`);
+      assert.equal(findings[0].gain?.kind, "estimated");
+    },
+  );
+});
+
+/** A connection of its own named `applicationName`, closed after `body`. */
+async function withSession<T>(applicationName: string, body: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(stackEnv().dbUrl, {
+    prepare: false,
+    max: 1,
+    onnotice: () => {},
+    connection: { application_name: applicationName },
+  });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("db-health reports a session idle in a transaction", async () => {
+  await withSession("health-test-idle", async (other) => {
+    const reserved = await other.reserve();
+    try {
+      await reserved`begin`;
+      const [{ pid }] = await reserved`select pg_backend_pid() as pid`;
+      await pause(1500);
+      const result = await withSql((sql) => analyze(sql, { idleInTransactionSeconds: 1 }));
+      const idle = result.findings.filter((f) => f.rule === "session.idle-in-transaction");
+      assert.ok(idle.some((f) => f.subject.startsWith(`session:${pid}@`)), JSON.stringify(idle));
+      await reserved`rollback`;
+    } finally {
+      reserved.release();
+    }
+  });
+});
+
+Deno.test("db-health reports a long-running query, not the suite's own", async () => {
+  await withSession("health-test-slow", (app) =>
+    withSession("optimizer-health-test", async (own) => {
+      const slow = app`select pg_sleep(4), pg_backend_pid() as pid`.execute();
+      const ownSlow = own`select pg_sleep(4)`.execute();
+      await pause(1500);
+      const result = await withSql((sql) => analyze(sql, { longRunningQuerySeconds: 1 }));
+      const reported = result.findings.filter((f) => f.rule === "session.long-running-query");
+      const pids = await withSql((sql) =>
+        sql`select application_name, pid from pg_stat_activity
+            where application_name in ('health-test-slow', 'optimizer-health-test')`
+      );
+      const pidOf = (name: string) => pids.find((row) => row.application_name === name)?.pid;
+      assert.ok(reported.some((f) => f.subject.startsWith(`session:${pidOf("health-test-slow")}@`)));
+      assert.ok(!reported.some((f) => f.subject.startsWith(`session:${pidOf("optimizer-health-test")}@`)));
+      assert.ok(
+        result.rejected.some((r) =>
+          r.subject.startsWith(`session:${pidOf("optimizer-health-test")}@`) &&
+          /the suite's own session/.test(r.reason)
+        ),
+      );
+      await Promise.all([slow, ownSlow]);
+    }));
+});
+
+Deno.test("db-health reports connections against max_connections from its threshold", async () => {
+  await withSql(async (sql) => {
+    const pressed = await analyze(sql, { connectionsWarningRatio: 0.001, connectionsCriticalRatio: 1 });
+    assert.deepEqual(pressed.findings.filter((f) => f.rule === "db.connections").map((f) => f.severity), [
+      "warning",
+    ]);
+    const calm = await analyze(sql);
+    assert.match(
+      calm.rejected.find((r) => r.rule === "db.connections")?.reason ?? "",
+      /below connectionsWarningRatio 0.8/,
+    );
+  });
+});
+
+Deno.test("db-health judges or explains both cache hit ratios", async () => {
+  await withSql(async (sql) => {
+    const result = await analyze(sql);
+    for (const subject of ["cache-hit-ratio:tables", "cache-hit-ratio:indexes"]) {
+      const said = [...result.findings, ...result.rejected].filter((f) => f.subject === subject);
+      assert.equal(said.length, 1, subject);
+    }
+  });
+});
+
+Deno.test("db-health never looks at the suite's own schema", async () => {
+  await withSql(async (sql) => {
+    const result = await analyze(sql, { minUnusedDays: 0 });
+    const subjects = [...result.findings, ...result.rejected].map((f) => f.subject);
+    assert.deepEqual(subjects.filter((subject) => /:(optimizer|auth|cron|extensions)\./.test(subject)), []);
+  });
+});
