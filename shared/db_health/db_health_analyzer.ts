@@ -41,7 +41,9 @@ export function judgeDbHealth(
     catalog.statsSince === null
       ? "how long the cumulative statistics have counted is unknown: unused indexes are not judged"
       : `index scans and cache hits are counted since ${window.from} (${catalog.statsSinceSource})`,
-    "an index created after that has had less time to be used than the statistics window says: the window is the database's, not each index's",
+    catalog.indexUsageTracked
+      ? "an index's unused time counts from the last change of its scan count that optimizer.index_usage saw (noted every 5 min)"
+      : "optimizer.index_usage is not installed: an index's unused time is the statistics window, and one created since has had less",
     "the cache hit ratios are since that time, not over the run's window",
     `schemas left out: system schemas and ${options.excludedSchemas.join(", ")}`,
   ];

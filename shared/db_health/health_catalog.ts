@@ -41,8 +41,19 @@ export interface IndexRow {
   sizeBytes: number;
   /** pg_stat_user_indexes.idx_scan: scans since the statistics were reset. */
   scans: number;
+  /** What optimizer.index_usage last noted of the index; null when it has not seen it (or is not installed). */
+  usage: IndexUsage | null;
   /** Whether a create index (concurrently) is building this index right now (pg_stat_progress_create_index). */
   buildInProgress: boolean;
+}
+
+/** An index as optimizer.observe_index_usage() last saw it. */
+export interface IndexUsage {
+  /** When the suite first saw the index (ISO). */
+  firstSeenAt: string;
+  /** The idx_scan it saw last, and since when that count has not changed (ISO). */
+  scans: number;
+  scansChangedAt: string;
 }
 
 /** One foreign key (pg_constraint contype 'f') of a table the analysis looks at. */
@@ -140,6 +151,8 @@ export interface HealthCatalog {
   statsSince: Date | null;
   /** What statsSince rests on, for the evidence. */
   statsSinceSource: "pg_stat_database.stats_reset" | "optimizer.db_snapshots" | null;
+  /** Whether optimizer.index_usage exists: the suite notes each index's scan count every few minutes. */
+  indexUsageTracked: boolean;
   indexes: IndexRow[];
   foreignKeys: ForeignKeyRow[];
   tables: TableRow[];

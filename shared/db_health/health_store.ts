@@ -6,6 +6,7 @@ import type {
   ForeignKeyRow,
   HealthCatalog,
   IndexRow,
+  IndexUsage,
   SessionRow,
   TableRow,
 } from "./health_catalog.ts";
@@ -31,9 +32,29 @@ function lookedAt(sql: Sql, schemaColumn: string, options: Pick<DbHealthOptions,
     and ${column}::text not like 'pg\\_toast%' and ${column}::text not like 'pg\\_temp\\_%')`;
 }
 
-async function loadIndexes(sql: Sql, options: Pick<DbHealthOptions, "excludedSchemas">): Promise<IndexRow[]> {
+/** optimizer.index_usage by index oid; empty when the suite is not installed in this database. */
+async function loadIndexUsage(sql: Sql, tracked: boolean): Promise<Map<string, IndexUsage>> {
+  if (!tracked) return new Map();
   const rows = await sql<Row[]>`
-    select n.nspname::text as schema, t.relname::text as table_name, c.relname::text as name,
+    select u.indexrelid::int8 as index_oid, u.first_seen_at, u.idx_scan, u.scans_changed_at
+    from optimizer.index_usage u`;
+  return new Map(rows.map((row) => [
+    String(row.index_oid),
+    {
+      firstSeenAt: iso(row.first_seen_at) as string,
+      scans: Number(row.idx_scan),
+      scansChangedAt: iso(row.scans_changed_at) as string,
+    },
+  ]));
+}
+
+async function loadIndexes(
+  sql: Sql,
+  options: Pick<DbHealthOptions, "excludedSchemas">,
+  usage: Map<string, IndexUsage>,
+): Promise<IndexRow[]> {
+  const rows = await sql<Row[]>`
+    select i.indexrelid::int8 as index_oid, n.nspname::text as schema, t.relname::text as table_name, c.relname::text as name,
            pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified_name, t.oid::int8 as table_oid,
            am.amname::text as method, i.indisunique as is_unique, i.indisprimary as is_primary,
            con.conname::text as constraint_name, i.indisvalid as valid, i.indnkeyatts as key_count,
@@ -82,6 +103,7 @@ async function loadIndexes(sql: Sql, options: Pick<DbHealthOptions, "excludedSch
     sizeBytes: Number(row.size_bytes),
     scans: Number(row.scans),
     buildInProgress: row.build_in_progress as boolean,
+    usage: usage.get(String(row.index_oid)) ?? null,
   }));
 }
 
@@ -241,15 +263,18 @@ async function loadActivity(sql: Sql): Promise<{ connections: ConnectionCounts; 
  */
 async function loadStatsSince(
   sql: Sql,
-): Promise<Pick<HealthCatalog, "takenAt" | "statsSince" | "statsSinceSource">> {
+): Promise<Pick<HealthCatalog, "takenAt" | "statsSince" | "statsSinceSource" | "indexUsageTracked">> {
   const [row] = await sql<Row[]>`
     select now() as taken_at, d.stats_reset,
-           pg_catalog.to_regclass('optimizer.db_snapshots') is not null as has_snapshots
+           pg_catalog.to_regclass('optimizer.db_snapshots') is not null as has_snapshots,
+           pg_catalog.to_regclass('optimizer.index_usage') is not null as index_usage_tracked
     from pg_catalog.pg_stat_database d where d.datname = pg_catalog.current_database()`;
   const takenAt = new Date(row.taken_at as string);
+  const indexUsageTracked = row.index_usage_tracked as boolean;
   if (row.stats_reset !== null) {
     return {
       takenAt,
+      indexUsageTracked,
       statsSince: new Date(row.stats_reset as string),
       statsSinceSource: "pg_stat_database.stats_reset",
     };
@@ -260,12 +285,13 @@ async function loadStatsSince(
     if (oldest.taken_at !== null) {
       return {
         takenAt,
+        indexUsageTracked,
         statsSince: new Date(oldest.taken_at as string),
         statsSinceSource: "optimizer.db_snapshots",
       };
     }
   }
-  return { takenAt, statsSince: null, statsSinceSource: null };
+  return { takenAt, indexUsageTracked, statsSince: null, statsSinceSource: null };
 }
 
 /** Reads everything the database health rules judge, in the schemas they look at. */
@@ -274,7 +300,7 @@ export async function loadHealthCatalog(
   options: Pick<DbHealthOptions, "excludedSchemas">,
 ): Promise<HealthCatalog> {
   const since = await loadStatsSince(sql);
-  const indexes = await loadIndexes(sql, options);
+  const indexes = await loadIndexes(sql, options, await loadIndexUsage(sql, since.indexUsageTracked));
   const foreignKeys = await loadForeignKeys(sql, options);
   const tables = await loadTables(sql, options);
   const cache = await loadCache(sql, options);

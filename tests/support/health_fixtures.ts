@@ -43,6 +43,7 @@ export function index(
     sizeBytes: 2 * 1024 * 1024,
     scans: 10,
     buildInProgress: false,
+    usage: null,
     ...overrides,
   };
   return row;
@@ -117,12 +118,16 @@ export function session(overrides: Partial<SessionRow> = {}): SessionRow {
   };
 }
 
-/** A catalog read at `takenAt` with statistics counting for 30 days and nothing in it. */
+/**
+ * A catalog read at `takenAt` with statistics counting for 30 days, without optimizer.index_usage, and
+ * nothing in it.
+ */
 export function catalog(overrides: Partial<HealthCatalog> = {}): HealthCatalog {
   return {
     takenAt,
     statsSince: new Date(takenAt.getTime() - 30 * 86_400_000),
     statsSinceSource: "pg_stat_database.stats_reset",
+    indexUsageTracked: false,
     indexes: [],
     foreignKeys: [],
     tables: [],

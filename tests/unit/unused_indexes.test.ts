@@ -3,10 +3,12 @@ import { findUnusedIndexes } from "../../shared/db_health/unused_indexes.ts";
 import { FindingSchema } from "../../shared/finding/finding.ts";
 import { catalog, index, ordersPkey, takenAt } from "../support/health_fixtures.ts";
 
+const options = { minUnusedDays: 7 };
 const unused = index("orders_status_idx", [["status", 3]], { scans: 0, sizeBytes: 3 * 1024 * 1024 });
+const daysAgo = (days: number) => new Date(takenAt.getTime() - days * 86_400_000).toISOString();
 
 Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days, the rollback its definition", () => {
-  const { findings } = findUnusedIndexes(catalog({ indexes: [unused] }), { minUnusedDays: 7 });
+  const { findings } = findUnusedIndexes(catalog({ indexes: [unused] }), options);
   assert.equal(findings.length, 1);
   const [finding] = findings;
   FindingSchema.parse(finding);
@@ -17,20 +19,19 @@ Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days,
     sql: "drop index concurrently if exists public.orders_status_idx",
     rollback: unused.definition,
   });
-  assert.deepEqual(finding.evidence.windows, [{
-    from: "2026-10-29T12:00:00.000Z",
-    to: takenAt.toISOString(),
-  }]);
+  assert.deepEqual(finding.evidence.windows, [{ from: daysAgo(30), to: takenAt.toISOString() }]);
+  assert.deepEqual(finding.evidence.series, [
+    "pg_stat_user_indexes.idx_scan",
+    "pg_stat_database.stats_reset",
+  ]);
   assert.equal(finding.gain?.kind, "estimated");
   assert.equal(finding.gain?.value, 3);
   assert.equal(finding.autoApplicable, false);
 });
 
 Deno.test("findUnusedIndexes() leaves a used index alone without a word", () => {
-  const outcome = findUnusedIndexes(catalog({ indexes: [index("orders_status_idx", [["status", 3]])] }), {
-    minUnusedDays: 7,
-  });
-  assert.deepEqual(outcome, { findings: [], rejected: [] });
+  const used = index("orders_status_idx", [["status", 3]]);
+  assert.deepEqual(findUnusedIndexes(catalog({ indexes: [used] }), options), { findings: [], rejected: [] });
 });
 
 Deno.test("findUnusedIndexes() never reports a unique, primary key or constraint index, saying why", () => {
@@ -42,48 +43,87 @@ Deno.test("findUnusedIndexes() never reports a unique, primary key or constraint
   });
   const { findings, rejected } = findUnusedIndexes(
     catalog({ indexes: [{ ...ordersPkey, scans: 0 }, unique, exclusion] }),
-    { minUnusedDays: 7 },
+    options,
   );
   assert.deepEqual(findings, []);
   assert.deepEqual(rejected.map((r) => [r.subject, r.reason]), [
     [
       "index:public.orders_pkey",
-      "idx_scan is 0, but it is the primary key: it enforces the key and is never reported unused",
+      "no scan, but it is the primary key: it enforces what the table accepts and is never reported unused",
     ],
     [
       "index:public.orders_ref_key",
-      "idx_scan is 0, but it is unique: it enforces uniqueness and is never reported unused",
+      "no scan, but it is unique: it enforces what the table accepts and is never reported unused",
     ],
     [
       "index:public.orders_period_excl",
-      "idx_scan is 0, but it backs constraint orders_period_excl: never reported unused",
+      "no scan, but it backs constraint orders_period_excl: it enforces what the table accepts and is never reported unused",
     ],
   ]);
 });
 
 Deno.test("findUnusedIndexes() does not trust a zero from statistics younger than minUnusedDays", () => {
-  const young = catalog({ indexes: [unused], statsSince: new Date(takenAt.getTime() - 2.5 * 86_400_000) });
-  const { findings, rejected } = findUnusedIndexes(young, { minUnusedDays: 7 });
+  const young = catalog({ indexes: [unused], statsSince: new Date(daysAgo(2.5)) });
+  const { findings, rejected } = findUnusedIndexes(young, options);
   assert.deepEqual(findings, []);
-  assert.equal(rejected.length, 1);
-  assert.equal(
-    rejected[0].reason,
-    "idx_scan is 0, but the statistics cover only 2.5 days (since 2026-11-26T00:00:00.000Z), below minUnusedDays 7",
-  );
+  assert.deepEqual(rejected.map((r) => r.reason), [
+    "no scan in the 2.5 days since 2026-11-26T00:00:00.000Z (pg_stat_database.stats_reset), below minUnusedDays 7",
+  ]);
 });
 
 Deno.test("findUnusedIndexes() judges nothing when the statistics' age is unknown", () => {
   const { findings, rejected } = findUnusedIndexes(
     catalog({ indexes: [unused], statsSince: null, statsSinceSource: null }),
-    { minUnusedDays: 7 },
+    options,
   );
   assert.deepEqual(findings, []);
-  assert.match(rejected[0].reason, /how long the statistics have counted is unknown/);
+  assert.match(
+    rejected[0].reason,
+    /for how long cannot be told: how long the statistics have counted is unknown/,
+  );
 });
 
 Deno.test("findUnusedIndexes() leaves invalid indexes to index.invalid", () => {
-  const outcome = findUnusedIndexes(catalog({ indexes: [{ ...unused, valid: false }] }), {
-    minUnusedDays: 7,
-  });
+  const outcome = findUnusedIndexes(catalog({ indexes: [{ ...unused, valid: false }] }), options);
   assert.deepEqual(outcome, { findings: [], rejected: [] });
+});
+
+Deno.test("findUnusedIndexes() with index usage noted does not report an index created yesterday in old statistics", () => {
+  const created = { ...unused, usage: { firstSeenAt: daysAgo(1), scans: 0, scansChangedAt: daysAgo(1) } };
+  const { findings, rejected } = findUnusedIndexes(
+    catalog({ indexUsageTracked: true, indexes: [created] }),
+    options,
+  );
+  assert.deepEqual(findings, []);
+  assert.deepEqual(rejected.map((r) => r.reason), [
+    "no scan in the 1.0 days since 2026-11-27T12:00:00.000Z (optimizer.index_usage), below minUnusedDays 7",
+  ]);
+});
+
+Deno.test("findUnusedIndexes() with index usage noted reports an index whose scans stopped 10 days ago", () => {
+  const stopped = index("orders_status_idx", [["status", 3]], {
+    scans: 120,
+    usage: { firstSeenAt: daysAgo(20), scans: 120, scansChangedAt: daysAgo(10) },
+  });
+  const { findings } = findUnusedIndexes(catalog({ indexUsageTracked: true, indexes: [stopped] }), options);
+  assert.equal(findings.length, 1);
+  assert.deepEqual(findings[0].evidence.windows, [{ from: daysAgo(10), to: takenAt.toISOString() }]);
+  assert.deepEqual(findings[0].evidence.series, ["pg_stat_user_indexes.idx_scan", "optimizer.index_usage"]);
+  assert.match(findings[0].detail, /idx_scan has stayed at 120/);
+});
+
+Deno.test("findUnusedIndexes() with index usage noted leaves alone an index scanned since it was last noted", () => {
+  const scanned = index("orders_status_idx", [["status", 3]], {
+    scans: 121,
+    usage: { firstSeenAt: daysAgo(20), scans: 120, scansChangedAt: daysAgo(10) },
+  });
+  assert.deepEqual(findUnusedIndexes(catalog({ indexUsageTracked: true, indexes: [scanned] }), options), {
+    findings: [],
+    rejected: [],
+  });
+});
+
+Deno.test("findUnusedIndexes() with index usage noted says so of an index not noted yet", () => {
+  const { rejected } = findUnusedIndexes(catalog({ indexUsageTracked: true, indexes: [unused] }), options);
+  assert.match(rejected[0].reason, /optimizer.observe_index_usage has not seen it yet/);
 });
