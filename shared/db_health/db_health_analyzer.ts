@@ -25,11 +25,15 @@ export function judgeDbHealth(
   options: DbHealthOptions,
   minCacheHitRate: number,
 ): AnalysisResult {
+  const unused = findUnusedIndexes(catalog, options);
+  const duplicates = findDuplicateIndexes(catalog.indexes);
+  // an index these propose to drop cannot be the one that makes a shorter index redundant
+  const dropped = new Set([...unused.findings, ...duplicates.findings].map((finding) => finding.subject));
   const outcomes: RuleOutcome[] = [
     findInvalidIndexes(catalog.indexes),
-    findUnusedIndexes(catalog, options),
-    findDuplicateIndexes(catalog.indexes),
-    findPrefixRedundantIndexes(catalog.indexes),
+    unused,
+    duplicates,
+    findPrefixRedundantIndexes(catalog.indexes, dropped),
     findUnindexedForeignKeys(catalog.foreignKeys, catalog.indexes, options),
     findTableBloat(catalog.tables, options),
     findLowCacheHitRatio(catalog, { ...options, minCacheHitRate }),

@@ -23,10 +23,14 @@ export function indexSignature(index: IndexRow): string {
   ]);
 }
 
-/** Which of a set of identical indexes to keep: primary key, then constraint, then unique, then by name. */
+/**
+ * Which of a set of identical indexes to keep: primary key, then constraint, then unique, then the one
+ * scanned most (the planner's choice; the copy left unscanned is then also the one index.unused may
+ * report, so the two findings never drop both), then by name.
+ */
 function keepOrder(a: IndexRow, b: IndexRow): number {
   const rank = (i: IndexRow) => (i.primary ? 3 : i.constraintName !== null ? 2 : i.unique ? 1 : 0);
-  return rank(b) - rank(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return rank(b) - rank(a) || b.scans - a.scans || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /**
@@ -90,6 +94,8 @@ export function findDuplicateIndexes(indexes: IndexRow[]): RuleOutcome {
             ? "backs a constraint"
             : kept.unique
             ? "unique"
+            : copies.some((copy) => copy.scans < kept.scans)
+            ? "scanned most"
             : "first by name"
         }`,
       });

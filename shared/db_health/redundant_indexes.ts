@@ -44,11 +44,16 @@ function whyNotRedundant(shorter: IndexRow, longer: IndexRow): string | null {
  * Btree indexes whose key columns lead another valid btree index of the same table (the longer one serves
  * every scan the shorter serves) with the same predicate, operator classes, collations and sort order, and
  * whose include columns the longer one holds too. Identical indexes are index.duplicate's; two with the
- * same keys and as many include columns are simply different. A shorter index
- * that is unique is kept: it enforces something the longer does not. Supabase's linter does not report
- * these. Not auto-applied: the planner may have preferred the smaller index, so plans can change.
+ * same keys and as many include columns are simply different. A shorter index that is unique is kept: it
+ * enforces something the longer does not. A longer index another rule proposes to drop (`dropped`, by
+ * subject, e.g. index.unused's findings) covers nothing: applying both would leave neither. Supabase's
+ * linter does not report these. Not auto-applied: the planner may have preferred the smaller index, so
+ * plans can change.
  */
-export function findPrefixRedundantIndexes(indexes: IndexRow[]): RuleOutcome {
+export function findPrefixRedundantIndexes(
+  indexes: IndexRow[],
+  dropped: ReadonlySet<string> = new Set(),
+): RuleOutcome {
   const findings: Finding[] = [];
   const rejected: Rejection[] = [];
   const btrees = indexes.filter((index) => index.valid && index.method === "btree");
@@ -64,7 +69,9 @@ export function findPrefixRedundantIndexes(indexes: IndexRow[]): RuleOutcome {
     );
     const reasons: string[] = [];
     const covering = leading.find((longer) => {
-      const why = whyNotRedundant(shorter, longer);
+      const why = dropped.has(indexSubject(longer))
+        ? "it is itself proposed for dropping"
+        : whyNotRedundant(shorter, longer);
       if (why !== null) reasons.push(`not made redundant by ${longer.name}: ${why}`);
       return why === null;
     });

@@ -61,3 +61,12 @@ Deno.test("findDuplicateIndexes() leaves invalid indexes to index.invalid", () =
   ]);
   assert.deepEqual(outcome.findings, []);
 });
+
+Deno.test("findDuplicateIndexes() of two plain copies keeps the one the planner scans", () => {
+  const { findings, rejected } = findDuplicateIndexes([
+    index("a_idx", [["ref", 4]], { scans: 0 }),
+    index("b_idx", [["ref", 4]], { scans: 500 }),
+  ]);
+  assert.deepEqual(findings.map((f) => f.subject), ["index:public.a_idx"]);
+  assert.equal(rejected[0].reason, "kept among 2 identical indexes: scanned most");
+});

@@ -84,3 +84,15 @@ Deno.test("findPrefixRedundantIndexes() compares only valid btree indexes, leavi
   ]);
   assert.deepEqual(outcome, { findings: [], rejected: [] });
 });
+
+Deno.test("findPrefixRedundantIndexes() does not count a longer index proposed for dropping as covering", () => {
+  const single = index("orders_customer_idx", [["customer_id", 2]]);
+  const { findings, rejected } = findPrefixRedundantIndexes(
+    [single, twoColumns],
+    new Set(["index:public.orders_customer_created_idx"]),
+  );
+  assert.deepEqual(findings, []);
+  assert.deepEqual(rejected.map((r) => r.reason), [
+    "not made redundant by orders_customer_created_idx: it is itself proposed for dropping",
+  ]);
+});
