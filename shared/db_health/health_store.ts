@@ -20,9 +20,9 @@ import type {
 
 type Row = Record<string, unknown>;
 
-const iso = (
-  value: unknown,
-) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
+function iso(value: unknown): string | null {
+  return value === null || value === undefined ? null : new Date(value as string).toISOString();
+}
 
 /** Schemas the analysis looks at: not a system schema, not an excluded one. */
 function lookedAt(sql: Sql, schemaColumn: string, options: Pick<DbHealthOptions, "excludedSchemas">) {
@@ -243,6 +243,7 @@ async function loadActivity(sql: Sql): Promise<{ connections: ConnectionCounts; 
       reservedConnections: Number(settings.reserved_connections),
       byState,
     },
+    // this analysis's own session is not a problem to report, nor are other databases' sessions ours
     sessions: rows.filter((row) => !row.is_self && row.this_database).map((row) => ({
       pid: Number(row.pid),
       backendStart: iso(row.backend_start) as string,

@@ -9,17 +9,21 @@ const rule = "index.unindexed-foreign-key";
 const maxIdentifierBytes = 63;
 
 /**
- * Why `index` does not cover `key`, or null when it does. An index covers a foreign key when its leading key
- * columns are the key's columns in any order (a lookup by all of them is then one index range), so deleting
- * or updating a referenced row finds the referencing rows without a sequential scan. A partial index does
- * not: the lookup must find every referencing row, including those its predicate leaves out.
+ * Whether the leading key columns of `index` are the key's columns in any order: a lookup by all of them is
+ * then one index range, so deleting or updating a referenced row finds the referencing rows without a
+ * sequential scan.
  */
-function whyNotCovering(key: ForeignKeyRow, index: IndexRow): string | null {
+function leadsWithKey(key: ForeignKeyRow, index: IndexRow): boolean {
   const n = key.attnums.length;
-  const leading = new Set(index.attnums.slice(0, Math.min(n, index.keyCount)));
-  if (index.keyCount < n || leading.size !== n || !key.attnums.every((attnum) => leading.has(attnum))) {
-    return "";
-  }
+  const leading = new Set(index.attnums.slice(0, n));
+  return index.keyCount >= n && leading.size === n && key.attnums.every((attnum) => leading.has(attnum));
+}
+
+/**
+ * Why an index that leads with the key's columns still does not cover it, or null when it does. A partial
+ * index does not: the lookup must find every referencing row, including those its predicate leaves out.
+ */
+function whyNotCovering(index: IndexRow): string | null {
   if (!index.valid) return `${index.name} leads with the key's columns but is invalid`;
   if (index.predicate !== null) {
     return `${index.name} leads with the key's columns but is partial (where ${index.predicate}): it misses the rows outside its predicate`;
@@ -43,9 +47,10 @@ function newIndexName(key: ForeignKeyRow, taken: Set<string>): string {
 }
 
 /**
- * Foreign keys no valid, non-partial btree index covers (whyNotCovering), the primary key included. The
- * proposed index is built concurrently and dropped concurrently by the rollback. Not auto-applied: an index
- * costs writes, and whether referenced rows are ever deleted or their keys updated is the developer's call.
+ * Foreign keys that no valid, non-partial btree index leading with their columns covers, the primary key
+ * included. The proposed index is built concurrently and dropped concurrently by the rollback. Not
+ * auto-applied: an index costs writes, and whether referenced rows are ever deleted or their keys updated
+ * is the developer's call.
  */
 export function findUnindexedForeignKeys(
   foreignKeys: ForeignKeyRow[],
@@ -56,11 +61,11 @@ export function findUnindexedForeignKeys(
   const rejected: Rejection[] = [];
   for (const key of foreignKeys) {
     const subject = `foreign-key:${key.schema}.${key.table}.${key.name}`;
-    const tableIndexes = indexes.filter((index) => index.tableOid === key.tableOid);
-    const reasons = tableIndexes.map((index) => whyNotCovering(key, index));
+    const leading = indexes.filter((index) => index.tableOid === key.tableOid && leadsWithKey(key, index));
+    const reasons = leading.map(whyNotCovering);
     if (reasons.includes(null)) continue;
     // the near misses: indexes that lead with the key's columns but cannot serve its lookups
-    for (const reason of reasons) if (reason) rejected.push({ rule, subject, reason });
+    for (const reason of reasons) if (reason !== null) rejected.push({ rule, subject, reason });
 
     const taken = new Set(indexes.filter((index) => index.schema === key.schema).map((index) => index.name));
     const name = newIndexName(key, taken);
