@@ -8,15 +8,16 @@ import { type HealthCatalog, type RuleOutcome, statsWindow } from "./health_cata
 import { findInvalidIndexes } from "./invalid_indexes.ts";
 import { findPrefixRedundantIndexes } from "./redundant_indexes.ts";
 import { findSessionProblems } from "./sessions.ts";
+import { findTablesWithoutPrimaryKey } from "./no_primary_key.ts";
 import { findTableBloat } from "./table_bloat.ts";
 import { findUnindexedForeignKeys } from "./unindexed_foreign_keys.ts";
 import { findUnusedIndexes } from "./unused_indexes.ts";
 
 /**
  * Index lifecycle and database health: unused, duplicate, prefix-redundant and invalid indexes, unindexed
- * foreign keys, table bloat, cache hit ratios, connection pressure, long queries and idle transactions.
- * Every rule is a pure function of one HealthCatalog (judgeDbHealth); the analyzer reads the catalog once
- * and runs them all.
+ * foreign keys, tables without a primary key, table bloat, cache hit ratios, connection pressure, long
+ * queries and idle transactions. Every rule is a pure function of one HealthCatalog (judgeDbHealth); the
+ * analyzer reads the catalog once and runs them all.
  */
 
 /** Runs every rule over `catalog`; `minCacheHitRate` is the suite's config.alerts.minCacheHitRate. */
@@ -35,6 +36,7 @@ export function judgeDbHealth(
     duplicates,
     findPrefixRedundantIndexes(catalog.indexes, dropped),
     findUnindexedForeignKeys(catalog.foreignKeys, catalog.indexes, options),
+    findTablesWithoutPrimaryKey(catalog.tables),
     findTableBloat(catalog.tables, options),
     findLowCacheHitRatio(catalog, { ...options, minCacheHitRate }),
     findConnectionPressure(catalog, options),

@@ -78,7 +78,7 @@ export interface ForeignKeyRow {
   tableRows: number;
 }
 
-/** One table's size and column statistics, what the bloat estimate needs (pg_class, pg_stats). */
+/** One table or materialized view: its key, size and column statistics (pg_class, pg_index, pg_stats). */
 export interface TableRow {
   schema: string;
   table: string;
@@ -101,6 +101,10 @@ export interface TableRow {
   hasNulls: boolean;
   /** Σ (1 − null_frac) × avg_width over the columns: the average data bytes of a row. */
   dataWidth: number;
+  /** A materialized view (relkind 'm') rather than a table: it has no primary key to have. */
+  materialized: boolean;
+  /** Whether the table has a primary key. */
+  hasPrimaryKey: boolean;
   /** pg_stat_user_tables.n_dead_tup, and when vacuum last ran (either kind), ISO or null. */
   deadRows: number;
   lastVacuum: string | null;

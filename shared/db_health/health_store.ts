@@ -161,6 +161,9 @@ async function loadTables(sql: Sql, options: Pick<DbHealthOptions, "excludedSche
                     100) as fillfactor,
            pg_catalog.current_setting('block_size')::integer as block_size,
            cols.column_count, cols.columns_with_stats, cols.has_nulls, cols.data_width,
+           c.relkind = 'm' as materialized,
+           exists (select 1 from pg_catalog.pg_index i where i.indrelid = c.oid and i.indisprimary)
+             as has_primary_key,
            coalesce(st.n_dead_tup, 0) as dead_rows,
            greatest(st.last_vacuum, st.last_autovacuum) as last_vacuum
     from pg_catalog.pg_class c
@@ -192,6 +195,8 @@ async function loadTables(sql: Sql, options: Pick<DbHealthOptions, "excludedSche
     columnsWithStats: Number(row.columns_with_stats),
     hasNulls: row.has_nulls as boolean,
     dataWidth: Number(row.data_width),
+    materialized: row.materialized as boolean,
+    hasPrimaryKey: row.has_primary_key as boolean,
     deadRows: Number(row.dead_rows),
     lastVacuum: iso(row.last_vacuum),
   }));

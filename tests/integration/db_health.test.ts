@@ -239,6 +239,16 @@ Deno.test("db-health estimates the bloat a mass delete leaves, and not on a comp
   );
 });
 
+Deno.test("db-health finds a table without a primary key, not one with", async () => {
+  await withSchema(
+    (s) => `create table ${s}.keyed (id bigint primary key); create table ${s}.keyless (id bigint unique);`,
+    async (sql, schema) => {
+      const { findings } = about(await analyze(sql), "table.no-primary-key", schema);
+      assert.deepEqual(findings.map((f) => f.subject), [`table:${schema}.keyless`]);
+    },
+  );
+});
+
 /** A connection of its own named `applicationName`, closed after `body`. */
 async function withSession<T>(applicationName: string, body: (sql: Sql) => Promise<T>): Promise<T> {
   const sql = postgres(stackEnv().dbUrl, {

@@ -94,6 +94,8 @@ export function table(overrides: Partial<TableRow> = {}): TableRow {
     columnsWithStats: 2,
     hasNulls: false,
     dataWidth: 16,
+    materialized: false,
+    hasPrimaryKey: true,
     deadRows: 0,
     lastVacuum: null,
     ...overrides,
