@@ -8,6 +8,7 @@ import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyze
 import type { DbHealthOptions } from "../../shared/db_health/db_health_options.ts";
 import { defaultConfig } from "../../shared/config/config.ts";
 import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
+import { supabaseCli } from "../../scripts/stack/migrations.ts";
 import { stackEnv } from "../support/env.ts";
 import { type Sql, withSql } from "../support/metric_store_db.ts";
 
@@ -338,4 +339,80 @@ Deno.test("db-health never looks at the suite's own schema", async () => {
     const subjects = [...result.findings, ...result.rejected].map((f) => f.subject);
     assert.deepEqual(subjects.filter((subject) => /:(optimizer|auth|cron|extensions)\./.test(subject)), []);
   });
+});
+
+interface Lint {
+  name: string;
+  detail: string;
+  metadata: { schema?: string; name?: string; fkey_name?: string; indexes?: string[] };
+}
+
+/** Supabase's linter (splinter) through the real CLI: `supabase db advisors --type performance`. */
+async function performanceLints(dbUrl: string): Promise<Lint[]> {
+  const output = await new Deno.Command(supabaseCli, {
+    args: [
+      "db",
+      "advisors",
+      "--type",
+      "performance",
+      "--level",
+      "info",
+      `--remote=${dbUrl}`,
+      "--output-format",
+      "json",
+    ],
+    env: { NO_COLOR: "1", DO_NOT_TRACK: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.ok(output.success, new TextDecoder().decode(output.stderr) + text);
+  return JSON.parse(text).results;
+}
+
+Deno.test("every performance lint of Supabase's linter on a schema is among db-health's findings or explained", async () => {
+  await withSchema(
+    (s) =>
+      `${parentAndChild(s)}
+      create index child_note_a_idx on ${s}.child (note);
+      create index child_note_b_idx on ${s}.child (note);
+      create table ${s}.keyless (a integer);`,
+    async (sql, schema) => {
+      await observeIndexes(sql, schema);
+      const lints = (await performanceLints(stackEnv().dbUrl)).filter((lint) =>
+        lint.metadata.schema === schema
+      );
+      assert.ok(lints.length >= 5, JSON.stringify(lints));
+      const result = await analyze(sql);
+      const found = (rule: string, subject: string) =>
+        result.findings.some((f) => f.rule === rule && f.subject === subject);
+      const explained = (rule: string, subject: string) =>
+        result.rejected.some((r) => r.rule === rule && r.subject === subject);
+      for (const lint of lints) {
+        const { name, fkey_name, indexes = [] } = lint.metadata;
+        if (lint.name === "unindexed_foreign_keys") {
+          assert.ok(
+            found("index.unindexed-foreign-key", `foreign-key:${schema}.${name}.${fkey_name}`),
+            lint.detail,
+          );
+        } else if (lint.name === "no_primary_key") {
+          assert.ok(found("table.no-primary-key", `table:${schema}.${name}`), lint.detail);
+        } else if (lint.name === "duplicate_index") {
+          const subjects = indexes.map((index) => `index:${schema}.${index}`);
+          assert.equal(
+            subjects.filter((subject) => found("index.duplicate", subject)).length,
+            indexes.length - 1,
+          );
+          assert.ok(subjects.some((subject) => explained("index.duplicate", subject)), lint.detail);
+        } else if (lint.name === "unused_index") {
+          // splinter reads idx_scan = 0 alone: an index made a moment ago is "unused" to it, and we say why not
+          const index = /Index `([^`]+)`/.exec(lint.detail)?.[1];
+          const subject = `index:${schema}.${index}`;
+          assert.ok(found("index.unused", subject) || explained("index.unused", subject), lint.detail);
+        } else {
+          assert.fail(`a performance lint db-health does not cover: ${lint.name}: ${lint.detail}`);
+        }
+      }
+    },
+  );
 });
