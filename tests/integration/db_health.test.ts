@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { createSql } from "../../shared/db/client.ts";
 import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyzer.ts";
 import type { DbHealthOptions } from "../../shared/db_health/db_health_options.ts";
 import { defaultConfig } from "../../shared/config/config.ts";
@@ -331,6 +332,23 @@ Deno.test("db-health judges or explains both cache hit ratios", async () => {
       assert.equal(said.length, 1, subject);
     }
   });
+});
+
+Deno.test("db-health runs through the functions' own client (createSql: bounded pool, no prepared statements)", async () => {
+  await withSchema(
+    (s) => `create table ${s}.keyless (a integer);`,
+    async (_sql, schema) => {
+      const client = createSql({ functionName: "db-health-test", url: stackEnv().dbUrl });
+      try {
+        const result = await analyze(client);
+        assert.deepEqual(about(result, "table.no-primary-key", schema).findings.map((f) => f.subject), [
+          `table:${schema}.keyless`,
+        ]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 });
 
 Deno.test("db-health never looks at the suite's own schema", async () => {
