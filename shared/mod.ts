@@ -12,6 +12,8 @@
  * - `finding/`: the one shape of everything the suite reports or does;
  * - `recommendations/`: the analyzers' contract, the run that merges their findings into stored ones, the
  *   findings store, applying and rolling back findings, and the seed's result shape;
+ * - `db_health/`: index lifecycle and database health (unused, duplicate, redundant and invalid indexes,
+ *   unindexed foreign keys, bloat, cache hit ratio, connections, sessions);
  * - `analyze/`: the cache analyzer (per namespace) and the edge analyzer (per function);
  * - `correlate/`: cross-system rules on aligned per-minute series.
  *
@@ -196,6 +198,8 @@ export {
   RefreshQuerySchema,
 } from "./recommendations/requests.ts";
 
+export { createDbHealthAnalyzer } from "./db_health/db_health_analyzer.ts";
+export { dbHealthDefaults, type DbHealthOptions } from "./db_health/db_health_options.ts";
 export { createCacheAnalyzer } from "./analyze/cache_analyzer.ts";
 export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cache.ts";
 export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";

@@ -134,6 +134,7 @@ export const pipelineJobs = [
   "optimizer-db-snapshot",
   "optimizer-retention",
   "optimizer-ingest-prune",
+  "optimizer-index-usage",
   "optimizer-recommendations",
 ] as const;
 

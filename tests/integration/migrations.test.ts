@@ -62,6 +62,7 @@ Deno.test({
         select jobname, schedule from cron.job where jobname like 'optimizer-%' order by jobname`;
       assert.deepEqual(jobs.map((job) => job.jobname), [
         "optimizer-db-snapshot",
+        "optimizer-index-usage",
         "optimizer-ingest-prune",
         "optimizer-recommendations",
         "optimizer-retention",

@@ -68,6 +68,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
       cron_jobs: [
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
+        job("optimizer-index-usage"),
         job("optimizer-recommendations"),
         job("optimizer-rollup", {
           last_status: "failed",
@@ -101,6 +102,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
       cron_jobs: [
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
+        job("optimizer-index-usage"),
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup"),
@@ -135,6 +137,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
       cron_jobs: [
         job("optimizer-db-snapshot"),
         job("optimizer-ingest-prune"),
+        job("optimizer-index-usage"),
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup", { last_start: ago(minutes * 60) }),
@@ -152,6 +155,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
     cron_jobs: [
       job("optimizer-db-snapshot"),
       job("optimizer-ingest-prune"),
+      job("optimizer-index-usage"),
       job("optimizer-recommendations"),
       job("optimizer-retention"),
       job("optimizer-rollup", { last_start: ago(600) }),

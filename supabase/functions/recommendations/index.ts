@@ -4,6 +4,7 @@ import {
   type ConfigAccess,
   createCacheAnalyzer,
   createCorrelationAnalyzer,
+  createDbHealthAnalyzer,
   createEdgeAnalyzer,
   createFunctionApp,
   createMetricReporter,
@@ -149,7 +150,12 @@ const indexLockTimeoutMs = 5 * SECOND_MS;
 const indexStatementTimeoutMs = 10 * 60 * SECOND_MS;
 
 /** The analyzers a refresh runs, with their default thresholds. */
-const liveAnalyzers: Analyzer[] = [createCacheAnalyzer(), createEdgeAnalyzer(), createCorrelationAnalyzer()];
+const liveAnalyzers: Analyzer[] = [
+  createDbHealthAnalyzer(),
+  createCacheAnalyzer(),
+  createEdgeAnalyzer(),
+  createCorrelationAnalyzer(),
+];
 
 /** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL. */
 function liveRecommendationsApp(): FunctionApp {
