@@ -1,0 +1,151 @@
+import type { Sql } from "../db/client.ts";
+import { type Candidate, indexDdl } from "./candidates.ts";
+import { type PlanSummary, summarizePlan } from "./plan.ts";
+import { rewriteForPrepare } from "./rewrite.ts";
+import type { Evaluation } from "./select.ts";
+
+/**
+ * Steps 2 and 4 against the database: generic plans of the workload's statements, and their costs with
+ * hypothetical indexes. Facts this relies on:
+ * - hypopg's hypothetical indexes exist only in the backend (session) that created them, so through a
+ *   transaction pooler every hypopg call must run in ONE transaction: all of it happens inside
+ *   `sql.begin()`, which ends in a rollback, so nothing is left behind either way;
+ * - with `plan_cache_mode = force_generic_plan`, `prepare q as <normalized statement>` and
+ *   `explain execute q(null, …)` plan the `$n` parameters without values, as a generic plan does;
+ * - a prepared statement keeps its cached generic plan: after creating or resetting hypothetical indexes it
+ *   must be DEALLOCATEd and PREPAREd again, so every explain here prepares afresh and deallocates after;
+ * - hypopg 1.3 makes btree (and brin, hash, bloom) indexes, not GIN: a trigram GIN candidate is built for
+ *   real inside a savepoint that is rolled back; the caller passes only tables no larger than
+ *   maxTrialBuildTableMb, because the build blocks the table's writes while it runs (lock_timeout bounds
+ *   the wait for that lock);
+ * - the project's client is created with `prepare: false`; the prepared texts go through `sql.unsafe()`.
+ */
+
+/** A statement of the workload ready to explain. */
+export interface PlannableStatement {
+  queryid: string;
+  query: string;
+}
+
+/** The planner session handed to the body of withPlanner(). */
+export interface PlannerSession {
+  /** The generic plan of each statement, or why it could not be explained, by queryid. */
+  plans: Map<string, { plan: PlanSummary; rewrites: string[] } | { error: string }>;
+  /** Costs of statements with exactly `indexes` added (see select.ts). */
+  evaluate(indexes: Candidate[], statements: string[]): Promise<Evaluation>;
+  /** The transaction, for reading catalogs within it. */
+  tx: Sql;
+}
+
+/** Settings of the planner session. */
+export interface PlannerOptions {
+  /** Schema hypopg is installed in. */
+  hypopgSchema: string;
+  /** statement_timeout of each statement of the session, in ms. */
+  statementTimeoutMs: number;
+}
+
+class Rollback extends Error {}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+async function explain(tx: Sql, text: string, parameters: number): Promise<unknown> {
+  await tx.unsafe(`prepare advisor_q as ${text}`);
+  try {
+    const args = parameters > 0 ? `(${Array(parameters).fill("null").join(", ")})` : "";
+    const [row] = await tx.unsafe(`explain (format json, verbose) execute advisor_q${args}`);
+    return row["QUERY PLAN"];
+  } finally {
+    await tx.unsafe("deallocate advisor_q");
+  }
+}
+
+/**
+ * Runs `body` in one transaction that is rolled back at the end, after explaining every statement; returns
+ * what `body` returns.
+ */
+export async function withPlanner<T>(
+  sql: Sql,
+  statements: PlannableStatement[],
+  options: PlannerOptions,
+  body: (session: PlannerSession) => Promise<T>,
+): Promise<T> {
+  let result: T | undefined;
+  const hypopg = quoteIdent(options.hypopgSchema);
+  try {
+    await sql.begin(async (tx) => {
+      const t = tx as unknown as Sql;
+      await t.unsafe("set local plan_cache_mode = force_generic_plan");
+      await t.unsafe(`set local statement_timeout = ${Math.round(options.statementTimeoutMs)}`);
+      await t.unsafe("set local lock_timeout = 1000");
+      const texts = new Map<string, { text: string; parameters: number }>();
+      const plans: PlannerSession["plans"] = new Map();
+      for (const s of statements) {
+        const prepared = rewriteForPrepare(s.query);
+        try {
+          // a savepoint each: a text that cannot be prepared must not end the transaction
+          const plan = await tx.savepoint((sp) =>
+            explain(sp as unknown as Sql, prepared.text, prepared.parameters)
+          );
+          plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
+          texts.set(s.queryid, prepared);
+        } catch (error) {
+          plans.set(s.queryid, { error: (error as Error).message });
+        }
+      }
+
+      async function costsOf(on: Sql, queryids: string[]): Promise<Map<string, number>> {
+        const costs = new Map<string, number>();
+        for (const id of queryids) {
+          const prepared = texts.get(id);
+          if (!prepared) continue;
+          costs.set(id, summarizePlan(await explain(on, prepared.text, prepared.parameters)).totalCost);
+        }
+        return costs;
+      }
+
+      async function evaluate(indexes: Candidate[], queryids: string[]): Promise<Evaluation> {
+        await t.unsafe(`select ${hypopg}.hypopg_reset()`);
+        const sizes = new Map<string, number>();
+        for (const c of indexes.filter((c) => c.method === "btree")) {
+          const [row] = await t.unsafe(
+            `select ${hypopg}.hypopg_relation_size(h.indexrelid) as bytes
+             from ${hypopg}.hypopg_create_index($1) h`,
+            [indexDdl(c, null)],
+          );
+          sizes.set(c.subject, Number(row.bytes));
+        }
+        const built = indexes.filter((c) => c.method !== "btree");
+        if (built.length === 0) return { costs: await costsOf(t, queryids), sizes };
+        let costs = new Map<string, number>();
+        try {
+          await tx.savepoint(async (sp) => {
+            const s = sp as unknown as Sql;
+            for (const c of built) {
+              const name = `advisor_trial_${sizes.size}`;
+              await s.unsafe(indexDdl(c, name));
+              const [{ bytes }] = await s.unsafe(
+                `select pg_catalog.pg_relation_size(($1 || '.' || $2)::regclass) as bytes`,
+                [quoteIdent(c.schema), quoteIdent(name)],
+              );
+              sizes.set(c.subject, Number(bytes));
+            }
+            costs = await costsOf(s, queryids);
+            throw new Rollback();
+          });
+        } catch (error) {
+          if (!(error instanceof Rollback)) throw error;
+        }
+        return { costs, sizes };
+      }
+
+      result = await body({ plans, evaluate, tx: t });
+      throw new Rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof Rollback)) throw error;
+  }
+  return result as T;
+}
