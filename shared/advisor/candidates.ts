@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Rejection } from "../recommendations/analyzer.ts";
+import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
 import type { Key, Predicate, TableAccess } from "./plan.ts";
 
@@ -29,7 +30,10 @@ export interface ExistingIndex {
 export interface TableStats {
   /** pg_class.reltuples. */
   rows: number;
-  /** Share of rows (0 to 1) a constant predicate keeps, by its SQL (`deleted_at is null`), from pg_stats. */
+  /**
+   * Share of rows (0 to 1) a constant predicate keeps, from pg_stats, by its SQL (`deleted_at is null`) or
+   * by constantKey() of it (`status = active`).
+   */
   selectivity: Record<string, number>;
   /** pg_stats.n_distinct by column, as a count (negative fractions resolved). */
   distinct: Record<string, number>;
@@ -215,7 +219,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
   }
 
   function proposeForGroup(queryid: string, access: TableAccess, group: Predicate[], stats?: TableStats) {
-    const constants = group.filter((p) => ["null", "notnull", "true", "false"].includes(p.op));
+    const constants = group.filter((p) => ["null", "notnull", "true", "false", "const"].includes(p.op));
     const constantColumns = new Set(constants.flatMap((p) => keyColumns(p.key)));
     const distinctKeys = (ps: Predicate[]) => {
       const seen = new Map<string, Key>();
@@ -262,9 +266,13 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
     }
 
     const predicate = constants.map((p) => p.sql).join(" and ") || null;
-    const selectivity = predicate === null
-      ? 1
-      : constants.reduce((s, p) => s * (stats?.selectivity[p.sql] ?? 1), 1);
+    // the share of rows the predicate keeps; null when pg_stats does not tell (hypopg then judges)
+    const shares = constants.map((p) => stats?.selectivity[p.sql] ?? stats?.selectivity[constantKey(p.sql)]);
+    const selectivity = shares.some((share) => share === undefined)
+      ? null
+      : shares.reduce((product: number, share) => product * share!, 1);
+    const partial = predicate !== null &&
+      (selectivity === null || selectivity <= options.maxPartialSelectivity);
     for (const shape of shapes) {
       const spec = {
         method: "btree" as const,
@@ -279,14 +287,14 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       propose(queryid, access, { ...spec, equalities: equalityCount }, shape.columns);
       if (predicate !== null) {
         const subject = subjectOf({ schema: access.schema, table: access.table, ...spec, where: predicate });
-        if (selectivity > options.maxPartialSelectivity) {
+        if (!partial) {
           if (!rejectedSubjects.has(subject)) {
             rejectedSubjects.add(subject);
             rejected.push({
               rule: "index.candidate",
               subject,
               reason:
-                `its predicate keeps ${(selectivity * 100).toFixed(0)} % of the rows (pg_stats), above ` +
+                `its predicate keeps ${(selectivity! * 100).toFixed(0)} % of the rows (pg_stats), above ` +
                 `maxPartialSelectivity ${(options.maxPartialSelectivity * 100).toFixed(0)} %`,
             });
           }
@@ -301,7 +309,6 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       }
       // covering: the other columns the plan reads, if few, let an index-only scan answer
       const extra = access.output.filter((c) => !shape.columns.includes(c));
-      const partial = predicate !== null && selectivity <= options.maxPartialSelectivity;
       if (extra.length > 0 && extra.length <= options.maxIncludeColumns) {
         propose(queryid, access, {
           ...spec,

@@ -1,6 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import type { Window } from "../finding/finding.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
+import { learnConstants, type QualRow, specializeStatement } from "./constants.ts";
 import { type ExistingIndex, generateCandidates, type TableStats } from "./candidates.ts";
 import { indexFinding, trigramFinding } from "./findings.ts";
 import { withPlanner } from "./hypopg.ts";
@@ -52,6 +53,31 @@ async function readExtensions(
   return { hypopg: schema("hypopg"), pg_trgm: schema("pg_trgm"), pg_qualstats: schema("pg_qualstats") };
 }
 
+/** Reads pg_qualstats' equality predicates of the statements (queryids) on columns of tables. */
+async function readQualConstants(sql: Sql, schema: string, queryids: string[]): Promise<QualRow[]> {
+  const rows = await sql.unsafe(
+    `select q.queryid::text as queryid, n.nspname as schema, c.relname as table, a.attname as column,
+            o.oprname as operator, q.constvalue, q.occurences::float8 as occurences
+     from ${quote(schema)}.pg_qualstats() q
+     join pg_catalog.pg_class c on c.oid = q.lrelid
+     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     join pg_catalog.pg_attribute a on a.attrelid = q.lrelid and a.attnum = q.lattnum
+     join pg_catalog.pg_operator o on o.oid = q.opno
+     where q.queryid::text = any($1) and q.constvalue is not null
+       and q.rrelid is null -- a column compared with another table's column is a join, not a constant`,
+    [queryids],
+  );
+  return rows.map((r) => ({
+    queryid: r.queryid,
+    schema: r.schema,
+    table: r.table,
+    column: r.column,
+    operator: r.operator,
+    constvalue: r.constvalue,
+    occurences: Number(r.occurences),
+  }));
+}
+
 /** Reads the valid indexes of the tables (`schema.table`). */
 async function readExistingIndexes(sql: Sql, tables: string[]): Promise<ExistingIndex[]> {
   const rows = await sql`
@@ -95,8 +121,11 @@ async function readTableStats(
     where n.nspname || '.' || c.relname = any(${tables})`;
   const columns = await sql`
     select s.schemaname || '.' || s.tablename as table, s.attname as column, s.null_frac::float8 as null_frac,
-           s.n_distinct::float8 as n_distinct, s.most_common_vals::text as mcv,
-           s.most_common_freqs::float8[] as mcf
+           s.n_distinct::float8 as n_distinct,
+           -- each most common value with its frequency, e.g. {"active": 0.03, "archived": 0.97}; the
+           -- unnest of two arrays is FROM-clause syntax, which takes no schema
+           (select pg_catalog.jsonb_object_agg(v.value, v.freq)
+            from unnest(s.most_common_vals::text::text[], s.most_common_freqs) v(value, freq)) as mcv
     from pg_catalog.pg_stats s
     where s.schemaname || '.' || s.tablename = any(${tables}) and not s.inherited`;
   const stats: Record<string, TableStats> = {};
@@ -113,11 +142,12 @@ async function readTableStats(
     table.distinct[c.column] = c.n_distinct < 0 ? -c.n_distinct * table.rows : c.n_distinct;
     table.selectivity[`${col} is null`] = c.null_frac;
     table.selectivity[`${col} is not null`] = 1 - c.null_frac;
-    const values: string[] = c.mcv ? String(c.mcv).replace(/^\{|\}$/g, "").split(",") : [];
-    const freqs: number[] = c.mcf ?? [];
-    if (values.every((v) => v === "t" || v === "f") && values.length > 0) {
-      table.selectivity[col] = freqs[values.indexOf("t")] ?? 0;
-      table.selectivity[`not ${col}`] = freqs[values.indexOf("f")] ?? 0;
+    const common: Record<string, number> = c.mcv ?? {};
+    for (const [value, share] of Object.entries(common)) table.selectivity[`${col} = ${value}`] = share;
+    const values = Object.keys(common);
+    if (values.length > 0 && values.every((v) => v === "t" || v === "f")) {
+      table.selectivity[col] = table.selectivity[`${col} = true`] = common.t ?? 0;
+      table.selectivity[`not ${col}`] = table.selectivity[`${col} = false`] = common.f ?? 0;
     }
   }
   return { stats, sizeMb };
@@ -201,25 +231,43 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
     notes.push("hypopg is not installed: indexes cannot be evaluated (create extension hypopg)");
     return { findings: [], rejected, notes };
   }
-  notes.push(
-    extensions.pg_qualstats === null
-      ? "pg_qualstats is not installed: constants pg_stat_statements replaced with $n (is_active = $1) " +
-        "cannot be learned, so partial indexes are proposed only for the constant predicates it keeps " +
-        "(is null, is not null, boolean columns), with their selectivity from pg_stats"
-      : "pg_qualstats is installed but not read yet: partial indexes are proposed only for the constant " +
-        "predicates pg_stat_statements keeps (is null, is not null, boolean columns), with their " +
-        "selectivity from pg_stats",
-  );
+  // 2c. constants pg_stat_statements hid, from pg_qualstats (constants.ts)
+  let planned = workload.statements;
+  if (extensions.pg_qualstats === null) {
+    notes.push(
+      "pg_qualstats is not installed: constants pg_stat_statements replaced with $n (status = $1) cannot be " +
+        "learned, so partial indexes are proposed only for the constant predicates it keeps (is null, " +
+        "is not null, boolean columns), with their selectivity from pg_stats",
+    );
+  } else {
+    const learned = learnConstants(
+      await readQualConstants(sql, extensions.pg_qualstats, planned.map((s) => s.queryid)),
+      options.minConstantSamples,
+    );
+    const applied: string[] = [];
+    planned = planned.map((s) => {
+      const specialized = specializeStatement(s.query, learned.get(s.queryid) ?? []);
+      for (const c of specialized.applied) {
+        applied.push(`${c.table}.${c.column} = ${c.value} (statement ${s.queryid})`);
+      }
+      return { ...s, query: specialized.query };
+    });
+    notes.push(
+      `pg_qualstats: ${applied.length} predicate(s) seen with one value only, planned with it: ` +
+        `${applied.join("; ") || "none"}; it does not see boolean columns compared with true or false, ` +
+        "and it samples statements (pg_qualstats.sample_rate)",
+    );
+  }
   const texts = new Map(workload.statements.map((s) => [s.queryid, s.query]));
 
   const findings = await withPlanner(
     sql,
-    workload.statements,
+    planned,
     { hypopgSchema: extensions.hypopg, statementTimeoutMs: 10_000 },
     async ({ plans, evaluate, tx }) => {
       // 2. explain
       const explained: { statement: WorkloadStatement; plan: PlanSummary }[] = [];
-      for (const s of workload.statements) {
+      for (const s of planned) {
         const result = plans.get(s.queryid)!;
         if ("error" in result) {
           rejected.push({
@@ -265,7 +313,7 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
         tables: [...new Set(e.plan.accesses.map((a) => `${a.schema}.${a.table}`))],
         references: referencedColumns(e.plan),
       }));
-      const writes = await readTableWrites(tx, window, tables, updatedColumns(workload.statements));
+      const writes = await readTableWrites(tx, window, tables, updatedColumns(planned));
       const selection = await selectIndexes({
         statements,
         candidates,

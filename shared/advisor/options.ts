@@ -11,6 +11,11 @@ export interface AdvisorOptions {
   minCalls: number;
   /** Workload: roles whose statements are the optimizer's own (default the Supabase admin roles). */
   excludedRoles: string[];
+  /**
+   * Explain: a predicate pg_qualstats saw with one value in at least this many sampled runs of a statement is
+   * taken to be constant across the workload (default 5).
+   */
+  minConstantSamples: number;
   /** Candidates: most key columns of a multicolumn btree (default 3). */
   maxKeyColumns: number;
   /** Candidates: most `include` columns a covering index may carry (default 3). */
@@ -46,6 +51,7 @@ export const advisorDefaults: AdvisorOptions = {
   maxStatements: 100,
   minCalls: 2,
   excludedRoles: ["supabase_admin", "supabase_auth_admin", "supabase_storage_admin"],
+  minConstantSamples: 5,
   maxKeyColumns: 3,
   maxIncludeColumns: 3,
   maxPartialSelectivity: 0.5,
@@ -76,6 +82,7 @@ export function resolveAdvisorOptions(options: Partial<AdvisorOptions> = {}): Ad
   const o = { ...advisorDefaults, ...options };
   wholeAtLeast("maxStatements", o.maxStatements, 1);
   wholeAtLeast("minCalls", o.minCalls, 1);
+  wholeAtLeast("minConstantSamples", o.minConstantSamples, 1);
   wholeAtLeast("maxKeyColumns", o.maxKeyColumns, 1);
   wholeAtLeast("maxIncludeColumns", o.maxIncludeColumns, 0);
   wholeAtLeast("minUpdatesForHot", o.minUpdatesForHot, 0);

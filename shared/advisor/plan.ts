@@ -14,10 +14,11 @@ export type Key =
 export interface Predicate {
   /**
    * eq: `= $n`, `= any($n)` or a join's `=`; range: `<`, `<=`, `>`, `>=`; like: `like`/`ilike` (`~~`,
-   * `~~*`); null/notnull: `is [not] null`; true/false: a boolean column or its negation. The last four are
-   * constants of the text: pg_stat_statements keeps them.
+   * `~~*`); null/notnull: `is [not] null`; true/false: a boolean column or its negation; const: `= <a
+   * literal>`. The last five are constants of the text: pg_stat_statements keeps the first four, and puts
+   * `$n` for a literal, which constants.ts may put back.
    */
-  op: "eq" | "range" | "like" | "null" | "notnull" | "true" | "false";
+  op: "eq" | "range" | "like" | "null" | "notnull" | "true" | "false" | "const";
   key: Key;
   /** The predicate as SQL on the bare column, for a partial index's `where`. */
   sql: string;
@@ -179,7 +180,8 @@ export function parsePredicate(conjunct: string, alias: string): Predicate | nul
       if (!key || !isValue(left, alias)) return null;
     }
     const sql = `${keySql(key)} ${op} ${value}`;
-    if (op === "=") return { op: "eq", key, sql };
+    const literal = /^(?:'(?:[^']|'')*'|-?\d[\d.]*|true|false)(?:::[a-z ]+)?$/i.test(unwrap(value));
+    if (op === "=") return { op: literal ? "const" : "eq", key, sql };
     if (["<", "<=", ">", ">="].includes(op)) return { op: "range", key, sql };
     if (op === "~~*" || op === "~~") return { op: "like", key, sql };
     return null;

@@ -145,6 +145,29 @@ Deno.test("a predicate constant across the workload gets a partial index", async
   });
 });
 
+Deno.test("a parameter pg_qualstats always sees with one value gets a partial index on that value", async () => {
+  await withSchema(async (sql, schema) => {
+    await sql.unsafe(`
+      create table ${schema}.o (id bigint generated always as identity primary key, user_id int, status text,
+        note text);
+      insert into ${schema}.o (user_id, status, note)
+        select g % 1000, case when g % 40 = 0 then 'active' else 'archived' end, md5(g::text)
+        from generate_series(1, 100000) g;
+      analyze ${schema}.o`);
+    // pg_qualstats samples 1 / max_connections of the statements by default: this session, all of them
+    await sql`set pg_qualstats.sample_rate = 1`;
+    const result = await advise(sql, async () => {
+      for (let i = 0; i < 10; i++) {
+        await sql.unsafe(`select * from ${schema}.o where status = $1 and user_id = $2`, ["active", i]);
+      }
+    });
+    assert.deepEqual(subjectsOn(result, schema), [
+      `index:${schema}.o(user_id) where status = 'active'::text`,
+    ]);
+    assert.ok(result.notes.some((n) => n.includes(`o.status = 'active'::text`)), result.notes.join("\n"));
+  });
+});
+
 Deno.test("an ilike '%x%' filter gets a trigram index", async () => {
   await withSchema(async (sql, schema) => {
     // the reference app installs pg_trgm too (bench/reference_app/schema/00_base.sql)
