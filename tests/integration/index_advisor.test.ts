@@ -88,6 +88,30 @@ Deno.test("the index advisor gives a two-column equality query a two-column inde
   });
 });
 
+Deno.test("one index chosen for two statements replaces an index for each", async () => {
+  await withSchema(async (sql, schema) => {
+    await sql.unsafe(`
+      create table ${schema}.m (id bigint generated always as identity primary key, robot_id int,
+        created_at timestamptz not null, body text);
+      insert into ${schema}.m (robot_id, created_at, body)
+        select g % 2000, now() - g * interval '1 second', md5(g::text) from generate_series(1, 100000) g;
+      analyze ${schema}.m`);
+    const result = await advise(sql, async () => {
+      for (let i = 0; i < 10; i++) {
+        await sql.unsafe(`select * from ${schema}.m where robot_id = $1 order by created_at desc limit 50`, [
+          i,
+        ]);
+        await sql.unsafe(`select count(*) from ${schema}.m where robot_id = $1`, [i]);
+      }
+    });
+    assert.deepEqual(subjectsOn(result, schema), [`index:${schema}.m(robot_id, created_at)`]);
+    const [finding] = result.findings.filter((f) => f.subject.includes(schema));
+    assert.match(finding.detail, /speeds up 2 statement\(s\)/);
+    const single = result.rejected.find((r) => r.subject === `index:${schema}.m(robot_id)`);
+    assert.match(single?.reason ?? "", /once index:.*m\(robot_id, created_at\) is chosen/);
+  });
+});
+
 Deno.test("an existing index leading with the query's columns suppresses the suggestion, with the reason", async () => {
   await withSchema(async (sql, schema) => {
     await sql.unsafe(`
