@@ -28,8 +28,6 @@ export interface ExistingIndex {
 
 /** Table statistics the candidates step uses. */
 export interface TableStats {
-  /** pg_class.reltuples. */
-  rows: number;
   /**
    * Share of rows (0 to 1) a constant predicate keeps, from pg_stats, by its SQL (`deleted_at is null`) or
    * by constantKey() of it (`status = active`).

@@ -130,16 +130,18 @@ async function readTableStats(
     where s.schemaname || '.' || s.tablename = any(${tables}) and not s.inherited`;
   const stats: Record<string, TableStats> = {};
   const sizeMb: Record<string, number> = {};
+  const rows: Record<string, number> = {};
   for (const r of relations) {
-    stats[r.table] = { rows: Number(r.rows), selectivity: {}, distinct: {} };
+    stats[r.table] = { selectivity: {}, distinct: {} };
     sizeMb[r.table] = Number(r.mb);
+    rows[r.table] = Number(r.rows);
   }
   for (const c of columns) {
     const table = stats[c.table];
     if (!table) continue;
     const col = quote(c.column);
     // n_distinct < 0 is a share of the rows (pg_stats)
-    table.distinct[c.column] = c.n_distinct < 0 ? -c.n_distinct * table.rows : c.n_distinct;
+    table.distinct[c.column] = c.n_distinct < 0 ? -c.n_distinct * rows[c.table] : c.n_distinct;
     table.selectivity[`${col} is null`] = c.null_frac;
     table.selectivity[`${col} is not null`] = 1 - c.null_frac;
     const common: Record<string, number> = c.mcv ?? {};
@@ -263,7 +265,11 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
   const findings = await withPlanner(
     sql,
     planned,
-    { hypopgSchema: extensions.hypopg, statementTimeoutMs: 10_000 },
+    // each planning statement may take at most what is left of the run, and 10 s
+    {
+      hypopgSchema: extensions.hypopg,
+      statementTimeoutMs: Math.max(1000, Math.min(10_000, context.deadline - Date.now())),
+    },
     async ({ plans, evaluate, tx }) => {
       // 2. explain
       const explained: { statement: WorkloadStatement; plan: PlanSummary }[] = [];

@@ -30,7 +30,6 @@ function generate(
     existing,
     stats: {
       "public.robots": {
-        rows: 100_000,
         selectivity: { "deleted_at is null": 0.05, "is_public": 0.9 },
         distinct: { user_id: 5000, name: 90_000 },
       },
