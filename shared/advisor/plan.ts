@@ -205,7 +205,8 @@ export function parseCondition(condition: string, alias: string): Predicate[][] 
     const predicate = parsePredicate(conjunct, alias);
     if (predicate) groups = groups.map((g) => [...g, predicate]);
   }
-  return groups.filter((g) => g.length > 0);
+  // `(a or (b and c)) and c` repeats c in the second alternative
+  return groups.map(dedupe).filter((g) => g.length > 0);
 }
 
 function sortKeyOf(item: string, alias: string): { key: Key; desc: boolean } | null {

@@ -73,6 +73,17 @@ Deno.test("parseCondition() splits an OR into alternatives, each with the conjun
   ]);
 });
 
+Deno.test("parseCondition() states a predicate repeated inside and outside an OR once", () => {
+  const groups = parseCondition(
+    "(((r.user_id = $1) OR (r.is_public AND (r.deleted_at IS NULL))) AND (r.deleted_at IS NULL))",
+    "r",
+  );
+  assert.deepEqual(groups.map((g) => g.map((p) => p.sql)), [
+    ["user_id = $1", "deleted_at is null"],
+    ["is_public", "deleted_at is null"],
+  ]);
+});
+
 Deno.test("parsePredicate() reads lower(x) and jsonb ->> as expression keys", () => {
   assert.deepEqual(parsePredicate("(lower(t.email) = $1)", "t")?.key, {
     kind: "expression",
