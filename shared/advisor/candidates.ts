@@ -66,6 +66,11 @@ export interface StatementAccesses {
 /** The candidates, what was dropped, and the `like` columns that need pg_trgm when it is absent. */
 export interface Candidates {
   candidates: Candidate[];
+  /**
+   * Candidates that only help together, by subject: a filter `a or b` is served by a BitmapOr, which needs
+   * an index for every branch, so one index alone saves nothing.
+   */
+  bundles: string[][];
   rejected: Rejection[];
   needTrigram: { schema: string; table: string; key: string; statements: string[] }[];
 }
@@ -151,6 +156,9 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
   const rejected: Rejection[] = [];
   const needTrigram = new Map<string, Candidates["needTrigram"][number]>();
   const rejectedSubjects = new Set<string>();
+  // what the group being read proposed, in order, and whether an existing index already provides it
+  let proposals: { subject: string; kind: string; method: string; provided: boolean }[] = [];
+  const bundles = new Map<string, string[]>();
 
   const propose = (
     queryid: string,
@@ -170,6 +178,14 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
     };
     const subject = subjectOf(base);
     const seen = byKey.get(subject);
+    const existingIndex = input.existing.find((e) =>
+      providedBy(
+        { ...base, subject, columns, leading: spec.leading, statements: [], kind: spec.kind },
+        e,
+        spec.equalities,
+      )
+    );
+    proposals.push({ subject, kind: spec.kind, method: spec.method, provided: existingIndex !== undefined });
     if (seen) {
       if (!seen.candidate.statements.includes(queryid)) seen.candidate.statements.push(queryid);
       return;
@@ -187,7 +203,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       statements: [queryid],
       kind: spec.kind,
     };
-    const existing = input.existing.find((e) => providedBy(candidate, e, spec.equalities));
+    const existing = existingIndex;
     if (existing) {
       if (!rejectedSubjects.has(subject)) {
         rejectedSubjects.add(subject);
@@ -210,10 +226,32 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       if (/^(?:pg_catalog|information_schema|pg_toast|pg_temp.*)$/.test(access.schema)) continue;
       const stats = input.stats[`${access.schema}.${access.table}`];
       const groups = access.groups.length > 0 ? access.groups : [[]];
+      const members: (string | null)[] = [];
       for (const group of groups) {
+        proposals = [];
         proposeForGroup(queryid, access, group, stats);
+        members.push(bundleMember(proposals));
+      }
+      // an OR's branches: one index each, the branches an existing index serves aside; a branch with no
+      // candidate at all leaves the OR to a sequential scan, whatever the others get
+      const needed = members.filter((m) => m !== "");
+      if (groups.length > 1 && !needed.includes(null) && needed.length > 1) {
+        const bundle = [...new Set(needed as string[])];
+        if (bundle.length > 1) bundles.set(bundle.join(" + "), bundle);
       }
     }
+  }
+
+  // The index of a branch in a bundle: a partial one where the branch has constants (a BitmapOr reads the
+  // branch's rows only), else the first proposed; "" when an existing index serves the branch; null when
+  // nothing was proposed.
+  function bundleMember(list: typeof proposals): string | null {
+    if (list.length === 0) return null;
+    if (list.some((p) => p.provided && p.method === "btree" && !p.kind.includes("covering"))) return "";
+    const open = list.filter((p) => !p.provided);
+    const pick = open.find((p) => p.kind.endsWith(", partial")) ?? open.find((p) => p.method === "gin") ??
+      open[0];
+    return pick?.subject ?? null;
   }
 
   function proposeForGroup(queryid: string, access: TableAccess, group: Predicate[], stats?: TableStats) {
@@ -342,6 +380,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
 
   return {
     candidates: [...byKey.values()].map((v) => v.candidate),
+    bundles: [...bundles.values()],
     rejected,
     needTrigram: [...needTrigram.values()],
   };

@@ -53,7 +53,8 @@ export function indexFinding(chosen: ChosenIndex, window: Window, texts: Map<str
     title: title.length > 200 ? `${title.slice(0, 197)}...` : title,
     detail: [
       `A ${c.method} index (${c.kind}) on ${c.schema}.${c.table} speeds up ${chosen.statements.length} ` +
-      `statement(s) of the workload, chosen for the whole workload together with the other suggestions:`,
+      `statement(s) of the workload, chosen for the whole workload together with the other suggestions; ` +
+      "its saving is what the workload would lose without it, the other suggestions kept:",
       ...lines,
       `Estimated size ${round(sizeMb)} MB; write penalty ${round(chosen.penaltyMs)} ms over the window ` +
       `(${chosen.entries} index entries written); net saving ${

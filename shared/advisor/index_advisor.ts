@@ -323,6 +323,7 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
       const selection = await selectIndexes({
         statements,
         candidates,
+        bundles: generated.bundles,
         writes,
         limits: context.config.limits,
         evaluate,

@@ -3,7 +3,8 @@ import type { Candidate } from "./candidates.ts";
 import type { AdvisorOptions } from "./options.ts";
 
 /**
- * Step 5, selection across the whole workload: greedily add the candidate with the largest net gain
+ * Step 5, selection across the whole workload: greedily add the candidate (or the bundle of candidates that
+ * only help together, as the branches of an OR) with the largest net gain
  * (weighted saving minus write penalty), evaluating each remaining candidate again with what was already
  * chosen (an index chosen first changes what the next one saves), then drop any chosen index whose own
  * contribution fell to nothing once later ones were chosen.
@@ -75,6 +76,8 @@ export interface ChosenIndex {
 export interface SelectionInput {
   statements: CostedStatement[];
   candidates: Candidate[];
+  /** Candidates (by subject) that only help together; each bundle is weighed as one choice. */
+  bundles?: string[][];
   /** By `schema.table`. */
   writes: Record<string, TableWrites>;
   limits: { maxIndexesPerTable: number; maxTotalIndexSizeMb: number };
@@ -190,24 +193,33 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
     return entriesOf(c) * (options.writeMsPerEntry + options.writeMsPerEntryMb * sizeMb);
   }
 
-  // what adding `c` to `chosen` saves over `chosen` alone, per statement
-  async function marginal(c: Candidate, chosen: Candidate[]) {
-    const table = tableOf(c);
+  // what adding `members` to `chosen` saves over `chosen` alone, per statement
+  async function marginal(members: Candidate[], chosen: Candidate[]) {
+    const table = tableOf(members[0]);
     const without = savings(table, await costs(chosen, table));
-    const withIt = savings(table, await costs([...chosen, c], table));
+    const withIt = savings(table, await costs([...chosen, ...members], table));
     const perStatement = withIt.map((s, i) => ({ ...s, savingMs: s.savingMs - without[i].savingMs }))
       .filter((s) => s.savingMs > 0);
     const savingMs = perStatement.reduce((sum, s) => sum + s.savingMs, 0);
     const served = statementsOf(table).filter((s) => perStatement.some((p) => p.queryid === s.queryid));
     const servedMs = served.reduce((sum, s) => sum + s.totalExecTime, 0);
-    return { savingMs, ratio: servedMs > 0 ? savingMs / servedMs : 0, perStatement, penaltyMs: penaltyOf(c) };
+    const penaltyMs = members.reduce((sum, c) => sum + penaltyOf(c), 0);
+    return { savingMs, ratio: servedMs > 0 ? savingMs / servedMs : 0, perStatement, penaltyMs };
   }
 
-  let remaining: Candidate[] = [];
+  // a unit is chosen whole: one index, or a bundle of indexes that only help together (an OR's branches)
+  const allowed: Candidate[] = [];
   for (const c of input.candidates) {
     const hot = endsHotUpdates(c, input.writes[tableOf(c)], options);
     if (hot) rejected.push({ rule, subject: c.subject, reason: hot });
-    else remaining.push(c);
+    else allowed.push(c);
+  }
+  let remaining = allowed.map((c) => ({ subject: c.subject, members: [c] }));
+  for (const bundle of input.bundles ?? []) {
+    const members = bundle.map((subject) => allowed.find((c) => c.subject === subject));
+    if (members.every((m) => m !== undefined)) {
+      remaining.push({ subject: bundle.join(" + "), members: members as Candidate[] });
+    }
   }
 
   const chosen: Candidate[] = [];
@@ -216,15 +228,17 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
   while (remaining.length > 0) {
     if (now() >= input.deadline) {
       stoppedEarly = true;
-      for (const c of remaining) {
-        rejected.push({ rule, subject: c.subject, reason: "not evaluated: the analysis ran out of time" });
+      for (const u of remaining) {
+        rejected.push({ rule, subject: u.subject, reason: "not evaluated: the analysis ran out of time" });
       }
       break;
     }
     const after = chosen.length > 0 ? ` once ${chosen.map((c) => c.subject).join(", ")} is chosen` : "";
     const scored = [];
-    for (const c of remaining) {
-      const m = await marginal(c, chosen);
+    for (const unit of remaining) {
+      const members = unit.members.filter((c) => !chosen.includes(c));
+      if (members.length === 0) continue; // a bundle whose indexes were all chosen one by one
+      const m = await marginal(members, chosen);
       let reason: string | null = null;
       if (m.savingMs <= 0) {
         reason = chosen.length === 0
@@ -237,34 +251,34 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       } else if (m.savingMs <= m.penaltyMs) {
         reason = `its saving of ${ms(m.savingMs)}${after} is smaller than its write penalty of ${
           ms(m.penaltyMs)
-        } (${entriesOf(c)} index entries written over the window)`;
+        } (${entriesOf(members[0])} index entries written over the window)`;
       }
-      if (reason) rejected.push({ rule, subject: c.subject, reason });
-      else scored.push({ c, net: m.savingMs - m.penaltyMs });
+      if (reason) rejected.push({ rule, subject: unit.subject, reason });
+      else scored.push({ unit, members, net: m.savingMs - m.penaltyMs });
     }
     scored.sort((a, b) => b.net - a.net);
-    remaining = scored.map((s) => s.c);
-    const best = remaining.shift();
+    const best = scored.shift();
+    remaining = scored.map((s) => s.unit);
     if (!best) break;
-    const table = tableOf(best);
+    const table = tableOf(best.members[0]);
     const onTable = chosen.filter((c) => tableOf(c) === table).length + (input.writes[table]?.indexes ?? 0);
-    const bytes = sizes.get(best.subject) ?? 0;
-    if (onTable >= input.limits.maxIndexesPerTable) {
+    const bytes = best.members.reduce((sum, c) => sum + (sizes.get(c.subject) ?? 0), 0);
+    if (onTable + best.members.length > input.limits.maxIndexesPerTable) {
       rejected.push({
         rule,
-        subject: best.subject,
+        subject: best.unit.subject,
         reason:
           `${table} would have more than limits.maxIndexesPerTable ${input.limits.maxIndexesPerTable} indexes`,
       });
     } else if ((totalBytes + bytes) / MB > input.limits.maxTotalIndexSizeMb) {
       rejected.push({
         rule,
-        subject: best.subject,
+        subject: best.unit.subject,
         reason: `its ${(bytes / MB).toFixed(1)} MB would take the suggested indexes over ` +
           `limits.maxTotalIndexSizeMb ${input.limits.maxTotalIndexSizeMb}`,
       });
     } else {
-      chosen.push(best);
+      chosen.push(...best.members);
       totalBytes += bytes;
     }
   }
@@ -272,7 +286,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
   // removal pass: an index chosen early may add nothing once later ones are there
   for (const c of [...chosen]) {
     const others = chosen.filter((o) => o !== c);
-    const m = await marginal(c, others);
+    const m = await marginal([c], others);
     if (m.savingMs <= m.penaltyMs || m.ratio < options.minSavingsRatio) {
       chosen.splice(chosen.indexOf(c), 1);
       rejected.push({
@@ -286,7 +300,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
 
   const result: ChosenIndex[] = [];
   for (const c of chosen) {
-    const m = await marginal(c, chosen.filter((o) => o !== c));
+    const m = await marginal([c], chosen.filter((o) => o !== c));
     result.push({
       candidate: c,
       sizeBytes: sizes.get(c.subject) ?? 0,

@@ -115,6 +115,30 @@ Deno.test("generateCandidates() merges the same index proposed for two statement
   assert.deepEqual(candidates.map((c) => c.statements), [["1", "2"]]);
 });
 
+Deno.test("generateCandidates() bundles an index per branch of an OR, which only help together", () => {
+  const { bundles } = generate([access("((r.owner_id = $1) OR (r.is_public AND (r.deleted_at IS NULL)))")]);
+  assert.deepEqual(bundles, [[
+    "index:public.robots(owner_id)",
+    "index:public.robots(is_public) where is_public and deleted_at is null",
+  ]]);
+});
+
+Deno.test("generateCandidates() leaves a branch an existing index serves out of the bundle", () => {
+  const unique: ExistingIndex = {
+    schema: "public",
+    table: "robots",
+    name: "robots_user_id_name_key",
+    method: "btree",
+    keys: ["user_id", "name"],
+    include: [],
+    predicate: null,
+  };
+  const { bundles } = generate([access("((r.user_id = $1) OR (r.is_public AND (r.deleted_at IS NULL)))")], [
+    unique,
+  ]);
+  assert.deepEqual(bundles, []);
+});
+
 Deno.test("indexDdl() creates concurrently under a stable name of at most 63 characters", () => {
   const [candidate] = generate([access("((r.user_id = $1) AND (r.name = $2))")]).candidates;
   const name = indexName(candidate);

@@ -42,10 +42,16 @@ function costs(table: Record<string, number>): Evaluate {
   };
 }
 
-function select(candidates: Candidate[], evaluate: Evaluate, writes: TableWrites = quiet) {
+function select(
+  candidates: Candidate[],
+  evaluate: Evaluate,
+  writes: TableWrites = quiet,
+  bundles: string[][] = [],
+) {
   return selectIndexes({
     statements: [statement],
     candidates,
+    bundles,
     writes: { "public.t": writes },
     limits: { maxIndexesPerTable: 8, maxTotalIndexSizeMb: 1024 },
     evaluate,
@@ -105,4 +111,21 @@ Deno.test("selectIndexes() drops an index saving less than minSavingsRatio of it
   const a = candidate(["a"]);
   const { rejected } = await select([a], costs({ [a.subject]: 950 }));
   assert.match(rejected[0].reason, /saving 5\.0 % .* below minSavingsRatio 10 %/);
+});
+
+Deno.test("selectIndexes() chooses a bundle of indexes that only lower the cost together", async () => {
+  const a = candidate(["a"]);
+  const b = candidate(["b"]);
+  // a BitmapOr: only both indexes together spare the sequential scan
+  const evaluate: Evaluate = (indexes, statements) =>
+    Promise.resolve({
+      costs: new Map(statements.map((s) => [s, indexes.length === 2 ? 100 : 1000])),
+      sizes: new Map(indexes.map((c) => [c.subject, 1024])),
+    });
+  const { chosen, rejected } = await select([a, b], evaluate, quiet, [[a.subject, b.subject]]);
+  assert.deepEqual(chosen.map((c) => c.candidate.subject), [a.subject, b.subject]);
+  assert.deepEqual(rejected.map((r) => [r.subject, r.reason]), [
+    [a.subject, "the planner makes no statement of the workload cheaper with it"],
+    [b.subject, "the planner makes no statement of the workload cheaper with it"],
+  ]);
 });
