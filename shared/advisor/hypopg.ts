@@ -53,13 +53,21 @@ function quoteIdent(name: string): string {
 
 async function explain(tx: Sql, text: string, parameters: number): Promise<unknown> {
   await tx.unsafe(`prepare advisor_q as ${text}`);
-  try {
-    const args = parameters > 0 ? `(${Array(parameters).fill("null").join(", ")})` : "";
-    const [row] = await tx.unsafe(`explain (format json, verbose) execute advisor_q${args}`);
-    return row["QUERY PLAN"];
-  } finally {
-    await tx.unsafe("deallocate advisor_q");
-  }
+  const args = parameters > 0 ? `(${Array(parameters).fill("null").join(", ")})` : "";
+  const [row] = await tx.unsafe(`explain (format json, verbose) execute advisor_q${args}`);
+  await tx.unsafe("deallocate advisor_q");
+  return row["QUERY PLAN"];
+}
+
+/**
+ * Prepared statements belong to the session and outlive a rollback: one left by a failed explain (or an
+ * earlier run on the same pooled connection) is removed here, in a healthy transaction.
+ */
+async function clearPrepared(tx: Sql): Promise<void> {
+  const [{ left }] = await tx.unsafe(
+    "select count(*)::int as left from pg_catalog.pg_prepared_statements where name = 'advisor_q'",
+  );
+  if (left > 0) await tx.unsafe("deallocate advisor_q");
 }
 
 /**
@@ -80,6 +88,7 @@ export async function withPlanner<T>(
       await t.unsafe("set local plan_cache_mode = force_generic_plan");
       await t.unsafe(`set local statement_timeout = ${Math.round(options.statementTimeoutMs)}`);
       await t.unsafe("set local lock_timeout = 1000");
+      await clearPrepared(t);
       const texts = new Map<string, { text: string; parameters: number }>();
       const plans: PlannerSession["plans"] = new Map();
       for (const s of statements) {
@@ -93,6 +102,7 @@ export async function withPlanner<T>(
           texts.set(s.queryid, prepared);
         } catch (error) {
           plans.set(s.queryid, { error: (error as Error).message });
+          await clearPrepared(t);
         }
       }
 

@@ -258,6 +258,20 @@ Deno.test("a statement that cannot be explained is reported with Postgres' reaso
   });
 });
 
+Deno.test("a prepared statement left in a pooled session by an earlier run does not stop the advisor", async () => {
+  await withSchema(async (sql, schema) => {
+    await sql.unsafe(`
+      create table ${schema}.t (id bigint generated always as identity primary key, a int);
+      insert into ${schema}.t (a) select g from generate_series(1, 50000) g;
+      analyze ${schema}.t`);
+    await sql.unsafe("prepare advisor_q as select 1");
+    const result = await advise(sql, async () => {
+      for (let i = 0; i < 5; i++) await sql.unsafe(`select * from ${schema}.t where a = $1`, [i]);
+    });
+    assert.deepEqual(subjectsOn(result, schema), [`index:${schema}.t(a)`]);
+  });
+});
+
 Deno.test("the index advisor leaves out the optimizer's own statements and says how many", async () => {
   await withSql(async (sql) => {
     const result = await advise(sql, async () => {
