@@ -152,7 +152,7 @@ function providedBy(c: Candidate, e: ExistingIndex, equalities: number): boolean
 
 /** Pure: every candidate for the workload's accesses, deduplicated, with the reason for each one dropped. */
 export function generateCandidates(input: CandidateInput, options: AdvisorOptions): Candidates {
-  const byKey = new Map<string, { candidate: Candidate; equalities: number }>();
+  const byKey = new Map<string, Candidate>();
   const rejected: Rejection[] = [];
   const needTrigram = new Map<string, Candidates["needTrigram"][number]>();
   const rejectedSubjects = new Set<string>();
@@ -168,42 +168,17 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
     },
     columns: string[],
   ) => {
-    const base = {
-      schema: access.schema,
-      table: access.table,
-      method: spec.method,
-      keys: spec.keys,
-      include: spec.include,
-      where: spec.where,
-    };
-    const subject = subjectOf(base);
-    const seen = byKey.get(subject);
-    const existingIndex = input.existing.find((e) =>
-      providedBy(
-        { ...base, subject, columns, leading: spec.leading, statements: [], kind: spec.kind },
-        e,
-        spec.equalities,
-      )
-    );
-    proposals.push({ subject, kind: spec.kind, method: spec.method, provided: existingIndex !== undefined });
-    if (seen) {
-      if (!seen.candidate.statements.includes(queryid)) seen.candidate.statements.push(queryid);
-      return;
-    }
+    const { equalities, ...fields } = spec;
+    const base = { schema: access.schema, table: access.table, ...fields };
     const candidate: Candidate = {
-      subject,
-      schema: access.schema,
-      table: access.table,
-      method: spec.method,
-      keys: spec.keys,
-      include: spec.include,
-      where: spec.where,
+      ...base,
+      subject: subjectOf(base),
       columns: [...new Set(columns)],
-      leading: spec.leading,
       statements: [queryid],
-      kind: spec.kind,
     };
-    const existing = existingIndex;
+    const { subject } = candidate;
+    const existing = input.existing.find((e) => providedBy(candidate, e, equalities));
+    proposals.push({ subject, kind: spec.kind, method: spec.method, provided: existing !== undefined });
     if (existing) {
       if (!rejectedSubjects.has(subject)) {
         rejectedSubjects.add(subject);
@@ -217,7 +192,9 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       }
       return;
     }
-    byKey.set(subject, { candidate, equalities: spec.equalities });
+    const seen = byKey.get(subject);
+    if (!seen) byKey.set(subject, candidate);
+    else if (!seen.statements.includes(queryid)) seen.statements.push(queryid);
   };
 
   for (const { queryid, accesses } of input.statements) {
@@ -379,7 +356,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
   }
 
   return {
-    candidates: [...byKey.values()].map((v) => v.candidate),
+    candidates: [...byKey.values()],
     bundles: [...bundles.values()],
     rejected,
     needTrigram: [...needTrigram.values()],

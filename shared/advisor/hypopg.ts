@@ -130,6 +130,7 @@ export async function withPlanner<T>(
         const built = indexes.filter((c) => c.method !== "btree");
         if (built.length === 0) return { costs: await costsOf(t, queryids), sizes };
         let costs = new Map<string, number>();
+        const failures = new Map<string, string>();
         try {
           await tx.savepoint(async (sp) => {
             const s = sp as unknown as Sql;
@@ -146,9 +147,15 @@ export async function withPlanner<T>(
             throw new Rollback();
           });
         } catch (error) {
-          if (!(error instanceof Rollback)) throw error;
+          // a trial build that fails (its lock not granted within lock_timeout, say) fails its candidates only
+          if (!(error instanceof Rollback)) {
+            for (const c of built) {
+              failures.set(c.subject, `its trial build failed: ${(error as Error).message}`);
+            }
+            await clearPrepared(t);
+          }
         }
-        return { costs, sizes };
+        return { costs, sizes, failures };
       }
 
       result = await body({ plans, evaluate, tx: t });

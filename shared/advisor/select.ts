@@ -46,6 +46,8 @@ export interface Evaluation {
   costs: Map<string, number>;
   /** Estimated size in bytes by candidate subject. */
   sizes: Map<string, number>;
+  /** Why a candidate could not be evaluated, by subject. */
+  failures?: Map<string, string>;
 }
 
 /** Plans `statements` with exactly `indexes` added (the adapter: hypopg, see hypopg.ts). */
@@ -139,6 +141,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
   const rejected: Rejection[] = [];
   const statementsOf = (table: string) => input.statements.filter((s) => s.tables.includes(table));
   const sizes = new Map<string, number>();
+  const failures = new Map<string, string>();
   const cache = new Map<string, number>();
 
   // the generic-plan cost of each statement of `table` with `set` in place, cached by set
@@ -165,6 +168,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       const relevant = set.filter((c) => canServe(c, group[0]));
       const evaluation = await input.evaluate(relevant, group.map((s) => s.queryid));
       for (const [subject, bytes] of evaluation.sizes) sizes.set(subject, bytes);
+      for (const [subject, reason] of evaluation.failures ?? []) failures.set(subject, reason);
       for (const s of group) {
         const cost = evaluation.costs.get(s.queryid);
         if (cost === undefined) continue;
@@ -239,16 +243,17 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       const members = unit.members.filter((c) => !chosen.includes(c));
       if (members.length === 0) continue; // a bundle whose indexes were all chosen one by one
       const m = await marginal(members, chosen);
-      let reason: string | null = null;
-      if (m.savingMs <= 0) {
+      const failure = members.map((c) => failures.get(c.subject)).find((r) => r !== undefined);
+      let reason: string | null = failure ?? null;
+      if (reason === null && m.savingMs <= 0) {
         reason = chosen.length === 0
           ? "the planner makes no statement of the workload cheaper with it"
           : `it makes no statement cheaper${after}`;
-      } else if (m.ratio < options.minSavingsRatio) {
+      } else if (reason === null && m.ratio < options.minSavingsRatio) {
         reason =
           `saving ${(m.ratio * 100).toFixed(1)} % of the time of the statements it serves${after} is ` +
           `below minSavingsRatio ${(options.minSavingsRatio * 100).toFixed(0)} %`;
-      } else if (m.savingMs <= m.penaltyMs) {
+      } else if (reason === null && m.savingMs <= m.penaltyMs) {
         reason = `its saving of ${ms(m.savingMs)}${after} is smaller than its write penalty of ${
           ms(m.penaltyMs)
         } (${entriesOf(members[0])} index entries written over the window)`;

@@ -129,3 +129,20 @@ Deno.test("selectIndexes() chooses a bundle of indexes that only lower the cost 
     [b.subject, "the planner makes no statement of the workload cheaper with it"],
   ]);
 });
+
+Deno.test("selectIndexes() drops a candidate that could not be evaluated, with the reason", async () => {
+  const a = candidate(["a"]);
+  const evaluate: Evaluate = (indexes, statements) =>
+    Promise.resolve({
+      costs: new Map(statements.map((s) => [s, 1000])),
+      sizes: new Map(),
+      failures: new Map(indexes.map((c) => [c.subject, "its trial build failed: lock timeout"])),
+    });
+  const { chosen, rejected } = await select([a], evaluate);
+  assert.deepEqual(chosen, []);
+  assert.deepEqual(rejected, [{
+    rule: "index.select",
+    subject: a.subject,
+    reason: "its trial build failed: lock timeout",
+  }]);
+});
