@@ -51,12 +51,32 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-async function explain(tx: Sql, text: string, parameters: number): Promise<unknown> {
-  await tx.unsafe(`prepare advisor_q as ${text}`);
+// Prepare, explain, deallocate: one statement of pg_stat_statements (which records statements one by one)
+// as three, sent with others in one round trip by the simple query protocol, which takes several at once.
+function explainSql(text: string, parameters: number): string {
   const args = parameters > 0 ? `(${Array(parameters).fill("null").join(", ")})` : "";
-  const [row] = await tx.unsafe(`explain (format json, verbose) execute advisor_q${args}`);
-  await tx.unsafe("deallocate advisor_q");
-  return row["QUERY PLAN"];
+  return `prepare advisor_q as ${text};\nexplain (format json, verbose) execute advisor_q${args};\n` +
+    "deallocate advisor_q";
+}
+
+/**
+ * The plans of the statements, in order. postgres.js (3.4.9) starts a result list of a multi-statement query
+ * at each statement that returns rows, and files the others' (prepare, deallocate) unevenly: the plans are
+ * taken as the results that hold a plan, in order, and their count checked.
+ */
+async function explainAll(tx: Sql, statements: { text: string; parameters: number }[]): Promise<unknown[]> {
+  if (statements.length === 0) return [];
+  const results = await tx.unsafe(statements.map((s) => explainSql(s.text, s.parameters)).join(";\n"))
+    .simple() as unknown as Record<string, unknown>[][];
+  const plans = results.filter((r) => r.length > 0 && "QUERY PLAN" in r[0]).map((r) => r[0]["QUERY PLAN"]);
+  if (plans.length !== statements.length) {
+    throw new Error(`expected ${statements.length} plans from one round trip, got ${plans.length}`);
+  }
+  return plans;
+}
+
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**
@@ -95,9 +115,7 @@ export async function withPlanner<T>(
         const prepared = rewriteForPrepare(s.query);
         try {
           // a savepoint each: a text that cannot be prepared must not end the transaction
-          const plan = await tx.savepoint((sp) =>
-            explain(sp as unknown as Sql, prepared.text, prepared.parameters)
-          );
+          const [plan] = await tx.savepoint((sp) => explainAll(sp as unknown as Sql, [prepared]));
           plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
           texts.set(s.queryid, prepared);
         } catch (error) {
@@ -107,26 +125,27 @@ export async function withPlanner<T>(
       }
 
       async function costsOf(on: Sql, queryids: string[]): Promise<Map<string, number>> {
-        const costs = new Map<string, number>();
-        for (const id of queryids) {
-          const prepared = texts.get(id);
-          if (!prepared) continue;
-          costs.set(id, summarizePlan(await explain(on, prepared.text, prepared.parameters)).totalCost);
-        }
-        return costs;
+        const ids = queryids.filter((id) => texts.has(id));
+        const plans = await explainAll(on, ids.map((id) => texts.get(id)!));
+        return new Map(ids.map((id, i) => [id, summarizePlan(plans[i]).totalCost]));
       }
 
       async function evaluate(indexes: Candidate[], queryids: string[]): Promise<Evaluation> {
-        await t.unsafe(`select ${hypopg}.hypopg_reset()`);
         const sizes = new Map<string, number>();
-        for (const c of indexes.filter((c) => c.method === "btree")) {
-          const [row] = await t.unsafe(
-            `select ${hypopg}.hypopg_relation_size(h.indexrelid) as bytes
-             from ${hypopg}.hypopg_create_index($1) h`,
-            [indexDdl(c, null)],
-          );
-          sizes.set(c.subject, Number(row.bytes));
-        }
+        const hypothetical = indexes.filter((c) => c.method === "btree");
+        // the reset and every creation in one round trip (see explain())
+        const created = await t.unsafe(
+          [
+            `select ${hypopg}.hypopg_reset()`,
+            ...hypothetical.map((c) =>
+              `select ${hypopg}.hypopg_relation_size(h.indexrelid) as bytes
+               from ${hypopg}.hypopg_create_index(${literal(indexDdl(c, null))}) h`
+            ),
+          ].join(";\n"),
+        ).simple() as unknown as { bytes: string }[][];
+        // one statement gives one result, not a list of them
+        const rows = hypothetical.length === 0 ? [] : created.slice(1);
+        hypothetical.forEach((c, i) => sizes.set(c.subject, Number(rows[i][0].bytes)));
         const built = indexes.filter((c) => c.method !== "btree");
         if (built.length === 0) return { costs: await costsOf(t, queryids), sizes };
         let costs = new Map<string, number>();

@@ -139,7 +139,17 @@ export function endsHotUpdates(
 export async function selectIndexes(input: SelectionInput, options: AdvisorOptions): Promise<Selection> {
   const now = input.now ?? Date.now;
   const rejected: Rejection[] = [];
-  const statementsOf = (table: string) => input.statements.filter((s) => s.tables.includes(table));
+  const byTable = new Map<string, CostedStatement[]>();
+  for (const s of input.statements) {
+    for (const table of s.tables) byTable.set(table, [...(byTable.get(table) ?? []), s]);
+  }
+  const statementsOf = (table: string) => byTable.get(table) ?? [];
+  // the tables whose indexes can change the plans of `table`'s statements: it and the tables joined to it
+  const near = new Map<string, Set<string>>();
+  const nearOf = (table: string) => {
+    if (!near.has(table)) near.set(table, new Set(statementsOf(table).flatMap((s) => s.tables)));
+    return near.get(table)!;
+  };
   const sizes = new Map<string, number>();
   const failures = new Map<string, string>();
   const cache = new Map<string, number>();
@@ -198,8 +208,9 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
   }
 
   // what adding `members` to `chosen` saves over `chosen` alone, per statement
-  async function marginal(members: Candidate[], chosen: Candidate[]) {
+  async function marginal(members: Candidate[], all: Candidate[]) {
     const table = tableOf(members[0]);
+    const chosen = all.filter((c) => nearOf(table).has(tableOf(c)));
     const without = savings(table, await costs(chosen, table));
     const withIt = savings(table, await costs([...chosen, ...members], table));
     const perStatement = withIt.map((s, i) => ({ ...s, savingMs: s.savingMs - without[i].savingMs }))
