@@ -3,6 +3,7 @@ import type { Rejection } from "../recommendations/analyzer.ts";
 import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
 import type { Key, Predicate, TableAccess } from "./plan.ts";
+import { quoteIdent } from "./identifier.ts";
 
 /**
  * Step 3, candidates: the indexes worth evaluating for each statement's access to each table. Beyond one
@@ -86,15 +87,11 @@ export interface CandidateInput {
 }
 
 function keySql(key: Key): string {
-  return key.kind === "column" ? quote(key.column) : key.sql;
+  return key.kind === "column" ? quoteIdent(key.column) : key.sql;
 }
 
 function keyColumns(key: Key): string[] {
   return key.kind === "column" ? [key.column] : key.columns;
-}
-
-function quote(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Comparable form of an SQL fragment: lowercase, no parentheses, spaces or `::text` casts. */
@@ -108,7 +105,7 @@ export function subjectOf(
 ): string {
   const method = c.method === "gin" ? " using gin" : "";
   const keys = c.keys.map((k) => `${k.sql}${k.desc ? " desc" : ""}`).join(", ");
-  const include = c.include.length > 0 ? ` include (${c.include.map(quote).join(", ")})` : "";
+  const include = c.include.length > 0 ? ` include (${c.include.map(quoteIdent).join(", ")})` : "";
   const where = c.where ? ` where ${c.where}` : "";
   return `index:${c.schema}.${c.table}${method}(${keys})${include}${where}`;
 }
@@ -127,11 +124,13 @@ export function indexName(c: Candidate): string {
 export function indexDdl(c: Candidate, name: string | null, concurrently = false): string {
   const keys = c.keys.map((k) => `${k.sql}${k.desc ? " desc" : ""}`).join(", ");
   const using = c.method === "gin" ? " using gin" : "";
-  const include = c.include.length > 0 ? ` include (${c.include.map(quote).join(", ")})` : "";
+  const include = c.include.length > 0 ? ` include (${c.include.map(quoteIdent).join(", ")})` : "";
   const where = c.where ? ` where ${c.where}` : "";
   const how = concurrently ? "concurrently if not exists " : "";
-  const named = name === null ? "" : `${how}${quote(name)} `;
-  return `create index ${named}on ${quote(c.schema)}.${quote(c.table)}${using} (${keys})${include}${where}`;
+  const named = name === null ? "" : `${how}${quoteIdent(name)} `;
+  return `create index ${named}on ${quoteIdent(c.schema)}.${
+    quoteIdent(c.table)
+  }${using} (${keys})${include}${where}`;
 }
 
 // Whether an existing index provides what the candidate would: same method and predicate, the candidate's
@@ -345,7 +344,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       }
       propose(queryid, access, {
         method: "gin",
-        keys: [{ sql: `${key} ${quote(input.trigramSchema)}.gin_trgm_ops`, desc: false }],
+        keys: [{ sql: `${key} ${quoteIdent(input.trigramSchema)}.gin_trgm_ops`, desc: false }],
         include: [],
         where: null,
         kind: "trigram (like/ilike)",

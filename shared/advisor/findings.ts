@@ -1,6 +1,7 @@
 import { createFinding, estimatedGain, type Finding, type Window } from "../finding/finding.ts";
 import { type Candidate, indexDdl, indexName } from "./candidates.ts";
 import type { ChosenIndex } from "./select.ts";
+import { quoteIdent } from "./identifier.ts";
 
 /**
  * Step 6, the findings: each chosen index as a Finding with the statements it speeds up (cost before and
@@ -17,10 +18,6 @@ const trialBuildModel = "planner cost with the index built in a rolled-back tran
 
 const MB = 1024 * 1024;
 
-function quote(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -28,7 +25,7 @@ function round(value: number, digits = 2): number {
 
 /** Pure: the `drop index` that undoes the suggested `create index`. */
 export function rollbackDdl(c: Candidate): string {
-  return `drop index concurrently if exists ${quote(c.schema)}.${quote(indexName(c))}`;
+  return `drop index concurrently if exists ${quoteIdent(c.schema)}.${quoteIdent(indexName(c))}`;
 }
 
 /** Pure: the Finding of one chosen index. */

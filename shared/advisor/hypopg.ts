@@ -3,6 +3,7 @@ import { type Candidate, indexDdl } from "./candidates.ts";
 import { type PlanSummary, summarizePlan } from "./plan.ts";
 import { rewriteForPrepare } from "./rewrite.ts";
 import type { Evaluation } from "./select.ts";
+import { quoteIdent } from "./identifier.ts";
 
 /**
  * Steps 2 and 4 against the database: generic plans of the workload's statements, and their costs with
@@ -46,10 +47,6 @@ export interface PlannerOptions {
 }
 
 class Rollback extends Error {}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 // Prepare, explain, deallocate: one statement of pg_stat_statements (which records statements one by one)
 // as three, sent with others in one round trip by the simple query protocol, which takes several at once.

@@ -9,6 +9,7 @@ import { type AdvisorOptions, resolveAdvisorOptions } from "./options.ts";
 import type { PlanSummary } from "./plan.ts";
 import { type CostedStatement, selectIndexes, type TableWrites } from "./select.ts";
 import { selectWorkload, type StatementDelta, updatedColumns, type WorkloadStatement } from "./workload.ts";
+import { quoteIdent } from "./identifier.ts";
 
 /**
  * The workload index advisor, as an Analyzer of the recommendations run. A named pipeline; the pure steps
@@ -58,7 +59,7 @@ async function readQualConstants(sql: Sql, schema: string, queryids: string[]): 
   const rows = await sql.unsafe(
     `select q.queryid::text as queryid, n.nspname as schema, c.relname as table, a.attname as column,
             o.oprname as operator, q.constvalue, q.occurences::float8 as occurences
-     from ${quote(schema)}.pg_qualstats() q
+     from ${quoteIdent(schema)}.pg_qualstats() q
      join pg_catalog.pg_class c on c.oid = q.lrelid
      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      join pg_catalog.pg_attribute a on a.attrelid = q.lrelid and a.attnum = q.lattnum
@@ -105,10 +106,6 @@ async function readExistingIndexes(sql: Sql, tables: string[]): Promise<Existing
   }));
 }
 
-function quote(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Reads row counts, sizes and pg_stats of the tables; selectivities of the constant predicates. */
 async function readTableStats(
   sql: Sql,
@@ -139,7 +136,7 @@ async function readTableStats(
   for (const c of columns) {
     const table = stats[c.table];
     if (!table) continue;
-    const col = quote(c.column);
+    const col = quoteIdent(c.column);
     // n_distinct < 0 is a share of the rows (pg_stats)
     table.distinct[c.column] = c.n_distinct < 0 ? -c.n_distinct * rows[c.table] : c.n_distinct;
     table.selectivity[`${col} is null`] = c.null_frac;

@@ -1,3 +1,5 @@
+import { quoteIdent } from "./identifier.ts";
+
 /**
  * Step 2b, reading a plan: from `explain (format json, verbose)` of a generic plan, what each table is
  * asked for (the predicates of its scans and joins, the sort keys above it, whether a LIMIT follows, the
@@ -112,10 +114,6 @@ function splitTopLevel(text: string, keyword: string): string[] {
 
 function bare(name: string): string {
   return name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name;
-}
-
-function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }
 
 /** A column or indexable expression of `alias`, or null. Casts like `(alias.col)::text` are seen through. */
