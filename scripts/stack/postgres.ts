@@ -77,7 +77,9 @@ export function stackConfText(port: number, socketDir: string): string {
     "listen_addresses = '127.0.0.1'",
     `port = ${port}`,
     `unix_socket_directories = '${socketDir}'`,
-    "shared_preload_libraries = 'pg_cron,pg_stat_statements'",
+    // pg_qualstats records the constants of predicates that pg_stat_statements normalizes to $n: the index
+    // advisor learns constant predicates (partial indexes) from it.
+    "shared_preload_libraries = 'pg_cron,pg_stat_statements,pg_qualstats'",
     "cron.database_name = 'postgres'",
     // Jobs connect through the socket, where local connections are trusted (no password in cron).
     `cron.host = '${socketDir}'`,
