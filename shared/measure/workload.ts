@@ -1,0 +1,69 @@
+import type { Sql } from "../db/client.ts";
+import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
+import type { Tx } from "./explain_runs.ts";
+
+/**
+ * The statements an analyzer measures: the workload of a window, from the snapshots' pg_stat_statements
+ * deltas (optimizer.statement_deltas), merged across the roles that ran each, heaviest first; and the values
+ * a statement's parameters take when it is measured.
+ */
+
+/** A statement of the workload and what it cost over the window. */
+export interface WorkloadStatement {
+  queryid: string;
+  query: string;
+  calls: number;
+  totalMs: number;
+}
+
+/**
+ * The `limit` statements with the most execution time in `window`, the suite's own (those reading schema
+ * `optimizer`) left out; `excluded` counts those.
+ */
+export async function readWorkload(
+  sql: Sql,
+  window: { from: Date; to: Date },
+  limit: number,
+): Promise<{ statements: WorkloadStatement[]; excluded: number }> {
+  const rows = await sql<{ queryid: string; query: string; calls: string; total_ms: number; own: boolean }[]>`
+    select d.queryid::text as queryid, min(d.query) as query, sum(d.calls)::text as calls,
+      sum(d.total_exec_time) as total_ms,
+      -- the suite's own statements read or write its schema
+      min(d.query) ~* '\moptimizer\.' as own
+    from optimizer.statement_deltas(${window.from}, ${window.to}) d
+    where d.query is not null and d.calls > 0
+    group by d.queryid
+    order by sum(d.total_exec_time) desc`;
+  const theirs = rows.filter((row) => !row.own);
+  return {
+    statements: theirs.slice(0, limit).map((row) => ({
+      queryid: row.queryid,
+      query: row.query,
+      calls: Number(row.calls),
+      totalMs: row.total_ms,
+    })),
+    excluded: rows.length - theirs.length,
+  };
+}
+
+/**
+ * A representative value of a column, as text: its most common value by pg_stats (the first of
+ * most_common_vals, the value the most rows share), or, where pg_stats has none (a unique column, or a table
+ * never analyzed), the column's value in the first row that has one. Null when the column has no value.
+ */
+export async function representativeValue(
+  tx: Tx,
+  table: { schema: string; table: string },
+  column: string,
+): Promise<string | null> {
+  const [common] = await tx<{ value: string | null }[]>`
+    select (s.most_common_vals::text::text[])[1] as value
+    from pg_catalog.pg_stats s
+    where s.schemaname = ${table.schema} and s.tablename = ${table.table} and s.attname = ${column}`;
+  if (common?.value != null) return common.value;
+  const [first] = await tx.unsafe<{ value: string | null }[]>(
+    `select ${quoteIdent(column)}::text as value from ${qualifiedName(table.schema, table.table)}
+     where ${quoteIdent(column)} is not null limit 1`,
+  );
+  return first?.value ?? null;
+}
