@@ -8,6 +8,26 @@ import type { Tx } from "./explain_runs.ts";
  * a statement's parameters take when it is measured.
  */
 
+/** Schemas that belong to Postgres, the Supabase platform or the suite, not to the project. */
+export const platformSchemas = [
+  "pg_catalog",
+  "information_schema",
+  "pg_toast",
+  "auth",
+  "storage",
+  "realtime",
+  "supabase_functions",
+  "supabase_migrations",
+  "extensions",
+  "graphql",
+  "graphql_public",
+  "net",
+  "cron",
+  "vault",
+  "pgsodium",
+  "optimizer",
+] as const;
+
 /** A statement of the workload and what it cost over the window. */
 export interface WorkloadStatement {
   queryid: string;

@@ -1,8 +1,19 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
 import { inRolledBackTransaction, timeStatement, type Timing, type Tx } from "../measure/explain_runs.ts";
+import {
+  checkMeasureOptions,
+  checkWholeNumber,
+  measureDefaults,
+  type MeasureOptions,
+} from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
-import { readWorkload, representativeValue, type WorkloadStatement } from "../measure/workload.ts";
+import {
+  platformSchemas,
+  readWorkload,
+  representativeValue,
+  type WorkloadStatement,
+} from "../measure/workload.ts";
 import { readSelectShape } from "../query_shape/select_shape.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
@@ -34,20 +45,12 @@ import { findCalls, identityColumns } from "./policy_expression.ts";
  */
 
 /** Options of createRlsAnalyzer(); every one has a default (rlsAnalyzerDefaults). */
-export interface RlsAnalyzerOptions {
-  /** Timed runs of each statement before and after a change (after one untimed run); the median counts. */
-  runs: number;
-  /** A change is reported when some statement gains at least this many milliseconds per call… */
-  minGainMs: number;
-  /** …and at least this share of its time. */
-  minGainRatio: number;
+export interface RlsAnalyzerOptions extends MeasureOptions {
   /**
    * The rows of PostgREST's list request (`GET /rest/v1/<table>`) measured for every table: 1000, the
    * max-rows Supabase sets for its API.
    */
   listRows: number;
-  /** The page size and offset that LIMIT and OFFSET parameters of workload statements take. */
-  page: { limit: number; offset: number };
   /** Workload statements measured per table besides the list, heaviest first. */
   workloadStatementsPerTable: number;
   /** The roles a `public` policy is counted for in the overlap check: the roles PostgREST runs requests as. */
@@ -56,63 +59,24 @@ export interface RlsAnalyzerOptions {
   excludedSchemas: string[];
   /** When set, only policies in these schemas are read (a staging copy's one schema, a test's own). */
   schemas: string[] | null;
-  /** How long a measurement waits for a lock on the table before it gives up. */
-  lockTimeoutMs: number;
-  /** How long one statement of a measurement may run. */
-  statementTimeoutMs: number;
 }
 
 /** The defaults of RlsAnalyzerOptions. */
 export const rlsAnalyzerDefaults: RlsAnalyzerOptions = {
-  runs: 5,
-  minGainMs: 0.1,
-  minGainRatio: 0.1,
+  ...measureDefaults,
   listRows: 1000,
-  page: { limit: 100, offset: 0 },
   workloadStatementsPerTable: 3,
   apiRoles: ["anon", "authenticated"],
-  excludedSchemas: [
-    "pg_catalog",
-    "information_schema",
-    "pg_toast",
-    "auth",
-    "storage",
-    "realtime",
-    "supabase_functions",
-    "supabase_migrations",
-    "extensions",
-    "graphql",
-    "graphql_public",
-    "net",
-    "cron",
-    "vault",
-    "pgsodium",
-    "optimizer",
-  ],
+  excludedSchemas: [...platformSchemas],
   schemas: null,
-  lockTimeoutMs: 2_000,
-  statementTimeoutMs: 30_000,
 };
 
 /** The options with defaults filled in, or a RangeError that says which option is wrong and how. */
 function resolveOptions(options: Partial<RlsAnalyzerOptions>): RlsAnalyzerOptions {
   const resolved = { ...rlsAnalyzerDefaults, ...options };
-  const wholeAtLeast = (name: string, value: number, min: number) => {
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`${name} must be a whole number >= ${min}: got ${value}`);
-    }
-  };
-  wholeAtLeast("runs", resolved.runs, 1);
-  wholeAtLeast("listRows", resolved.listRows, 1);
-  wholeAtLeast("page.limit", resolved.page.limit, 1);
-  wholeAtLeast("page.offset", resolved.page.offset, 0);
-  wholeAtLeast("workloadStatementsPerTable", resolved.workloadStatementsPerTable, 0);
-  wholeAtLeast("lockTimeoutMs", resolved.lockTimeoutMs, 1);
-  wholeAtLeast("statementTimeoutMs", resolved.statementTimeoutMs, 1);
-  if (!(resolved.minGainMs >= 0)) throw new RangeError(`minGainMs must be >= 0: got ${resolved.minGainMs}`);
-  if (!(resolved.minGainRatio >= 0 && resolved.minGainRatio < 1)) {
-    throw new RangeError(`minGainRatio must be in [0, 1): got ${resolved.minGainRatio}`);
-  }
+  checkMeasureOptions(resolved);
+  checkWholeNumber("listRows", resolved.listRows, 1);
+  checkWholeNumber("workloadStatementsPerTable", resolved.workloadStatementsPerTable, 0);
   return resolved;
 }
 
