@@ -13,13 +13,17 @@ export type Tx = postgres.TransactionSql;
 
 /** A statement and the text values of its `$n` parameters (Postgres infers their types from the text). */
 export interface BoundStatement {
+  /** The statement, `$n` placeholders included. */
   text: string;
+  /** The value of `$1`, `$2`, … as text; null for SQL NULL. */
   params: (string | null)[];
 }
 
 /** The execution times of repeated runs, in milliseconds, and their median. */
 export interface Timing {
+  /** The median of runsMs. */
   medianMs: number;
+  /** Each timed run's execution time, in run order. */
   runsMs: number[];
 }
 

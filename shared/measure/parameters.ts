@@ -88,7 +88,9 @@ export type ColumnValue = string | null;
 
 /** The page size and offset given to LIMIT and OFFSET parameters. */
 export interface PageParameters {
+  /** What a LIMIT parameter takes: a page of the list. */
   limit: number;
+  /** What an OFFSET parameter takes. */
   offset: number;
 }
 

@@ -30,9 +30,13 @@ export const platformSchemas = [
 
 /** A statement of the workload and what it cost over the window. */
 export interface WorkloadStatement {
+  /** pg_stat_statements' queryid, as text (a bigint). */
   queryid: string;
+  /** The normalized text, constants replaced by `$n`. */
   query: string;
+  /** Calls in the window. */
   calls: number;
+  /** Execution time in the window, all calls together. */
   totalMs: number;
 }
 

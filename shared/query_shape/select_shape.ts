@@ -21,10 +21,13 @@ export interface Target {
 export interface SelectShape {
   /** The table's schema, or null when the statement leaves it to the search_path. */
   schema: string | null;
+  /** The table it reads. */
   table: string;
+  /** The items of its target list, in order. */
   targets: Target[];
-  /** Offsets of the target list in the statement (`end` exclusive). */
+  /** Offset of the target list in the statement. */
   targetsStart: number;
+  /** Offset just past the target list. */
   targetsEnd: number;
 }
 

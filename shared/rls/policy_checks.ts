@@ -14,13 +14,17 @@ export type PolicyCommand = "select" | "insert" | "update" | "delete" | "all";
 
 /** A policy as the catalog holds it, its expressions printed by pg_get_expr with an empty search_path. */
 export interface Policy {
+  /** The table's schema. */
   schema: string;
+  /** The table the policy guards. */
   table: string;
+  /** The policy's name. */
   name: string;
   /** Permissive policies are OR-ed together; restrictive ones AND-ed onto them. */
   permissive: boolean;
   /** Role names; `public` means every role. */
   roles: string[];
+  /** The command it applies to. */
   command: PolicyCommand;
   /** USING, or null when the policy has none (an insert policy). */
   using: string | null;
@@ -30,6 +34,7 @@ export interface Policy {
 
 /** What the catalog says of a function (pg_proc), over all its overloads. */
 export interface FunctionTraits {
+  /** pg_proc.provolatile of its most volatile overload. */
   volatility: "immutable" | "stable" | "volatile";
   /** Whether it returns a set (a set-returning function cannot be a scalar sub-select). */
   returnsSet: boolean;
@@ -40,9 +45,11 @@ export type FunctionCatalog = ReadonlyMap<string, FunctionTraits>;
 
 /** The rewrite of one policy: each per-row call wrapped in `(select …)`, with the DDL and its rollback. */
 export interface PolicyRewrite {
+  /** The policy rewritten. */
   policy: Policy;
-  /** The new USING and WITH CHECK (null where the policy has none). */
+  /** The new USING (null where the policy has none). */
   using: string | null;
+  /** The new WITH CHECK (null where the policy has none). */
   withCheck: string | null;
   /** The calls wrapped, as written, e.g. `auth.uid()`. */
   wrapped: string[];
@@ -55,7 +62,7 @@ export interface PolicyRewrite {
 }
 
 /** Why wrapping STABLE calls keeps a policy's meaning; stated in findings and relied on by autoApplicable. */
-export const wrapPreservesSemantics =
+export const wrapPreservesSemantics: string =
   "a STABLE function returns the same result for the same arguments within one statement, and these calls " +
   "read no column of the row, so evaluating each once per statement in an uncorrelated scalar sub-select (an " +
   "initPlan) gives every row the value the per-row call gives it: the policy admits exactly the same rows";
@@ -158,7 +165,9 @@ const commands = ["select", "insert", "update", "delete"] as const;
 
 /** Several permissive policies that all apply to the same roles and commands of one table. */
 export interface PermissiveOverlap {
+  /** The table's schema. */
   schema: string;
+  /** The table. */
   table: string;
   /** The policies, by name, sorted. */
   policies: string[];
@@ -200,8 +209,11 @@ export function findPermissiveOverlaps(policies: Policy[], apiRoles: readonly st
 
 /** An index as far as the policy column check needs it. */
 export interface IndexLead {
+  /** The table's schema. */
   schema: string;
+  /** The indexed table. */
   table: string;
+  /** The index's name. */
   name: string;
   /** The first key column's name, or null when the index leads with an expression. */
   leadingColumn: string | null;
@@ -213,8 +225,11 @@ export interface IndexLead {
 
 /** A column that policies compare with the caller's identity and no index leads on. */
 export interface UnindexedPolicyColumn {
+  /** The table's schema. */
   schema: string;
+  /** The table. */
   table: string;
+  /** The column no index leads on. */
   column: string;
   /** The policies comparing it, by name. */
   policies: string[];

@@ -23,8 +23,9 @@ export interface CallSite {
   function: string;
   /** The call's text, arguments included, e.g. `current_setting('request.jwt.claims'::text, true)`. */
   text: string;
-  /** Offsets of `text` in the expression (`end` exclusive). */
+  /** Offset of `text` in the expression. */
   start: number;
+  /** Offset just past `text`. */
   end: number;
   /** Columns its arguments read: a call that reads the row cannot be hoisted out of the row loop. */
   argumentColumns: string[];
@@ -124,7 +125,7 @@ const typeContinuations = new Set(["varying", "precision", "with", "without", "t
 type Role = "type" | "qualifier" | "call" | "keyword" | "alias" | "column" | null;
 
 /** A tokenized expression with the role of each identifier. */
-export interface ReadExpression {
+interface ReadExpression {
   tokens: Token[];
   roles: Role[];
 }
@@ -146,7 +147,7 @@ function typeEnd(tokens: Token[], i: number): number {
 }
 
 /** Tokenizes an expression and tells keywords, types, function names, aliases and columns apart. */
-export function readExpression(expression: string): ReadExpression {
+function readExpression(expression: string): ReadExpression {
   const tokens = tokenize(expression);
   const roles: Role[] = tokens.map(() => null);
   for (let i = 0; i < tokens.length; i++) {

@@ -25,9 +25,13 @@ export type TokenKind =
 
 /** One token: its kind, its text as written, and its offsets in the source (`end` exclusive). */
 export interface Token {
+  /** What it is. */
   kind: TokenKind;
+  /** Its text as written. */
   text: string;
+  /** Its offset in the source. */
   start: number;
+  /** The offset just past it. */
   end: number;
 }
 
