@@ -40,6 +40,9 @@ export interface WorkloadStatement {
   totalMs: number;
 }
 
+/** A statement that names schema `optimizer` is the suite's own (a parameter: `\m` in a template is `m`). */
+const ownStatementPattern = String.raw`\moptimizer\.`;
+
 /**
  * The `limit` statements with the most execution time in `window`, the suite's own (those reading schema
  * `optimizer`) left out; `excluded` counts those.
@@ -53,7 +56,7 @@ export async function readWorkload(
     select d.queryid::text as queryid, min(d.query) as query, sum(d.calls)::text as calls,
       sum(d.total_exec_time) as total_ms,
       -- the suite's own statements read or write its schema
-      min(d.query) ~* '\moptimizer\.' as own
+      min(d.query) ~* ${ownStatementPattern} as own
     from optimizer.statement_deltas(${window.from}, ${window.to}) d
     where d.query is not null and d.calls > 0
     group by d.queryid

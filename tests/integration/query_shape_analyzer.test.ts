@@ -92,3 +92,10 @@ Deno.test("a join is passed over: only single-table reads are measured", async (
   assert.equal(result.findings.length, 0);
   assert.ok(result.rejected.some((r) => r.reason === "has JOIN: only single-table reads are measured"));
 });
+
+Deno.test("the suite's own statements are left out of the workload and counted", async () => {
+  const { result } = await analyzeWorkload(() => []);
+  assert.ok(!result.rejected.some((r) => /optimizer\./.test(r.reason)));
+  const note = result.notes.find((n) => n.startsWith("workload:"));
+  assert.match(note ?? "", /workload: \d+ statements considered, [1-9]\d* of the suite's own left out/);
+});
