@@ -76,7 +76,8 @@ export async function readWorkload(
 /**
  * A representative value of a column, as text: its most common value by pg_stats (the first of
  * most_common_vals, the value the most rows share), or, where pg_stats has none (a unique column, or a table
- * never analyzed), the column's value in the first row that has one. Null when the column has no value.
+ * never analyzed), the column's value in the first row that has one. Null when the column has no value or
+ * the table has no such column.
  */
 export async function representativeValue(
   tx: Tx,
@@ -88,6 +89,15 @@ export async function representativeValue(
     from pg_catalog.pg_stats s
     where s.schemaname = ${table.schema} and s.tablename = ${table.table} and s.attname = ${column}`;
   if (common?.value != null) return common.value;
+  const [{ exists }] = await tx<{ exists: boolean }[]>`
+    select exists (
+      select from pg_catalog.pg_attribute a
+      where a.attrelid = pg_catalog.to_regclass(${
+    qualifiedName(table.schema, table.table)
+  }) and a.attname = ${column}
+        and a.attnum > 0 and not a.attisdropped
+    )`;
+  if (!exists) return null;
   const [first] = await tx.unsafe<{ value: string | null }[]>(
     `select ${quoteIdent(column)}::text as value from ${qualifiedName(table.schema, table.table)}
      where ${quoteIdent(column)} is not null limit 1`,

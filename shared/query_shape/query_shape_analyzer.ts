@@ -99,7 +99,6 @@ async function analyzeQueryShapes(
   options: QueryShapeAnalyzerOptions,
 ): Promise<AnalysisResult> {
   const { sql } = context;
-  const limits = { lockTimeoutMs: options.lockTimeoutMs, statementTimeoutMs: options.statementTimeoutMs };
   const findings: Finding[] = [];
   const rejected: Rejection[] = [];
   const notes: string[] = [
@@ -125,7 +124,7 @@ async function analyzeQueryShapes(
       continue;
     }
     // 3. the widths of the table's columns, read once per table
-    const widths = await tableWidths(sql, read.shape, options, limits, tables);
+    const widths = await tableWidths(sql, read.shape, options, tables);
     if (!widths) {
       reject(`table ${read.shape.schema ?? ""}${read.shape.schema ? "." : ""}${read.shape.table} not found`);
       continue;
@@ -148,7 +147,7 @@ async function analyzeQueryShapes(
     }
     // 5. both measured on the same drawn parameters, in one rolled-back transaction
     try {
-      const measured = await measureNarrowing(sql, statement, planned.narrowing, widths, options, limits);
+      const measured = await measureNarrowing(sql, statement, planned.narrowing, widths, options);
       if ("reason" in measured) {
         reject(measured.reason);
         continue;
@@ -178,12 +177,11 @@ async function tableWidths(
   sql: Sql,
   shape: SelectShape,
   options: QueryShapeAnalyzerOptions,
-  limits: { lockTimeoutMs: number; statementTimeoutMs: number },
   cache: Map<string, TableWidths | null>,
 ): Promise<TableWidths | null> {
   const name = shape.schema === null ? quoteIdent(shape.table) : qualifiedName(shape.schema, shape.table);
   if (cache.has(name)) return cache.get(name)!;
-  const widths = await inRolledBackTransaction(sql, limits, async (tx) => {
+  const widths = await inRolledBackTransaction(sql, options, async (tx) => {
     const columns = await tx<
       { schema: string; table: string; name: string; varlena: boolean; toast: string }[]
     >`
@@ -268,10 +266,9 @@ async function measureNarrowing(
   narrowing: Narrowing,
   widths: TableWidths,
   options: QueryShapeAnalyzerOptions,
-  limits: { lockTimeoutMs: number; statementTimeoutMs: number },
 ): Promise<{ wide: Variant; narrow: Variant; window: { from: string; to: string } } | { reason: string }> {
   const from = new Date().toISOString();
-  return await inRolledBackTransaction(sql, limits, async (tx) => {
+  return await inRolledBackTransaction(sql, options, async (tx) => {
     const bound = await drawParameters(tx, statement.query, widths, options);
     if ("reason" in bound) return bound;
     const wide = await measureVariant(tx, { text: statement.query, params: bound.params }, options.runs);

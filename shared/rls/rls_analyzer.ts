@@ -1,6 +1,12 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
-import { inRolledBackTransaction, timeStatement, type Timing, type Tx } from "../measure/explain_runs.ts";
+import {
+  type BoundStatement,
+  inRolledBackTransaction,
+  timeStatement,
+  type Timing,
+  type Tx,
+} from "../measure/explain_runs.ts";
 import {
   checkMeasureOptions,
   checkWholeNumber,
@@ -107,21 +113,39 @@ interface ChangeMeasurement {
 
 async function analyzeRls(context: AnalysisContext, options: RlsAnalyzerOptions): Promise<AnalysisResult> {
   const { sql } = context;
-  const limits = { lockTimeoutMs: options.lockTimeoutMs, statementTimeoutMs: options.statementTimeoutMs };
   const findings: Finding[] = [];
   const rejected: Rejection[] = [];
   const notes: string[] = [];
 
   // 1. the policies of the project's tables, their expressions printed with schema-qualified names
-  const policies = await readPolicies(sql, options, limits);
+  const policies = await readPolicies(sql, options);
   if (policies.length === 0) {
     notes.push("no row level security policy on an RLS-enabled table outside the excluded schemas");
     return { findings, rejected, notes };
   }
   // 2. what the catalog says of every function they call
-  const functions = await readFunctionCatalog(sql, policies, limits);
+  const functions = await readFunctionCatalog(sql, policies, options);
   // 3. the workload, whose statements on a policy's table are measured with the list
   const workload = await readWorkloadOrNote(sql, context, notes);
+
+  /** Measures `change` on the table of `fix.policy`; reports it through `report`, or records why not. */
+  const measureFix = async (
+    fix: { rule: string; subject: string; policy: Policy; ownerColumn: string | null; change: string },
+    report: (measured: ChangeMeasurement) => Finding | null,
+  ) => {
+    try {
+      const measured = await measureChange(sql, options, { ...fix, workload, rejected });
+      const finding = report(measured);
+      if (finding) findings.push(finding);
+      else rejected.push(belowThreshold(fix.rule, fix.subject, measured, options));
+    } catch (error) {
+      rejected.push({
+        rule: fix.rule,
+        subject: fix.subject,
+        reason: `could not be measured: ${(error as Error).message}`,
+      });
+    }
+  };
 
   // 4. per-row calls: rewrite, measure, report
   for (const policy of policies) {
@@ -132,27 +156,13 @@ async function analyzeRls(context: AnalysisContext, options: RlsAnalyzerOptions)
       notes.push(`deadline reached: ${policySubject(policy)} and later policies were not measured`);
       break;
     }
-    try {
-      const measured = await measureChange(
-        sql,
-        options,
-        limits,
-        policy,
-        identityColumns(policy.using ?? policy.withCheck ?? "")[0] ?? null,
-        workload,
-        async (tx) => void await tx.unsafe(rewrite.sql),
-        rejected,
-      );
-      const finding = rewriteFinding(rewrite, measured, options);
-      if (finding) findings.push(finding);
-      else rejected.push(belowThreshold("rls.per-row-call", policySubject(policy), measured, options));
-    } catch (error) {
-      rejected.push({
-        rule: "rls.per-row-call",
-        subject: policySubject(policy),
-        reason: `could not be measured: ${(error as Error).message}`,
-      });
-    }
+    await measureFix({
+      rule: "rls.per-row-call",
+      subject: policySubject(policy),
+      policy,
+      ownerColumn: identityColumns(policy.using ?? policy.withCheck ?? "")[0] ?? null,
+      change: rewrite.sql,
+    }, (measured) => rewriteFinding(rewrite, measured, options));
   }
 
   // 5. several permissive policies for one role and command
@@ -161,39 +171,20 @@ async function analyzeRls(context: AnalysisContext, options: RlsAnalyzerOptions)
   }
 
   // 6. policy columns no index leads on: measure the index, report it when it pays
-  const indexes = await readIndexLeads(sql, policies, limits);
-  const unindexed = findUnindexedPolicyColumns(policies, indexes);
+  const unindexed = findUnindexedPolicyColumns(policies, await readIndexLeads(sql, policies, options));
   rejected.push(...unindexed.rejected);
   for (const column of unindexed.columns) {
     if (Date.now() >= context.deadline) {
       notes.push(`deadline reached: ${columnSubject(column)} and later columns were not measured`);
       break;
     }
-    const policy = policies.find((p) => p.schema === column.schema && p.table === column.table)!;
-    const create = `create index on ${policyTable(column)} (${quoteIdent(column.column)})`;
-    try {
-      const measured = await measureChange(
-        sql,
-        options,
-        limits,
-        policy,
-        column.column,
-        workload,
-        async (tx) => void await tx.unsafe(create),
-        rejected,
-      );
-      const finding = indexFinding(column, measured, options);
-      if (finding) findings.push(finding);
-      else {rejected.push(
-          belowThreshold("rls.unindexed-policy-column", columnSubject(column), measured, options),
-        );}
-    } catch (error) {
-      rejected.push({
-        rule: "rls.unindexed-policy-column",
-        subject: columnSubject(column),
-        reason: `could not be measured: ${(error as Error).message}`,
-      });
-    }
+    await measureFix({
+      rule: "rls.unindexed-policy-column",
+      subject: columnSubject(column),
+      policy: policies.find((p) => p.schema === column.schema && p.table === column.table)!,
+      ownerColumn: column.column,
+      change: `create index on ${policyTable(column)} (${quoteIdent(column.column)})`,
+    }, (measured) => indexFinding(column, measured, options));
   }
   return { findings, rejected, notes };
 }
@@ -216,14 +207,9 @@ async function readWorkloadOrNote(
   }
 }
 
-type Limits = { lockTimeoutMs: number; statementTimeoutMs: number };
-
-async function readPolicies(
-  sql: Sql,
-  { excludedSchemas, schemas }: RlsAnalyzerOptions,
-  limits: Limits,
-): Promise<Policy[]> {
-  return await inRolledBackTransaction(sql, limits, async (tx) => {
+async function readPolicies(sql: Sql, options: RlsAnalyzerOptions): Promise<Policy[]> {
+  const { excludedSchemas, schemas } = options;
+  return await inRolledBackTransaction(sql, options, async (tx) => {
     // an empty search_path makes pg_get_expr qualify every name outside pg_catalog
     await tx`select set_config('search_path', '', true)`;
     const rows = await tx<
@@ -269,7 +255,11 @@ async function readPolicies(
   });
 }
 
-async function readFunctionCatalog(sql: Sql, policies: Policy[], limits: Limits): Promise<FunctionCatalog> {
+async function readFunctionCatalog(
+  sql: Sql,
+  policies: Policy[],
+  options: RlsAnalyzerOptions,
+): Promise<FunctionCatalog> {
   const keys = [
     ...new Set(
       policies.flatMap((p) => [p.using, p.withCheck]).filter((e): e is string => e !== null)
@@ -279,7 +269,7 @@ async function readFunctionCatalog(sql: Sql, policies: Policy[], limits: Limits)
   if (keys.length === 0) return new Map();
   const rows = await inRolledBackTransaction(
     sql,
-    limits,
+    options,
     (tx) =>
       tx<{ key: string; volatility: string; returns_set: boolean }[]>`
       select n.nspname || '.' || p.proname as key,
@@ -296,9 +286,13 @@ async function readFunctionCatalog(sql: Sql, policies: Policy[], limits: Limits)
   }]));
 }
 
-async function readIndexLeads(sql: Sql, policies: Policy[], limits: Limits): Promise<IndexLead[]> {
+async function readIndexLeads(
+  sql: Sql,
+  policies: Policy[],
+  options: RlsAnalyzerOptions,
+): Promise<IndexLead[]> {
   const schemas = [...new Set(policies.map((p) => p.schema))];
-  return await inRolledBackTransaction(sql, limits, (tx) =>
+  return await inRolledBackTransaction(sql, options, (tx) =>
     tx<IndexLead[]>`
       select n.nspname::text as schema, c.relname::text as table, i.relname::text as name,
         a.attname::text as "leadingColumn", x.indpred is not null as partial, x.indisvalid as valid
@@ -353,6 +347,9 @@ async function claimsOf(tx: Tx, userId: string, role: string): Promise<Record<st
   return claims;
 }
 
+/** A statement measured under a policy: what it is, and its calls in the window (workload statements). */
+type Representative = BoundStatement & { label: string; calls: number | null };
+
 /** PostgREST's list request, and the workload's SELECTs on the policy's table with parameters drawn. */
 async function representativeStatements(
   tx: Tx,
@@ -361,8 +358,8 @@ async function representativeStatements(
   owner: { column: string | null; id: string },
   workload: WorkloadStatement[],
   rejected: Rejection[],
-): Promise<{ label: string; text: string; params: (string | null)[]; calls: number | null }[]> {
-  const statements: { label: string; text: string; params: (string | null)[]; calls: number | null }[] = [{
+): Promise<Representative[]> {
+  const statements: Representative[] = [{
     label: `PostgREST's list of ${policy.schema}.${policy.table}`,
     text: `select * from ${policyTable(policy)} limit ${options.listRows}`,
     params: [],
@@ -374,20 +371,25 @@ async function representativeStatements(
     const read = readSelectShape(statement.query);
     if (!("shape" in read) || read.shape.table !== policy.table) continue;
     if ((read.shape.schema ?? "public") !== policy.schema) continue;
-    for (const slot of parameterSlots(statement.query)) {
+    const slots = parameterSlots(statement.query);
+    for (const slot of slots) {
       if (slot.kind !== "column" || values.has(slot.column)) continue;
       values.set(
         slot.column,
         slot.column === owner.column ? owner.id : await representativeValue(tx, policy, slot.column),
       );
     }
-    const bound = bindParameters(parameterSlots(statement.query), (c) => values.get(c) ?? null, options.page);
+    const bound = bindParameters(slots, (c) => values.get(c) ?? null, options.page);
     if ("reason" in bound) {
-      rejected.push({
+      const rejection = {
         rule: "rls.statement",
         subject: `query:${statement.queryid}`,
-        reason: `not measured under ${policySubject(policy)}: ${bound.reason}`,
-      });
+        reason: `not measured under the policies of ${policy.schema}.${policy.table}: ${bound.reason}`,
+      };
+      // the same statement comes up again for each fix measured on the table
+      if (!rejected.some((r) => r.subject === rejection.subject && r.reason === rejection.reason)) {
+        rejected.push(rejection);
+      }
       continue;
     }
     statements.push({
@@ -402,20 +404,21 @@ async function representativeStatements(
 
 /**
  * Times the representative statements of `policy`'s table as the policy's role with a real user's claims,
- * applies `change` as the analyzer's own role, and times them again, all in one rolled-back transaction.
+ * runs `change` as the analyzer's own role, and times them again, all in one rolled-back transaction.
  */
 async function measureChange(
   sql: Sql,
   options: RlsAnalyzerOptions,
-  limits: Limits,
-  policy: Policy,
-  ownerColumn: string | null,
-  workload: WorkloadStatement[],
-  change: (tx: Tx) => Promise<void>,
-  rejected: Rejection[],
+  { policy, ownerColumn, change, workload, rejected }: {
+    policy: Policy;
+    ownerColumn: string | null;
+    change: string;
+    workload: WorkloadStatement[];
+    rejected: Rejection[];
+  },
 ): Promise<ChangeMeasurement> {
   const from = new Date().toISOString();
-  return await inRolledBackTransaction(sql, limits, async (tx) => {
+  return await inRolledBackTransaction(sql, options, async (tx) => {
     const role = measureRole(policy);
     const user = await chooseUser(tx, policy, ownerColumn);
     const statements = await representativeStatements(
@@ -435,7 +438,7 @@ async function measureChange(
     const before: Timing[] = [];
     for (const statement of statements) before.push(await timeStatement(tx, statement, options.runs));
     await tx`set local role none`;
-    await change(tx);
+    await tx.unsafe(change);
     await asUser();
     const timed: StatementTiming[] = [];
     for (const [i, statement] of statements.entries()) {
@@ -483,11 +486,16 @@ function belowThreshold(
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
+/** Each statement's medians before → after, and what the workload's calls in the window would have saved. */
 function describeTimings(measured: ChangeMeasurement): string {
-  return measured.statements.map((s) =>
+  const each = measured.statements.map((s) =>
     `${s.label}: ${ms(s.before.medianMs)} → ${ms(s.after.medianMs)}` +
     (s.calls === null ? "" : ` (${s.calls} calls in the window)`)
   ).join("; ");
+  const workload = measured.statements.filter((s) => s.calls !== null);
+  if (workload.length === 0) return each;
+  const saved = workload.reduce((sum, s) => sum + s.calls! * (s.before.medianMs - s.after.medianMs), 0);
+  return `${each}; over the window's calls of these workload statements: ${ms(saved)}`;
 }
 
 function method(measured: ChangeMeasurement, options: RlsAnalyzerOptions, change: string): string {
