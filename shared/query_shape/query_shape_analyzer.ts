@@ -123,6 +123,10 @@ async function analyzeQueryShapes(
       reject(read.reason);
       continue;
     }
+    if (read.shape.schema !== null && options.excludedSchemas.includes(read.shape.schema)) {
+      reject(`reads schema ${read.shape.schema}, which is not the project's`);
+      continue;
+    }
     // 3. the widths of the table's columns, read once per table
     const widths = await tableWidths(sql, read.shape, options, tables);
     if (!widths) {
@@ -250,9 +254,11 @@ function serialized(statement: BoundStatement): BoundStatement {
   };
 }
 
-async function measureVariant(tx: Tx, statement: BoundStatement, runs: number): Promise<Variant> {
+/** The variant's rows, bytes and timing; null when it returns no row, which leaves nothing to measure. */
+async function measureVariant(tx: Tx, statement: BoundStatement, runs: number): Promise<Variant | null> {
   const wrapped = serialized(statement);
   const [result] = await tx.unsafe(wrapped.text, wrapped.params);
+  if (Number(result.rows) === 0) return null;
   return {
     timing: await timeStatement(tx, wrapped, runs),
     rows: Number(result.rows),
@@ -272,12 +278,13 @@ async function measureNarrowing(
     const bound = await drawParameters(tx, statement.query, widths, options);
     if ("reason" in bound) return bound;
     const wide = await measureVariant(tx, { text: statement.query, params: bound.params }, options.runs);
+    if (wide === null) return { reason: "returned no row on the drawn parameters: nothing to measure" };
     const narrow = await measureVariant(
       tx,
       { text: narrowing.narrowStatement, params: bound.params },
       options.runs,
     );
-    if (wide.rows === 0) return { reason: "returned no row on the drawn parameters: nothing to measure" };
+    if (narrow === null) return { reason: "returned no row without the wide columns" };
     return { wide, narrow, window: { from, to: new Date().toISOString() } };
   });
 }
