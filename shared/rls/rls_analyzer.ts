@@ -347,6 +347,19 @@ async function claimsOf(tx: Tx, userId: string, role: string): Promise<Record<st
   return claims;
 }
 
+/** Records a rejection once: a table's statements come up again for each fix measured on it. */
+function noteOnce(rejected: Rejection[], rejection: Rejection): void {
+  if (!rejected.some((r) => r.subject === rejection.subject && r.reason === rejection.reason)) {
+    rejected.push(rejection);
+  }
+}
+
+/** The start of a statement, for labels. */
+function abbreviate(query: string, length = 60): string {
+  const flat = query.replace(/\s+/g, " ").trim();
+  return flat.length <= length ? flat : `${flat.slice(0, length)}…`;
+}
+
 /** A statement measured under a policy: what it is, and its calls in the window (workload statements). */
 type Representative = BoundStatement & { label: string; calls: number | null };
 
@@ -381,19 +394,15 @@ async function representativeStatements(
     }
     const bound = bindParameters(slots, (c) => values.get(c) ?? null, options.page);
     if ("reason" in bound) {
-      const rejection = {
+      noteOnce(rejected, {
         rule: "rls.statement",
         subject: `query:${statement.queryid}`,
         reason: `not measured under the policies of ${policy.schema}.${policy.table}: ${bound.reason}`,
-      };
-      // the same statement comes up again for each fix measured on the table
-      if (!rejected.some((r) => r.subject === rejection.subject && r.reason === rejection.reason)) {
-        rejected.push(rejection);
-      }
+      });
       continue;
     }
     statements.push({
-      label: `workload statement ${statement.queryid}`,
+      label: `query:${statement.queryid} (${abbreviate(statement.query)})`,
       text: statement.query,
       params: bound.params,
       calls: statement.calls,
@@ -435,21 +444,32 @@ async function measureChange(
       await tx`select set_config('request.jwt.claims', ${claims}, true)`;
     };
     await asUser();
-    const before: Timing[] = [];
-    for (const statement of statements) before.push(await timeStatement(tx, statement, options.runs));
+    // a workload statement that fails on the drawn values is dropped, in a savepoint, and the rest measured
+    const measurable: { statement: Representative; before: Timing }[] = [];
+    for (const statement of statements) {
+      if (statement.calls === null) {
+        measurable.push({ statement, before: await timeStatement(tx, statement, options.runs) });
+        continue;
+      }
+      try {
+        const before = await tx.savepoint((sp) => timeStatement(sp, statement, options.runs));
+        measurable.push({ statement, before });
+      } catch (error) {
+        noteOnce(rejected, {
+          rule: "rls.statement",
+          subject: statement.label,
+          reason: `failed under the policies of ${policy.schema}.${policy.table} on the drawn parameters ` +
+            `${JSON.stringify(statement.params)}: ${(error as Error).message}`,
+        });
+      }
+    }
     await tx`set local role none`;
     await tx.unsafe(change);
     await asUser();
     const timed: StatementTiming[] = [];
-    for (const [i, statement] of statements.entries()) {
+    for (const { statement, before } of measurable) {
       const after = await timeStatement(tx, statement, options.runs);
-      timed.push({
-        label: statement.label,
-        text: statement.text,
-        calls: statement.calls,
-        before: before[i],
-        after,
-      });
+      timed.push({ label: statement.label, text: statement.text, calls: statement.calls, before, after });
     }
     return {
       role,

@@ -125,22 +125,43 @@ Deno.test("an unindexed policy column is reported with the gain of the index mea
   });
 });
 
+/** Runs each statement three times between two snapshots and analyzes that window. */
+async function analyzeWorkload(sql: Sql, schema: string, statements: string[]): Promise<AnalysisResult> {
+  const [{ from }] = await sql`select clock_timestamp() as from`;
+  await sql`select optimizer.take_db_snapshot()`;
+  for (const statement of statements) {
+    for (let i = 0; i < 3; i++) await sql.unsafe(statement, ["00000000-0000-4000-8000-000000000007", 1]);
+  }
+  await sql`select optimizer.take_db_snapshot()`;
+  const [{ to }] = await sql`select clock_timestamp() as to`;
+  return await analyze(sql, schema, { from, to });
+}
+
 Deno.test("workload statements on the policy's table are measured with parameters drawn from the data", async () => {
   await withFixture(async ({ sql, schema }) => {
-    const [{ from }] = await sql`select clock_timestamp() as from`;
-    await sql`select optimizer.take_db_snapshot()`;
-    const owner = "00000000-0000-4000-8000-000000000007";
-    for (let i = 0; i < 3; i++) {
-      await sql.unsafe(
-        `select * from ${schema}.notes where user_id = $1 order by created_at desc limit $2`,
-        [owner, 20],
-      );
-    }
-    await sql`select optimizer.take_db_snapshot()`;
-    const [{ to }] = await sql`select clock_timestamp() as to`;
-    const result = await analyze(sql, schema, { from, to });
+    const result = await analyzeWorkload(sql, schema, [
+      `select * from ${schema}.notes where user_id = $1 order by created_at desc limit $2`,
+    ]);
     const finding = result.findings.find((f) => f.rule === "rls.per-row-call");
     assert.ok(finding, JSON.stringify(result.rejected));
-    assert.match(finding.detail, /workload statement -?\d+: [\d.]+ ms → [\d.]+ ms \(3 calls in the window\)/);
+    assert.match(
+      finding.detail,
+      /query:-?\d+ \(select \* from \w+\.notes where user_id = \$1[^)]*\): [\d.]+ ms → [\d.]+ ms \(3 calls in the window\)/,
+    );
+  });
+});
+
+Deno.test("a workload statement that fails on the drawn parameters is dropped with the error, the rest measured", async () => {
+  await withFixture(async ({ sql, schema }) => {
+    // LIMIT takes the page size (100) inside a scalar sub-select, which then returns more than one row
+    const result = await analyzeWorkload(sql, schema, [
+      `select * from ${schema}.notes where id = (select id from ${schema}.notes where user_id = $1 limit $2)`,
+    ]);
+    assert.ok(result.findings.some((f) => f.rule === "rls.per-row-call"), JSON.stringify(result.rejected));
+    const dropped = result.rejected.filter((r) => r.rule === "rls.statement");
+    assert.ok(
+      dropped.some((r) => /more than one row returned by a subquery/.test(r.reason)),
+      JSON.stringify(dropped),
+    );
   });
 });
