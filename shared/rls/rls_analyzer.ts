@@ -94,8 +94,8 @@ export function createRlsAnalyzer(options: Partial<RlsAnalyzerOptions> = {}): An
 
 /** One statement timed before and after a change. */
 interface StatementTiming {
+  /** What was measured: PostgREST's list, or a workload statement with the start of its text. */
   label: string;
-  text: string;
   /** Calls in the analysis window, for workload statements. */
   calls: number | null;
   before: Timing;
@@ -469,7 +469,7 @@ async function measureChange(
     const timed: StatementTiming[] = [];
     for (const { statement, before } of measurable) {
       const after = await timeStatement(tx, statement, options.runs);
-      timed.push({ label: statement.label, text: statement.text, calls: statement.calls, before, after });
+      timed.push({ label: statement.label, calls: statement.calls, before, after });
     }
     return {
       role,
