@@ -207,9 +207,9 @@ async function tableWidths(
         `select ${
           varlena.map((c, i) => `coalesce(avg(octet_length(${quoteIdent(c)}::text)), 0)::float8 as c${i}`)
             .join(", ")
-        } from (select ${varlena.map(quoteIdent).join(", ")} from ${qualifiedName(schema, table)} limit ${
-          Number(options.sampleRows)
-        }) s`,
+        } from (select ${varlena.map(quoteIdent).join(", ")} from ${
+          qualifiedName(schema, table)
+        } limit ${options.sampleRows}) s`,
       );
       varlena.forEach((c, i) => avgBytes.set(c, Number(row[`c${i}`])));
     }
@@ -236,10 +236,7 @@ async function drawParameters(
   const values = new Map<string, string | null>();
   for (const slot of slots) {
     if (slot.kind === "column" && !values.has(slot.column)) {
-      values.set(
-        slot.column,
-        widths.columns.includes(slot.column) ? await representativeValue(tx, widths, slot.column) : null,
-      );
+      values.set(slot.column, await representativeValue(tx, widths, slot.column));
     }
   }
   return bindParameters(slots, (column) => values.get(column) ?? null, options.page);
@@ -248,8 +245,9 @@ async function drawParameters(
 /** `statement` wrapped so that each row is converted to text, as sending it would. */
 function serialized(statement: BoundStatement): BoundStatement {
   return {
-    text:
-      `select count(*) as rows, coalesce(sum(octet_length(r::text)), 0) as bytes from (${statement.text}) r`,
+    text: `select count(*) as rows, coalesce(sum(octet_length(r::text)), 0) as bytes from (${
+      statement.text.replace(/;\s*$/, "")
+    }) r`,
     params: statement.params,
   };
 }
