@@ -275,3 +275,28 @@ export function findUnindexedPolicyColumns(
 export function columnSubject(column: Pick<UnindexedPolicyColumn, "schema" | "table" | "column">): string {
   return `column:${column.schema}.${column.table}.${column.column}`;
 }
+
+/**
+ * The DDL that stands in, for measuring, for an overlap's SELECT by `role`: drop the overlapping policies
+ * and create one permissive policy whose USING is the OR of theirs, which admits the same rows for that role
+ * and command (Postgres ORs permissive policies). It drops them for their other roles and commands too, so
+ * it is for a rolled-back measurement only; null when a policy has no USING (an INSERT-only policy).
+ */
+export function mergedSelectPolicySql(
+  overlap: PermissiveOverlap,
+  policies: Policy[],
+  role: string,
+): string | null {
+  const involved = policies.filter((p) =>
+    p.schema === overlap.schema && p.table === overlap.table && overlap.policies.includes(p.name)
+  );
+  if (involved.some((p) => p.using === null)) return null;
+  const table = policyTable(overlap);
+  return [
+    ...involved.map((p) => `drop policy ${quoteIdent(p.name)} on ${table}`),
+    `create policy ${quoteIdent(`merged: ${overlap.policies.join(" | ")}`.slice(0, 63))} on ${table} ` +
+    `as permissive for select to ${quoteIdent(role)} using (${
+      involved.map((p) => `(${p.using})`).join(" or ")
+    })`,
+  ].join(";\n");
+}

@@ -69,17 +69,25 @@ Deno.test("on the reference app, both owner policies' per-row auth.uid() is meas
   });
 });
 
-Deno.test("on the reference app, the two select policies of robots overlap and robots.user_id is indexed", async () => {
+Deno.test("on the reference app, merging robots' two select policies is measured and robots.user_id is indexed", async () => {
   await withReferenceApp(async (sql) => {
     const now = new Date();
     const result = await createRlsAnalyzer({ schemas: ["public"] }).analyze(
       context(sql, { from: new Date(now.getTime() - 3_600_000), to: now }),
     );
-    const overlap = result.findings.find((f) => f.rule === "rls.multiple-permissive-policies");
-    assert.equal(
-      overlap?.subject,
-      "policies:public.robots(anyone reads public robots,owners manage their robots)",
+    // Postgres ORs permissive policies already, so the merge may gain too little to report: either way the
+    // figures are measured ones
+    const subject = "policies:public.robots(anyone reads public robots,owners manage their robots)";
+    const reported = result.findings.find((f) => f.subject === subject);
+    const passed = result.rejected.find((r) => r.subject === subject);
+    const figures = /PostgREST's list of public\.robots: [\d.]+ ms → [\d.]+ ms/;
+    assert.ok(
+      reported
+        ? figures.test(reported.detail) && reported.gain?.kind === "measured"
+        : figures.test(passed!.reason),
+      JSON.stringify(reported ?? passed),
     );
+    console.log(`  overlap: ${reported?.detail ?? passed!.reason}`);
     assert.ok(
       result.rejected.some((r) =>
         r.subject === "column:public.robots.user_id" &&

@@ -4,6 +4,7 @@ import {
   findUnindexedPolicyColumns,
   type FunctionCatalog,
   type IndexLead,
+  mergedSelectPolicySql,
   planPolicyRewrite,
   type Policy,
 } from "../../shared/rls/policy_checks.ts";
@@ -184,4 +185,25 @@ Deno.test("findUnindexedPolicyColumns() does not count partial, invalid or expre
   ];
   const { columns } = findUnindexedPolicyColumns([referencePolicies[0]], indexes);
   assert.deepEqual(columns.map((c) => c.column), ["user_id"]);
+});
+
+Deno.test("mergedSelectPolicySql() replaces the overlapping policies by one whose USING ORs theirs", () => {
+  const [overlap] = findPermissiveOverlaps(referencePolicies, ["anon", "authenticated"]);
+  assert.equal(
+    mergedSelectPolicySql(overlap, referencePolicies, "authenticated"),
+    'drop policy "owners manage their robots" on "public"."robots";\n' +
+      'drop policy "anyone reads public robots" on "public"."robots";\n' +
+      'create policy "merged: anyone reads public robots | owners manage their robots" on "public"."robots" ' +
+      'as permissive for select to "authenticated" ' +
+      "using (((auth.uid() = user_id)) or (((is_public = true) AND (deleted_at IS NULL))))",
+  );
+});
+
+Deno.test("mergedSelectPolicySql() gives null when a policy has no USING", () => {
+  const policies = [
+    policy({ name: "a", command: "insert", using: null }),
+    policy({ name: "b", command: "all" }),
+  ];
+  const overlap = { schema: "public", table: "robots", policies: ["a", "b"], appliesTo: [] };
+  assert.equal(mergedSelectPolicySql(overlap, policies, "authenticated"), null);
 });
