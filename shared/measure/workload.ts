@@ -89,18 +89,17 @@ export async function representativeValue(
     from pg_catalog.pg_stats s
     where s.schemaname = ${table.schema} and s.tablename = ${table.table} and s.attname = ${column}`;
   if (common?.value != null) return common.value;
+  const name = qualifiedName(table.schema, table.table);
   const [{ exists }] = await tx<{ exists: boolean }[]>`
     select exists (
       select from pg_catalog.pg_attribute a
-      where a.attrelid = pg_catalog.to_regclass(${
-    qualifiedName(table.schema, table.table)
-  }) and a.attname = ${column}
-        and a.attnum > 0 and not a.attisdropped
+      where a.attrelid = pg_catalog.to_regclass(${name}) and a.attname = ${column} and a.attnum > 0
+        and not a.attisdropped
     )`;
   if (!exists) return null;
+  const quoted = quoteIdent(column);
   const [first] = await tx.unsafe<{ value: string | null }[]>(
-    `select ${quoteIdent(column)}::text as value from ${qualifiedName(table.schema, table.table)}
-     where ${quoteIdent(column)} is not null limit 1`,
+    `select ${quoted}::text as value from ${name} where ${quoted} is not null limit 1`,
   );
   return first?.value ?? null;
 }
