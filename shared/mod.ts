@@ -12,8 +12,11 @@
  * - `finding/`: the one shape of everything the suite reports or does;
  * - `recommendations/`: the analyzers' contract, the run that merges their findings into stored ones, the
  *   findings store, applying and rolling back findings, and the seed's result shape;
+ * - `advisor/`: the workload index advisor (generic plans, hypopg, whole-workload selection);
  * - `db_health/`: index lifecycle and database health (unused, duplicate, redundant and invalid indexes,
  *   unindexed foreign keys, bloat, cache hit ratio, connections, sessions);
+ * - `measure/`, `rls/`, `query_shape/`: measured analyzers (EXPLAIN ANALYZE in rolled-back transactions) of row
+ *   level security policies and of wide result columns;
  * - `analyze/`: the cache analyzer (per namespace) and the edge analyzer (per function);
  * - `correlate/`: cross-system rules on aligned per-minute series.
  *
@@ -198,8 +201,17 @@ export {
   RefreshQuerySchema,
 } from "./recommendations/requests.ts";
 
+export { createIndexAdvisor } from "./advisor/index_advisor.ts";
+export { advisorDefaults, type AdvisorOptions } from "./advisor/options.ts";
 export { createDbHealthAnalyzer } from "./db_health/db_health_analyzer.ts";
 export { dbHealthDefaults, type DbHealthOptions } from "./db_health/db_health_options.ts";
+export { measureDefaults, type MeasureOptions } from "./measure/measure_options.ts";
+export { createRlsAnalyzer, rlsAnalyzerDefaults, type RlsAnalyzerOptions } from "./rls/rls_analyzer.ts";
+export {
+  createQueryShapeAnalyzer,
+  queryShapeAnalyzerDefaults,
+  type QueryShapeAnalyzerOptions,
+} from "./query_shape/query_shape_analyzer.ts";
 export { createCacheAnalyzer } from "./analyze/cache_analyzer.ts";
 export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cache.ts";
 export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";

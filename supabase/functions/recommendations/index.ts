@@ -7,8 +7,11 @@ import {
   createDbHealthAnalyzer,
   createEdgeAnalyzer,
   createFunctionApp,
+  createIndexAdvisor,
   createMetricReporter,
+  createQueryShapeAnalyzer,
   createRecommendationStore,
+  createRlsAnalyzer,
   createSql,
   createStatusStore,
   DismissBodySchema,
@@ -151,7 +154,10 @@ const indexStatementTimeoutMs = 10 * 60 * SECOND_MS;
 
 /** The analyzers a refresh runs, with their default thresholds. */
 const liveAnalyzers: Analyzer[] = [
+  createIndexAdvisor(),
   createDbHealthAnalyzer(),
+  createRlsAnalyzer(),
+  createQueryShapeAnalyzer(),
   createCacheAnalyzer(),
   createEdgeAnalyzer(),
   createCorrelationAnalyzer(),
