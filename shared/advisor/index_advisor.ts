@@ -206,9 +206,6 @@ export function createIndexAdvisor(options: Partial<AdvisorOptions> = {}): Analy
   };
 }
 
-/** The index advisor with the default options. */
-export const indexAdvisor: Analyzer = createIndexAdvisor();
-
 async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions): Promise<AnalysisResult> {
   const { sql, window } = context;
   const notes: string[] = [];

@@ -9,7 +9,7 @@ import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyze
 import type { DbHealthOptions } from "../../shared/db_health/db_health_options.ts";
 import { defaultConfig } from "../../shared/config/config.ts";
 import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
-import { supabaseCli } from "../../scripts/stack/migrations.ts";
+import { advisorLints } from "../support/splinter.ts";
 import { stackEnv } from "../support/env.ts";
 import { type Sql, withSql } from "../support/metric_store_db.ts";
 
@@ -359,35 +359,6 @@ Deno.test("db-health never looks at the suite's own schema", async () => {
   });
 });
 
-interface Lint {
-  name: string;
-  detail: string;
-  metadata: { schema?: string; name?: string; fkey_name?: string; indexes?: string[] };
-}
-
-/** Supabase's linter (splinter) through the real CLI: `supabase db advisors --type performance`. */
-async function performanceLints(dbUrl: string): Promise<Lint[]> {
-  const output = await new Deno.Command(supabaseCli, {
-    args: [
-      "db",
-      "advisors",
-      "--type",
-      "performance",
-      "--level",
-      "info",
-      `--remote=${dbUrl}`,
-      "--output-format",
-      "json",
-    ],
-    env: { NO_COLOR: "1", DO_NOT_TRACK: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  assert.ok(output.success, new TextDecoder().decode(output.stderr) + text);
-  return JSON.parse(text).results;
-}
-
 Deno.test("every performance lint of Supabase's linter on a schema is among db-health's findings or explained", async () => {
   await withSchema(
     (s) =>
@@ -397,7 +368,7 @@ Deno.test("every performance lint of Supabase's linter on a schema is among db-h
       create table ${s}.keyless (a integer);`,
     async (sql, schema) => {
       await observeIndexes(sql, schema);
-      const lints = (await performanceLints(stackEnv().dbUrl)).filter((lint) =>
+      const lints = (await advisorLints(stackEnv().dbUrl, "performance")).filter((lint) =>
         lint.metadata.schema === schema
       );
       assert.ok(lints.length >= 5, JSON.stringify(lints));

@@ -1,35 +1,13 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { startStack } from "../../scripts/stack/mod.ts";
-import { supabaseCli } from "../../scripts/stack/migrations.ts";
+import { advisorLints } from "../support/splinter.ts";
 import { freePorts } from "../../scripts/stack/ports.ts";
 
 /**
  * A second stack on its own ports and data folder: a cluster made by initdb, the platform layer, then the
  * product's migrations pushed by the real Supabase CLI onto the empty database, as onto a hosted project.
  */
-
-async function advisorLints(dbUrl: string): Promise<{ level: string; name: string; detail: string }[]> {
-  const output = await new Deno.Command(supabaseCli, {
-    args: [
-      "db",
-      "advisors",
-      "--type",
-      "all",
-      "--level",
-      "info",
-      `--remote=${dbUrl}`,
-      "--output-format",
-      "json",
-    ],
-    env: { NO_COLOR: "1", DO_NOT_TRACK: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  assert.ok(output.success, new TextDecoder().decode(output.stderr) + text);
-  return JSON.parse(text).results;
-}
 
 Deno.test({
   name:
@@ -71,7 +49,7 @@ Deno.test({
 
       // INFO lints (tables with row level security and no policies: closed to anon and authenticated on
       // purpose) are allowed; anything WARN or ERROR is not.
-      const lints = await advisorLints(stack.env.SUPABASE_DB_URL);
+      const lints = await advisorLints(stack.env.SUPABASE_DB_URL, "all");
       assert.deepEqual(lints.filter((lint) => lint.level !== "INFO"), []);
     } finally {
       await sql.end();
