@@ -8,7 +8,8 @@ import { withPlanner } from "./hypopg.ts";
 import { type AdvisorOptions, resolveAdvisorOptions } from "./options.ts";
 import type { PlanSummary } from "./plan.ts";
 import { type CostedStatement, selectIndexes, type TableWrites } from "./select.ts";
-import { selectWorkload, type StatementDelta, updatedColumns, type WorkloadStatement } from "./workload.ts";
+import { selectWorkload, updatedColumns } from "./workload.ts";
+import { readStatementDeltas, type WorkloadStatement } from "../workload/workload.ts";
 import { quoteIdent } from "./identifier.ts";
 
 /**
@@ -24,23 +25,6 @@ import { quoteIdent } from "./identifier.ts";
  * 6. findings: one per chosen index, with its DDL and rollback (findings.ts).
  * It changes nothing in the database: everything it plans happens in one rolled-back transaction.
  */
-
-/** Reads step 1's input: statement deltas over the window with the role of each statement. */
-async function readStatementDeltas(sql: Sql, window: { from: Date; to: Date }): Promise<StatementDelta[]> {
-  const rows = await sql`
-    select d.queryid::text as queryid, coalesce(r.rolname, d.userid::text) as role, d.query,
-           d.calls::float8 as calls, d.total_exec_time::float8 as total_exec_time
-    from optimizer.statement_deltas(${window.from}, ${window.to}) d
-    left join pg_catalog.pg_roles r on r.oid = d.userid
-    where d.calls > 0 -- statements unchanged over the window have no weight`;
-  return rows.map((r) => ({
-    queryid: r.queryid,
-    role: r.role,
-    query: r.query,
-    calls: Number(r.calls),
-    totalExecTime: Number(r.total_exec_time),
-  }));
-}
 
 /** Reads the schemas of the extensions the advisor uses; null for one not installed. */
 async function readExtensions(
@@ -308,7 +292,7 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
       const statements: CostedStatement[] = explained.map((e) => ({
         queryid: e.statement.queryid,
         calls: e.statement.calls,
-        totalExecTime: e.statement.totalExecTime,
+        totalMs: e.statement.totalMs,
         before: e.plan.totalCost,
         tables: [...new Set(e.plan.accesses.map((a) => `${a.schema}.${a.table}`))],
         references: referencedColumns(e.plan),

@@ -1,3 +1,5 @@
+import { suiteRoles } from "../workload/workload.ts";
+
 /**
  * The index advisor's thresholds, all in one place with their defaults. resolveAdvisorOptions() fills in the
  * defaults and refuses a value out of range with a message that says what to do.
@@ -50,7 +52,7 @@ export interface AdvisorOptions {
 export const advisorDefaults: AdvisorOptions = {
   maxStatements: 100,
   minCalls: 2,
-  excludedRoles: ["supabase_admin", "supabase_auth_admin", "supabase_storage_admin"],
+  excludedRoles: [...suiteRoles],
   minConstantSamples: 5,
   maxKeyColumns: 3,
   maxIncludeColumns: 3,

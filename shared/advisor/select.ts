@@ -20,7 +20,7 @@ import type { AdvisorOptions } from "./options.ts";
 export interface CostedStatement {
   queryid: string;
   calls: number;
-  totalExecTime: number;
+  totalMs: number;
   /** Generic-plan cost with today's indexes. */
   before: number;
   /** The tables it reads, `schema.table`. */
@@ -192,7 +192,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
   function savings(table: string, after: Map<string, number>): StatementSaving[] {
     return statementsOf(table).map((s) => {
       const cost = Math.min(after.get(s.queryid) ?? s.before, s.before);
-      const savingMs = s.before > 0 ? s.totalExecTime * (1 - cost / s.before) : 0;
+      const savingMs = s.before > 0 ? s.totalMs * (1 - cost / s.before) : 0;
       return { queryid: s.queryid, calls: s.calls, before: s.before, after: cost, savingMs };
     });
   }
@@ -217,7 +217,7 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       .filter((s) => s.savingMs > 0);
     const savingMs = perStatement.reduce((sum, s) => sum + s.savingMs, 0);
     const served = statementsOf(table).filter((s) => perStatement.some((p) => p.queryid === s.queryid));
-    const servedMs = served.reduce((sum, s) => sum + s.totalExecTime, 0);
+    const servedMs = served.reduce((sum, s) => sum + s.totalMs, 0);
     const penaltyMs = members.reduce((sum, c) => sum + penaltyOf(c), 0);
     return { savingMs, ratio: servedMs > 0 ? savingMs / servedMs : 0, perStatement, penaltyMs };
   }

@@ -1,81 +1,33 @@
 import type { Rejection } from "../recommendations/analyzer.ts";
+import { projectWorkload, type StatementDelta, type WorkloadStatement } from "../workload/workload.ts";
 import type { AdvisorOptions } from "./options.ts";
 
 /**
- * Step 1, the workload: the statements worth indexing for, from optimizer.statement_deltas over the window,
- * heaviest first by total execution time. The optimizer's own statements are left out and counted: its
- * connections use application_name `optimizer-*`, which pg_stat_statements does not record, so they are told
- * apart by role (excludedRoles) and by text (a statement that reads or writes schema optimizer, or calls
- * hypopg, is the suite's own).
+ * Step 1, the workload: the statements worth indexing for, from the window's workload (shared/workload/,
+ * which leaves out and counts the suite's own statements), heaviest first by total execution time.
  */
 
-/** One row of optimizer.statement_deltas, with the role name of its userid. */
-export interface StatementDelta {
-  queryid: string;
-  role: string;
-  query: string | null;
-  calls: number;
-  totalExecTime: number;
-}
-
-/** A statement of the workload: its text as pg_stat_statements normalized it, and its weight. */
-export interface WorkloadStatement {
-  queryid: string;
-  query: string;
-  calls: number;
-  /** Execution time over the window, in ms. */
-  totalExecTime: number;
-}
-
-/** The workload and what was left out of it. */
-export interface Workload {
+/** The statements to index for and what was left out. */
+export interface AdvisorWorkload {
   statements: WorkloadStatement[];
   /** Statements of the optimizer itself (by role or text). */
   excludedOwn: number;
   rejected: Rejection[];
 }
 
-const ownText = /\boptimizer\s*\.|\bhypopg_|\bpg_stat_statements\b|\bpg_qualstats\b/i;
 // Only these can use an index; utility statements (set, begin, create …) and calls cannot.
 const indexable = /^\s*(?:with\b|select\b|update\b|delete\b|insert\b[\s\S]*\bselect\b)/i;
 
 /** Pure: the workload from statement deltas (any order), keeping `maxStatements` by total time. */
-export function selectWorkload(rows: StatementDelta[], options: AdvisorOptions): Workload {
-  const rejected: Rejection[] = [];
-  let excludedOwn = 0;
-  const byId = new Map<string, WorkloadStatement>();
-  for (const row of rows) {
-    const subject = `statement:${row.queryid}`;
-    if (options.excludedRoles.includes(row.role) || (row.query !== null && ownText.test(row.query))) {
-      excludedOwn++;
-      continue;
-    }
-    if (row.query === null) {
-      rejected.push({
-        rule: "index.workload",
-        subject,
-        reason: "its text is not in optimizer.db_statement_texts",
-      });
-      continue;
-    }
-    if (!indexable.test(row.query)) continue;
-    // one statement run by several roles is one statement to plan: add up its weight
-    const seen = byId.get(row.queryid);
-    if (seen) {
-      seen.calls += row.calls;
-      seen.totalExecTime += row.totalExecTime;
-    } else {
-      byId.set(row.queryid, {
-        queryid: row.queryid,
-        query: row.query,
-        calls: row.calls,
-        totalExecTime: row.totalExecTime,
-      });
-    }
-  }
+export function selectWorkload(rows: StatementDelta[], options: AdvisorOptions): AdvisorWorkload {
+  const workload = projectWorkload(rows, options.excludedRoles);
+  const rejected: Rejection[] = workload.withoutText.map((queryid) => ({
+    rule: "index.workload",
+    subject: `statement:${queryid}`,
+    reason: "its text is not in optimizer.db_statement_texts",
+  }));
   const statements: WorkloadStatement[] = [];
-  const ranked = [...byId.values()].sort((a, b) => b.totalExecTime - a.totalExecTime);
-  for (const s of ranked) {
+  for (const s of workload.statements.filter((s) => indexable.test(s.query))) {
     const subject = `statement:${s.queryid}`;
     if (s.calls < options.minCalls) {
       rejected.push({
@@ -91,7 +43,7 @@ export function selectWorkload(rows: StatementDelta[], options: AdvisorOptions):
       });
     } else statements.push(s);
   }
-  return { statements, excludedOwn, rejected };
+  return { statements, excludedOwn: workload.excluded, rejected };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { WorkloadStatement } from "../workload/workload.ts";
 import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { createFinding, type Window } from "../finding/finding.ts";
@@ -141,18 +142,6 @@ export function resolveCorrelationOptions(
   return resolved;
 }
 
-/** A statement's pg_stat_statements delta over the window (a row of optimizer.statement_deltas). */
-export interface StatementFigure {
-  /** pg_stat_statements' queryid, as text (it is a bigint). */
-  queryid: string;
-  /** Its normalized text. */
-  query: string;
-  /** Calls in the window. */
-  calls: number;
-  /** Execution time in the window, in ms. */
-  totalMs: number;
-}
-
 /** Blocks a relation read from outside shared buffers (optimizer.table_deltas). */
 export interface RelationReads {
   /** `schema.relation`. */
@@ -174,7 +163,7 @@ export interface CorrelationInput {
   /** The busiest cache namespaces (kind lookup). */
   cache: TargetSeries[];
   /** Statements' deltas over the window, most time first. */
-  statements: StatementFigure[];
+  statements: WorkloadStatement[];
   /** Database snapshots taken in the window. */
   snapshots: DbSnapshotPoint[];
   /** Rule 6's dips over its longer look-back, and the window it covers. */
@@ -206,11 +195,11 @@ export function correlate(
 }
 
 /** Statements whose mean time is at least `slowMs`, most time first. */
-function slowStatements(statements: StatementFigure[], slowMs: number): StatementFigure[] {
+function slowStatements(statements: WorkloadStatement[], slowMs: number): WorkloadStatement[] {
   return statements.filter((s) => s.calls > 0 && s.totalMs / s.calls >= slowMs);
 }
 
-const describeStatement = (s: StatementFigure) =>
+const describeStatement = (s: WorkloadStatement) =>
   `queryid ${s.queryid} (${(s.totalMs / s.calls).toFixed(1)} ms × ${s.calls} calls: ${
     s.query.replace(/\s+/g, " ").slice(0, 120)
   })`;

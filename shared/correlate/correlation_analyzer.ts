@@ -3,13 +3,13 @@ import type { Analyzer } from "../recommendations/analyzer.ts";
 import { analysisWindows, findingWindow } from "../analyze/analysis_window.ts";
 import { loadNotes, loadSystemSeries, loadTargetSeries } from "../analyze/target_series.ts";
 import { DAY_MS } from "../time.ts";
+import { readWorkload } from "../workload/workload.ts";
 import { type BufferDip, type DbSnapshotPoint, findBufferDips } from "./buffer_dips.ts";
 import {
   correlate,
   type CorrelationAnalyzerOptions,
   type RelationReads,
   resolveCorrelationOptions,
-  type StatementFigure,
 } from "./correlate.ts";
 
 /**
@@ -19,7 +19,7 @@ import {
  * them (optimizer.table_deltas); then correlate().
  */
 
-/** Statements read from optimizer.statement_deltas, most time first. */
+/** The window's heaviest statements the rules look at (the suite's own left out). */
 const maxStatements = 50;
 /** Dip intervals whose relations are read (the latest), one optimizer.table_deltas call each. */
 const maxDipIntervals = 20;
@@ -51,7 +51,7 @@ export function createCorrelationAnalyzer(options: Partial<CorrelationAnalyzerOp
         ...loadNotes(edge, "functions", resolved.maxTargets),
         ...loadNotes(cache, "cache namespaces", resolved.maxTargets),
       );
-      const statements = await loadStatements(sql, windows.current.from, windows.current.to);
+      const statements = (await readWorkload(sql, windows.current)).statements.slice(0, maxStatements);
       const lookBack = new Date(windows.current.to.getTime() - resolved.recurrenceDays * DAY_MS);
       const snapshots = await loadSnapshots(sql, lookBack, windows.current.to);
       const report = findBufferDips(snapshots, resolved);
@@ -82,22 +82,6 @@ export function createCorrelationAnalyzer(options: Partial<CorrelationAnalyzerOp
       return result;
     },
   };
-}
-
-/** Statements with calls in [from, to], most time first. */
-async function loadStatements(sql: Sql, from: Date, to: Date): Promise<StatementFigure[]> {
-  const rows = await sql<{ queryid: string; query: string | null; calls: string; total_exec_time: number }[]>`
-    select d.queryid::text as queryid, d.query, d.calls, d.total_exec_time
-    from optimizer.statement_deltas(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz) d
-    where d.calls > 0
-    order by d.total_exec_time desc
-    limit ${maxStatements}`;
-  return rows.map((row) => ({
-    queryid: row.queryid,
-    query: row.query ?? "",
-    calls: Number(row.calls),
-    totalMs: Number(row.total_exec_time),
-  }));
 }
 
 /** Database snapshots taken in [from, to]. */

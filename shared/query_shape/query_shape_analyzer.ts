@@ -14,12 +14,8 @@ import {
   type MeasureOptions,
 } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
-import {
-  platformSchemas,
-  readWorkload,
-  representativeValue,
-  type WorkloadStatement,
-} from "../measure/workload.ts";
+import { platformSchemas, representativeValue } from "../measure/representative.ts";
+import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
 import { readSelectShape, type SelectShape } from "./select_shape.ts";
@@ -106,7 +102,9 @@ async function analyzeQueryShapes(
   ];
 
   // 1. the heaviest statements of the window
-  const { statements, excluded } = await readWorkload(sql, context.window, options.statements);
+  const workload = await readWorkload(sql, context.window);
+  const statements = workload.statements.slice(0, options.statements);
+  const excluded = workload.excluded;
   notes.push(`workload: ${statements.length} statements considered, ${excluded} of the suite's own left out`);
   const tables = new Map<string, TableWidths | null>();
 

@@ -14,12 +14,8 @@ import {
   type MeasureOptions,
 } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
-import {
-  platformSchemas,
-  readWorkload,
-  representativeValue,
-  type WorkloadStatement,
-} from "../measure/workload.ts";
+import { platformSchemas, representativeValue } from "../measure/representative.ts";
+import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
 import { readSelectShape } from "../query_shape/select_shape.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
@@ -215,6 +211,9 @@ async function analyzeRls(context: AnalysisContext, options: RlsAnalyzerOptions)
   return { findings, rejected, notes };
 }
 
+/** How many of the window's heaviest statements are searched for statements on a policy's table. */
+const workloadStatements = 200;
+
 /** The workload of the window, or none with a note when the snapshots cannot be read. */
 async function readWorkloadOrNote(
   sql: Sql,
@@ -222,7 +221,9 @@ async function readWorkloadOrNote(
   notes: string[],
 ): Promise<WorkloadStatement[]> {
   try {
-    const { statements, excluded } = await readWorkload(sql, context.window, 200);
+    const workload = await readWorkload(sql, context.window);
+    const statements = workload.statements.slice(0, workloadStatements);
+    const excluded = workload.excluded;
     notes.push(
       `workload: ${statements.length} statements in the window, ${excluded} of the suite's own left out`,
     );

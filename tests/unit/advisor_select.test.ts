@@ -23,7 +23,7 @@ function candidate(keys: string[], statements = ["1"]): Candidate {
 const statement: CostedStatement = {
   queryid: "1",
   calls: 100,
-  totalExecTime: 1000,
+  totalMs: 1000,
   before: 1000,
   tables: ["public.t"],
   references: ["public.t.a", "public.t.b"],

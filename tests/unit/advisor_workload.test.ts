@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { advisorDefaults, resolveAdvisorOptions } from "../../shared/advisor/options.ts";
-import { selectWorkload, type StatementDelta, updatedColumns } from "../../shared/advisor/workload.ts";
+import { selectWorkload, updatedColumns } from "../../shared/advisor/workload.ts";
+import type { StatementDelta } from "../../shared/workload/workload.ts";
 
 function delta(queryid: string, query: string | null, fields: Partial<StatementDelta> = {}): StatementDelta {
-  return { queryid, role: "postgres", query, calls: 10, totalExecTime: 100, ...fields };
+  return { queryid, role: "postgres", query, calls: 10, totalMs: 100, ...fields };
 }
 
 Deno.test("resolveAdvisorOptions() refuses a ratio out of range, naming it and the value", () => {
@@ -30,9 +31,9 @@ Deno.test("selectWorkload() leaves out and counts the optimizer's own statements
 
 Deno.test("selectWorkload() ranks by total time and says why a statement is left out", () => {
   const workload = selectWorkload([
-    delta("1", "select 1 from a where x = $1", { totalExecTime: 5 }),
-    delta("2", "select 1 from b where x = $1", { totalExecTime: 50 }),
-    delta("3", "select 1 from c where x = $1", { calls: 1, totalExecTime: 500 }),
+    delta("1", "select 1 from a where x = $1", { totalMs: 5 }),
+    delta("2", "select 1 from b where x = $1", { totalMs: 50 }),
+    delta("3", "select 1 from c where x = $1", { calls: 1, totalMs: 500 }),
   ], { ...advisorDefaults, maxStatements: 1 });
   assert.deepEqual(workload.statements.map((s) => s.queryid), ["2"]);
   assert.deepEqual(workload.rejected.map((r) => [r.subject, r.reason]), [
@@ -50,7 +51,7 @@ Deno.test("selectWorkload() adds up one statement run by several roles", () => {
     queryid: "1",
     query: "select 1 from a where x = $1",
     calls: 20,
-    totalExecTime: 200,
+    totalMs: 200,
   }]);
 });
 
