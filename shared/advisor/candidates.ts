@@ -3,7 +3,7 @@ import type { Rejection } from "../recommendations/analyzer.ts";
 import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
 import type { Key, Predicate, TableAccess } from "./plan.ts";
-import { quoteIdent } from "./identifier.ts";
+import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * Step 3, candidates: the indexes worth evaluating for each statement's access to each table. Beyond one
@@ -87,7 +87,7 @@ export interface CandidateInput {
 }
 
 function keySql(key: Key): string {
-  return key.kind === "column" ? quoteIdent(key.column) : key.sql;
+  return key.kind === "column" ? readableIdent(key.column) : key.sql;
 }
 
 function keyColumns(key: Key): string[] {
@@ -105,7 +105,7 @@ export function subjectOf(
 ): string {
   const method = c.method === "gin" ? " using gin" : "";
   const keys = c.keys.map((k) => `${k.sql}${k.desc ? " desc" : ""}`).join(", ");
-  const include = c.include.length > 0 ? ` include (${c.include.map(quoteIdent).join(", ")})` : "";
+  const include = c.include.length > 0 ? ` include (${c.include.map(readableIdent).join(", ")})` : "";
   const where = c.where ? ` where ${c.where}` : "";
   return `index:${c.schema}.${c.table}${method}(${keys})${include}${where}`;
 }
@@ -124,12 +124,12 @@ export function indexName(c: Candidate): string {
 export function indexDdl(c: Candidate, name: string | null, concurrently = false): string {
   const keys = c.keys.map((k) => `${k.sql}${k.desc ? " desc" : ""}`).join(", ");
   const using = c.method === "gin" ? " using gin" : "";
-  const include = c.include.length > 0 ? ` include (${c.include.map(quoteIdent).join(", ")})` : "";
+  const include = c.include.length > 0 ? ` include (${c.include.map(readableIdent).join(", ")})` : "";
   const where = c.where ? ` where ${c.where}` : "";
   const how = concurrently ? "concurrently if not exists " : "";
-  const named = name === null ? "" : `${how}${quoteIdent(name)} `;
-  return `create index ${named}on ${quoteIdent(c.schema)}.${
-    quoteIdent(c.table)
+  const named = name === null ? "" : `${how}${readableIdent(name)} `;
+  return `create index ${named}on ${readableIdent(c.schema)}.${
+    readableIdent(c.table)
   }${using} (${keys})${include}${where}`;
 }
 
@@ -344,7 +344,7 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
       }
       propose(queryid, access, {
         method: "gin",
-        keys: [{ sql: `${key} ${quoteIdent(input.trigramSchema)}.gin_trgm_ops`, desc: false }],
+        keys: [{ sql: `${key} ${readableIdent(input.trigramSchema)}.gin_trgm_ops`, desc: false }],
         include: [],
         where: null,
         kind: "trigram (like/ilike)",

@@ -1,7 +1,7 @@
 import { createFinding, estimatedGain, type Finding, type Window } from "../finding/finding.ts";
 import { type Candidate, indexDdl, indexName } from "./candidates.ts";
 import type { ChosenIndex } from "./select.ts";
-import { quoteIdent } from "./identifier.ts";
+import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * Step 6, the findings: each chosen index as a Finding with the statements it speeds up (cost before and
@@ -25,7 +25,7 @@ function round(value: number, digits = 2): number {
 
 /** Pure: the `drop index` that undoes the suggested `create index`. */
 export function rollbackDdl(c: Candidate): string {
-  return `drop index concurrently if exists ${quoteIdent(c.schema)}.${quoteIdent(indexName(c))}`;
+  return `drop index concurrently if exists ${readableIdent(c.schema)}.${readableIdent(indexName(c))}`;
 }
 
 /** Pure: the Finding of one chosen index. */

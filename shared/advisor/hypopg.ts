@@ -3,7 +3,7 @@ import { type Candidate, indexDdl } from "./candidates.ts";
 import { type PlanSummary, summarizePlan } from "./plan.ts";
 import { rewriteForPrepare } from "./rewrite.ts";
 import type { Evaluation } from "./select.ts";
-import { quoteIdent } from "./identifier.ts";
+import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * Steps 2 and 4 against the database: generic plans of the workload's statements, and their costs with
@@ -98,7 +98,7 @@ export async function withPlanner<T>(
   body: (session: PlannerSession) => Promise<T>,
 ): Promise<T> {
   let result: T | undefined;
-  const hypopg = quoteIdent(options.hypopgSchema);
+  const hypopg = readableIdent(options.hypopgSchema);
   try {
     await sql.begin(async (tx) => {
       const t = tx as unknown as Sql;
@@ -155,7 +155,7 @@ export async function withPlanner<T>(
               await s.unsafe(indexDdl(c, name));
               const [{ bytes }] = await s.unsafe(
                 `select pg_catalog.pg_relation_size(($1 || '.' || $2)::regclass) as bytes`,
-                [quoteIdent(c.schema), quoteIdent(name)],
+                [readableIdent(c.schema), readableIdent(name)],
               );
               sizes.set(c.subject, Number(bytes));
             }

@@ -10,7 +10,7 @@ import type { PlanSummary } from "./plan.ts";
 import { type CostedStatement, selectIndexes, type TableWrites } from "./select.ts";
 import { selectWorkload, updatedColumns } from "./workload.ts";
 import { readStatementDeltas, type WorkloadStatement } from "../workload/workload.ts";
-import { quoteIdent } from "./identifier.ts";
+import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * The workload index advisor, as an Analyzer of the recommendations run. A named pipeline; the pure steps
@@ -43,7 +43,7 @@ async function readQualConstants(sql: Sql, schema: string, queryids: string[]): 
   const rows = await sql.unsafe(
     `select q.queryid::text as queryid, n.nspname as schema, c.relname as table, a.attname as column,
             o.oprname as operator, q.constvalue, q.occurences::float8 as occurences
-     from ${quoteIdent(schema)}.pg_qualstats() q
+     from ${readableIdent(schema)}.pg_qualstats() q
      join pg_catalog.pg_class c on c.oid = q.lrelid
      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      join pg_catalog.pg_attribute a on a.attrelid = q.lrelid and a.attnum = q.lattnum
@@ -120,7 +120,7 @@ async function readTableStats(
   for (const c of columns) {
     const table = stats[c.table];
     if (!table) continue;
-    const col = quoteIdent(c.column);
+    const col = readableIdent(c.column);
     // n_distinct < 0 is a share of the rows (pg_stats)
     table.distinct[c.column] = c.n_distinct < 0 ? -c.n_distinct * rows[c.table] : c.n_distinct;
     table.selectivity[`${col} is null`] = c.null_frac;

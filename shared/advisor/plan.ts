@@ -1,4 +1,4 @@
-import { quoteIdent } from "./identifier.ts";
+import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * Step 2b, reading a plan: from `explain (format json, verbose)` of a generic plan, what each table is
@@ -124,7 +124,7 @@ function keyOf(text: string, alias: string): Key | null {
   const lower = new RegExp(String.raw`^lower\((${identifier})\.(${identifier})\)$`, "i").exec(t);
   if (lower && bare(lower[1]) === alias) {
     const c = bare(lower[2]);
-    return { kind: "expression", sql: `lower(${quoteIdent(c)})`, columns: [c] };
+    return { kind: "expression", sql: `lower(${readableIdent(c)})`, columns: [c] };
   }
   const json = new RegExp(
     String.raw`^(${identifier})\.(${identifier})\s*->>\s*('(?:[^']|'')*'(?:::text)?)$`,
@@ -133,13 +133,13 @@ function keyOf(text: string, alias: string): Key | null {
     .exec(t);
   if (json && bare(json[1]) === alias) {
     const c = bare(json[2]);
-    return { kind: "expression", sql: `(${quoteIdent(c)} ->> ${json[3]})`, columns: [c] };
+    return { kind: "expression", sql: `(${readableIdent(c)} ->> ${json[3]})`, columns: [c] };
   }
   return null;
 }
 
 function keySql(key: Key): string {
-  return key.kind === "column" ? quoteIdent(key.column) : key.sql;
+  return key.kind === "column" ? readableIdent(key.column) : key.sql;
 }
 
 // A value a btree can look up: anything that does not read `alias`'s own row (parameters, constants,
