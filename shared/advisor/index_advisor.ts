@@ -9,13 +9,14 @@ import { type AdvisorOptions, resolveAdvisorOptions } from "./options.ts";
 import type { PlanSummary } from "./plan.ts";
 import { type CostedStatement, selectIndexes, type TableWrites } from "./select.ts";
 import { selectWorkload, updatedColumns } from "./workload.ts";
-import { readStatementDeltas, type WorkloadStatement } from "../workload/workload.ts";
+import { readStatements, type WorkloadSource, type WorkloadStatement } from "../workload/workload.ts";
 import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * The workload index advisor, as an Analyzer of the recommendations run. A named pipeline; the pure steps
  * live in their own files, the reads here and in hypopg.ts:
- * 1. workload: the top statements of optimizer.statement_deltas over the window (workload.ts);
+ * 1. workload: the top statements of the window (optimizer.statement_deltas, else pg_stat_statements;
+ *    workload.ts);
  * 2. explain: generic plans of the statements, their texts rewritten so they can be prepared (hypopg.ts,
  *    rewrite.ts), read into per-table predicates, sort keys and columns (plan.ts);
  * 3. candidates: multicolumn, sort, partial, covering, trigram and expression indexes, minus those an
@@ -136,19 +137,30 @@ async function readTableStats(
   return { stats, sizeMb };
 }
 
-/** Reads each table's writes over the window (optimizer.table_deltas) and its index count. */
+/**
+ * Reads each table's writes and its index count: over the window (optimizer.table_deltas) when the workload
+ * came from the suite's snapshots, else pg_stat_user_tables' cumulative counts, as the workload's are.
+ */
 async function readTableWrites(
   sql: Sql,
   window: { from: Date; to: Date },
+  source: WorkloadSource,
   tables: string[],
   updated: Record<string, string[]>,
 ): Promise<Record<string, TableWrites>> {
-  const rows = await sql`
+  const rows = source.kind === "statement_deltas"
+    ? await sql`
     select t.schemaname || '.' || t.relname as table, coalesce(d.n_tup_ins, 0)::float8 as inserts,
            coalesce(d.n_tup_upd, 0)::float8 as updates, coalesce(d.n_tup_hot_upd, 0)::float8 as hot_updates,
            (select count(*) from pg_catalog.pg_index x where x.indrelid = t.relid)::int as indexes
     from pg_catalog.pg_stat_user_tables t
     left join optimizer.table_deltas(${window.from}, ${window.to}) d on d.relid = t.relid
+    where t.schemaname || '.' || t.relname = any(${tables})`
+    : await sql`
+    select t.schemaname || '.' || t.relname as table, t.n_tup_ins::float8 as inserts,
+           t.n_tup_upd::float8 as updates, t.n_tup_hot_upd::float8 as hot_updates,
+           (select count(*) from pg_catalog.pg_index x where x.indrelid = t.relid)::int as indexes
+    from pg_catalog.pg_stat_user_tables t
     where t.schemaname || '.' || t.relname = any(${tables})`;
   const writes: Record<string, TableWrites> = {};
   for (const r of rows) {
@@ -196,9 +208,11 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
   const rejected: Rejection[] = [];
 
   // 1. workload
-  const workload = selectWorkload(await readStatementDeltas(sql, window), options);
+  const reading = await readStatements(sql, window);
+  const workload = selectWorkload(reading.deltas, options);
   rejected.push(...workload.rejected);
   notes.push(
+    reading.source.note,
     `${workload.statements.length} statement(s) analyzed; ${workload.excludedOwn} statement(s) of the ` +
       "optimizer itself (by role or by text) left out of the workload",
   );
@@ -297,7 +311,7 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
         tables: [...new Set(e.plan.accesses.map((a) => `${a.schema}.${a.table}`))],
         references: referencedColumns(e.plan),
       }));
-      const writes = await readTableWrites(tx, window, tables, updatedColumns(planned));
+      const writes = await readTableWrites(tx, window, reading.source, tables, updatedColumns(planned));
       const selection = await selectIndexes({
         statements,
         candidates,
