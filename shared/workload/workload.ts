@@ -180,9 +180,8 @@ export async function readStatements(sql: Sql, window: { from: Date; to: Date })
       deltas: await readSnapshotDeltas(sql, window),
       source: {
         kind: "statement_deltas",
-        note:
-          `workload: optimizer.statement_deltas, the snapshots between ${window.from.toISOString()} and ` +
-          window.to.toISOString(),
+        note: "workload source: optimizer.statement_deltas, the snapshots between " +
+          `${window.from.toISOString()} and ${window.to.toISOString()}`,
       },
     };
   }
@@ -191,23 +190,20 @@ export async function readStatements(sql: Sql, window: { from: Date; to: Date })
       deltas: [],
       source: {
         kind: "none",
-        note:
-          "workload: none, as pg_stat_statements is not installed (create extension pg_stat_statements) " +
-          "and the optimizer schema (its snapshots) is absent",
+        note: "workload source: none: pg_stat_statements is not installed (create extension " +
+          "pg_stat_statements) and the optimizer schema (its snapshots) is absent",
       },
     };
   }
   const { deltas, since } = await readCumulative(sql, statementsSchema);
+  const reset = since?.toISOString() ?? "unknown";
   return {
     deltas,
     source: {
       kind: "pg_stat_statements",
-      note:
-        `workload: the optimizer schema is absent, so ${statementsSchema}.pg_stat_statements' cumulative ` +
-        `counters since its last reset (pg_stat_statements_info.stats_reset: ${
-          since?.toISOString() ?? "unknown"
-        }) ` +
-        `stand for the window ${window.from.toISOString()} to ${window.to.toISOString()}`,
+      note: `workload source: the optimizer schema is absent, so ${statementsSchema}.pg_stat_statements' ` +
+        `cumulative counters since its last reset (pg_stat_statements_info.stats_reset: ${reset}) stand for ` +
+        `the window ${window.from.toISOString()} to ${window.to.toISOString()}`,
     },
   };
 }

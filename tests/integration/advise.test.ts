@@ -154,7 +154,7 @@ Deno.test("advise runs every analyzer on the suite's database, reading the snaps
   ]);
   assert.ok(report.analyzers.every((a: { status: string }) => a.status !== "skipped"), run.stdout);
   assert.ok(
-    report.notes.some((n: { note: string }) => /^workload: optimizer\.statement_deltas/.test(n.note)),
+    report.notes.some((n: { note: string }) => /^workload source: optimizer\.statement_deltas/.test(n.note)),
     JSON.stringify(report.notes),
   );
   assert.equal(Date.parse(report.window.to) - Date.parse(report.window.from), 30 * 60 * 1000);
