@@ -3,7 +3,7 @@ import type { Window } from "../finding/finding.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { learnConstants, type QualRow, specializeStatement } from "./constants.ts";
 import { type ExistingIndex, generateCandidates, type TableStats } from "./candidates.ts";
-import { indexFinding, trigramFinding } from "./findings.ts";
+import { indexFinding, snapshotSeries, trigramFinding } from "./findings.ts";
 import { withPlanner } from "./hypopg.ts";
 import { type AdvisorOptions, resolveAdvisorOptions } from "./options.ts";
 import type { PlanSummary } from "./plan.ts";
@@ -327,9 +327,15 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
       }
 
       // 6. findings
-      const iso = isoWindow(window);
-      const found = selection.chosen.map((chosen) => indexFinding(chosen, iso, texts));
-      if (generated.needTrigram.length > 0) found.push(trigramFinding(generated.needTrigram, iso));
+      const { source } = reading;
+      const iso = isoWindow(source.covers);
+      const series = source.kind === "statement_deltas"
+        ? snapshotSeries
+        : [source.series, "pg_catalog.pg_stat_user_tables (cumulative since the statistics' last reset)"];
+      const found = selection.chosen.map((chosen) => indexFinding(chosen, iso, texts, series));
+      if (generated.needTrigram.length > 0) {
+        found.push(trigramFinding(generated.needTrigram, iso, series.slice(0, 1)));
+      }
       return found;
     },
   );

@@ -100,6 +100,10 @@ export interface WorkloadSource {
    * (a database without the suite, as `npm run advise` may read); `none`: neither is there.
    */
   kind: "statement_deltas" | "pg_stat_statements" | "none";
+  /** What was read, for findings' evidence, e.g. `optimizer.statement_deltas`. */
+  series: string;
+  /** The time the counts cover: the window, or since pg_stat_statements' last reset. */
+  covers: { from: Date; to: Date };
   /** Which source, and the window it covers, for the analyzers' notes. */
   note: string;
 }
@@ -180,6 +184,8 @@ export async function readStatements(sql: Sql, window: { from: Date; to: Date })
       deltas: await readSnapshotDeltas(sql, window),
       source: {
         kind: "statement_deltas",
+        series: "optimizer.statement_deltas",
+        covers: window,
         note: "workload source: optimizer.statement_deltas, the snapshots between " +
           `${window.from.toISOString()} and ${window.to.toISOString()}`,
       },
@@ -190,6 +196,8 @@ export async function readStatements(sql: Sql, window: { from: Date; to: Date })
       deltas: [],
       source: {
         kind: "none",
+        series: "pg_stat_statements (not installed)",
+        covers: window,
         note: "workload source: none: pg_stat_statements is not installed (create extension " +
           "pg_stat_statements) and the optimizer schema (its snapshots) is absent",
       },
@@ -201,6 +209,9 @@ export async function readStatements(sql: Sql, window: { from: Date; to: Date })
     deltas,
     source: {
       kind: "pg_stat_statements",
+      series: `${statementsSchema}.pg_stat_statements (cumulative since its last reset)`,
+      // unknown reset time: the counts are taken to cover the window asked for
+      covers: { from: since ?? window.from, to: window.to },
       note: `workload source: the optimizer schema is absent, so ${statementsSchema}.pg_stat_statements' ` +
         `cumulative counters since its last reset (pg_stat_statements_info.stats_reset: ${reset}) stand for ` +
         `the window ${window.from.toISOString()} to ${window.to.toISOString()}`,

@@ -88,6 +88,10 @@ Deno.test("advise --json suggests the missing index on a database without the su
     );
     assert.ok(index, `no create index on public.orders (customer_id) in ${run.stdout}`);
     assert.match(index.action.rollback, /^drop index\b/);
+    assert.match(
+      index.evidence.series[0],
+      /^public\.pg_stat_statements \(cumulative since its last reset\)$/,
+    );
     assert.deepEqual(
       report.result.database.map((f: { fingerprint: string }) => f.fingerprint).includes(index.fingerprint),
       true,
