@@ -1,4 +1,4 @@
-import { createSql, defaultConfig, runAnalyzers, type Sql } from "../shared/mod.ts";
+import { createSql, createStatusStore, defaultConfig, runAnalyzers, type Sql } from "../shared/mod.ts";
 import { liveAnalyzers } from "../supabase/functions/recommendations/index.ts";
 import { adviseUsage, parseAdviseArgs } from "./advise/args.ts";
 import { planAnalyzers } from "./advise/analyzers.ts";
@@ -45,15 +45,20 @@ async function main(args: string[]): Promise<number> {
     if (database.version < 150000) {
       console.error(`warning: this is Postgres ${database.version}; the analysis is made for Postgres 15+`);
     }
+    // the thresholds a refresh of this database would use: the stored config where the suite is installed
+    const config = database.hasOptimizerSchema
+      ? (await createStatusStore(sql).readConfig()).config
+      : defaultConfig;
     const now = new Date();
     const { run, skipped } = planAnalyzers(liveAnalyzers, database.hasOptimizerSchema);
-    const outcome = await runAnalyzers(run, { sql, config: defaultConfig, now, windowMs: options.windowMs });
+    const outcome = await runAnalyzers(run, { sql, config, now, windowMs: options.windowMs });
     // the skipped ones keep their place in the refresh's order
     const reports = liveAnalyzers.map((a) =>
       outcome.analyzers.find((r) => r.name === a.name) ?? skipped.find((r) => r.name === a.name)!
     );
     const report = adviseReport({
       database: options.dbUrl,
+      config: database.hasOptimizerSchema ? "stored" : "defaults",
       ranAt: now,
       window: { from: new Date(now.getTime() - options.windowMs), to: now, span: options.window },
       reported: outcome.reported,

@@ -17,6 +17,8 @@ import {
 export interface AdviseReport {
   /** The database analyzed, its password hidden. */
   database: string;
+  /** The config whose limits the analysis used: the suite's stored one (optimizer.config), else the defaults. */
+  config: "stored" | "defaults";
   /** When the analysis ran. */
   ranAt: string;
   /** The window analyzed. */
@@ -36,6 +38,7 @@ export interface AdviseReport {
 /** What adviseReport() is given. */
 export interface AdviseReportInput {
   database: string;
+  config: AdviseReport["config"];
   ranAt: Date;
   window: { from: Date; to: Date; span: string };
   reported: readonly ReportedFinding[];
@@ -58,6 +61,7 @@ export function adviseReport(input: AdviseReportInput): AdviseReport {
   const findings = input.reported.map(({ analyzer, finding }) => ({ ...finding, analyzer }));
   return {
     database: redactUrl(input.database),
+    config: input.config,
     ranAt: input.ranAt.toISOString(),
     window: {
       from: input.window.from.toISOString(),
@@ -122,6 +126,7 @@ export function formatReport(report: AdviseReport, options: { verbose: boolean }
   const lines = [
     `Advice for ${report.database}`,
     `window: ${report.window.span} (${report.window.from} to ${report.window.to})`,
+    `config: ${report.config === "stored" ? "the suite's stored config (optimizer.config)" : "the defaults"}`,
     `${count} finding(s)` +
     (result.priority.level
       ? `; most severe: ${result.priority.level} (critical ${result.priority.counts.critical}, ` +

@@ -103,6 +103,7 @@ Deno.test("advise --json suggests the missing index on a database without the su
       ),
       JSON.stringify(report.notes),
     );
+    assert.equal(report.config, "defaults");
     assert.equal(await hasSchema(url, "optimizer"), false, "advise created schema optimizer");
   });
 });
@@ -163,6 +164,7 @@ Deno.test("advise runs every analyzer on the suite's database, reading the snaps
   );
   assert.equal(Date.parse(report.window.to) - Date.parse(report.window.from), 30 * 60 * 1000);
   assert.deepEqual(Object.keys(report.result).sort(), ["cache", "database", "edge", "overall", "priority"]);
+  assert.equal(report.config, "stored");
 });
 
 Deno.test("advise exits 2 and says what to pass on a bad --window", async () => {

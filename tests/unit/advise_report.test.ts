@@ -57,6 +57,7 @@ const analyzer = (name: string, extra: Partial<AnalyzerReport> = {}): AnalyzerRe
 
 const report = adviseReport({
   database: "postgresql://postgres:secret@db.example.com:5432/postgres",
+  config: "defaults",
   ranAt: new Date(window.to),
   window: { from: new Date(window.from), to: new Date(window.to), span: "24h" },
   reported: [
@@ -158,6 +159,7 @@ Deno.test("formatReport() prints the notes and lists rejections only with verbos
 Deno.test("formatReport() says when there is no finding", () => {
   const empty = adviseReport({
     database: "postgresql://u@h/db",
+    config: "stored",
     ranAt: new Date(window.to),
     window: { from: new Date(window.from), to: new Date(window.to), span: "24h" },
     reported: [],
@@ -165,6 +167,6 @@ Deno.test("formatReport() says when there is no finding", () => {
   });
   assert.match(
     formatReport(empty, { verbose: false }),
-    /^Advice for postgresql:\/\/u@h\/db\nwindow: 24h .*\n0 finding\(s\)\n/,
+    /^Advice for postgresql:\/\/u@h\/db\nwindow: 24h .*\nconfig: the suite's stored config \(optimizer\.config\)\n0 finding\(s\)\n/,
   );
 });
