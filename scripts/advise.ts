@@ -8,7 +8,8 @@ import { adviseReport, formatReport, redactUrl } from "./advise/report.ts";
  * `npm run advise -- --db-url <url> [--json] [--window 24h] [--verbose]`: the analysis a recommendations
  * refresh runs, against any Postgres 15+ with pg_stat_statements and hypopg, printed rather than stored.
  * It changes nothing in the database: the analyzers read, and plan or measure in rolled-back transactions.
- * Exit codes: 0 when it ran, 2 on bad arguments, 1 when the database cannot be reached.
+ * Exit codes: 0 when it ran, 2 on bad arguments, 1 when the database cannot be reached (or anything else
+ * stopped it, said in one line).
  */
 
 /** What the database is, read before the analysis: also the check that it can be reached. */
@@ -71,4 +72,10 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-Deno.exit(await main(Deno.args));
+try {
+  Deno.exit(await main(Deno.args));
+} catch (error) {
+  // an analyzer's own failure is in the report; this is anything else (e.g. an invalid stored config)
+  console.error(`advise stopped: ${(error as Error).message}`);
+  Deno.exit(1);
+}

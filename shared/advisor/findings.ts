@@ -28,11 +28,13 @@ export function rollbackDdl(c: Candidate): string {
   return `drop index concurrently if exists ${readableIdent(c.schema)}.${readableIdent(indexName(c))}`;
 }
 
-/** Pure: the Finding of one chosen index. */
 /** The series the advisor reads where the suite's snapshots are installed: statement and table deltas. */
 export const snapshotSeries: readonly string[] = ["optimizer.statement_deltas", "optimizer.table_deltas"];
 
-/** `series`: what the workload and the writes were read from (snapshotSeries, else pg_stat_statements'). */
+/**
+ * Pure: the Finding of one chosen index; `series` names what the workload and the writes were read from
+ * (snapshotSeries, else pg_stat_statements' and pg_stat_user_tables' cumulative counters).
+ */
 export function indexFinding(
   chosen: ChosenIndex,
   window: Window,

@@ -217,7 +217,11 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
       "optimizer itself (by role or by text) left out of the workload",
   );
   if (workload.statements.length === 0) {
-    notes.push("no statement ran over the window (statement deltas need two snapshots in it)");
+    notes.push(
+      reading.source.kind === "statement_deltas"
+        ? "no statement ran over the window (statement deltas need two snapshots in it)"
+        : "no statement of the project has been counted since pg_stat_statements' last reset",
+    );
     return { findings: [], rejected, notes };
   }
   const extensions = await readExtensions(sql);
