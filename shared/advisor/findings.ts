@@ -28,8 +28,19 @@ export function rollbackDdl(c: Candidate): string {
   return `drop index concurrently if exists ${readableIdent(c.schema)}.${readableIdent(indexName(c))}`;
 }
 
-/** Pure: the Finding of one chosen index. */
-export function indexFinding(chosen: ChosenIndex, window: Window, texts: Map<string, string>): Finding {
+/** The series the advisor reads where the suite's snapshots are installed: statement and table deltas. */
+export const snapshotSeries: readonly string[] = ["optimizer.statement_deltas", "optimizer.table_deltas"];
+
+/**
+ * Pure: the Finding of one chosen index; `series` names what the workload and the writes were read from
+ * (snapshotSeries, else pg_stat_statements' and pg_stat_user_tables' cumulative counters).
+ */
+export function indexFinding(
+  chosen: ChosenIndex,
+  window: Window,
+  texts: Map<string, string>,
+  series: readonly string[] = snapshotSeries,
+): Finding {
   const c = chosen.candidate;
   const lines = chosen.statements
     .sort((a, b) => b.savingMs - a.savingMs)
@@ -60,7 +71,7 @@ export function indexFinding(chosen: ChosenIndex, window: Window, texts: Map<str
       `Create it with: ${indexDdl(c, indexName(c), true)}`,
     ].join("\n"),
     evidence: {
-      series: ["optimizer.statement_deltas", "optimizer.table_deltas"],
+      series: [...series],
       windows: [window],
       statistic: {
         name: "estimated net saving",
@@ -78,6 +89,7 @@ export function indexFinding(chosen: ChosenIndex, window: Window, texts: Map<str
 export function trigramFinding(
   needs: { schema: string; table: string; key: string; statements: string[] }[],
   window: Window,
+  series: readonly string[] = snapshotSeries.slice(0, 1),
 ): Finding {
   const statements = new Set(needs.flatMap((n) => n.statements));
   return createFinding({
@@ -93,7 +105,7 @@ export function trigramFinding(
       "Install it, then run the analysis again to have the indexes evaluated.",
     ].join("\n"),
     evidence: {
-      series: ["optimizer.statement_deltas"],
+      series: [...series],
       windows: [window],
       statistic: { name: "like/ilike statements", value: statements.size, unit: "statements" },
     },

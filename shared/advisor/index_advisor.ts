@@ -3,19 +3,20 @@ import type { Window } from "../finding/finding.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { learnConstants, type QualRow, specializeStatement } from "./constants.ts";
 import { type ExistingIndex, generateCandidates, type TableStats } from "./candidates.ts";
-import { indexFinding, trigramFinding } from "./findings.ts";
+import { indexFinding, snapshotSeries, trigramFinding } from "./findings.ts";
 import { withPlanner } from "./hypopg.ts";
 import { type AdvisorOptions, resolveAdvisorOptions } from "./options.ts";
 import type { PlanSummary } from "./plan.ts";
 import { type CostedStatement, selectIndexes, type TableWrites } from "./select.ts";
 import { selectWorkload, updatedColumns } from "./workload.ts";
-import { readStatementDeltas, type WorkloadStatement } from "../workload/workload.ts";
+import { readStatements, type WorkloadSource, type WorkloadStatement } from "../workload/workload.ts";
 import { readableIdent } from "../sql/identifiers.ts";
 
 /**
  * The workload index advisor, as an Analyzer of the recommendations run. A named pipeline; the pure steps
  * live in their own files, the reads here and in hypopg.ts:
- * 1. workload: the top statements of optimizer.statement_deltas over the window (workload.ts);
+ * 1. workload: the top statements of the window (optimizer.statement_deltas, else pg_stat_statements;
+ *    workload.ts);
  * 2. explain: generic plans of the statements, their texts rewritten so they can be prepared (hypopg.ts,
  *    rewrite.ts), read into per-table predicates, sort keys and columns (plan.ts);
  * 3. candidates: multicolumn, sort, partial, covering, trigram and expression indexes, minus those an
@@ -136,19 +137,30 @@ async function readTableStats(
   return { stats, sizeMb };
 }
 
-/** Reads each table's writes over the window (optimizer.table_deltas) and its index count. */
+/**
+ * Reads each table's writes and its index count: over the window (optimizer.table_deltas) when the workload
+ * came from the suite's snapshots, else pg_stat_user_tables' cumulative counts, as the workload's are.
+ */
 async function readTableWrites(
   sql: Sql,
   window: { from: Date; to: Date },
+  source: WorkloadSource,
   tables: string[],
   updated: Record<string, string[]>,
 ): Promise<Record<string, TableWrites>> {
-  const rows = await sql`
+  const rows = source.kind === "statement_deltas"
+    ? await sql`
     select t.schemaname || '.' || t.relname as table, coalesce(d.n_tup_ins, 0)::float8 as inserts,
            coalesce(d.n_tup_upd, 0)::float8 as updates, coalesce(d.n_tup_hot_upd, 0)::float8 as hot_updates,
            (select count(*) from pg_catalog.pg_index x where x.indrelid = t.relid)::int as indexes
     from pg_catalog.pg_stat_user_tables t
     left join optimizer.table_deltas(${window.from}, ${window.to}) d on d.relid = t.relid
+    where t.schemaname || '.' || t.relname = any(${tables})`
+    : await sql`
+    select t.schemaname || '.' || t.relname as table, t.n_tup_ins::float8 as inserts,
+           t.n_tup_upd::float8 as updates, t.n_tup_hot_upd::float8 as hot_updates,
+           (select count(*) from pg_catalog.pg_index x where x.indrelid = t.relid)::int as indexes
+    from pg_catalog.pg_stat_user_tables t
     where t.schemaname || '.' || t.relname = any(${tables})`;
   const writes: Record<string, TableWrites> = {};
   for (const r of rows) {
@@ -196,14 +208,20 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
   const rejected: Rejection[] = [];
 
   // 1. workload
-  const workload = selectWorkload(await readStatementDeltas(sql, window), options);
+  const reading = await readStatements(sql, window);
+  const workload = selectWorkload(reading.deltas, options);
   rejected.push(...workload.rejected);
   notes.push(
+    reading.source.note,
     `${workload.statements.length} statement(s) analyzed; ${workload.excludedOwn} statement(s) of the ` +
       "optimizer itself (by role or by text) left out of the workload",
   );
   if (workload.statements.length === 0) {
-    notes.push("no statement ran over the window (statement deltas need two snapshots in it)");
+    notes.push(
+      reading.source.kind === "statement_deltas"
+        ? "no statement ran over the window (statement deltas need two snapshots in it)"
+        : "no statement of the project has been counted since pg_stat_statements' last reset",
+    );
     return { findings: [], rejected, notes };
   }
   const extensions = await readExtensions(sql);
@@ -297,7 +315,7 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
         tables: [...new Set(e.plan.accesses.map((a) => `${a.schema}.${a.table}`))],
         references: referencedColumns(e.plan),
       }));
-      const writes = await readTableWrites(tx, window, tables, updatedColumns(planned));
+      const writes = await readTableWrites(tx, window, reading.source, tables, updatedColumns(planned));
       const selection = await selectIndexes({
         statements,
         candidates,
@@ -313,9 +331,15 @@ async function adviseIndexes(context: AnalysisContext, options: AdvisorOptions):
       }
 
       // 6. findings
-      const iso = isoWindow(window);
-      const found = selection.chosen.map((chosen) => indexFinding(chosen, iso, texts));
-      if (generated.needTrigram.length > 0) found.push(trigramFinding(generated.needTrigram, iso));
+      const { source } = reading;
+      const iso = isoWindow(source.covers);
+      const series = source.kind === "statement_deltas"
+        ? snapshotSeries
+        : [source.series, "pg_catalog.pg_stat_user_tables (cumulative since the statistics' last reset)"];
+      const found = selection.chosen.map((chosen) => indexFinding(chosen, iso, texts, series));
+      if (generated.needTrigram.length > 0) {
+        found.push(trigramFinding(generated.needTrigram, iso, series.slice(0, 1)));
+      }
       return found;
     },
   );

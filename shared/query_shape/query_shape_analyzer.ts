@@ -105,6 +105,7 @@ async function analyzeQueryShapes(
   const workload = await readWorkload(sql, context.window);
   const statements = workload.statements.slice(0, options.statements);
   const excluded = workload.excluded;
+  notes.push(workload.source.note);
   notes.push(`workload: ${statements.length} statements considered, ${excluded} of the suite's own left out`);
   const tables = new Map<string, TableWidths | null>();
 

@@ -55,6 +55,8 @@ export interface RunAnalyzersOptions {
   now: Date;
   /** Epoch milliseconds, for the deadline and durations (default Date.now). */
   clock?: () => number;
+  /** The history the analyzers read, ending at `now`, in ms (default analysisWindowMs). */
+  windowMs?: number;
 }
 
 /** The history analyzers read: the last day, as section 1 of issue 7 defaults the workload window to. */
@@ -82,7 +84,7 @@ export async function runAnalyzers(
   const clock = options.clock ?? Date.now;
   const { config, now, sql } = options;
   const deadline = clock() + config.limits.maxRunDurationSeconds * SECOND_MS;
-  const window = { from: new Date(now.getTime() - analysisWindowMs), to: now };
+  const window = { from: new Date(now.getTime() - (options.windowMs ?? analysisWindowMs)), to: now };
   const outcome: AnalyzersOutcome = { reported: [], complete: new Set(), analyzers: [] };
 
   for (const analyzer of analyzers) {

@@ -225,6 +225,7 @@ async function readWorkloadOrNote(
     const statements = workload.statements.slice(0, workloadStatements);
     const excluded = workload.excluded;
     notes.push(
+      workload.source.note,
       `workload: ${statements.length} statements in the window, ${excluded} of the suite's own left out`,
     );
     return statements;

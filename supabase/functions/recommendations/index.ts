@@ -152,8 +152,8 @@ const indexLockTimeoutMs = 5 * SECOND_MS;
 /** Postgres' statement_timeout for index builds and their rollbacks. */
 const indexStatementTimeoutMs = 10 * 60 * SECOND_MS;
 
-/** The analyzers a refresh runs, with their default thresholds. */
-const liveAnalyzers: Analyzer[] = [
+/** The analyzers a refresh runs, with their default thresholds (`npm run advise` runs them too). */
+export const liveAnalyzers: readonly Analyzer[] = [
   createIndexAdvisor(),
   createDbHealthAnalyzer(),
   createRlsAnalyzer(),
