@@ -7,12 +7,7 @@ import {
   type Timing,
   type Tx,
 } from "../measure/explain_runs.ts";
-import {
-  checkMeasureOptions,
-  checkWholeNumber,
-  measureDefaults,
-  type MeasureOptions,
-} from "../measure/measure_options.ts";
+import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
@@ -57,18 +52,16 @@ export const queryShapeAnalyzerDefaults: QueryShapeAnalyzerOptions = {
   excludedSchemas: [...platformSchemas],
 };
 
-function resolveOptions(options: Partial<QueryShapeAnalyzerOptions>): QueryShapeAnalyzerOptions {
-  const resolved = { ...queryShapeAnalyzerDefaults, ...options };
-  checkMeasureOptions(resolved);
-  checkWholeNumber("statements", resolved.statements, 1);
-  checkWholeNumber("minColumnBytes", resolved.minColumnBytes, 1);
-  checkWholeNumber("sampleRows", resolved.sampleRows, 1);
-  return resolved;
-}
-
-/** The query shape analyzer (see the top of this file). */
+/**
+ * The query shape analyzer (see the top of this file). Throws a RangeError that says which option is wrong
+ * and how.
+ */
 export function createQueryShapeAnalyzer(options: Partial<QueryShapeAnalyzerOptions> = {}): Analyzer {
-  const resolved = resolveOptions(options);
+  const resolved = resolveMeasureOptions(queryShapeAnalyzerDefaults, options, {
+    statements: 1,
+    minColumnBytes: 1,
+    sampleRows: 1,
+  });
   return { name: "query-shape", analyze: (context) => analyzeQueryShapes(context, resolved) };
 }
 

@@ -7,12 +7,7 @@ import {
   type Timing,
   type Tx,
 } from "../measure/explain_runs.ts";
-import {
-  checkMeasureOptions,
-  checkWholeNumber,
-  measureDefaults,
-  type MeasureOptions,
-} from "../measure/measure_options.ts";
+import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
@@ -75,18 +70,15 @@ export const rlsAnalyzerDefaults: RlsAnalyzerOptions = {
   schemas: null,
 };
 
-/** The options with defaults filled in, or a RangeError that says which option is wrong and how. */
-function resolveOptions(options: Partial<RlsAnalyzerOptions>): RlsAnalyzerOptions {
-  const resolved = { ...rlsAnalyzerDefaults, ...options };
-  checkMeasureOptions(resolved);
-  checkWholeNumber("listRows", resolved.listRows, 1);
-  checkWholeNumber("workloadStatementsPerTable", resolved.workloadStatementsPerTable, 0);
-  return resolved;
-}
-
-/** The row level security analyzer (see the top of this file). */
+/**
+ * The row level security analyzer (see the top of this file). Throws a RangeError that says which option is
+ * wrong and how.
+ */
 export function createRlsAnalyzer(options: Partial<RlsAnalyzerOptions> = {}): Analyzer {
-  const resolved = resolveOptions(options);
+  const resolved = resolveMeasureOptions(rlsAnalyzerDefaults, options, {
+    listRows: 1,
+    workloadStatementsPerTable: 0,
+  });
   return { name: "rls", analyze: (context) => analyzeRls(context, resolved) };
 }
 
