@@ -2,9 +2,8 @@
  * createTargetAnalyzer() on the real stack: what it reads for the rules, and the notes it adds after theirs.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../shared/config/config.ts";
 import { createTargetAnalyzer } from "../../shared/analyze/target_analyzer.ts";
-import { event, ingest, rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { event, ingest, recentContext, rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 Deno.test("createTargetAnalyzer() gives the rules the targets' series and windows, and its notes follow theirs", async () => {
@@ -29,13 +28,7 @@ Deno.test("createTargetAnalyzer() gives the rules the targets' series and window
       }),
       notes: ["always"],
     });
-    const result = await analyzer.analyze({
-      sql,
-      now: new Date(now),
-      config: parseConfig({}),
-      window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
-      deadline: now + 60_000,
-    });
+    const result = await analyzer.analyze(recentContext(sql, now));
     assert.equal(analyzer.name, "targets");
     assert.deepEqual(result.notes, ["read mine", "window true", "previous true", "always"]);
   });
