@@ -2,10 +2,10 @@ import type { AnalysisResult } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { estimatedGain, type Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
-import { formatP, formatRate, percent, rateChange, wilsonInterval } from "../correlate/statistics.ts";
+import { formatP, formatRate, median, percent, rateChange, wilsonInterval } from "../correlate/statistics.ts";
 import { type Bound, resolveOptions } from "./options.ts";
 import type { TargetSeries } from "./target_series.ts";
-import { collect, found, median, reject as rejectRule, type Verdict } from "./verdict.ts";
+import { collect, found, reject as rejectRule, type Verdict } from "./verdict.ts";
 
 /**
  * The cache analyzer's rules, per namespace (events of system `cache`: kind `lookup` with `cache: hit|miss`,

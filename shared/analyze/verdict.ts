@@ -33,11 +33,3 @@ export function collect(verdicts: Iterable<Verdict>, notes: string[] = []): Anal
   }
   return result;
 }
-
-/** The median of `values` (mean of the middle two for an even count); 0 for none. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}

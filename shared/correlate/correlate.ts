@@ -5,13 +5,14 @@ import type { Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
 import type { TargetSeries } from "../analyze/target_series.ts";
 import { type Bound, resolveOptions } from "../analyze/options.ts";
-import { collect, found, median, reject, type Verdict } from "../analyze/verdict.ts";
+import { collect, found, reject, type Verdict } from "../analyze/verdict.ts";
 import { alignedPairs, checkAligned, p95With } from "./aligned.ts";
 import type { BufferDipReport, DbSnapshotPoint } from "./buffer_dips.ts";
 import { nameWords, relationsOf, sharesName } from "./shared_data.ts";
 import {
   formatCorrelation,
   formatRate,
+  median,
   percent,
   type RankCorrelation,
   spearman,
@@ -352,6 +353,7 @@ function coldStartsAndDb(
   );
   if ("rejection" in judged) return judged;
   const withCold = pairs.y.filter((_, i) => pairs.x[i] > 0);
+  // every minute may have had cold starts: then there is no median without them, and 0 stands for it
   const without = pairs.y.filter((_, i) => pairs.x[i] === 0);
   return found({
     rule,
@@ -361,7 +363,9 @@ function coldStartsAndDb(
     title: `Cold starts of ${fn.target} come with a slow database: pool connections and pre-warm`,
     detail: `Per minute, ${fn.target}'s cold starts rank-correlate with the database's p95 ` +
       `(${formatCorrelation(judged.correlation)}): the database's median p95 is ` +
-      `${median(withCold).toFixed(1)} ms in minutes with cold starts and ${median(without).toFixed(1)} ms ` +
+      `${median(withCold).toFixed(1)} ms in minutes with cold starts and ${
+        (without.length ? median(without) : 0).toFixed(1)
+      } ms ` +
       "without. Each new isolate opens its own connections, and their setup and the extra backends slow the " +
       "database. Connect through the transaction pooler (Supavisor, port 6543) with `prepare: false` " +
       "(a transaction pooler cannot keep prepared statements), keep each isolate's pool small (postgres.js " +

@@ -1,5 +1,6 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
+import { median } from "../correlate/statistics.ts";
 
 /**
  * Timing statements with EXPLAIN (ANALYZE, FORMAT JSON) inside a transaction that is always rolled back, so
@@ -25,14 +26,6 @@ export interface Timing {
   medianMs: number;
   /** Each timed run's execution time, in run order. */
   runsMs: number[];
-}
-
-/** The median of a non-empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError("median of no values");
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** `Execution Time` of an EXPLAIN (ANALYZE, FORMAT JSON) result, in milliseconds. */
