@@ -4,6 +4,7 @@ import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
 import type { Key, Predicate, TableAccess } from "./plan.ts";
 import { readableIdent } from "../sql/identifiers.ts";
+import { percent } from "../correlate/statistics.ts";
 
 /**
  * Step 3, candidates: the indexes worth evaluating for each statement's access to each table. Beyond one
@@ -305,9 +306,8 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
             rejected.push({
               rule: "index.candidate",
               subject,
-              reason:
-                `its predicate keeps ${(selectivity! * 100).toFixed(0)} % of the rows (pg_stats), above ` +
-                `maxPartialSelectivity ${(options.maxPartialSelectivity * 100).toFixed(0)} %`,
+              reason: `its predicate keeps ${percent(selectivity!, 0)} of the rows (pg_stats), above ` +
+                `maxPartialSelectivity ${percent(options.maxPartialSelectivity, 0)}`,
             });
           }
         } else {
