@@ -1,12 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
-import {
-  type BoundStatement,
-  inRolledBackTransaction,
-  timeStatement,
-  type Timing,
-  type Tx,
-} from "../measure/explain_runs.ts";
+import { inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
+import { type BoundStatement, timeStatement, type Timing } from "../measure/explain_runs.ts";
 import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
