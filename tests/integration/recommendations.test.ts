@@ -89,13 +89,19 @@ async function fixture(sql: Sql) {
     const [row] = await sql`select id from optimizer.findings where subject = ${`${table}:${subject}`}`;
     return String(row.id);
   };
+  /** Reports one row, `a`, whose finding's action is `actionSql`; returns the finding's id. */
+  const reportAction = async (actionSql: string) => {
+    await sql.unsafe(`insert into ${table} (subject, action_sql) values ('a', $1)`, [actionSql]);
+    await refresh();
+    return await idOf("a");
+  };
   const cleanup = async () => {
     await sql.unsafe(`drop table if exists ${data}`);
     await sql`delete from optimizer.findings where analyzer = ${analyzer.name}`;
     await sql.unsafe(`drop table if exists ${table}`);
     await db.end();
   };
-  return { table, data, analyzer, store, refresh, statusOf, idOf, cleanup };
+  return { table, data, analyzer, store, refresh, statusOf, idOf, reportAction, cleanup };
 }
 
 /** Runs `body` with a fixture, cleaned up after it however it ends. */
@@ -236,10 +242,7 @@ async function indexOf(sql: Sql, table: string, name: string): Promise<{ valid: 
 Deno.test("POST /:id/apply builds the index concurrently, audits it, and a second apply changes nothing", async () => {
   await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_action_idx`;
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create index concurrently ${index} on ${f.table} (action_sql)')`);
-    await f.refresh();
-    const id = await f.idOf("a");
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.table} (action_sql)`);
     const first = await post(`/${id}/apply`);
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.alreadyApplied, false);
@@ -263,10 +266,7 @@ Deno.test("POST /:id/apply builds the index concurrently, audits it, and a secon
 Deno.test("POST /:id/rollback drops the index it built and opens the finding again", async () => {
   await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_action_idx`;
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create index concurrently ${index} on ${f.table} (action_sql)')`);
-    await f.refresh();
-    const id = await f.idOf("a");
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.table} (action_sql)`);
     assert.equal((await post(`/${id}/apply`)).status, 200);
     const rolledBack = await post(`/${id}/rollback`);
     assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
@@ -289,10 +289,7 @@ Deno.test("a concurrent unique build that fails on duplicates is a 422 and leave
     const index = `${f.table.slice("public.".length)}_email_key`;
     await sql.unsafe(`create table ${f.data} (email text)`);
     await sql.unsafe(`insert into ${f.data} values ('a@example.com'), ('a@example.com')`);
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create unique index concurrently ${index} on ${f.data} (email)')`);
-    await f.refresh();
-    const id = await f.idOf("a");
+    const id = await f.reportAction(`create unique index concurrently ${index} on ${f.data} (email)`);
     const failed = await post(`/${id}/apply`);
     assert.equal(failed.status, 422, JSON.stringify(failed.body));
     assert.match(String(failed.body.error), /could not create unique index/);
@@ -314,10 +311,8 @@ Deno.test("POST /:id/apply drops the invalid leftover of an earlier failed build
     await assert.rejects(sql.unsafe(`create unique index concurrently ${index} on ${f.data} (email)`));
     assert.deepEqual(await indexOf(sql, f.data, index), { valid: false });
     await sql.unsafe(`delete from ${f.data}`);
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create unique index concurrently ${index} on ${f.data} (email)')`);
-    await f.refresh();
-    const applied = await post(`/${await f.idOf("a")}/apply`);
+    const id = await f.reportAction(`create unique index concurrently ${index} on ${f.data} (email)`);
+    const applied = await post(`/${id}/apply`);
     assert.equal(applied.status, 200, JSON.stringify(applied.body));
     assert.deepEqual(await indexOf(sql, f.data, index), { valid: true });
   });
@@ -327,10 +322,7 @@ Deno.test("a build that waits for a lock past lock_timeout is a 409 and leaves n
   await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_email_idx`;
     await sql.unsafe(`create table ${f.data} (email text)`);
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create index concurrently ${index} on ${f.data} (email)')`);
-    await f.refresh();
-    const id = await f.idOf("a");
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.data} (email)`);
     await withSql(async (holder) => {
       await holder.begin(async (tx) => {
         await tx.unsafe(`lock table ${f.data} in exclusive mode`);
@@ -346,10 +338,10 @@ Deno.test("a build that waits for a lock past lock_timeout is a 409 and leaves n
 Deno.test("POST /:id/apply refuses SQL with a second statement and runs none of it", async () => {
   await withFixture(async (sql, f) => {
     await sql.unsafe(`create table ${f.data} (email text)`);
-    await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-      ('a', 'create index concurrently smuggled_idx on ${f.data} (email); drop table ${f.data}')`);
-    await f.refresh();
-    const refused = await post(`/${await f.idOf("a")}/apply`);
+    const id = await f.reportAction(
+      `create index concurrently smuggled_idx on ${f.data} (email); drop table ${f.data}`,
+    );
+    const refused = await post(`/${id}/apply`);
     assert.equal(refused.status, 422, JSON.stringify(refused.body));
     assert.match(String(refused.body.error), /cannot run inside a transaction block/);
     const [{ exists }] = await sql`select to_regclass(${f.data}) is not null as exists`;
