@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
-import type { Key, Predicate, TableAccess } from "./plan.ts";
+import { type Key, keySql, type Predicate, type TableAccess } from "./plan.ts";
 import { readableIdent } from "../sql/identifiers.ts";
 import { percent } from "../correlate/statistics.ts";
 
@@ -85,10 +85,6 @@ export interface CandidateInput {
   stats: Record<string, TableStats>;
   /** The schema pg_trgm is installed in, or null when it is not. */
   trigramSchema: string | null;
-}
-
-function keySql(key: Key): string {
-  return key.kind === "column" ? readableIdent(key.column) : key.sql;
 }
 
 function keyColumns(key: Key): string[] {
