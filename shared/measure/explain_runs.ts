@@ -24,6 +24,11 @@ export interface Timing {
   runsMs: number[];
 }
 
+/** A measured time as findings state it: `12.35 ms`. */
+export function formatMs(value: number): string {
+  return `${value.toFixed(2)} ms`;
+}
+
 /** `Execution Time` of an EXPLAIN (ANALYZE, FORMAT JSON) result, in milliseconds. */
 export function executionTimeMs(explain: unknown): number {
   const time = (explain as [{ "Execution Time"?: unknown }] | undefined)?.[0]?.["Execution Time"];

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
 import { inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
-import { type BoundStatement, timeStatement, type Timing } from "../measure/explain_runs.ts";
+import { type BoundStatement, formatMs, timeStatement, type Timing } from "../measure/explain_runs.ts";
 import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
@@ -147,7 +147,9 @@ async function analyzeQueryShapes(
       if (gain < options.minGainMs || gain < options.minGainRatio * wide.timing.medianMs) {
         reject(
           `measured gain below minGainMs ${options.minGainMs} ms or minGainRatio ${options.minGainRatio}: ` +
-            `${ms(wide.timing.medianMs)} with the wide columns, ${ms(narrow.timing.medianMs)} without`,
+            `${formatMs(wide.timing.medianMs)} with the wide columns, ${
+              formatMs(narrow.timing.medianMs)
+            } without`,
         );
         continue;
       }
@@ -159,7 +161,6 @@ async function analyzeQueryShapes(
   return { findings, rejected, notes };
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 /** The table's column widths, read once per table (null when the table does not resolve). */
@@ -291,13 +292,15 @@ function narrowingFinding(
     system: "db",
     subject: `query:${statement.queryid}`,
     severity: gain >= 0.5 * wide.timing.medianMs ? "warning" : "info",
-    title: `A query on ${table} returns ${wideNames.join(", ")}: ${ms(wide.timing.medianMs)} → ${
-      ms(narrow.timing.medianMs)
+    title: `A query on ${table} returns ${wideNames.join(", ")}: ${formatMs(wide.timing.medianMs)} → ${
+      formatMs(narrow.timing.medianMs)
     } per call without ${wideNames.length === 1 ? "it" : "them"}`.slice(0, 200),
     detail: `\`${statement.query}\` (${statement.calls} calls in the window) returns ${wide.rows} rows of ` +
       `${kb(wide.bytes)} on representative parameters; without ${wideNames.join(", ")} (average per row: ` +
-      `${columnSizes}) it returns ${kb(narrow.bytes)} and takes ${ms(narrow.timing.medianMs)} instead of ` +
-      `${ms(wide.timing.medianMs)}, ${ms(gain * statement.calls)} over the window's calls. ` +
+      `${columnSizes}) it returns ${kb(narrow.bytes)} and takes ${
+        formatMs(narrow.timing.medianMs)
+      } instead of ` +
+      `${formatMs(wide.timing.medianMs)}, ${formatMs(gain * statement.calls)} over the window's calls. ` +
       `The table's TOAST holds ${kb(widths.toastBytes)}. Time is the server's (converting rows to text ` +
       `included); sending the bytes to the client costs more on top.`,
     evidence: {

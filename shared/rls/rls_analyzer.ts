@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
 import { inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
-import { type BoundStatement, timeStatement, type Timing } from "../measure/explain_runs.ts";
+import { type BoundStatement, formatMs, timeStatement, type Timing } from "../measure/explain_runs.ts";
 import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
@@ -519,18 +519,16 @@ function belowThreshold(
   };
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
-
 /** Each statement's medians before → after, and what the workload's calls in the window would have saved. */
 function describeTimings(measured: ChangeMeasurement): string {
   const each = measured.statements.map((s) =>
-    `${s.label}: ${ms(s.before.medianMs)} → ${ms(s.after.medianMs)}` +
+    `${s.label}: ${formatMs(s.before.medianMs)} → ${formatMs(s.after.medianMs)}` +
     (s.calls === null ? "" : ` (${s.calls} call${s.calls === 1 ? "" : "s"} in the window)`)
   ).join("; ");
   const workload = measured.statements.filter((s) => s.calls !== null);
   if (workload.length === 0) return each;
   const saved = workload.reduce((sum, s) => sum + s.calls! * (s.before.medianMs - s.after.medianMs), 0);
-  return `${each}; over the window's calls of these workload statements: ${ms(saved)}`;
+  return `${each}; over the window's calls of these workload statements: ${formatMs(saved)}`;
 }
 
 function method(measured: ChangeMeasurement, options: RlsAnalyzerOptions, change: string): string {
@@ -556,7 +554,10 @@ function rewriteFinding(
     severity: ratio >= 0.25 ? "warning" : "info",
     title: `Policy "${policy.name}" on ${policy.schema}.${policy.table} calls ${
       rewrite.wrapped.join(", ")
-    } per row: ${ms(best.before.medianMs)} → ${ms(best.after.medianMs)} once per statement`.slice(0, 200),
+    } per row: ${formatMs(best.before.medianMs)} → ${formatMs(best.after.medianMs)} once per statement`.slice(
+      0,
+      200,
+    ),
     detail: `The policy calls ${rewrite.wrapped.join(", ")} for every row it checks. Wrapped in ` +
       `\`(select …)\`, each call runs once per statement (an initPlan). Measured: ${
         describeTimings(measured)
@@ -595,7 +596,8 @@ function indexFinding(
     severity: gain / best.before.medianMs >= 0.25 ? "warning" : "info",
     title: `No index leads on ${column.schema}.${column.table}.${column.column}, which policy ${
       column.policies.map((p) => `"${p}"`).join(", ")
-    } compares per request: ${ms(best.before.medianMs)} → ${ms(best.after.medianMs)} with one`.slice(0, 200),
+    } compares per request: ${formatMs(best.before.medianMs)} → ${formatMs(best.after.medianMs)} with one`
+      .slice(0, 200),
     detail: `Every request under row level security filters ${column.schema}.${column.table} on ` +
       `${column.column}, and no valid, non-partial index leads on it. Measured with the index built inside the ` +
       `measurement: ${describeTimings(measured)}.`,
