@@ -32,7 +32,7 @@ export const measureDefaults: MeasureOptions = {
 };
 
 /** Checks the shared options; throws a RangeError naming the first one that is wrong. */
-export function checkMeasureOptions(options: MeasureOptions): void {
+function checkMeasureOptions(options: MeasureOptions): void {
   checkWholeNumber("runs", options.runs, 1);
   checkWholeNumber("page.limit", options.page.limit, 1);
   checkWholeNumber("page.offset", options.page.offset, 0);
