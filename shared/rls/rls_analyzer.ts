@@ -8,6 +8,7 @@ import { platformSchemas, representativeValue } from "../measure/representative.
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
 import { readSelectShape } from "../query_shape/select_shape.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
+import { abbreviate } from "../sql/abbreviate.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
 import {
   columnSubject,
@@ -368,11 +369,8 @@ function noteOnce(rejected: Rejection[], rejection: Rejection): void {
   }
 }
 
-/** The start of a statement, for labels. */
-function abbreviate(query: string, length = 60): string {
-  const flat = query.replace(/\s+/g, " ").trim();
-  return flat.length <= length ? flat : `${flat.slice(0, length)}…`;
-}
+/** Characters of a statement's text in its label. */
+const labelChars = 60;
 
 /** A statement measured under a policy: what it is, and its calls in the window (workload statements). */
 type Representative = BoundStatement & { label: string; calls: number | null };
@@ -416,7 +414,7 @@ async function representativeStatements(
       continue;
     }
     statements.push({
-      label: `query:${statement.queryid} (${abbreviate(statement.query)})`,
+      label: `query:${statement.queryid} (${abbreviate(statement.query, labelChars)})`,
       text: statement.query,
       params: bound.params,
       calls: statement.calls,
