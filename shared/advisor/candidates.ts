@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import { constantKey } from "./constants.ts";
 import type { AdvisorOptions } from "./options.ts";
-import type { Key, Predicate, TableAccess } from "./plan.ts";
+import { type Key, keySql, type Predicate, type TableAccess } from "./plan.ts";
 import { readableIdent } from "../sql/identifiers.ts";
+import { percent } from "../correlate/statistics.ts";
 
 /**
  * Step 3, candidates: the indexes worth evaluating for each statement's access to each table. Beyond one
@@ -84,10 +85,6 @@ export interface CandidateInput {
   stats: Record<string, TableStats>;
   /** The schema pg_trgm is installed in, or null when it is not. */
   trigramSchema: string | null;
-}
-
-function keySql(key: Key): string {
-  return key.kind === "column" ? readableIdent(key.column) : key.sql;
 }
 
 function keyColumns(key: Key): string[] {
@@ -305,9 +302,8 @@ export function generateCandidates(input: CandidateInput, options: AdvisorOption
             rejected.push({
               rule: "index.candidate",
               subject,
-              reason:
-                `its predicate keeps ${(selectivity! * 100).toFixed(0)} % of the rows (pg_stats), above ` +
-                `maxPartialSelectivity ${(options.maxPartialSelectivity * 100).toFixed(0)} %`,
+              reason: `its predicate keeps ${percent(selectivity!, 0)} of the rows (pg_stats), above ` +
+                `maxPartialSelectivity ${percent(options.maxPartialSelectivity, 0)}`,
             });
           }
         } else {

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/client.ts";
+import { inRolledBackSavepoint, inRolledBackTransaction } from "../db/rolled_back.ts";
 import { type Candidate, indexDdl } from "./candidates.ts";
 import { type PlanSummary, summarizePlan } from "./plan.ts";
 import { rewriteForPrepare } from "./rewrite.ts";
@@ -10,7 +11,7 @@ import { readableIdent } from "../sql/identifiers.ts";
  * hypothetical indexes. Facts this relies on:
  * - hypopg's hypothetical indexes exist only in the backend (session) that created them, so through a
  *   transaction pooler every hypopg call must run in ONE transaction: all of it happens inside
- *   `sql.begin()`, which ends in a rollback, so nothing is left behind either way;
+ *   one transaction that is rolled back (inRolledBackTransaction), so nothing is left behind either way;
  * - with `plan_cache_mode = force_generic_plan`, `prepare q as <normalized statement>` and
  *   `explain execute q(null, …)` plan the `$n` parameters without values, as a generic plan does;
  * - a prepared statement keeps its cached generic plan: after creating or resetting hypothetical indexes it
@@ -45,8 +46,6 @@ export interface PlannerOptions {
   /** statement_timeout of each statement of the session, in ms. */
   statementTimeoutMs: number;
 }
-
-class Rollback extends Error {}
 
 // Prepare, explain, deallocate: one statement of pg_stat_statements (which records statements one by one)
 // as three, sent with others in one round trip by the simple query protocol, which takes several at once.
@@ -97,88 +96,77 @@ export async function withPlanner<T>(
   options: PlannerOptions,
   body: (session: PlannerSession) => Promise<T>,
 ): Promise<T> {
-  let result: T | undefined;
   const hypopg = readableIdent(options.hypopgSchema);
-  try {
-    await sql.begin(async (tx) => {
-      const t = tx as unknown as Sql;
-      await t.unsafe("set local plan_cache_mode = force_generic_plan");
-      await t.unsafe(`set local statement_timeout = ${Math.round(options.statementTimeoutMs)}`);
-      await t.unsafe("set local lock_timeout = 1000");
-      await clearPrepared(t);
-      const texts = new Map<string, { text: string; parameters: number }>();
-      const plans: PlannerSession["plans"] = new Map();
-      for (const s of statements) {
-        const prepared = rewriteForPrepare(s.query);
-        try {
-          // a savepoint each: a text that cannot be prepared must not end the transaction
-          const [plan] = await tx.savepoint((sp) => explainAll(sp as unknown as Sql, [prepared]));
-          plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
-          texts.set(s.queryid, prepared);
-        } catch (error) {
-          plans.set(s.queryid, { error: (error as Error).message });
-          await clearPrepared(t);
-        }
+  const limits = { lockTimeoutMs: 1000, statementTimeoutMs: Math.round(options.statementTimeoutMs) };
+  return await inRolledBackTransaction(sql, limits, async (tx) => {
+    const t = tx as unknown as Sql;
+    await t.unsafe("set local plan_cache_mode = force_generic_plan");
+    await clearPrepared(t);
+    const texts = new Map<string, { text: string; parameters: number }>();
+    const plans: PlannerSession["plans"] = new Map();
+    for (const s of statements) {
+      const prepared = rewriteForPrepare(s.query);
+      try {
+        // a savepoint each: a text that cannot be prepared must not end the transaction
+        const [plan] = await tx.savepoint((sp) => explainAll(sp as unknown as Sql, [prepared]));
+        plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
+        texts.set(s.queryid, prepared);
+      } catch (error) {
+        plans.set(s.queryid, { error: (error as Error).message });
+        await clearPrepared(t);
       }
+    }
 
-      async function costsOf(on: Sql, queryids: string[]): Promise<Map<string, number>> {
-        const ids = queryids.filter((id) => texts.has(id));
-        const plans = await explainAll(on, ids.map((id) => texts.get(id)!));
-        return new Map(ids.map((id, i) => [id, summarizePlan(plans[i]).totalCost]));
-      }
+    async function costsOf(on: Sql, queryids: string[]): Promise<Map<string, number>> {
+      const ids = queryids.filter((id) => texts.has(id));
+      const plans = await explainAll(on, ids.map((id) => texts.get(id)!));
+      return new Map(ids.map((id, i) => [id, summarizePlan(plans[i]).totalCost]));
+    }
 
-      async function evaluate(indexes: Candidate[], queryids: string[]): Promise<Evaluation> {
-        const sizes = new Map<string, number>();
-        const hypothetical = indexes.filter((c) => c.method === "btree");
-        // the reset and every creation in one round trip (see explain())
-        const created = await t.unsafe(
-          [
-            `select ${hypopg}.hypopg_reset()`,
-            ...hypothetical.map((c) =>
-              `select ${hypopg}.hypopg_relation_size(h.indexrelid) as bytes
+    async function evaluate(indexes: Candidate[], queryids: string[]): Promise<Evaluation> {
+      const sizes = new Map<string, number>();
+      const hypothetical = indexes.filter((c) => c.method === "btree");
+      // the reset and every creation in one round trip (see explain())
+      const created = await t.unsafe(
+        [
+          `select ${hypopg}.hypopg_reset()`,
+          ...hypothetical.map((c) =>
+            `select ${hypopg}.hypopg_relation_size(h.indexrelid) as bytes
                from ${hypopg}.hypopg_create_index(${literal(indexDdl(c, null))}) h`
-            ),
-          ].join(";\n"),
-        ).simple() as unknown as { bytes: string }[][];
-        // one statement gives one result, not a list of them
-        const rows = hypothetical.length === 0 ? [] : created.slice(1);
-        hypothetical.forEach((c, i) => sizes.set(c.subject, Number(rows[i][0].bytes)));
-        const built = indexes.filter((c) => c.method !== "btree");
-        if (built.length === 0) return { costs: await costsOf(t, queryids), sizes };
-        let costs = new Map<string, number>();
-        const failures = new Map<string, string>();
-        try {
-          await tx.savepoint(async (sp) => {
-            const s = sp as unknown as Sql;
-            for (const c of built) {
-              const name = `advisor_trial_${sizes.size}`;
-              await s.unsafe(indexDdl(c, name));
-              const [{ bytes }] = await s.unsafe(
-                `select pg_catalog.pg_relation_size(($1 || '.' || $2)::regclass) as bytes`,
-                [readableIdent(c.schema), readableIdent(name)],
-              );
-              sizes.set(c.subject, Number(bytes));
-            }
-            costs = await costsOf(s, queryids);
-            throw new Rollback();
-          });
-        } catch (error) {
-          // a trial build that fails (its lock not granted within lock_timeout, say) fails its candidates only
-          if (!(error instanceof Rollback)) {
-            for (const c of built) {
-              failures.set(c.subject, `its trial build failed: ${(error as Error).message}`);
-            }
-            await clearPrepared(t);
+          ),
+        ].join(";\n"),
+      ).simple() as unknown as { bytes: string }[][];
+      // one statement gives one result, not a list of them
+      const rows = hypothetical.length === 0 ? [] : created.slice(1);
+      hypothetical.forEach((c, i) => sizes.set(c.subject, Number(rows[i][0].bytes)));
+      const built = indexes.filter((c) => c.method !== "btree");
+      if (built.length === 0) return { costs: await costsOf(t, queryids), sizes };
+      let costs = new Map<string, number>();
+      const failures = new Map<string, string>();
+      try {
+        costs = await inRolledBackSavepoint(tx, async (sp) => {
+          const s = sp as unknown as Sql;
+          for (const c of built) {
+            const name = `advisor_trial_${sizes.size}`;
+            await s.unsafe(indexDdl(c, name));
+            const [{ bytes }] = await s.unsafe(
+              `select pg_catalog.pg_relation_size(($1 || '.' || $2)::regclass) as bytes`,
+              [readableIdent(c.schema), readableIdent(name)],
+            );
+            sizes.set(c.subject, Number(bytes));
           }
+          return await costsOf(s, queryids);
+        });
+      } catch (error) {
+        // a trial build that fails (its lock not granted within lock_timeout, say) fails its candidates only
+        for (const c of built) {
+          failures.set(c.subject, `its trial build failed: ${(error as Error).message}`);
         }
-        return { costs, sizes, failures };
+        await clearPrepared(t);
       }
+      return { costs, sizes, failures };
+    }
 
-      result = await body({ plans, evaluate, tx: t });
-      throw new Rollback();
-    });
-  } catch (error) {
-    if (!(error instanceof Rollback)) throw error;
-  }
-  return result as T;
+    return await body({ plans, evaluate, tx: t });
+  });
 }

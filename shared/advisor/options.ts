@@ -1,3 +1,4 @@
+import { checkWholeNumber } from "../analyze/options.ts";
 import { suiteRoles } from "../workload/workload.ts";
 
 /**
@@ -65,12 +66,6 @@ export const advisorDefaults: AdvisorOptions = {
   minUpdatesForHot: 100,
 };
 
-function wholeAtLeast(name: string, value: number, min: number): void {
-  if (!(Number.isInteger(value) && value >= min)) {
-    throw new RangeError(`${name} must be a whole number >= ${min}: got ${value}`);
-  }
-}
-
 function ratio(name: string, value: number): void {
   if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} must be between 0 and 1: got ${value}`);
 }
@@ -82,12 +77,12 @@ function nonNegative(name: string, value: number): void {
 /** The options with defaults filled in; throws RangeError naming the first option out of range. */
 export function resolveAdvisorOptions(options: Partial<AdvisorOptions> = {}): AdvisorOptions {
   const o = { ...advisorDefaults, ...options };
-  wholeAtLeast("maxStatements", o.maxStatements, 1);
-  wholeAtLeast("minCalls", o.minCalls, 1);
-  wholeAtLeast("minConstantSamples", o.minConstantSamples, 1);
-  wholeAtLeast("maxKeyColumns", o.maxKeyColumns, 1);
-  wholeAtLeast("maxIncludeColumns", o.maxIncludeColumns, 0);
-  wholeAtLeast("minUpdatesForHot", o.minUpdatesForHot, 0);
+  checkWholeNumber("maxStatements", o.maxStatements, 1);
+  checkWholeNumber("minCalls", o.minCalls, 1);
+  checkWholeNumber("minConstantSamples", o.minConstantSamples, 1);
+  checkWholeNumber("maxKeyColumns", o.maxKeyColumns, 1);
+  checkWholeNumber("maxIncludeColumns", o.maxIncludeColumns, 0);
+  checkWholeNumber("minUpdatesForHot", o.minUpdatesForHot, 0);
   ratio("maxPartialSelectivity", o.maxPartialSelectivity);
   ratio("minSavingsRatio", o.minSavingsRatio);
   ratio("minHotUpdateRatio", o.minHotUpdateRatio);

@@ -138,7 +138,8 @@ function keyOf(text: string, alias: string): Key | null {
   return null;
 }
 
-function keySql(key: Key): string {
+/** A key as SQL: a column by its readable name, an expression as written. */
+export function keySql(key: Key): string {
   return key.kind === "column" ? readableIdent(key.column) : key.sql;
 }
 

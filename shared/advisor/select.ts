@@ -1,6 +1,7 @@
 import type { Rejection } from "../recommendations/analyzer.ts";
 import type { Candidate } from "./candidates.ts";
 import type { AdvisorOptions } from "./options.ts";
+import { percent } from "../correlate/statistics.ts";
 
 /**
  * Step 5, selection across the whole workload: greedily add the candidate (or the bundle of candidates that
@@ -131,8 +132,8 @@ export function endsHotUpdates(
   const changed = c.columns.filter((col) => writes.updatedColumns.includes(col));
   if (changed.length === 0) return null;
   return `its columns (${changed.join(", ")}) are set by the workload's updates, and ${
-    (hotRatio * 100).toFixed(0)
-  } % of the table's ${writes.updates} updates were HOT: the index would end that`;
+    percent(hotRatio, 0)
+  } of the table's ${writes.updates} updates were HOT: the index would end that`;
 }
 
 /** Greedy selection with re-evaluation and a removal pass (see the top of this file). */
@@ -261,9 +262,8 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
           ? "the planner makes no statement of the workload cheaper with it"
           : `it makes no statement cheaper${after}`;
       } else if (reason === null && m.ratio < options.minSavingsRatio) {
-        reason =
-          `saving ${(m.ratio * 100).toFixed(1)} % of the time of the statements it serves${after} is ` +
-          `below minSavingsRatio ${(options.minSavingsRatio * 100).toFixed(0)} %`;
+        reason = `saving ${percent(m.ratio)} of the time of the statements it serves${after} is ` +
+          `below minSavingsRatio ${percent(options.minSavingsRatio, 0)}`;
       } else if (reason === null && m.savingMs <= m.penaltyMs) {
         reason = `its saving of ${ms(m.savingMs)}${after} is smaller than its write penalty of ${
           ms(m.penaltyMs)

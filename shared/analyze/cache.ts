@@ -1,11 +1,11 @@
 import type { AnalysisResult } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
-import { createFinding, estimatedGain, type Window } from "../finding/finding.ts";
+import { estimatedGain, type Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
-import { formatP, formatRate, percent, rateChange, wilsonInterval } from "../correlate/statistics.ts";
+import { formatP, formatRate, median, percent, rateChange, wilsonInterval } from "../correlate/statistics.ts";
 import { type Bound, resolveOptions } from "./options.ts";
 import type { TargetSeries } from "./target_series.ts";
-import { collect, median, reject as rejectRule, type Verdict } from "./verdict.ts";
+import { collect, found, reject as rejectRule, type Verdict } from "./verdict.ts";
 
 /**
  * The cache analyzer's rules, per namespace (events of system `cache`: kind `lookup` with `cache: hit|miss`,
@@ -175,36 +175,31 @@ const lowHitRate: CacheRule = (ns, input, config, options) => {
       }, but its interval reaches it`,
     );
   }
-  return {
-    finding: createFinding({
-      rule,
-      system: "cache",
-      subject: `cache:${target}`,
-      severity: rate.rate < threshold / 2 ? "critical" : "warning",
-      title: `Cache ${target}: hit rate ${percent(rate.rate)}, below ${percent(threshold)}`,
-      detail: `Namespace ${target} hit ${hits} of ${hits + misses} lookups: ${formatRate(rate)}, below ` +
-        `alerts.minCacheHitRate ${
-          percent(threshold)
-        } (the whole 95 % Wilson interval lies below it). Check ` +
-        "what the namespace caches: keys too specific to be read twice, a TTL shorter than the re-read " +
-        "interval, or entries evicted before they are read again.",
-      evidence: {
-        series: [lookupSeries(target)],
-        windows: [input.window],
-        statistic: { name: "hit rate", value: rate.rate, unit: "ratio" },
-      },
-      gain: estimatedGain(
-        (threshold - rate.rate) * (hits + misses),
-        "lookups served from cache",
-        "lookups that would hit over the same window if the hit rate reached alerts.minCacheHitRate",
-      ),
-      action: {
-        kind: "guidance",
-        text: `Review namespace ${target}: its keys, TTL and size; see the other cache findings for which.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "cache",
+    subject: `cache:${target}`,
+    severity: rate.rate < threshold / 2 ? "critical" : "warning",
+    title: `Cache ${target}: hit rate ${percent(rate.rate)}, below ${percent(threshold)}`,
+    detail: `Namespace ${target} hit ${hits} of ${hits + misses} lookups: ${formatRate(rate)}, below ` +
+      `alerts.minCacheHitRate ${percent(threshold)} (the whole 95 % Wilson interval lies below it). Check ` +
+      "what the namespace caches: keys too specific to be read twice, a TTL shorter than the re-read " +
+      "interval, or entries evicted before they are read again.",
+    evidence: {
+      series: [lookupSeries(target)],
+      windows: [input.window],
+      statistic: { name: "hit rate", value: rate.rate, unit: "ratio" },
+    },
+    gain: estimatedGain(
+      (threshold - rate.rate) * (hits + misses),
+      "lookups served from cache",
+      "lookups that would hit over the same window if the hit rate reached alerts.minCacheHitRate",
+    ),
+    action: {
+      kind: "guidance",
+      text: `Review namespace ${target}: its keys, TTL and size; see the other cache findings for which.`,
+    },
+  });
 };
 
 const hitRateFalling: CacheRule = (ns, input, _config, options) => {
@@ -244,33 +239,29 @@ const hitRateFalling: CacheRule = (ns, input, _config, options) => {
       } is above maxTrendPValue ${options.maxTrendPValue}`,
     );
   }
-  return {
-    finding: createFinding({
-      rule,
-      system: "cache",
-      subject: `cache:${target}`,
-      severity: "warning",
-      title: `Cache ${target}: hit rate fell from ${percent(change.before)} to ${percent(change.after)}`,
-      detail: `Namespace ${target}'s hit rate fell by ${percent(drop)}: ${before.hits} of ` +
-        `${before.hits + before.misses} lookups hit in the previous window, ${now.hits} of ` +
-        `${now.hits + now.misses} in this one (two-proportion z-test: z = ${change.z.toFixed(2)}, ` +
-        `${
-          formatP(change.pValue)
-        }). Look for what changed between the windows: a deploy that changed keys or ` +
-        "TTLs, a new access pattern, or more evictions.",
-      evidence: {
-        series: [lookupSeries(target)],
-        windows: [input.previousWindow, input.window],
-        statistic: { name: "hit rate fall", value: drop, unit: "ratio" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: `Compare namespace ${target}'s keys, TTL and evictions across the two windows.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "cache",
+    subject: `cache:${target}`,
+    severity: "warning",
+    title: `Cache ${target}: hit rate fell from ${percent(change.before)} to ${percent(change.after)}`,
+    detail: `Namespace ${target}'s hit rate fell by ${percent(drop)}: ${before.hits} of ` +
+      `${before.hits + before.misses} lookups hit in the previous window, ${now.hits} of ` +
+      `${now.hits + now.misses} in this one (two-proportion z-test: z = ${change.z.toFixed(2)}, ` +
+      `${
+        formatP(change.pValue)
+      }). Look for what changed between the windows: a deploy that changed keys or ` +
+      "TTLs, a new access pattern, or more evictions.",
+    evidence: {
+      series: [lookupSeries(target)],
+      windows: [input.previousWindow, input.window],
+      statistic: { name: "hit rate fall", value: drop, unit: "ratio" },
+    },
+    action: {
+      kind: "guidance",
+      text: `Compare namespace ${target}'s keys, TTL and evictions across the two windows.`,
+    },
+  });
 };
 
 const missBurst: CacheRule = (ns, input, _config, options) => {
@@ -294,32 +285,28 @@ const missBurst: CacheRule = (ns, input, _config, options) => {
   }
   const listed = [...bursts].sort((a, b) => b.misses - a.misses).slice(0, 5)
     .map((b) => `${b.start.slice(0, 16)}Z: ${b.misses} misses of ${b.hits + b.misses}`);
-  return {
-    finding: createFinding({
-      rule,
-      system: "cache",
-      subject: `cache:${target}`,
-      severity: "warning",
-      title: `Cache ${target}: ${bursts.length} minute(s) of miss bursts`,
-      detail:
-        `Namespace ${target} had ${bursts.length} minute(s) of ${bar} misses or more, against a median of ` +
-        `${typical} per minute over ${active.length} minutes with lookups (worst: ${listed.join("; ")}). ` +
-        "Bursts of misses are what many keys expiring together, or a cold cache after a deploy, look like: " +
-        "add jitter to TTLs, coalesce concurrent misses of one key into one load (single flight), and warm " +
-        "hot keys ahead of expiry.",
-      evidence: {
-        series: [lookupSeries(target)],
-        windows: [input.window],
-        statistic: { name: "burst minutes", value: bursts.length, unit: "minutes" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: `Spread namespace ${target}'s expiries (TTL jitter) and coalesce concurrent misses per key.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "cache",
+    subject: `cache:${target}`,
+    severity: "warning",
+    title: `Cache ${target}: ${bursts.length} minute(s) of miss bursts`,
+    detail:
+      `Namespace ${target} had ${bursts.length} minute(s) of ${bar} misses or more, against a median of ` +
+      `${typical} per minute over ${active.length} minutes with lookups (worst: ${listed.join("; ")}). ` +
+      "Bursts of misses are what many keys expiring together, or a cold cache after a deploy, look like: " +
+      "add jitter to TTLs, coalesce concurrent misses of one key into one load (single flight), and warm " +
+      "hot keys ahead of expiry.",
+    evidence: {
+      series: [lookupSeries(target)],
+      windows: [input.window],
+      statistic: { name: "burst minutes", value: bursts.length, unit: "minutes" },
+    },
+    action: {
+      kind: "guidance",
+      text: `Spread namespace ${target}'s expiries (TTL jitter) and coalesce concurrent misses per key.`,
+    },
+  });
 };
 
 const ttlTooShort: CacheRule = (ns, input, _config, options) => {
@@ -350,41 +337,37 @@ const ttlTooShort: CacheRule = (ns, input, _config, options) => {
   const interval = wilsonInterval(ttl.justExpired, ttl.described)!;
   const lookups = current.summary.hits + current.summary.misses;
   const suggested = Math.ceil(ttl.rereferenceP90Ms ?? 0);
-  return {
-    finding: createFinding({
-      rule,
-      system: "cache",
-      subject: `cache:${target}`,
-      severity: "warning",
-      title: `Cache ${target}: keys re-read just after they expire (TTL ${ttl.ttlMs} ms)`,
-      detail:
-        `${ttl.justExpired} of the ${ttl.described} misses of namespace ${target} that carry ttlMs and ` +
-        `expiredMs read a key at most ${options.justExpiredSlack} TTLs after it expired: ${
-          formatRate(interval)
-        }. ` +
-        `The median TTL is ${ttl.ttlMs} ms; 90 % of those keys were re-read within ${suggested} ms of being ` +
-        `written. A TTL of about ${suggested} ms would have served them, if the data may be that old.`,
-      evidence: {
-        series: [`optimizer.metric_events(cache/${target}/lookup: attrs ttlMs, expiredMs)`],
-        windows: [input.window],
-        statistic: { name: "share of misses just after expiry", value: share, unit: "ratio" },
-      },
-      gain: lookups > 0
-        ? estimatedGain(
-          ttl.justExpired / lookups,
-          "hit rate",
-          "the just-expired misses become hits once the TTL covers their re-reference interval (p90); " +
-            "the other misses are unchanged",
-        )
-        : null,
-      action: {
-        kind: "guidance",
-        text: `Raise namespace ${target}'s TTL from ${ttl.ttlMs} ms towards ${suggested} ms where the data ` +
-          "may be served that old.",
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "cache",
+    subject: `cache:${target}`,
+    severity: "warning",
+    title: `Cache ${target}: keys re-read just after they expire (TTL ${ttl.ttlMs} ms)`,
+    detail: `${ttl.justExpired} of the ${ttl.described} misses of namespace ${target} that carry ttlMs and ` +
+      `expiredMs read a key at most ${options.justExpiredSlack} TTLs after it expired: ${
+        formatRate(interval)
+      }. ` +
+      `The median TTL is ${ttl.ttlMs} ms; 90 % of those keys were re-read within ${suggested} ms of being ` +
+      `written. A TTL of about ${suggested} ms would have served them, if the data may be that old.`,
+    evidence: {
+      series: [`optimizer.metric_events(cache/${target}/lookup: attrs ttlMs, expiredMs)`],
+      windows: [input.window],
+      statistic: { name: "share of misses just after expiry", value: share, unit: "ratio" },
+    },
+    gain: lookups > 0
+      ? estimatedGain(
+        ttl.justExpired / lookups,
+        "hit rate",
+        "the just-expired misses become hits once the TTL covers their re-reference interval (p90); " +
+          "the other misses are unchanged",
+      )
+      : null,
+    action: {
+      kind: "guidance",
+      text: `Raise namespace ${target}'s TTL from ${ttl.ttlMs} ms towards ${suggested} ms where the data ` +
+        "may be served that old.",
+    },
+  });
 };
 
 /** The largest cacheSizeBudgetMb the config allows (LimitsSchema). */
@@ -410,32 +393,28 @@ const evictionsOverBudget: CacheRule = (ns, input, config, options) => {
   }
   const budget = config.limits.cacheSizeBudgetMb;
   const raised = Math.min(maxCacheBudgetMb, Math.max(1, budget * 2));
-  return {
-    finding: createFinding({
-      rule,
-      system: "cache",
-      subject: `cache:${target}`,
-      severity: "warning",
-      title: `Cache ${target}: ${ns.evictions} evictions for ${lookups} lookups at a ${budget} MB budget`,
-      detail: `Namespace ${target} evicted ${ns.evictions} entries while serving ${lookups} lookups ` +
-        `(${ratio === Infinity ? "no lookups" : ratio.toFixed(3) + " per lookup"}, hit rate ` +
-        `${
-          current.summary.hitRate === null ? "unknown" : percent(current.summary.hitRate)
-        }): its working set ` +
-        `does not fit in limits.cacheSizeBudgetMb (${budget} MB). ` +
-        (raised > budget
-          ? `Raise the budget to ${raised} MB, or cache smaller values.`
-          : `The budget is at its ceiling (${maxCacheBudgetMb} MB): cache smaller values or fewer keys.`),
-      evidence: {
-        series: [lookupSeries(target), `optimizer.metric_rollups(cache/${target}/eviction)`],
-        windows: [input.window],
-        statistic: { name: "evictions per lookup", value: ratio === Infinity ? null : ratio, unit: "ratio" },
-      },
-      gain: null,
-      action: raised > budget
-        ? { kind: "config", patch: { limits: { cacheSizeBudgetMb: raised } } }
-        : { kind: "guidance", text: `Store smaller values in namespace ${target}, or fewer keys.` },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "cache",
+    subject: `cache:${target}`,
+    severity: "warning",
+    title: `Cache ${target}: ${ns.evictions} evictions for ${lookups} lookups at a ${budget} MB budget`,
+    detail: `Namespace ${target} evicted ${ns.evictions} entries while serving ${lookups} lookups ` +
+      `(${ratio === Infinity ? "no lookups" : ratio.toFixed(3) + " per lookup"}, hit rate ` +
+      `${
+        current.summary.hitRate === null ? "unknown" : percent(current.summary.hitRate)
+      }): its working set ` +
+      `does not fit in limits.cacheSizeBudgetMb (${budget} MB). ` +
+      (raised > budget
+        ? `Raise the budget to ${raised} MB, or cache smaller values.`
+        : `The budget is at its ceiling (${maxCacheBudgetMb} MB): cache smaller values or fewer keys.`),
+    evidence: {
+      series: [lookupSeries(target), `optimizer.metric_rollups(cache/${target}/eviction)`],
+      windows: [input.window],
+      statistic: { name: "evictions per lookup", value: ratio === Infinity ? null : ratio, unit: "ratio" },
+    },
+    action: raised > budget
+      ? { kind: "config", patch: { limits: { cacheSizeBudgetMb: raised } } }
+      : { kind: "guidance", text: `Store smaller values in namespace ${target}, or fewer keys.` },
+  });
 };

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import type { Analyzer } from "../recommendations/analyzer.ts";
-import { type AnalysisWindows, analysisWindows, findingWindow } from "./analysis_window.ts";
+import type { AnalysisWindows } from "./analysis_window.ts";
 import {
   analyzeCache,
   type CacheAnalyzerOptions,
@@ -8,52 +8,37 @@ import {
   resolveCacheOptions,
   type TtlSample,
 } from "./cache.ts";
-import { loadNotes, loadTargetSeries } from "./target_series.ts";
+import { createTargetAnalyzer } from "./target_analyzer.ts";
 
 /**
- * The cache analyzer: per namespace, lookups and evictions from the rollups (loadTargetSeries) and the TTL
+ * The cache analyzer: per namespace, lookups (createTargetAnalyzer) and evictions from the rollups and the TTL
  * attrs of misses from raw events (see cache.ts for why), then analyzeCache().
  */
 
 /** The cache analyzer with `options` over cacheAnalyzerDefaults; throws RangeError for a bad option. */
 export function createCacheAnalyzer(options: Partial<CacheAnalyzerOptions> = {}): Analyzer {
   const resolved = resolveCacheOptions(options);
-  return {
+  return createTargetAnalyzer({
     name: "cache",
-    async analyze(context) {
-      const windows = analysisWindows(context.window);
-      const lookups = await loadTargetSeries(
-        context.sql,
-        windows,
-        { system: "cache", kind: "lookup" },
-        resolved.maxTargets,
-        context.deadline,
-      );
-      const namespaces = lookups.series.map((s) => s.target);
+    filter: { system: "cache", kind: "lookup" },
+    targets: "cache namespaces",
+    maxTargets: resolved.maxTargets,
+    async decide({ series, windows, window, previousWindow }, context) {
+      const namespaces = series.map((s) => s.target);
       const evictions = await evictionCounts(context.sql, windows, namespaces);
       const ttl = await ttlSamples(context.sql, windows, namespaces, resolved.justExpiredSlack);
-      const inputs: CacheNamespaceInput[] = lookups.series.map((series) => ({
-        lookups: series,
-        evictions: evictions.get(series.target) ?? 0,
-        ttl: ttl.get(series.target) ?? null,
+      const inputs: CacheNamespaceInput[] = series.map((lookups) => ({
+        lookups,
+        evictions: evictions.get(lookups.target) ?? 0,
+        ttl: ttl.get(lookups.target) ?? null,
       }));
-      const result = analyzeCache(
-        {
-          namespaces: inputs,
-          window: findingWindow(windows.current),
-          previousWindow: findingWindow(windows.previous),
-        },
-        context.config,
-        resolved,
-      );
-      result.notes.push(...loadNotes(lookups, "cache namespaces", resolved.maxTargets));
-      result.notes.push(
-        "TTL verdicts need misses reported with attrs ttlMs and expiredMs (rollups keep no keys or attrs); " +
-          "they are read from raw events, kept retention.rawEventsDays",
-      );
-      return result;
+      return analyzeCache({ namespaces: inputs, window, previousWindow }, context.config, resolved);
     },
-  };
+    notes: [
+      "TTL verdicts need misses reported with attrs ttlMs and expiredMs (rollups keep no keys or attrs); " +
+      "they are read from raw events, kept retention.rawEventsDays",
+    ],
+  });
 }
 
 /** Evictions per namespace over the analysis window, from the rollups of kind `eviction`. */

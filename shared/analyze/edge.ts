@@ -1,11 +1,11 @@
 import type { AnalysisResult } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
-import { type Action, createFinding, type Window } from "../finding/finding.ts";
+import type { Action, Window } from "../finding/finding.ts";
 import { bucketValue, type Histogram, histogramCount } from "../metrics/latency_histogram.ts";
 import { formatRate, percent, wilsonInterval } from "../correlate/statistics.ts";
 import { type Bound, resolveOptions } from "./options.ts";
 import type { TargetSeries } from "./target_series.ts";
-import { collect, reject as rejectRule, type Verdict } from "./verdict.ts";
+import { collect, found, reject as rejectRule, type Verdict } from "./verdict.ts";
 
 /**
  * The edge analyzer's rules, per function (events of system `edge`, kind `request`, target = the function's
@@ -167,30 +167,26 @@ const coldStartRate: EdgeRule = (fn, input, config, options) => {
         "and that limits.warmPingsPerHour leaves it pings.",
     }
     : { kind: "config", patch: { modules: { warmer: true } } };
-  return {
-    finding: createFinding({
-      rule,
-      system: "edge",
-      subject: `edge:${fn.target}`,
-      severity: "warning",
-      title: `Function ${fn.target}: ${percent(rate.rate)} of requests start cold`,
-      detail:
-        `${fn.current.summary.coldStarts} of ${fn.current.summary.count} requests of ${fn.target} were cold ` +
-        `starts: ${formatRate(rate)}, above alerts.coldStartRate ${
-          percent(threshold)
-        } (the whole 95 % Wilson ` +
-        "interval lies above it). A cold start loads the function and opens its database connections before " +
-        "it answers: keep it warm ahead of traffic, and keep its imports and start-up work small.",
-      evidence: {
-        series: [requestSeries(fn.target)],
-        windows: [input.window],
-        statistic: { name: "cold-start rate", value: rate.rate, unit: "ratio" },
-      },
-      gain: null,
-      action,
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "edge",
+    subject: `edge:${fn.target}`,
+    severity: "warning",
+    title: `Function ${fn.target}: ${percent(rate.rate)} of requests start cold`,
+    detail:
+      `${fn.current.summary.coldStarts} of ${fn.current.summary.count} requests of ${fn.target} were cold ` +
+      `starts: ${formatRate(rate)}, above alerts.coldStartRate ${
+        percent(threshold)
+      } (the whole 95 % Wilson ` +
+      "interval lies above it). A cold start loads the function and opens its database connections before " +
+      "it answers: keep it warm ahead of traffic, and keep its imports and start-up work small.",
+    evidence: {
+      series: [requestSeries(fn.target)],
+      windows: [input.window],
+      statistic: { name: "cold-start rate", value: rate.rate, unit: "ratio" },
+    },
+    action,
+  });
 };
 
 const tailLatency: EdgeRule = (fn, input, _config, options) => {
@@ -212,34 +208,27 @@ const tailLatency: EdgeRule = (fn, input, _config, options) => {
       } ms, below maxTailRatio ${options.maxTailRatio}`,
     );
   }
-  return {
-    finding: createFinding({
-      rule,
-      system: "edge",
-      subject: `edge:${fn.target}`,
-      severity: "warning",
-      title: `Function ${fn.target}: p95 ${p95.toFixed(0)} ms is ${ratio.toFixed(1)}× its p50`,
-      detail:
-        `Over ${n} requests, ${fn.target}'s p95 is ${p95.toFixed(1)} ms and its p50 ${p50.toFixed(1)} ms ` +
-        `(${ratio.toFixed(1)}×, maxTailRatio ${options.maxTailRatio}; confidence ${quantileConfidence(n)}: ` +
-        `${
-          Math.floor(n * 0.05)
-        } requests beyond the p95). One request in twenty waits for something most do ` +
-        "not: cold starts, a slow statement, a cache miss or a retry. See the correlation findings for which.",
-      evidence: {
-        series: [requestSeries(fn.target)],
-        windows: [input.window],
-        statistic: { name: "p95 / p50", value: ratio, unit: "ratio" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text:
-          `Trace ${fn.target}'s slowest requests: compare them with its cold starts and its database time.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "edge",
+    subject: `edge:${fn.target}`,
+    severity: "warning",
+    title: `Function ${fn.target}: p95 ${p95.toFixed(0)} ms is ${ratio.toFixed(1)}× its p50`,
+    detail:
+      `Over ${n} requests, ${fn.target}'s p95 is ${p95.toFixed(1)} ms and its p50 ${p50.toFixed(1)} ms ` +
+      `(${ratio.toFixed(1)}×, maxTailRatio ${options.maxTailRatio}; confidence ${quantileConfidence(n)}: ` +
+      `${Math.floor(n * 0.05)} requests beyond the p95). One request in twenty waits for something most do ` +
+      "not: cold starts, a slow statement, a cache miss or a retry. See the correlation findings for which.",
+    evidence: {
+      series: [requestSeries(fn.target)],
+      windows: [input.window],
+      statistic: { name: "p95 / p50", value: ratio, unit: "ratio" },
+    },
+    action: {
+      kind: "guidance",
+      text: `Trace ${fn.target}'s slowest requests: compare them with its cold starts and its database time.`,
+    },
+  });
 };
 
 const errorRate: EdgeRule = (fn, input, config, options) => {
@@ -256,29 +245,24 @@ const errorRate: EdgeRule = (fn, input, config, options) => {
   );
   if ("rejection" in rate) return rate;
   const before = fn.previous.errorRate;
-  return {
-    finding: createFinding({
-      rule,
-      system: "edge",
-      subject: `edge:${fn.target}`,
-      severity: rate.rate >= 2 * threshold ? "critical" : "warning",
-      title: `Function ${fn.target}: ${percent(rate.rate)} of requests fail`,
-      detail:
-        `${fn.current.summary.errors} of ${fn.current.summary.count} requests of ${fn.target} failed: ` +
-        `${formatRate(rate)}, above alerts.errorRate ${
-          percent(threshold)
-        } (the whole 95 % Wilson interval lies ` +
-        `above it); the window before had ${before === null ? "no requests" : percent(before)}.`,
-      evidence: {
-        series: [requestSeries(fn.target)],
-        windows: [input.previousWindow, input.window],
-        statistic: { name: "error rate", value: rate.rate, unit: "ratio" },
-      },
-      gain: null,
-      action: { kind: "guidance", text: `Read ${fn.target}'s logs for the failing requests.` },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "edge",
+    subject: `edge:${fn.target}`,
+    severity: rate.rate >= 2 * threshold ? "critical" : "warning",
+    title: `Function ${fn.target}: ${percent(rate.rate)} of requests fail`,
+    detail: `${fn.current.summary.errors} of ${fn.current.summary.count} requests of ${fn.target} failed: ` +
+      `${formatRate(rate)}, above alerts.errorRate ${
+        percent(threshold)
+      } (the whole 95 % Wilson interval lies ` +
+      `above it); the window before had ${before === null ? "no requests" : percent(before)}.`,
+    evidence: {
+      series: [requestSeries(fn.target)],
+      windows: [input.previousWindow, input.window],
+      statistic: { name: "error rate", value: rate.rate, unit: "ratio" },
+    },
+    action: { kind: "guidance", text: `Read ${fn.target}'s logs for the failing requests.` },
+  });
 };
 
 /** Latencies in `histogram` whose bucket stands for at least `ms`. */
@@ -304,37 +288,30 @@ const timeoutRate: EdgeRule = (fn, input, _config, options) => {
     options,
   );
   if ("rejection" in rate) return rate;
-  return {
-    finding: createFinding({
-      rule,
-      system: "edge",
-      subject: `edge:${fn.target}`,
-      severity: "critical",
-      title: `Function ${fn.target}: ${percent(rate.rate)} of requests run into the ${
-        options.timeoutMs / 1000
-      } s timeout`,
-      detail:
-        `${timeouts} of ${fn.current.summary.count} requests of ${fn.target} took ${limit} ms or more ` +
-        `(timeoutFraction ${options.timeoutFraction} of timeoutMs ${options.timeoutMs}): ${
-          formatRate(rate)
-        }, ` +
-        `above maxTimeoutRate ${
-          percent(options.maxTimeoutRate)
-        }. Such requests are cut off by the platform: ` +
-        "bound each call the function makes with its own timeout, and move long work to a queue or a cron job.",
-      evidence: {
-        series: [requestSeries(fn.target)],
-        windows: [input.window],
-        statistic: { name: "timeout rate", value: rate.rate, unit: "ratio" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: `Give ${fn.target}'s outbound calls timeouts shorter than ${options.timeoutMs / 1000} s.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "edge",
+    subject: `edge:${fn.target}`,
+    severity: "critical",
+    title: `Function ${fn.target}: ${percent(rate.rate)} of requests run into the ${
+      options.timeoutMs / 1000
+    } s timeout`,
+    detail: `${timeouts} of ${fn.current.summary.count} requests of ${fn.target} took ${limit} ms or more ` +
+      `(timeoutFraction ${options.timeoutFraction} of timeoutMs ${options.timeoutMs}): ${
+        formatRate(rate)
+      }, ` +
+      `above maxTimeoutRate ${percent(options.maxTimeoutRate)}. Such requests are cut off by the platform: ` +
+      "bound each call the function makes with its own timeout, and move long work to a queue or a cron job.",
+    evidence: {
+      series: [requestSeries(fn.target)],
+      windows: [input.window],
+      statistic: { name: "timeout rate", value: rate.rate, unit: "ratio" },
+    },
+    action: {
+      kind: "guidance",
+      text: `Give ${fn.target}'s outbound calls timeouts shorter than ${options.timeoutMs / 1000} s.`,
+    },
+  });
 };
 
 const p95Rising: EdgeRule = (fn, input, _config, options) => {
@@ -364,31 +341,27 @@ const p95Rising: EdgeRule = (fn, input, _config, options) => {
     );
   }
   const confidence = quantileConfidence(Math.min(now.count, before.count));
-  return {
-    finding: createFinding({
-      rule,
-      system: "edge",
-      subject: `edge:${fn.target}`,
-      severity: "warning",
-      title: `Function ${fn.target}: p95 rose ${ratio.toFixed(1)}× against the previous window`,
-      detail: `${fn.target}'s p95 went from ${before.p95!.toFixed(1)} ms (${before.count} requests) to ` +
-        `${now.p95!.toFixed(1)} ms (${now.count} requests), ${ratio.toFixed(2)}× (trendFactor ` +
-        `${options.trendFactor}; confidence ${confidence}). Its p50 went from ${before.p50!.toFixed(1)} to ` +
-        `${now.p50!.toFixed(1)} ms and its error rate from ${percent(before.errorRate ?? 0)} to ` +
-        `${
-          percent(now.errorRate ?? 0)
-        }. Look for what changed: a deploy, more traffic, or a slower dependency.`,
-      evidence: {
-        series: [requestSeries(fn.target)],
-        windows: [input.previousWindow, input.window],
-        statistic: { name: "p95 ratio to previous window", value: ratio, unit: "ratio" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: `Compare ${fn.target}'s deploys and dependencies across the two windows.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "edge",
+    subject: `edge:${fn.target}`,
+    severity: "warning",
+    title: `Function ${fn.target}: p95 rose ${ratio.toFixed(1)}× against the previous window`,
+    detail: `${fn.target}'s p95 went from ${before.p95!.toFixed(1)} ms (${before.count} requests) to ` +
+      `${now.p95!.toFixed(1)} ms (${now.count} requests), ${ratio.toFixed(2)}× (trendFactor ` +
+      `${options.trendFactor}; confidence ${confidence}). Its p50 went from ${before.p50!.toFixed(1)} to ` +
+      `${now.p50!.toFixed(1)} ms and its error rate from ${percent(before.errorRate ?? 0)} to ` +
+      `${
+        percent(now.errorRate ?? 0)
+      }. Look for what changed: a deploy, more traffic, or a slower dependency.`,
+    evidence: {
+      series: [requestSeries(fn.target)],
+      windows: [input.previousWindow, input.window],
+      statistic: { name: "p95 ratio to previous window", value: ratio, unit: "ratio" },
+    },
+    action: {
+      kind: "guidance",
+      text: `Compare ${fn.target}'s deploys and dependencies across the two windows.`,
+    },
+  });
 };

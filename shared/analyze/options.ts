@@ -13,6 +13,13 @@ export interface Bound {
   integer?: boolean;
 }
 
+/** Throws a RangeError naming the option unless `value` is a whole number >= `min`. */
+export function checkWholeNumber(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`${name} must be a whole number >= ${min}: got ${value}`);
+  }
+}
+
 /**
  * `defaults` with `input` laid over them, every value checked against its bound. Throws RangeError naming the
  * option for an unknown key, a value out of bounds, or a fraction where a whole number is needed.

@@ -1,4 +1,4 @@
-import type { Finding } from "../finding/finding.ts";
+import { createFinding, type Finding, type FindingInput } from "../finding/finding.ts";
 import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
 
 /**
@@ -6,6 +6,18 @@ import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
  * analyzers evaluate returns one, so that no "no" goes unexplained.
  */
 export type Verdict = { finding: Finding } | { rejection: Rejection };
+
+/**
+ * The verdict of a rule that fired. The rules' findings are advice a person acts on, so `gain` defaults to
+ * null and `autoApplicable` to false; a rule that knows a gain passes it.
+ */
+export function found(
+  input:
+    & Omit<FindingInput, "gain" | "autoApplicable">
+    & Partial<Pick<FindingInput, "gain" | "autoApplicable">>,
+): { finding: Finding } {
+  return { finding: createFinding({ gain: null, autoApplicable: false, ...input }) };
+}
 
 /** The verdict of a rule that did not fire. */
 export function reject(rule: string, subject: string, reason: string): { rejection: Rejection } {
@@ -20,12 +32,4 @@ export function collect(verdicts: Iterable<Verdict>, notes: string[] = []): Anal
     else result.rejected.push(verdict.rejection);
   }
   return result;
-}
-
-/** The median of `values` (mean of the middle two for an even count); 0 for none. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -1,17 +1,18 @@
 import type { WorkloadStatement } from "../workload/workload.ts";
 import type { AnalysisResult, Rejection } from "../recommendations/analyzer.ts";
 import type { OptimizationConfig } from "../config/config.ts";
-import { createFinding, type Window } from "../finding/finding.ts";
+import type { Window } from "../finding/finding.ts";
 import type { SeriesBucket } from "../metrics/series.ts";
 import type { TargetSeries } from "../analyze/target_series.ts";
 import { type Bound, resolveOptions } from "../analyze/options.ts";
-import { collect, median, reject, type Verdict } from "../analyze/verdict.ts";
+import { collect, found, reject, type Verdict } from "../analyze/verdict.ts";
 import { alignedPairs, checkAligned, p95With } from "./aligned.ts";
 import type { BufferDipReport, DbSnapshotPoint } from "./buffer_dips.ts";
 import { nameWords, relationsOf, sharesName } from "./shared_data.ts";
 import {
   formatCorrelation,
   formatRate,
+  median,
   percent,
   type RankCorrelation,
   spearman,
@@ -258,36 +259,32 @@ function cacheAndDb(
       } ms over ${t.current.summary.count} events)`
     ),
   ];
-  return {
-    finding: createFinding({
-      rule,
-      system: "overall",
-      subject,
-      severity: "warning",
-      title: `Cache ${ns.target} misses ${percent(1 - rate.rate)} while queries on its data are slow`,
-      detail: `Namespace ${ns.target} hit ${formatRate(rate)} of its lookups, below alerts.minCacheHitRate ` +
-        `${percent(config.alerts.minCacheHitRate)}, and queries on the same data average at least ` +
-        `alerts.slowQueryMs ${slowMs} ms: ${listed.join("; ")}. Every miss pays for a slow query. Fix both ` +
-        "together: index those statements (see the index findings for their queryids) so a miss is cheap, and " +
-        "cache their results so fewer requests reach them.",
-      evidence: {
-        series: [
-          metricSeries(ns),
-          ...(slow.length ? ["optimizer.statement_deltas"] : []),
-          ...slowSeries.map(metricSeries),
-        ],
-        windows: [input.window],
-        statistic: { name: "hit rate", value: rate.rate, unit: "ratio" },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text:
-          `Index the slow statements on ${ns.target}'s data and cache their results in namespace ${ns.target}.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "overall",
+    subject,
+    severity: "warning",
+    title: `Cache ${ns.target} misses ${percent(1 - rate.rate)} while queries on its data are slow`,
+    detail: `Namespace ${ns.target} hit ${formatRate(rate)} of its lookups, below alerts.minCacheHitRate ` +
+      `${percent(config.alerts.minCacheHitRate)}, and queries on the same data average at least ` +
+      `alerts.slowQueryMs ${slowMs} ms: ${listed.join("; ")}. Every miss pays for a slow query. Fix both ` +
+      "together: index those statements (see the index findings for their queryids) so a miss is cheap, and " +
+      "cache their results so fewer requests reach them.",
+    evidence: {
+      series: [
+        metricSeries(ns),
+        ...(slow.length ? ["optimizer.statement_deltas"] : []),
+        ...slowSeries.map(metricSeries),
+      ],
+      windows: [input.window],
+      statistic: { name: "hit rate", value: rate.rate, unit: "ratio" },
+    },
+    action: {
+      kind: "guidance",
+      text:
+        `Index the slow statements on ${ns.target}'s data and cache their results in namespace ${ns.target}.`,
+    },
+  });
 }
 
 /** The first verdict of a correlation rule: pairs, rho and p against the thresholds. */
@@ -356,38 +353,35 @@ function coldStartsAndDb(
   );
   if ("rejection" in judged) return judged;
   const withCold = pairs.y.filter((_, i) => pairs.x[i] > 0);
+  // every minute may have had cold starts: then there is no median without them, and 0 stands for it
   const without = pairs.y.filter((_, i) => pairs.x[i] === 0);
-  return {
-    finding: createFinding({
-      rule,
-      system: "overall",
-      subject,
-      severity: "warning",
-      title: `Cold starts of ${fn.target} come with a slow database: pool connections and pre-warm`,
-      detail: `Per minute, ${fn.target}'s cold starts rank-correlate with the database's p95 ` +
-        `(${formatCorrelation(judged.correlation)}): the database's median p95 is ` +
-        `${median(withCold).toFixed(1)} ms in minutes with cold starts and ${
-          median(without).toFixed(1)
-        } ms ` +
-        "without. Each new isolate opens its own connections, and their setup and the extra backends slow the " +
-        "database. Connect through the transaction pooler (Supavisor, port 6543) with `prepare: false` " +
-        "(a transaction pooler cannot keep prepared statements), keep each isolate's pool small (postgres.js " +
-        "`max` 1 to 3) so that all isolates together stay within the pooler's pool size, and pre-warm the " +
-        "function ahead of traffic so fewer requests start cold.",
-      evidence: {
-        series: [metricSeries(fn), metricSeries(input.db)],
-        windows: [input.window],
-        statistic: { name: "Spearman rho (cold starts, database p95)", value: judged.correlation.rho },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text:
-          `Use the transaction pooler with prepare: false and a small pool in ${fn.target}, and pre-warm it.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "overall",
+    subject,
+    severity: "warning",
+    title: `Cold starts of ${fn.target} come with a slow database: pool connections and pre-warm`,
+    detail: `Per minute, ${fn.target}'s cold starts rank-correlate with the database's p95 ` +
+      `(${formatCorrelation(judged.correlation)}): the database's median p95 is ` +
+      `${median(withCold).toFixed(1)} ms in minutes with cold starts and ${
+        (without.length ? median(without) : 0).toFixed(1)
+      } ms ` +
+      "without. Each new isolate opens its own connections, and their setup and the extra backends slow the " +
+      "database. Connect through the transaction pooler (Supavisor, port 6543) with `prepare: false` " +
+      "(a transaction pooler cannot keep prepared statements), keep each isolate's pool small (postgres.js " +
+      "`max` 1 to 3) so that all isolates together stay within the pooler's pool size, and pre-warm the " +
+      "function ahead of traffic so fewer requests start cold.",
+    evidence: {
+      series: [metricSeries(fn), metricSeries(input.db)],
+      windows: [input.window],
+      statistic: { name: "Spearman rho (cold starts, database p95)", value: judged.correlation.rho },
+    },
+    action: {
+      kind: "guidance",
+      text:
+        `Use the transaction pooler with prepare: false and a small pool in ${fn.target}, and pre-warm it.`,
+    },
+  });
 }
 
 /** Systems in dependency order, deepest first: on a tie, the deeper one is named as failing first. */
@@ -463,37 +457,33 @@ function errorsAcrossSystems(
     }`;
   });
   const firstAt = input.db.current.buckets[first.index].start.slice(0, 16);
-  return {
-    finding: createFinding({
-      rule,
-      system: "overall",
-      subject,
-      severity: "critical",
-      title: `Errors rise together in ${involved.join(", ")}; ${first.system} ${firstTarget} fails first`,
-      detail:
-        `${sharedMinutes.size} minute(s) had elevated errors (at least ${options.minErrorsPerMinute} and ` +
-        `above alerts.errorRate ${percent(config.alerts.errorRate)}) in two or more systems within ` +
-        `±${options.lagMinutes} minute(s) (${counts}). The first to fail was ${first.system} ${firstTarget} at ` +
-        `${firstAt}Z; ${confidence.join("; ")}. Put a circuit breaker around calls to ${first.system} ` +
-        `${firstTarget} (for example cockatiel's circuitBreaker with a SamplingBreaker) so that callers fail ` +
-        "fast or fall back instead of piling up retries on a failing dependency.",
-      evidence: {
-        series: involved.flatMap((s) => bySystem[s].map(metricSeries)),
-        windows: [input.window],
-        statistic: {
-          name: "minutes of errors shared across systems",
-          value: sharedMinutes.size,
-          unit: "minutes",
-        },
+  return found({
+    rule,
+    system: "overall",
+    subject,
+    severity: "critical",
+    title: `Errors rise together in ${involved.join(", ")}; ${first.system} ${firstTarget} fails first`,
+    detail:
+      `${sharedMinutes.size} minute(s) had elevated errors (at least ${options.minErrorsPerMinute} and ` +
+      `above alerts.errorRate ${percent(config.alerts.errorRate)}) in two or more systems within ` +
+      `±${options.lagMinutes} minute(s) (${counts}). The first to fail was ${first.system} ${firstTarget} at ` +
+      `${firstAt}Z; ${confidence.join("; ")}. Put a circuit breaker around calls to ${first.system} ` +
+      `${firstTarget} (for example cockatiel's circuitBreaker with a SamplingBreaker) so that callers fail ` +
+      "fast or fall back instead of piling up retries on a failing dependency.",
+    evidence: {
+      series: involved.flatMap((s) => bySystem[s].map(metricSeries)),
+      windows: [input.window],
+      statistic: {
+        name: "minutes of errors shared across systems",
+        value: sharedMinutes.size,
+        unit: "minutes",
       },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: `Add a circuit breaker around calls to ${first.system} ${firstTarget}.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+    },
+    action: {
+      kind: "guidance",
+      text: `Add a circuit breaker around calls to ${first.system} ${firstTarget}.`,
+    },
+  });
 }
 
 /** Rule 4: a function's p95 tracks the database's. */
@@ -530,38 +520,32 @@ function dbBottleneck(
     ...tracking.map((t) => `series ${t.target.target} (${formatCorrelation(t.c!)})`),
     ...top.map(describeStatement),
   ];
-  return {
-    finding: createFinding({
-      rule,
-      system: "overall",
-      subject,
-      severity: "warning",
-      title: `The database is ${fn.target}'s bottleneck: its p95 tracks database latency`,
-      detail: `Per minute, ${fn.target}'s p95 rank-correlates with the database's p95 ` +
-        `(${
-          formatCorrelation(judged.correlation)
-        }; minRankCorrelation ${options.minRankCorrelation}): when ` +
-        "the database slows, so does the function. Speed up the statements it waits on" +
-        (links.length ? `: ${links.join("; ")}` : "") + ".",
-      evidence: {
-        series: [
-          metricSeries(fn),
-          metricSeries(input.db),
-          ...tracking.map((t) => metricSeries(t.target)),
-          ...(top.length ? ["optimizer.statement_deltas"] : []),
-        ],
-        windows: [input.window],
-        statistic: { name: "Spearman rho (function p95, database p95)", value: judged.correlation.rho },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text:
-          `Speed up the database statements ${fn.target} runs (see the index findings) before tuning the function.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "overall",
+    subject,
+    severity: "warning",
+    title: `The database is ${fn.target}'s bottleneck: its p95 tracks database latency`,
+    detail: `Per minute, ${fn.target}'s p95 rank-correlates with the database's p95 ` +
+      `(${formatCorrelation(judged.correlation)}; minRankCorrelation ${options.minRankCorrelation}): when ` +
+      "the database slows, so does the function. Speed up the statements it waits on" +
+      (links.length ? `: ${links.join("; ")}` : "") + ".",
+    evidence: {
+      series: [
+        metricSeries(fn),
+        metricSeries(input.db),
+        ...tracking.map((t) => metricSeries(t.target)),
+        ...(top.length ? ["optimizer.statement_deltas"] : []),
+      ],
+      windows: [input.window],
+      statistic: { name: "Spearman rho (function p95, database p95)", value: judged.correlation.rho },
+    },
+    action: {
+      kind: "guidance",
+      text:
+        `Speed up the database statements ${fn.target} runs (see the index findings) before tuning the function.`,
+    },
+  });
 }
 
 /** Rule 5: connection saturation coinciding with edge concurrency spikes. */
@@ -613,43 +597,39 @@ function connectionsAndEdgeSpikes(input: CorrelationInput, options: CorrelationA
     );
   }
   const c = spearman(points.map((p) => p.saturation), points.map((p) => p.concurrency));
-  return {
-    finding: createFinding({
-      rule,
-      system: "overall",
-      subject,
-      severity: "warning",
-      title: `Connections near max_connections during edge concurrency spikes (${coinciding.length} times)`,
-      detail: `${coinciding.length} of ${saturated.length} snapshot(s) with connections at ` +
-        `${percent(options.maxConnectionSaturation)} of max_connections or more fell in minutes when edge ` +
-        `concurrency was at least ${options.spikeFactor}× its median (${
-          typical.toFixed(2)
-        } requests in flight); ` +
-        `at ${
-          coinciding.map((p) => p.at.toISOString().slice(0, 16) + "Z").slice(0, options.maxListed).join(", ")
-        }. ` +
-        `Across all ${points.length} snapshots: ${
-          c === null ? "rank correlation undefined" : formatCorrelation(c)
-        }. ` +
-        "Bursts of isolates each open their own connections. Route functions through the transaction pooler " +
-        "(Supavisor, port 6543, `prepare: false`), size its pool (default_pool_size) below max_connections " +
-        "with room for the dashboard and migrations, and keep each isolate's pool to 1 to 3 connections.",
-      evidence: {
-        series: [
-          "optimizer.db_snapshots(connections_total, max_connections)",
-          ...input.edge.map(metricSeries),
-        ],
-        windows: [input.window],
-        statistic: { name: "saturated snapshots during edge spikes", value: coinciding.length },
-      },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: "Connect functions through the transaction pooler and size its pool below max_connections.",
-      },
-      autoApplicable: false,
-    }),
-  };
+  return found({
+    rule,
+    system: "overall",
+    subject,
+    severity: "warning",
+    title: `Connections near max_connections during edge concurrency spikes (${coinciding.length} times)`,
+    detail: `${coinciding.length} of ${saturated.length} snapshot(s) with connections at ` +
+      `${percent(options.maxConnectionSaturation)} of max_connections or more fell in minutes when edge ` +
+      `concurrency was at least ${options.spikeFactor}× its median (${
+        typical.toFixed(2)
+      } requests in flight); ` +
+      `at ${
+        coinciding.map((p) => p.at.toISOString().slice(0, 16) + "Z").slice(0, options.maxListed).join(", ")
+      }. ` +
+      `Across all ${points.length} snapshots: ${
+        c === null ? "rank correlation undefined" : formatCorrelation(c)
+      }. ` +
+      "Bursts of isolates each open their own connections. Route functions through the transaction pooler " +
+      "(Supavisor, port 6543, `prepare: false`), size its pool (default_pool_size) below max_connections " +
+      "with room for the dashboard and migrations, and keep each isolate's pool to 1 to 3 connections.",
+    evidence: {
+      series: [
+        "optimizer.db_snapshots(connections_total, max_connections)",
+        ...input.edge.map(metricSeries),
+      ],
+      windows: [input.window],
+      statistic: { name: "saturated snapshots during edge spikes", value: coinciding.length },
+    },
+    action: {
+      kind: "guidance",
+      text: "Connect functions through the transaction pooler and size its pool below max_connections.",
+    },
+  });
 }
 
 /** Rule 6: buffer-cache hit ratio dips at predictable times. */
@@ -665,42 +645,38 @@ function bufferHitDips(input: CorrelationInput, options: CorrelationAnalyzerOpti
   );
   const relations = input.dipReads.slice(0, options.maxListed);
   const prewarm = relations.map((r) => `select pg_prewarm('${r.relation}');`).join(" ");
-  return {
-    finding: createFinding({
-      rule,
-      system: "db",
-      subject,
-      severity: "info",
-      title: `Buffer-cache hit ratio dips at the same time each day: ${
-        report.recurring.map((s) => s.slot).join(", ")
-      } UTC`,
-      detail:
-        `The hit ratio of shared buffers fell below minBufferHitRatio ${
-          percent(options.minBufferHitRatio, 2)
-        } ` +
-        `in the same ${options.slotMinutes}-minute slot on several days: ${slots.join("; ")}. ` +
-        (relations.length
-          ? `The relations read from disk in those intervals: ${
-            relations.map((r) => `${r.relation} (${r.blocksRead} blocks)`).join(", ")
-          }. Warm them shortly before each slot (pg_prewarm, e.g. from a pg_cron job): ${prewarm}`
-          : "No relation's reads were recorded for those intervals.") +
-        " The predictive module reads these slots to warm ahead of time.",
-      evidence: {
-        series: ["optimizer.db_snapshots(blks_hit, blks_read)", "optimizer.table_deltas"],
-        windows: [window],
-        statistic: {
-          name: "recurring dip slots (UTC)",
-          value: report.recurring.map((s) => s.slot).join(", "),
-        },
+  return found({
+    rule,
+    system: "db",
+    subject,
+    severity: "info",
+    title: `Buffer-cache hit ratio dips at the same time each day: ${
+      report.recurring.map((s) => s.slot).join(", ")
+    } UTC`,
+    detail:
+      `The hit ratio of shared buffers fell below minBufferHitRatio ${
+        percent(options.minBufferHitRatio, 2)
+      } ` +
+      `in the same ${options.slotMinutes}-minute slot on several days: ${slots.join("; ")}. ` +
+      (relations.length
+        ? `The relations read from disk in those intervals: ${
+          relations.map((r) => `${r.relation} (${r.blocksRead} blocks)`).join(", ")
+        }. Warm them shortly before each slot (pg_prewarm, e.g. from a pg_cron job): ${prewarm}`
+        : "No relation's reads were recorded for those intervals.") +
+      " The predictive module reads these slots to warm ahead of time.",
+    evidence: {
+      series: ["optimizer.db_snapshots(blks_hit, blks_read)", "optimizer.table_deltas"],
+      windows: [window],
+      statistic: {
+        name: "recurring dip slots (UTC)",
+        value: report.recurring.map((s) => s.slot).join(", "),
       },
-      gain: null,
-      action: {
-        kind: "guidance",
-        text: relations.length
-          ? `Before ${report.recurring.map((s) => s.slot).join(", ")} UTC: ${prewarm}`
-          : `Find what runs at ${report.recurring.map((s) => s.slot).join(", ")} UTC and warm what it reads.`,
-      },
-      autoApplicable: false,
-    }),
-  };
+    },
+    action: {
+      kind: "guidance",
+      text: relations.length
+        ? `Before ${report.recurring.map((s) => s.slot).join(", ")} UTC: ${prewarm}`
+        : `Find what runs at ${report.recurring.map((s) => s.slot).join(", ")} UTC and warm what it reads.`,
+    },
+  });
 }

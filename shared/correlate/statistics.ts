@@ -101,6 +101,14 @@ export function spearman(x: readonly number[], y: readonly number[]): RankCorrel
   return { rho, n, pValue: twoSidedNormalP(z) };
 }
 
+/** The median of a non-empty list (the mean of the middle two for an even count); RangeError for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** `0.123` as `12.3 %`. */
 export function percent(rate: number, digits = 1): string {
   return `${(rate * 100).toFixed(digits)} %`;

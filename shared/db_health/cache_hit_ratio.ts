@@ -2,6 +2,7 @@ import { createFinding, type Finding } from "../finding/finding.ts";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import type { DbHealthOptions } from "./db_health_options.ts";
 import { type HealthCatalog, type RuleOutcome, statsWindow } from "./health_catalog.ts";
+import { percent } from "../correlate/statistics.ts";
 
 const rule = "db.cache-hit-ratio";
 
@@ -46,7 +47,7 @@ export function findLowCacheHitRatio(
       continue;
     }
     const ratio = hit / blocks;
-    const shown = `${(ratio * 100).toFixed(2)} %`;
+    const shown = percent(ratio, 2);
     if (ratio >= options.minCacheHitRate) {
       rejected.push({
         rule,

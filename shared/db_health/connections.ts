@@ -2,6 +2,7 @@ import { createFinding, type Finding } from "../finding/finding.ts";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import type { DbHealthOptions } from "./db_health_options.ts";
 import type { HealthCatalog, RuleOutcome } from "./health_catalog.ts";
+import { percent } from "../correlate/statistics.ts";
 
 const rule = "db.connections";
 
@@ -20,7 +21,7 @@ export function findConnectionPressure(
   const usable = Math.max(1, maxConnections - reservedConnections);
   const ratio = total / usable;
   const subject = "database:connections";
-  const figures = `${total} of ${usable} connections in use (${(ratio * 100).toFixed(1)} %)`;
+  const figures = `${total} of ${usable} connections in use (${percent(ratio)})`;
   if (ratio < options.connectionsWarningRatio) {
     rejected.push({
       rule,

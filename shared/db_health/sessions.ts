@@ -3,14 +3,10 @@ import type { Rejection } from "../recommendations/analyzer.ts";
 import { SECOND_MS } from "../time.ts";
 import type { DbHealthOptions } from "./db_health_options.ts";
 import type { HealthCatalog, RuleOutcome, SessionRow } from "./health_catalog.ts";
+import { abbreviate } from "../sql/abbreviate.ts";
 
 /** Query text shown in a finding, at most this long. */
 const maxQueryChars = 200;
-
-function shorten(query: string): string {
-  const line = query.replace(/\s+/g, " ").trim();
-  return line.length > maxQueryChars ? `${line.slice(0, maxQueryChars)}…` : line;
-}
 
 const secondsSince = (at: string, now: Date) => Math.max(0, (now.getTime() - Date.parse(at)) / SECOND_MS);
 
@@ -74,7 +70,7 @@ export function findSessionProblems(
           severity: "warning",
           title: `Session ${session.pid} is idle in a transaction for ${Math.round(seconds)} s`,
           detail: `${who(session)} has been ${session.state} since ${since}, last statement: ${
-            shorten(session.query)
+            abbreviate(session.query, maxQueryChars)
           }. An open transaction holds its locks and keeps vacuum from removing dead rows. Commit or roll back promptly in the client; set idle_in_transaction_session_timeout so that the database ends such sessions.`,
           evidence,
           gain: null,
@@ -92,7 +88,7 @@ export function findSessionProblems(
           severity: "warning",
           title: `Query of session ${session.pid} has been running for ${Math.round(seconds)} s`,
           detail: `${who(session)} has been running since ${since}: ${
-            shorten(session.query)
+            abbreviate(session.query, maxQueryChars)
           }. Find why it is slow (EXPLAIN), and bound such queries with statement_timeout.`,
           evidence,
           gain: null,

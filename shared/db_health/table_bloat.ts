@@ -2,6 +2,7 @@ import { createFinding, estimatedGain, type Finding } from "../finding/finding.t
 import type { Rejection } from "../recommendations/analyzer.ts";
 import type { DbHealthOptions } from "./db_health_options.ts";
 import type { RuleOutcome, TableRow } from "./health_catalog.ts";
+import { percent } from "../correlate/statistics.ts";
 
 const rule = "table.bloat";
 
@@ -87,9 +88,7 @@ export function findTableBloat(
       rejected.push({ rule, subject, reason: `no estimate: ${estimate.reason}` });
       continue;
     }
-    const figures = `estimated bloat ${mb(estimate.bloatBytes)} MB, ${
-      (estimate.bloatRatio * 100).toFixed(1)
-    } %`;
+    const figures = `estimated bloat ${mb(estimate.bloatBytes)} MB, ${percent(estimate.bloatRatio)}`;
     const bigEnough = estimate.bloatBytes >= options.minBloatBytes;
     const shareEnough = estimate.bloatRatio >= options.minBloatRatio;
     // a table that meets neither threshold is compact enough: nothing to explain
@@ -108,9 +107,7 @@ export function findTableBloat(
       system: "db",
       subject,
       severity: "warning",
-      title: `Table ${table.schema}.${table.table} is about ${
-        (estimate.bloatRatio * 100).toFixed(0)
-      } % bloat`,
+      title: `Table ${table.schema}.${table.table} is about ${percent(estimate.bloatRatio, 0)} bloat`,
       detail: `${table.schema}.${table.table} takes ${
         table.heapPages + table.toastPages
       } pages where about ${estimate.expectedPages} would hold its ${

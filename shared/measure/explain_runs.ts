@@ -1,15 +1,12 @@
-import type postgres from "postgres";
-import type { Sql } from "../db/client.ts";
+import type { Tx } from "../db/rolled_back.ts";
+import { median } from "../correlate/statistics.ts";
 
 /**
- * Timing statements with EXPLAIN (ANALYZE, FORMAT JSON) inside a transaction that is always rolled back, so
- * that an analyzer can change a policy or add an index, time the statements the change is for, and leave the
- * database as it found it. Postgres runs the statement but sends no rows back: the figure is the server's
+ * Timing statements with EXPLAIN (ANALYZE, FORMAT JSON) inside a transaction that is always rolled back
+ * (inRolledBackTransaction), so that an analyzer can change a policy or add an index, time the statements
+ * the change is for, and leave the database as it found it. Postgres runs the statement but sends no rows back: the figure is the server's
  * execution time, without the network or the client.
  */
-
-/** The transaction a measurement runs in. */
-export type Tx = postgres.TransactionSql;
 
 /** A statement and the text values of its `$n` parameters (Postgres infers their types from the text). */
 export interface BoundStatement {
@@ -27,12 +24,9 @@ export interface Timing {
   runsMs: number[];
 }
 
-/** The median of a non-empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError("median of no values");
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+/** A measured time as findings state it: `12.35 ms`. */
+export function formatMs(value: number): string {
+  return `${value.toFixed(2)} ms`;
 }
 
 /** `Execution Time` of an EXPLAIN (ANALYZE, FORMAT JSON) result, in milliseconds. */
@@ -40,36 +34,6 @@ export function executionTimeMs(explain: unknown): number {
   const time = (explain as [{ "Execution Time"?: unknown }] | undefined)?.[0]?.["Execution Time"];
   if (typeof time !== "number") throw new TypeError("not the output of EXPLAIN (ANALYZE, FORMAT JSON)");
   return time;
-}
-
-/** Thrown inside the transaction to roll it back, carrying the body's result out. */
-class RolledBack<T> extends Error {
-  constructor(readonly value: T) {
-    super("rolled back on purpose");
-  }
-}
-
-/**
- * Runs `body` in a transaction that is rolled back whatever happens, with lock_timeout and statement_timeout
- * set for it alone, and returns what `body` returned. A measurement that needs a lock someone else holds
- * fails within lockTimeoutMs instead of queueing every other session behind it.
- */
-export async function inRolledBackTransaction<T>(
-  sql: Sql,
-  limits: { lockTimeoutMs: number; statementTimeoutMs: number },
-  body: (tx: Tx) => Promise<T>,
-): Promise<T> {
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('lock_timeout', ${`${limits.lockTimeoutMs}ms`}, true),
-        set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true)`;
-      throw new RolledBack(await body(tx));
-    });
-  } catch (error) {
-    if (error instanceof RolledBack) return error.value as T;
-    throw error;
-  }
-  throw new Error("unreachable: the measurement transaction committed");
 }
 
 /** One EXPLAIN (ANALYZE, FORMAT JSON) of `statement` in `tx`: its execution time in milliseconds. */

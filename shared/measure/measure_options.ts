@@ -3,6 +3,8 @@
  * run), with their defaults in one place and one check that says which option is wrong and how.
  */
 
+import { checkWholeNumber } from "../analyze/options.ts";
+
 /** How an analyzer measures a change and when it reports it. */
 export interface MeasureOptions {
   /** Timed runs of each statement with and without the change (after one untimed run); the median counts. */
@@ -29,15 +31,8 @@ export const measureDefaults: MeasureOptions = {
   statementTimeoutMs: 30_000,
 };
 
-/** Throws a RangeError naming the option unless `value` is a whole number >= `min`. */
-export function checkWholeNumber(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be a whole number >= ${min}: got ${value}`);
-  }
-}
-
 /** Checks the shared options; throws a RangeError naming the first one that is wrong. */
-export function checkMeasureOptions(options: MeasureOptions): void {
+function checkMeasureOptions(options: MeasureOptions): void {
   checkWholeNumber("runs", options.runs, 1);
   checkWholeNumber("page.limit", options.page.limit, 1);
   checkWholeNumber("page.offset", options.page.offset, 0);
@@ -47,4 +42,21 @@ export function checkMeasureOptions(options: MeasureOptions): void {
   if (!(options.minGainRatio >= 0 && options.minGainRatio < 1)) {
     throw new RangeError(`minGainRatio must be in [0, 1): got ${options.minGainRatio}`);
   }
+}
+
+/**
+ * `defaults` with `options` laid over them, checked: first the shared options, then each option named in
+ * `wholeNumbers` (its name and least value). Throws a RangeError naming the first option that is wrong.
+ */
+export function resolveMeasureOptions<T extends MeasureOptions>(
+  defaults: T,
+  options: Partial<T>,
+  wholeNumbers: Partial<Record<keyof T & string, number>>,
+): T {
+  const resolved = { ...defaults, ...options };
+  checkMeasureOptions(resolved);
+  for (const [name, min] of Object.entries(wholeNumbers) as [keyof T & string, number][]) {
+    checkWholeNumber(name, resolved[name] as number, min);
+  }
+  return resolved;
 }

@@ -1,5 +1,5 @@
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
-import type { Tx } from "./explain_runs.ts";
+import type { Tx } from "../db/rolled_back.ts";
 
 /**
  * What a measured statement runs on: the values its parameters take (a column's representative value), and

@@ -1,18 +1,8 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
-import {
-  type BoundStatement,
-  inRolledBackTransaction,
-  timeStatement,
-  type Timing,
-  type Tx,
-} from "../measure/explain_runs.ts";
-import {
-  checkMeasureOptions,
-  checkWholeNumber,
-  measureDefaults,
-  type MeasureOptions,
-} from "../measure/measure_options.ts";
+import { inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
+import { type BoundStatement, formatMs, timeStatement, type Timing } from "../measure/explain_runs.ts";
+import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
@@ -57,18 +47,16 @@ export const queryShapeAnalyzerDefaults: QueryShapeAnalyzerOptions = {
   excludedSchemas: [...platformSchemas],
 };
 
-function resolveOptions(options: Partial<QueryShapeAnalyzerOptions>): QueryShapeAnalyzerOptions {
-  const resolved = { ...queryShapeAnalyzerDefaults, ...options };
-  checkMeasureOptions(resolved);
-  checkWholeNumber("statements", resolved.statements, 1);
-  checkWholeNumber("minColumnBytes", resolved.minColumnBytes, 1);
-  checkWholeNumber("sampleRows", resolved.sampleRows, 1);
-  return resolved;
-}
-
-/** The query shape analyzer (see the top of this file). */
+/**
+ * The query shape analyzer (see the top of this file). Throws a RangeError that says which option is wrong
+ * and how.
+ */
 export function createQueryShapeAnalyzer(options: Partial<QueryShapeAnalyzerOptions> = {}): Analyzer {
-  const resolved = resolveOptions(options);
+  const resolved = resolveMeasureOptions(queryShapeAnalyzerDefaults, options, {
+    statements: 1,
+    minColumnBytes: 1,
+    sampleRows: 1,
+  });
   return { name: "query-shape", analyze: (context) => analyzeQueryShapes(context, resolved) };
 }
 
@@ -160,7 +148,9 @@ async function analyzeQueryShapes(
       if (gain < options.minGainMs || gain < options.minGainRatio * wide.timing.medianMs) {
         reject(
           `measured gain below minGainMs ${options.minGainMs} ms or minGainRatio ${options.minGainRatio}: ` +
-            `${ms(wide.timing.medianMs)} with the wide columns, ${ms(narrow.timing.medianMs)} without`,
+            `${formatMs(wide.timing.medianMs)} with the wide columns, ${
+              formatMs(narrow.timing.medianMs)
+            } without`,
         );
         continue;
       }
@@ -172,7 +162,6 @@ async function analyzeQueryShapes(
   return { findings, rejected, notes };
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 /** The table's column widths, read once per table (null when the table does not resolve). */
@@ -304,13 +293,15 @@ function narrowingFinding(
     system: "db",
     subject: `query:${statement.queryid}`,
     severity: gain >= 0.5 * wide.timing.medianMs ? "warning" : "info",
-    title: `A query on ${table} returns ${wideNames.join(", ")}: ${ms(wide.timing.medianMs)} → ${
-      ms(narrow.timing.medianMs)
+    title: `A query on ${table} returns ${wideNames.join(", ")}: ${formatMs(wide.timing.medianMs)} → ${
+      formatMs(narrow.timing.medianMs)
     } per call without ${wideNames.length === 1 ? "it" : "them"}`.slice(0, 200),
     detail: `\`${statement.query}\` (${statement.calls} calls in the window) returns ${wide.rows} rows of ` +
       `${kb(wide.bytes)} on representative parameters; without ${wideNames.join(", ")} (average per row: ` +
-      `${columnSizes}) it returns ${kb(narrow.bytes)} and takes ${ms(narrow.timing.medianMs)} instead of ` +
-      `${ms(wide.timing.medianMs)}, ${ms(gain * statement.calls)} over the window's calls. ` +
+      `${columnSizes}) it returns ${kb(narrow.bytes)} and takes ${
+        formatMs(narrow.timing.medianMs)
+      } instead of ` +
+      `${formatMs(wide.timing.medianMs)}, ${formatMs(gain * statement.calls)} over the window's calls. ` +
       `The table's TOAST holds ${kb(widths.toastBytes)}. Time is the server's (converting rows to text ` +
       `included); sending the bytes to the client costs more on top.`,
     evidence: {

@@ -47,15 +47,13 @@ export async function applyFinding(
   if (plan.kind === "refused") return { status: 422, body: { error: plan.reason } };
 
   if (plan.kind === "config") {
-    const current = await config.readConfig();
-    const patched = patchConfig(current.config, plan.patch);
+    const patched = await writePatchedConfig(config, plan.patch, actor);
     if ("issues" in patched) {
       return {
         status: 422,
         body: { error: `the config patch does not fit the config schema: ${patched.issues.join("; ")}` },
       };
     }
-    await config.writeConfig(patched.config, actor);
     return await applied(store, stored, actor, { kind: "config", patch: patched.rollback }, {
       patch: plan.patch,
     });
@@ -113,18 +111,32 @@ export async function rollbackFinding(
   if (rollback.kind === "sql") {
     await store.runRollbackSql(rollback.sql);
   } else {
-    const current = await config.readConfig();
-    const patched = patchConfig(current.config, rollback.patch);
+    const patched = await writePatchedConfig(config, rollback.patch, actor);
     if ("issues" in patched) {
       return {
         status: 422,
         body: { error: `the stored rollback no longer fits: ${patched.issues.join("; ")}` },
       };
     }
-    await config.writeConfig(patched.config, actor);
   }
   await store.markRolledBack(id, actor, { rollback });
   return { status: 200, body: { rolledBack: rollback, finding: await store.get(id) } };
+}
+
+/**
+ * Lays `patch` over the stored config and writes the result as `actor`: the patch that undoes it, or the
+ * issues that make it invalid (then nothing is written).
+ */
+async function writePatchedConfig(
+  config: ConfigAccess,
+  patch: Record<string, unknown>,
+  actor: string,
+): Promise<{ rollback: Record<string, unknown> } | { issues: string[] }> {
+  const current = await config.readConfig();
+  const patched = patchConfig(current.config, patch);
+  if ("issues" in patched) return patched;
+  await config.writeConfig(patched.config, actor);
+  return { rollback: patched.rollback };
 }
 
 function notFound(id: string): ActionOutcome {

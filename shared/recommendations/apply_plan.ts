@@ -1,6 +1,7 @@
 import { type OptimizationConfig, OptimizationConfigSchema } from "../config/config.ts";
 import type { Action } from "../finding/finding.ts";
 import { fieldIssues } from "../http/validation.ts";
+import { storedName } from "../sql/identifiers.ts";
 
 /**
  * What applying a finding's action means, decided before anything runs. Only safe kinds are applied:
@@ -43,11 +44,6 @@ const indexStatement = new RegExp(
     String.raw`\s+on\s+(?:only\s+)?(${identifier}(?:\s*\.\s*${identifier})?)\s*(?:using\s+\w+\s*)?\(`,
   "i",
 );
-
-/** `"My""Index"` -> `My"Index`, `Robots_Idx` -> `robots_idx`: the name as pg_class stores it. */
-function storedName(name: string): string {
-  return name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toLowerCase();
-}
 
 /** Decides how `action` would be applied (see the top of this file). */
 export function planApply(action: Action): ApplyPlan {

@@ -1,23 +1,14 @@
 import type { Sql } from "../db/client.ts";
 import { createFinding, type Finding, measuredGain } from "../finding/finding.ts";
-import {
-  type BoundStatement,
-  inRolledBackTransaction,
-  timeStatement,
-  type Timing,
-  type Tx,
-} from "../measure/explain_runs.ts";
-import {
-  checkMeasureOptions,
-  checkWholeNumber,
-  measureDefaults,
-  type MeasureOptions,
-} from "../measure/measure_options.ts";
+import { inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
+import { type BoundStatement, formatMs, timeStatement, type Timing } from "../measure/explain_runs.ts";
+import { measureDefaults, type MeasureOptions, resolveMeasureOptions } from "../measure/measure_options.ts";
 import { bindParameters, parameterSlots } from "../measure/parameters.ts";
 import { platformSchemas, representativeValue } from "../measure/representative.ts";
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
 import { readSelectShape } from "../query_shape/select_shape.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
+import { abbreviate } from "../sql/abbreviate.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
 import {
   columnSubject,
@@ -75,18 +66,15 @@ export const rlsAnalyzerDefaults: RlsAnalyzerOptions = {
   schemas: null,
 };
 
-/** The options with defaults filled in, or a RangeError that says which option is wrong and how. */
-function resolveOptions(options: Partial<RlsAnalyzerOptions>): RlsAnalyzerOptions {
-  const resolved = { ...rlsAnalyzerDefaults, ...options };
-  checkMeasureOptions(resolved);
-  checkWholeNumber("listRows", resolved.listRows, 1);
-  checkWholeNumber("workloadStatementsPerTable", resolved.workloadStatementsPerTable, 0);
-  return resolved;
-}
-
-/** The row level security analyzer (see the top of this file). */
+/**
+ * The row level security analyzer (see the top of this file). Throws a RangeError that says which option is
+ * wrong and how.
+ */
 export function createRlsAnalyzer(options: Partial<RlsAnalyzerOptions> = {}): Analyzer {
-  const resolved = resolveOptions(options);
+  const resolved = resolveMeasureOptions(rlsAnalyzerDefaults, options, {
+    listRows: 1,
+    workloadStatementsPerTable: 0,
+  });
   return { name: "rls", analyze: (context) => analyzeRls(context, resolved) };
 }
 
@@ -382,11 +370,8 @@ function noteOnce(rejected: Rejection[], rejection: Rejection): void {
   }
 }
 
-/** The start of a statement, for labels. */
-function abbreviate(query: string, length = 60): string {
-  const flat = query.replace(/\s+/g, " ").trim();
-  return flat.length <= length ? flat : `${flat.slice(0, length)}…`;
-}
+/** Characters of a statement's text in its label. */
+const labelChars = 60;
 
 /** A statement measured under a policy: what it is, and its calls in the window (workload statements). */
 type Representative = BoundStatement & { label: string; calls: number | null };
@@ -430,7 +415,7 @@ async function representativeStatements(
       continue;
     }
     statements.push({
-      label: `query:${statement.queryid} (${abbreviate(statement.query)})`,
+      label: `query:${statement.queryid} (${abbreviate(statement.query, labelChars)})`,
       text: statement.query,
       params: bound.params,
       calls: statement.calls,
@@ -533,18 +518,16 @@ function belowThreshold(
   };
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
-
 /** Each statement's medians before → after, and what the workload's calls in the window would have saved. */
 function describeTimings(measured: ChangeMeasurement): string {
   const each = measured.statements.map((s) =>
-    `${s.label}: ${ms(s.before.medianMs)} → ${ms(s.after.medianMs)}` +
+    `${s.label}: ${formatMs(s.before.medianMs)} → ${formatMs(s.after.medianMs)}` +
     (s.calls === null ? "" : ` (${s.calls} call${s.calls === 1 ? "" : "s"} in the window)`)
   ).join("; ");
   const workload = measured.statements.filter((s) => s.calls !== null);
   if (workload.length === 0) return each;
   const saved = workload.reduce((sum, s) => sum + s.calls! * (s.before.medianMs - s.after.medianMs), 0);
-  return `${each}; over the window's calls of these workload statements: ${ms(saved)}`;
+  return `${each}; over the window's calls of these workload statements: ${formatMs(saved)}`;
 }
 
 function method(measured: ChangeMeasurement, options: RlsAnalyzerOptions, change: string): string {
@@ -570,7 +553,10 @@ function rewriteFinding(
     severity: ratio >= 0.25 ? "warning" : "info",
     title: `Policy "${policy.name}" on ${policy.schema}.${policy.table} calls ${
       rewrite.wrapped.join(", ")
-    } per row: ${ms(best.before.medianMs)} → ${ms(best.after.medianMs)} once per statement`.slice(0, 200),
+    } per row: ${formatMs(best.before.medianMs)} → ${formatMs(best.after.medianMs)} once per statement`.slice(
+      0,
+      200,
+    ),
     detail: `The policy calls ${rewrite.wrapped.join(", ")} for every row it checks. Wrapped in ` +
       `\`(select …)\`, each call runs once per statement (an initPlan). Measured: ${
         describeTimings(measured)
@@ -609,7 +595,8 @@ function indexFinding(
     severity: gain / best.before.medianMs >= 0.25 ? "warning" : "info",
     title: `No index leads on ${column.schema}.${column.table}.${column.column}, which policy ${
       column.policies.map((p) => `"${p}"`).join(", ")
-    } compares per request: ${ms(best.before.medianMs)} → ${ms(best.after.medianMs)} with one`.slice(0, 200),
+    } compares per request: ${formatMs(best.before.medianMs)} → ${formatMs(best.after.medianMs)} with one`
+      .slice(0, 200),
     detail: `Every request under row level security filters ${column.schema}.${column.table} on ` +
       `${column.column}, and no valid, non-partial index leads on it. Measured with the index built inside the ` +
       `measurement: ${describeTimings(measured)}.`,

@@ -8,6 +8,14 @@ export function qualifiedName(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
+/**
+ * The name a written identifier stands for, as pg_class and pg_attribute store it: a quoted one as written
+ * (`"My""Index"` -> `My"Index`), a bare one folded to lower case (`Robots_Idx` -> `robots_idx`).
+ */
+export function storedName(written: string): string {
+  return written.startsWith('"') ? written.slice(1, -1).replaceAll('""', '"') : written.toLowerCase();
+}
+
 // Postgres 15's reserved keywords and those that cannot name a column or table (Appendix C of its manual).
 const reserved = new Set(
   (

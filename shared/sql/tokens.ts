@@ -1,3 +1,5 @@
+import { storedName } from "./identifiers.ts";
+
 /**
  * A lexer for the SQL text the analyzers read: policy expressions as pg_get_expr prints them and statements
  * as pg_stat_statements normalizes them. It splits text into tokens with their offsets, so that a caller can
@@ -122,7 +124,7 @@ export function matchingClose(tokens: Token[], open: number): number {
 
 /** The name an identifier token stands for: quoted identifiers as written, unquoted ones folded to lower case. */
 export function identifierName(token: Token): string {
-  return token.kind === "quoted" ? token.text.slice(1, -1).replaceAll('""', '"') : token.text.toLowerCase();
+  return storedName(token.text);
 }
 
 /** Whether the token is the keyword `word` (case-insensitive). */

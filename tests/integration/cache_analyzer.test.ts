@@ -3,9 +3,16 @@
  * optimizer.metric_series_rows and raw events' attrs.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../shared/config/config.ts";
 import { createCacheAnalyzer } from "../../shared/analyze/cache_analyzer.ts";
-import { event, ingest, rollup, type TestEvent, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import {
+  event,
+  ingest,
+  recentContext,
+  rollup,
+  type TestEvent,
+  uniqueTarget,
+  withSql,
+} from "../support/metric_store_db.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 function lookups(namespace: string, at: number, hits: number, misses: number, attrs = {}): TestEvent[] {
@@ -43,13 +50,7 @@ Deno.test("createCacheAnalyzer() finds a low hit rate, a short TTL and evictions
     assert.equal(await ingest(sql, events), events.length);
     await rollup(sql);
 
-    const result = await createCacheAnalyzer({ maxTargets: 10_000 }).analyze({
-      sql,
-      now: new Date(now),
-      config: parseConfig({}),
-      window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
-      deadline: now + 60_000,
-    });
+    const result = await createCacheAnalyzer({ maxTargets: 10_000 }).analyze(recentContext(sql, now));
 
     const mine = result.findings.filter((f) => f.subject === `cache:${namespace}`);
     assert.deepEqual(mine.map((f) => f.rule).sort(), [

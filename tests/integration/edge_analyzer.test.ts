@@ -3,9 +3,8 @@
  * optimizer.metric_series_rows.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../shared/config/config.ts";
 import { createEdgeAnalyzer } from "../../shared/analyze/edge_analyzer.ts";
-import { event, ingest, rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { event, ingest, recentContext, rollup, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 Deno.test("createEdgeAnalyzer() finds cold starts, errors and a slow tail in stored requests", async () => {
@@ -23,13 +22,7 @@ Deno.test("createEdgeAnalyzer() finds cold starts, errors and a slow tail in sto
     assert.equal(await ingest(sql, events), events.length);
     await rollup(sql);
 
-    const result = await createEdgeAnalyzer({ maxTargets: 10_000 }).analyze({
-      sql,
-      now: new Date(now),
-      config: parseConfig({}),
-      window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
-      deadline: now + 60_000,
-    });
+    const result = await createEdgeAnalyzer({ maxTargets: 10_000 }).analyze(recentContext(sql, now));
 
     const mine = result.findings.filter((f) => f.subject === `edge:${fn}`);
     assert.deepEqual(mine.map((f) => f.rule).sort(), [
@@ -55,13 +48,7 @@ Deno.test("createEdgeAnalyzer() past its deadline reads no more functions and sa
     const now = Date.now();
     await ingest(sql, [event(fn, { occurred_at: new Date(now - MINUTE_MS).toISOString() })]);
     await rollup(sql);
-    const result = await createEdgeAnalyzer({ maxTargets: 10_000 }).analyze({
-      sql,
-      now: new Date(now),
-      config: parseConfig({}),
-      window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
-      deadline: now - 1,
-    });
+    const result = await createEdgeAnalyzer({ maxTargets: 10_000 }).analyze(recentContext(sql, now, now - 1));
     assert.deepEqual(result.findings, []);
     assert.deepEqual(result.rejected, []);
     assert.equal(result.notes.length, 1);

@@ -58,9 +58,15 @@ function tableAnalyzer(name: string, table: string): Analyzer {
   };
 }
 
-/** A findings table for one analyzer, and a refresh that runs that analyzer over the real store. */
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+/**
+ * A findings table for one analyzer, and a refresh that runs that analyzer over the real store; `data` names
+ * a table a test may create for the findings' SQL to act on, dropped with the rest by cleanup().
+ */
 async function fixture(sql: Sql) {
   const table = tableName();
+  const data = `${table}_data`;
   const analyzer = tableAnalyzer(`test-${table}`, table);
   await sql.unsafe(`create table ${table} (subject text primary key, action_sql text)`);
   const db = createSql({ functionName: "recommendations-test", url: env.dbUrl });
@@ -83,12 +89,31 @@ async function fixture(sql: Sql) {
     const [row] = await sql`select id from optimizer.findings where subject = ${`${table}:${subject}`}`;
     return String(row.id);
   };
+  /** Reports one row, `a`, whose finding's action is `actionSql`; returns the finding's id. */
+  const reportAction = async (actionSql: string) => {
+    await sql.unsafe(`insert into ${table} (subject, action_sql) values ('a', $1)`, [actionSql]);
+    await refresh();
+    return await idOf("a");
+  };
   const cleanup = async () => {
+    await sql.unsafe(`drop table if exists ${data}`);
     await sql`delete from optimizer.findings where analyzer = ${analyzer.name}`;
     await sql.unsafe(`drop table if exists ${table}`);
     await db.end();
   };
-  return { table, analyzer, store, refresh, statusOf, idOf, cleanup };
+  return { table, data, analyzer, store, refresh, statusOf, idOf, reportAction, cleanup };
+}
+
+/** Runs `body` with a fixture, cleaned up after it however it ends. */
+async function withFixture(body: (sql: Sql, f: Fixture) => Promise<void>): Promise<void> {
+  await withSql(async (sql) => {
+    const f = await fixture(sql);
+    try {
+      await body(sql, f);
+    } finally {
+      await f.cleanup();
+    }
+  });
 }
 
 async function post(
@@ -106,133 +131,103 @@ async function post(
 }
 
 Deno.test("a refresh opens the findings an analyzer reports and records the run", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a'), ('b')`);
-      const summary = await f.refresh();
-      assert.deepEqual(summary.transitions, { opened: 2, seen: 0, reopened: 0, resolved: 0 });
-      assert.equal(await f.statusOf("a"), "open");
-      const [run] = await sql`
-        select module, trigger, status, summary from optimizer.runs where id = ${summary.runId}`;
-      assert.deepEqual(
-        { module: run.module, trigger: run.trigger, status: run.status },
-        { module: "recommendations", trigger: "api", status: "succeeded" },
-      );
-      assert.equal(run.summary.analyzers[0].status, "completed");
-      const events = await sql`
-        select e.event, e.actor from optimizer.finding_events e
-        join optimizer.findings f on f.id = e.finding_id where f.subject = ${`${f.table}:a`}`;
-      assert.deepEqual(events.map((e) => [e.event, e.actor]), [["opened", `run:${summary.runId}`]]);
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a'), ('b')`);
+    const summary = await f.refresh();
+    assert.deepEqual(summary.transitions, { opened: 2, seen: 0, reopened: 0, resolved: 0 });
+    assert.equal(await f.statusOf("a"), "open");
+    const [run] = await sql`
+      select module, trigger, status, summary from optimizer.runs where id = ${summary.runId}`;
+    assert.deepEqual(
+      { module: run.module, trigger: run.trigger, status: run.status },
+      { module: "recommendations", trigger: "api", status: "succeeded" },
+    );
+    assert.equal(run.summary.analyzers[0].status, "completed");
+    const events = await sql`
+      select e.event, e.actor from optimizer.finding_events e
+      join optimizer.findings f on f.id = e.finding_id where f.subject = ${`${f.table}:a`}`;
+    assert.deepEqual(events.map((e) => [e.event, e.actor]), [["opened", `run:${summary.runId}`]]);
   });
 });
 
 Deno.test("a refresh resolves the finding whose row is gone and keeps the one still reported", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a'), ('b')`);
-      await f.refresh();
-      await sql.unsafe(`delete from ${f.table} where subject = 'b'`);
-      const summary = await f.refresh();
-      assert.deepEqual(summary.transitions, { opened: 0, seen: 1, reopened: 0, resolved: 1 });
-      assert.deepEqual([await f.statusOf("a"), await f.statusOf("b")], ["open", "resolved"]);
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a'), ('b')`);
+    await f.refresh();
+    await sql.unsafe(`delete from ${f.table} where subject = 'b'`);
+    const summary = await f.refresh();
+    assert.deepEqual(summary.transitions, { opened: 0, seen: 1, reopened: 0, resolved: 1 });
+    assert.deepEqual([await f.statusOf("a"), await f.statusOf("b")], ["open", "resolved"]);
   });
 });
 
 Deno.test("a refresh reopens a resolved finding that is reported again", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      await f.refresh();
-      await sql.unsafe(`delete from ${f.table}`);
-      await f.refresh();
-      assert.equal(await f.statusOf("a"), "resolved");
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      const summary = await f.refresh();
-      assert.equal(summary.transitions.reopened, 1);
-      assert.equal(await f.statusOf("a"), "open");
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    await f.refresh();
+    await sql.unsafe(`delete from ${f.table}`);
+    await f.refresh();
+    assert.equal(await f.statusOf("a"), "resolved");
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    const summary = await f.refresh();
+    assert.equal(summary.transitions.reopened, 1);
+    assert.equal(await f.statusOf("a"), "open");
   });
 });
 
 Deno.test("a refresh deletes seen events older than retention.runDays and keeps the others", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      await sql`
-        insert into optimizer.finding_events (finding_id, event, at, actor)
-        values (${id}, 'seen', now() - interval '31 days', 'test'), (${id}, 'seen', now() - interval '29 days', 'test')`;
-      await f.refresh();
-      const events = await sql`
-        select event, now() - at > interval '1 day' as old from optimizer.finding_events
-        where finding_id = ${id} order by at`;
-      assert.deepEqual(events.map((e) => [e.event, e.old]), [["seen", true], ["opened", false], [
-        "seen",
-        false,
-      ]]);
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    await f.refresh();
+    const id = await f.idOf("a");
+    await sql`
+      insert into optimizer.finding_events (finding_id, event, at, actor)
+      values (${id}, 'seen', now() - interval '31 days', 'test'), (${id}, 'seen', now() - interval '29 days', 'test')`;
+    await f.refresh();
+    const events = await sql`
+      select event, now() - at > interval '1 day' as old from optimizer.finding_events
+      where finding_id = ${id} order by at`;
+    assert.deepEqual(events.map((e) => [e.event, e.old]), [["seen", true], ["opened", false], [
+      "seen",
+      false,
+    ]]);
   });
 });
 
 Deno.test("an analyzer that fails resolves none of its findings and the run says why", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    await f.refresh();
+    await sql.unsafe(`alter table ${f.table} rename to ${f.table.slice("public.".length)}_gone`);
     try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      await f.refresh();
-      await sql.unsafe(`alter table ${f.table} rename to ${f.table.slice("public.".length)}_gone`);
-      try {
-        const summary = await f.refresh();
-        assert.equal(summary.analyzers[0].status, "failed");
-        assert.match(summary.analyzers[0].error ?? "", /does not exist/);
-        assert.equal(summary.transitions.resolved, 0);
-        assert.equal(await f.statusOf("a"), "open");
-      } finally {
-        await sql.unsafe(`alter table ${f.table}_gone rename to ${f.table.slice("public.".length)}`);
-      }
+      const summary = await f.refresh();
+      assert.equal(summary.analyzers[0].status, "failed");
+      assert.match(summary.analyzers[0].error ?? "", /does not exist/);
+      assert.equal(summary.transitions.resolved, 0);
+      assert.equal(await f.statusOf("a"), "open");
     } finally {
-      await f.cleanup();
+      await sql.unsafe(`alter table ${f.table}_gone rename to ${f.table.slice("public.".length)}`);
     }
   });
 });
 
 Deno.test("POST /:id/dismiss records who and why, and the finding stays dismissed when seen again", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      const dismissed = await post(`/${id}/dismiss`, { reason: "the table is dropped next week" });
-      assert.equal(dismissed.status, 200, JSON.stringify(dismissed.body));
-      const summary = await f.refresh();
-      assert.equal(summary.transitions.seen, 1);
-      const detail = await fetch(`${functionsUrl}/${id}`, { headers: { apikey: env.secretKey } });
-      const body = await detail.json();
-      assert.equal(body.finding.status, "dismissed");
-      assert.deepEqual(body.finding.dismissed, {
-        by: "secret:default",
-        reason: "the table is dropped next week",
-      });
-      assert.deepEqual(body.events.map((e: { event: string }) => e.event), ["opened", "dismissed", "seen"]);
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    await f.refresh();
+    const id = await f.idOf("a");
+    const dismissed = await post(`/${id}/dismiss`, { reason: "the table is dropped next week" });
+    assert.equal(dismissed.status, 200, JSON.stringify(dismissed.body));
+    const summary = await f.refresh();
+    assert.equal(summary.transitions.seen, 1);
+    const detail = await fetch(`${functionsUrl}/${id}`, { headers: { apikey: env.secretKey } });
+    const body = await detail.json();
+    assert.equal(body.finding.status, "dismissed");
+    assert.deepEqual(body.finding.dismissed, {
+      by: "secret:default",
+      reason: "the table is dropped next week",
+    });
+    assert.deepEqual(body.events.map((e: { event: string }) => e.event), ["opened", "dismissed", "seen"]);
   });
 });
 
@@ -245,180 +240,123 @@ async function indexOf(sql: Sql, table: string, name: string): Promise<{ valid: 
 }
 
 Deno.test("POST /:id/apply builds the index concurrently, audits it, and a second apply changes nothing", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
+  await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_action_idx`;
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create index concurrently ${index} on ${f.table} (action_sql)')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      const first = await post(`/${id}/apply`);
-      assert.equal(first.status, 200, JSON.stringify(first.body));
-      assert.equal(first.body.alreadyApplied, false);
-      assert.deepEqual(await indexOf(sql, f.table, index), { valid: true });
-      const applied = (first.body.finding as { applied: Record<string, unknown> }).applied;
-      assert.equal(applied.by, "secret:default");
-      assert.deepEqual(applied.rollback, {
-        kind: "sql",
-        sql: `drop index concurrently if exists public.${index}`,
-      });
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.table} (action_sql)`);
+    const first = await post(`/${id}/apply`);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.alreadyApplied, false);
+    assert.deepEqual(await indexOf(sql, f.table, index), { valid: true });
+    const applied = (first.body.finding as { applied: Record<string, unknown> }).applied;
+    assert.equal(applied.by, "secret:default");
+    assert.deepEqual(applied.rollback, {
+      kind: "sql",
+      sql: `drop index concurrently if exists public.${index}`,
+    });
 
-      const second = await post(`/${id}/apply`);
-      assert.equal(second.status, 200);
-      assert.equal(second.body.alreadyApplied, true);
-      const [{ applies }] = await sql`
-        select count(*)::int as applies from optimizer.finding_events where finding_id = ${id} and event = 'applied'`;
-      assert.equal(applies, 1);
-    } finally {
-      await f.cleanup();
-    }
+    const second = await post(`/${id}/apply`);
+    assert.equal(second.status, 200);
+    assert.equal(second.body.alreadyApplied, true);
+    const [{ applies }] = await sql`
+      select count(*)::int as applies from optimizer.finding_events where finding_id = ${id} and event = 'applied'`;
+    assert.equal(applies, 1);
   });
 });
 
 Deno.test("POST /:id/rollback drops the index it built and opens the finding again", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
+  await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_action_idx`;
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create index concurrently ${index} on ${f.table} (action_sql)')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      assert.equal((await post(`/${id}/apply`)).status, 200);
-      const rolledBack = await post(`/${id}/rollback`);
-      assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
-      assert.equal(await indexOf(sql, f.table, index), null);
-      assert.equal(await f.statusOf("a"), "open");
-      const events = await sql`
-        select event, actor from optimizer.finding_events where finding_id = ${id} order by id`;
-      assert.deepEqual(events.map((e) => [e.event, e.actor]).slice(1), [
-        ["applied", "secret:default"],
-        ["rolled_back", "secret:default"],
-      ]);
-      const again = await post(`/${id}/rollback`);
-      assert.equal(again.status, 409);
-      assert.match(String(again.body.error), /not applied/);
-    } finally {
-      await f.cleanup();
-    }
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.table} (action_sql)`);
+    assert.equal((await post(`/${id}/apply`)).status, 200);
+    const rolledBack = await post(`/${id}/rollback`);
+    assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
+    assert.equal(await indexOf(sql, f.table, index), null);
+    assert.equal(await f.statusOf("a"), "open");
+    const events = await sql`
+      select event, actor from optimizer.finding_events where finding_id = ${id} order by id`;
+    assert.deepEqual(events.map((e) => [e.event, e.actor]).slice(1), [
+      ["applied", "secret:default"],
+      ["rolled_back", "secret:default"],
+    ]);
+    const again = await post(`/${id}/rollback`);
+    assert.equal(again.status, 409);
+    assert.match(String(again.body.error), /not applied/);
   });
 });
 
 Deno.test("a concurrent unique build that fails on duplicates is a 422 and leaves no invalid index", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    const data = `${f.table}_data`;
+  await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_email_key`;
-    try {
-      await sql.unsafe(`create table ${data} (email text)`);
-      await sql.unsafe(`insert into ${data} values ('a@example.com'), ('a@example.com')`);
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create unique index concurrently ${index} on ${data} (email)')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      const failed = await post(`/${id}/apply`);
-      assert.equal(failed.status, 422, JSON.stringify(failed.body));
-      assert.match(String(failed.body.error), /could not create unique index/);
-      assert.deepEqual(failed.body.leftover, { index: `public.${index}`, dropped: true, error: null });
-      assert.equal(await indexOf(sql, data, index), null);
-      assert.equal(await f.statusOf("a"), "open");
-      const [event] = await sql`
-        select actor, detail from optimizer.finding_events where finding_id = ${id} and event = 'apply_failed'`;
-      assert.equal(event.actor, "secret:default");
-      assert.match(event.detail.reason, /could not create unique index/);
-    } finally {
-      await sql.unsafe(`drop table if exists ${data}`);
-      await f.cleanup();
-    }
+    await sql.unsafe(`create table ${f.data} (email text)`);
+    await sql.unsafe(`insert into ${f.data} values ('a@example.com'), ('a@example.com')`);
+    const id = await f.reportAction(`create unique index concurrently ${index} on ${f.data} (email)`);
+    const failed = await post(`/${id}/apply`);
+    assert.equal(failed.status, 422, JSON.stringify(failed.body));
+    assert.match(String(failed.body.error), /could not create unique index/);
+    assert.deepEqual(failed.body.leftover, { index: `public.${index}`, dropped: true, error: null });
+    assert.equal(await indexOf(sql, f.data, index), null);
+    assert.equal(await f.statusOf("a"), "open");
+    const [event] = await sql`
+      select actor, detail from optimizer.finding_events where finding_id = ${id} and event = 'apply_failed'`;
+    assert.equal(event.actor, "secret:default");
+    assert.match(event.detail.reason, /could not create unique index/);
   });
 });
 
 Deno.test("POST /:id/apply drops the invalid leftover of an earlier failed build before building", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    const data = `${f.table}_data`;
+  await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_email_key`;
-    try {
-      await sql.unsafe(`create table ${data} (email text)`);
-      await sql.unsafe(`insert into ${data} values ('a@example.com'), ('a@example.com')`);
-      await assert.rejects(sql.unsafe(`create unique index concurrently ${index} on ${data} (email)`));
-      assert.deepEqual(await indexOf(sql, data, index), { valid: false });
-      await sql.unsafe(`delete from ${data}`);
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create unique index concurrently ${index} on ${data} (email)')`);
-      await f.refresh();
-      const applied = await post(`/${await f.idOf("a")}/apply`);
-      assert.equal(applied.status, 200, JSON.stringify(applied.body));
-      assert.deepEqual(await indexOf(sql, data, index), { valid: true });
-    } finally {
-      await sql.unsafe(`drop table if exists ${data}`);
-      await f.cleanup();
-    }
+    await sql.unsafe(`create table ${f.data} (email text)`);
+    await sql.unsafe(`insert into ${f.data} values ('a@example.com'), ('a@example.com')`);
+    await assert.rejects(sql.unsafe(`create unique index concurrently ${index} on ${f.data} (email)`));
+    assert.deepEqual(await indexOf(sql, f.data, index), { valid: false });
+    await sql.unsafe(`delete from ${f.data}`);
+    const id = await f.reportAction(`create unique index concurrently ${index} on ${f.data} (email)`);
+    const applied = await post(`/${id}/apply`);
+    assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    assert.deepEqual(await indexOf(sql, f.data, index), { valid: true });
   });
 });
 
 Deno.test("a build that waits for a lock past lock_timeout is a 409 and leaves no index", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    const data = `${f.table}_data`;
+  await withFixture(async (sql, f) => {
     const index = `${f.table.slice("public.".length)}_email_idx`;
-    try {
-      await sql.unsafe(`create table ${data} (email text)`);
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create index concurrently ${index} on ${data} (email)')`);
-      await f.refresh();
-      const id = await f.idOf("a");
-      await withSql(async (holder) => {
-        await holder.begin(async (tx) => {
-          await tx.unsafe(`lock table ${data} in exclusive mode`);
-          const blocked = await post(`/${id}/apply`);
-          assert.equal(blocked.status, 409, JSON.stringify(blocked.body));
-          assert.match(String(blocked.body.error), /lock timeout/);
-        });
+    await sql.unsafe(`create table ${f.data} (email text)`);
+    const id = await f.reportAction(`create index concurrently ${index} on ${f.data} (email)`);
+    await withSql(async (holder) => {
+      await holder.begin(async (tx) => {
+        await tx.unsafe(`lock table ${f.data} in exclusive mode`);
+        const blocked = await post(`/${id}/apply`);
+        assert.equal(blocked.status, 409, JSON.stringify(blocked.body));
+        assert.match(String(blocked.body.error), /lock timeout/);
       });
-      assert.equal(await indexOf(sql, data, index), null);
-    } finally {
-      await sql.unsafe(`drop table if exists ${data}`);
-      await f.cleanup();
-    }
+    });
+    assert.equal(await indexOf(sql, f.data, index), null);
   });
 });
 
 Deno.test("POST /:id/apply refuses SQL with a second statement and runs none of it", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    const data = `${f.table}_data`;
-    try {
-      await sql.unsafe(`create table ${data} (email text)`);
-      await sql.unsafe(`insert into ${f.table} (subject, action_sql) values
-        ('a', 'create index concurrently smuggled_idx on ${data} (email); drop table ${data}')`);
-      await f.refresh();
-      const refused = await post(`/${await f.idOf("a")}/apply`);
-      assert.equal(refused.status, 422, JSON.stringify(refused.body));
-      assert.match(String(refused.body.error), /cannot run inside a transaction block/);
-      const [{ exists }] = await sql`select to_regclass(${data}) is not null as exists`;
-      assert.equal(exists, true);
-    } finally {
-      await sql.unsafe(`drop table if exists ${data}`);
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`create table ${f.data} (email text)`);
+    const id = await f.reportAction(
+      `create index concurrently smuggled_idx on ${f.data} (email); drop table ${f.data}`,
+    );
+    const refused = await post(`/${id}/apply`);
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.match(String(refused.body.error), /cannot run inside a transaction block/);
+    const [{ exists }] = await sql`select to_regclass(${f.data}) is not null as exists`;
+    assert.equal(exists, true);
   });
 });
 
 Deno.test("POST /:id/apply of guidance is a 422 that says it is for a person", async () => {
-  await withSql(async (sql) => {
-    const f = await fixture(sql);
-    try {
-      await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
-      await f.refresh();
-      const refused = await post(`/${await f.idOf("a")}/apply`);
-      assert.equal(refused.status, 422);
-      assert.match(String(refused.body.error), /guidance for a person/);
-      assert.equal(await f.statusOf("a"), "open");
-    } finally {
-      await f.cleanup();
-    }
+  await withFixture(async (sql, f) => {
+    await sql.unsafe(`insert into ${f.table} (subject) values ('a')`);
+    await f.refresh();
+    const refused = await post(`/${await f.idOf("a")}/apply`);
+    assert.equal(refused.status, 422);
+    assert.match(String(refused.body.error), /guidance for a person/);
+    assert.equal(await f.statusOf("a"), "open");
   });
 });
 

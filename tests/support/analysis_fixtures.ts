@@ -6,7 +6,8 @@ import { histogramFrom } from "../../shared/metrics/latency_histogram.ts";
 import type { MetricSystem } from "../../shared/metrics/metric_event.ts";
 import { type MetricSeriesRow, seriesFromRollups } from "../../shared/metrics/series.ts";
 import { type TargetSeries, windowHistogram } from "../../shared/analyze/target_series.ts";
-import type { Window } from "../../shared/finding/finding.ts";
+import { FindingSchema, type Window } from "../../shared/finding/finding.ts";
+import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 /** The analysis window of the fixtures: 60 minutes from 12:00 UTC. */
@@ -86,4 +87,16 @@ export function targetSeries(
 /** `n` latencies spread evenly from `low` to `high` ms. */
 export function spread(n: number, low: number, high: number): number[] {
   return Array.from({ length: n }, (_, i) => (n === 1 ? low : low + ((high - low) * i) / (n - 1)));
+}
+
+/**
+ * What `result` says of `rule`: its finding (if it fired) and the reasons it was rejected. Every finding of the
+ * result is checked against FindingSchema on the way.
+ */
+export function ruleOutcome(result: AnalysisResult, rule: string) {
+  for (const finding of result.findings) FindingSchema.parse(finding);
+  return {
+    finding: result.findings.find((f) => f.rule === rule),
+    reasons: result.rejected.filter((r) => r.rule === rule).map((r) => r.reason),
+  };
 }

@@ -5,6 +5,9 @@
 import postgres from "postgres";
 import { stackEnv } from "./env.ts";
 import type { MetricStorageRow } from "../../shared/metrics/metric_event.ts";
+import { parseConfig } from "../../shared/config/config.ts";
+import type { AnalysisContext } from "../../shared/recommendations/analyzer.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
 
 export type Sql = postgres.Sql;
 
@@ -21,6 +24,20 @@ export async function withSql<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * The context of an analyzer run at `now` (epoch ms) with the default config, over the 30 minutes before it
+ * and the minute after (so the current minute's rollup is read); the deadline a minute after `now` unless given.
+ */
+export function recentContext(sql: Sql, now: number, deadline = now + 60_000): AnalysisContext {
+  return {
+    sql,
+    now: new Date(now),
+    config: parseConfig({}),
+    window: { from: new Date(now - 30 * MINUTE_MS), to: new Date(now + MINUTE_MS) },
+    deadline,
+  };
 }
 
 export function uniqueTarget(label: string): string {

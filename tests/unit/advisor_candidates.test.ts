@@ -38,6 +38,17 @@ function generate(
   }, advisorDefaults);
 }
 
+/** The unique index on robots (user_id, name): its columns lead with user_id. */
+const unique: ExistingIndex = {
+  schema: "public",
+  table: "robots",
+  name: "robots_user_id_name_key",
+  method: "btree",
+  keys: ["user_id", "name"],
+  include: [],
+  predicate: null,
+};
+
 Deno.test("generateCandidates() puts two equality columns in one index, the most distinct first", () => {
   const { candidates } = generate([access("((r.user_id = $1) AND (r.name = $2))")]);
   assert.deepEqual(candidates.map((c) => c.subject), ["index:public.robots(name, user_id)"]);
@@ -74,15 +85,6 @@ Deno.test("generateCandidates() adds include columns when few other columns are 
 });
 
 Deno.test("generateCandidates() skips a candidate whose columns lead an existing index, naming it", () => {
-  const unique: ExistingIndex = {
-    schema: "public",
-    table: "robots",
-    name: "robots_user_id_name_key",
-    method: "btree",
-    keys: ["user_id", "name"],
-    include: [],
-    predicate: null,
-  };
   const { candidates, rejected } = generate([access("(r.user_id = $1)")], [unique]);
   assert.deepEqual(candidates, []);
   assert.deepEqual(rejected, [{
@@ -124,15 +126,6 @@ Deno.test("generateCandidates() bundles an index per branch of an OR, which only
 });
 
 Deno.test("generateCandidates() leaves a branch an existing index serves out of the bundle", () => {
-  const unique: ExistingIndex = {
-    schema: "public",
-    table: "robots",
-    name: "robots_user_id_name_key",
-    method: "btree",
-    keys: ["user_id", "name"],
-    include: [],
-    predicate: null,
-  };
   const { bundles } = generate([access("((r.user_id = $1) OR (r.is_public AND (r.deleted_at IS NULL)))")], [
     unique,
   ]);

@@ -12,6 +12,7 @@ import {
   fixturePreviousWindow,
   fixtureWindow,
   type MinuteFigures,
+  ruleOutcome,
   targetSeries,
 } from "../support/analysis_fixtures.ts";
 
@@ -33,13 +34,6 @@ function run(ns: CacheNamespaceInput, cfg = config) {
     { namespaces: [ns], window: fixtureWindow, previousWindow: fixturePreviousWindow },
     cfg,
   );
-}
-
-function ruleOutcome(result: ReturnType<typeof run>, rule: string) {
-  return {
-    finding: result.findings.find((f) => f.rule === rule),
-    reasons: result.rejected.filter((r) => r.rule === rule).map((r) => r.reason),
-  };
 }
 
 const healthy = (_i: number): MinuteFigures => ({ hits: 18, misses: 2 });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../shared/config/config.ts";
 import { analyzeEdge, quantileConfidence, resolveEdgeOptions } from "../../shared/analyze/edge.ts";
 import type { TargetSeries } from "../../shared/analyze/target_series.ts";
-import { FindingSchema } from "../../shared/finding/finding.ts";
 import {
   fixturePreviousWindow,
   fixtureWindow,
   type MinuteFigures,
+  ruleOutcome,
   spread,
   targetSeries,
 } from "../support/analysis_fixtures.ts";
@@ -22,16 +22,14 @@ function fn(minute: (i: number) => MinuteFigures, previous: MinuteFigures = stea
 }
 
 function outcome(series: TargetSeries, rule: string, cfg = config, options = resolveEdgeOptions()) {
-  const result = analyzeEdge(
-    { functions: [series], window: fixtureWindow, previousWindow: fixturePreviousWindow },
-    cfg,
-    options,
+  return ruleOutcome(
+    analyzeEdge(
+      { functions: [series], window: fixtureWindow, previousWindow: fixturePreviousWindow },
+      cfg,
+      options,
+    ),
+    rule,
   );
-  for (const finding of result.findings) FindingSchema.parse(finding);
-  return {
-    finding: result.findings.find((f) => f.rule === rule),
-    reasons: result.rejected.filter((r) => r.rule === rule).map((r) => r.reason),
-  };
 }
 
 Deno.test("resolveEdgeOptions() names the option, its bound and the value", () => {

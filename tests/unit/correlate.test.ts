@@ -7,11 +7,11 @@ import {
   resolveCorrelationOptions,
 } from "../../shared/correlate/correlate.ts";
 import { type DbSnapshotPoint, findBufferDips } from "../../shared/correlate/buffer_dips.ts";
-import { FindingSchema } from "../../shared/finding/finding.ts";
 import {
   fixtureFrom,
   fixtureWindow,
   type MinuteFigures,
+  ruleOutcome,
   spread,
   targetSeries,
 } from "../support/analysis_fixtures.ts";
@@ -39,12 +39,7 @@ function input(parts: Partial<CorrelationInput> = {}): CorrelationInput {
 }
 
 function outcome(data: CorrelationInput, rule: string) {
-  const result = correlate(data, config, options);
-  for (const finding of result.findings) FindingSchema.parse(finding);
-  return {
-    finding: result.findings.find((f) => f.rule === rule),
-    reasons: result.rejected.filter((r) => r.rule === rule).map((r) => r.reason),
-  };
+  return ruleOutcome(correlate(data, config, options), rule);
 }
 
 Deno.test("resolveCorrelationOptions() names the option, its bound and the value", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { measureDefaults, resolveMeasureOptions } from "../../shared/measure/measure_options.ts";
 import { createQueryShapeAnalyzer } from "../../shared/query_shape/query_shape_analyzer.ts";
 import { createRlsAnalyzer } from "../../shared/rls/rls_analyzer.ts";
 
@@ -23,4 +24,20 @@ Deno.test("createQueryShapeAnalyzer() refuses a bad option, naming it and what i
 Deno.test("the analyzers are named for runs and notes", () => {
   assert.equal(createRlsAnalyzer().name, "rls");
   assert.equal(createQueryShapeAnalyzer().name, "query-shape");
+});
+
+Deno.test("resolveMeasureOptions() lays options over the defaults and checks the shared options before the named ones", () => {
+  const defaults = { ...measureDefaults, rows: 10 };
+  assert.deepEqual(resolveMeasureOptions(defaults, { rows: 3 }, { rows: 1 }), {
+    ...measureDefaults,
+    rows: 3,
+  });
+  assert.throws(
+    () => resolveMeasureOptions(defaults, { rows: 0 }, { rows: 1 }),
+    /rows must be a whole number >= 1: got 0/,
+  );
+  assert.throws(
+    () => resolveMeasureOptions(defaults, { runs: 0, rows: 0 }, { rows: 1 }),
+    /runs must be a whole number >= 1: got 0/,
+  );
 });

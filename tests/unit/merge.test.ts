@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
-import { createFinding, type Finding, mergeFindings, type StoredFindingState } from "../../shared/mod.ts";
+import { type Finding, mergeFindings, type StoredFindingState } from "../../shared/mod.ts";
+import { testFinding } from "../support/findings.ts";
 
-function finding(subject: string): Finding {
-  return createFinding({
-    rule: "test.merge",
-    system: "db",
-    subject,
-    severity: "warning",
-    title: `about ${subject}`,
-    detail: `about ${subject}`,
-    evidence: { series: ["test"], windows: [], statistic: { name: "rows", value: 1 } },
-    gain: null,
-    action: { kind: "guidance", text: "look at it" },
-    autoApplicable: false,
-  });
-}
+const finding = (subject: string) => testFinding(subject, { rule: "test.merge", severity: "warning" });
 
 const a = finding("a");
 const stored = (f: Finding, status: StoredFindingState["status"], analyzer = "one"): StoredFindingState => ({

@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
-import { createFinding, type FindingSystem, recommendationResult, type Severity } from "../../shared/mod.ts";
+import { type FindingSystem, recommendationResult, type Severity } from "../../shared/mod.ts";
+import { testFinding } from "../support/findings.ts";
 
 const finding = (system: FindingSystem, severity: Severity, subject: string) =>
-  createFinding({
-    rule: "test.result",
-    system,
-    subject,
-    severity,
-    title: subject,
-    detail: subject,
-    evidence: { series: ["test"], windows: [], statistic: { name: "n", value: 1 } },
-    gain: null,
-    action: { kind: "guidance", text: "none" },
-    autoApplicable: false,
-  });
+  testFinding(subject, { rule: "test.result", system, severity });
 
 Deno.test("recommendationResult() sorts findings by system, most severe first, and counts each level", () => {
   const result = recommendationResult([

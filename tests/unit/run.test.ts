@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {
   type Analyzer,
-  createFinding,
   createSql,
   parseConfig,
   runAnalyzers,
   type RunAnalyzersOptions,
 } from "../../shared/mod.ts";
+import { testFinding } from "../support/findings.ts";
 
 /**
  * runAnalyzers() with small real analyzers. The database client is never used by them: createSql() opens no
@@ -20,19 +20,7 @@ const options = (seconds = 1): RunAnalyzersOptions => ({
   now: new Date("2026-11-28T12:00:00Z"),
 });
 
-const finding = (subject: string) =>
-  createFinding({
-    rule: "test.run",
-    system: "cache",
-    subject,
-    severity: "info",
-    title: subject,
-    detail: subject,
-    evidence: { series: ["test"], windows: [], statistic: { name: "n", value: 1 } },
-    gain: null,
-    action: { kind: "guidance", text: "none" },
-    autoApplicable: false,
-  });
+const finding = (subject: string) => testFinding(subject, { rule: "test.run", system: "cache" });
 
 const reporting = (name: string, subject: string): Analyzer => ({
   name,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rateChange, spearman, wilsonInterval } from "../../shared/correlate/statistics.ts";
+import { median, rateChange, spearman, wilsonInterval } from "../../shared/correlate/statistics.ts";
 
 const close = (actual: number, expected: number, tolerance = 1e-3) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
@@ -40,4 +40,10 @@ Deno.test("rateChange() gives the pooled two-proportion z-test", () => {
   close(c.z, -1.980);
   close(c.pValue, 0.0477);
   assert.deepEqual(rateChange(1, 1, 1, 1), { before: 1, after: 1, z: 0, pValue: 1 });
+});
+
+Deno.test("median() takes the middle value, or the mean of the two middle ones", () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]), RangeError);
 });
