@@ -154,7 +154,18 @@ async function analyzeQueryShapes(
         );
         continue;
       }
-      findings.push(narrowingFinding(statement, planned.narrowing, widths, wide, narrow, window, options));
+      findings.push(
+        narrowingFinding(
+          statement,
+          planned.narrowing,
+          widths,
+          wide,
+          narrow,
+          window,
+          options,
+          workload.source.series,
+        ),
+      );
     } catch (error) {
       reject(`could not be measured: ${(error as Error).message}`);
     }
@@ -283,6 +294,7 @@ function narrowingFinding(
   narrow: Variant,
   window: { from: string; to: string },
   options: QueryShapeAnalyzerOptions,
+  workloadSeries: string,
 ): Finding {
   const gain = wide.timing.medianMs - narrow.timing.medianMs;
   const table = `${widths.schema}.${widths.table}`;
@@ -305,7 +317,7 @@ function narrowingFinding(
       `The table's TOAST holds ${kb(widths.toastBytes)}. Time is the server's (converting rows to text ` +
       `included); sending the bytes to the client costs more on top.`,
     evidence: {
-      series: ["optimizer.statement_deltas", "EXPLAIN (ANALYZE)"],
+      series: [workloadSeries, "EXPLAIN (ANALYZE)"],
       windows: [window],
       statistic: { name: "bytes returned per call with the wide columns", value: wide.bytes, unit: "bytes" },
     },
