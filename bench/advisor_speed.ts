@@ -1,6 +1,7 @@
 /**
  * `npm run bench:advisor`: how long the workload index advisor takes for 200 statements over 50 tables
- * (issue 7's target: under 5 s on this machine). On a stack of its own it builds 50 tables, runs 200 distinct
+ * (the target: under 5 s on a 2-core machine, so that a refresh leaves room for the other analyzers within
+ * limits.maxRunDurationSeconds, 60 s by default). On a stack of its own it builds 50 tables, runs 200 distinct
  * statements between two database snapshots, as an app would, then times the advisor over that window
  * `--repeats` times (default 5) and prints the median with the spread. Writes DIR/advisor-latest.json and .md.
  *

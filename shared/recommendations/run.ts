@@ -59,7 +59,7 @@ export interface RunAnalyzersOptions {
   windowMs?: number;
 }
 
-/** The history analyzers read: the last day, as section 1 of issue 7 defaults the workload window to. */
+/** The history analyzers read: the last day, so that it holds a whole daily cycle of the app's traffic. */
 export const analysisWindowMs: number = DAY_MS;
 
 const message = (error: unknown) => error instanceof Error ? error.message : String(error);

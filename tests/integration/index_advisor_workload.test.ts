@@ -1,5 +1,5 @@
 /**
- * A workload where one column per query is not enough (issue 7, Tests): a few hundred thousand rows and one
+ * A workload where one column per query is not enough: a few hundred thousand rows and one
  * query shape per candidate kind of the advisor, plus a hot table with heavy updates. The advisor's indexes
  * are compared with per-query single-column advice (index_advisor's method: for each statement, the one
  * single-column btree that lowers its generic-plan cost most, by hypopg), each set built for real and every
