@@ -64,7 +64,7 @@ try {
   const run = await runScenario(world, world.measured, baselineSpec(), 0, {
     compression,
     timeoutCompression: Math.min(compression, 60),
-    peerIndexes: [],
+    indexSets: {},
     onProgress: (text) => progress.detail(text),
   });
 

@@ -13,9 +13,12 @@ import { parseArgs } from "node:util";
 import { leaseStack } from "../scripts/with_stack.ts";
 import { createProgress } from "./harness/progress.ts";
 import { adviseLikeADeveloper, type PeerAdvice } from "./harness/peer_indexes.ts";
+import { coverLints, type Lint, type LintCoverage } from "./harness/advisors_coverage.ts";
+import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
+import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
-import { baselineSpec, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
+import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
 import {
   measureSuiteCosts,
   suiteCostQuick,
@@ -80,7 +83,7 @@ const worldOptions: WorldOptions = {
 };
 const measuredSeconds = worldOptions.measuredMs / compression / 1000;
 const discoverySeconds = worldOptions.discoveryMs / compression / 1000;
-const scenarioNames = scenarioSpecs(compression).map((s) => s.name);
+const scenarioNames = scenarioSpecs(compression, []).map((s) => s.name);
 
 const progress = createProgress([
   { name: "stack", expectedSeconds: 5 },
@@ -106,13 +109,34 @@ try {
   await world.sql`create extension if not exists pg_prewarm with schema extensions`;
 
   progress.phase("peer discovery");
-  // A developer watches the app for a while, then reads the CLI: that traffic is not the measured window.
-  await runScenario(world, world.discovery, baselineSpec(), 0, { compression, peerIndexes: [] });
+  // A developer watches the app for a while, then asks for advice: that traffic is not the measured window.
+  // The suite reads its workload between two statement snapshots; its pg_cron job takes one every 5 minutes,
+  // longer than the whole discovery replay, so one is taken as the job would at each end of the traffic.
+  const snapshot = () => world!.sql`select optimizer.take_db_snapshot()`;
+  let discoveryStart = new Date();
+  await runScenario(world, world.discovery, baselineSpec(), 0, {
+    compression,
+    indexSets: {},
+    onIsolated: async () => {
+      discoveryStart = new Date();
+      await snapshot();
+    },
+  });
+  await snapshot();
   const advice: PeerAdvice = await adviseLikeADeveloper(lease.env.SUPABASE_DB_URL, world.sql);
+  const perQuery: PerQueryAdvice = await advisePerQuery(world.sql);
+  const recommendations = recommendationsFeature(lease.env);
+  await recommendations.discover(discoveryStart);
+  const advisorsCoverage = coverLints(
+    (advice.cli[0].output as { results?: Lint[] }).results ?? [],
+    recommendations.report.findings,
+    recommendations.rejections,
+  );
+  const indexSets = { [indexSetNames.developer]: advice.indexes, [indexSetNames.perQuery]: perQuery.indexes };
 
   progress.phase("scenarios");
   const runs: ScenarioRun[] = [];
-  const specs = scenarioSpecs(compression);
+  const specs = scenarioSpecs(compression, [recommendations]);
   for (let repeat = 0; repeat < repeats; repeat++) {
     // Interleaved, and the order rotates each repeat, so drift over the run does not favour one scenario.
     const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);
@@ -122,7 +146,7 @@ try {
       runs.push(
         await runScenario(world, world.measured, spec, repeat, {
           compression,
-          peerIndexes: advice.indexes,
+          indexSets,
           onProgress: (text) => progress.detail(`${label}: ${text}`),
         }),
       );
@@ -179,7 +203,11 @@ try {
       measuredOutages: world.measured.outages,
       discoveryRequests: world.discovery.requests.length,
     },
+    scenarios: specs.map(({ name, description }) => ({ name, description })),
     peers: advice,
+    perQuery,
+    recommendations: recommendations.report,
+    advisorsCoverage,
     runs,
     comparison,
     simulationInputs,
@@ -209,7 +237,11 @@ function renderMarkdown(result: {
   windows: Windows;
   load: { counts: Record<string, number>; ms: number };
   trace: { measuredRequests: number; discoveryRequests: number; measuredOutages: unknown[] };
+  scenarios: { name: string; description: string }[];
   peers: PeerAdvice;
+  perQuery: PerQueryAdvice;
+  recommendations: RecommendationsReport;
+  advisorsCoverage: LintCoverage[];
   comparison: ReturnType<typeof compareRuns>;
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
@@ -220,7 +252,6 @@ function renderMarkdown(result: {
     `${new Date(Date.parse(w.dayIso) + range.fromMs).toISOString().slice(11, 16)}–${
       new Date(Date.parse(w.dayIso) + range.toMs).toISOString().slice(11, 16)
     } UTC`;
-  const scenarios = scenarioSpecs(result.options.compression);
   const lines = [
     `# Benchmark: the suite against what users would do instead`,
     "",
@@ -235,7 +266,7 @@ function renderMarkdown(result: {
     `${result.trace.measuredOutages.length} upstream outage window(s)), replayed open-loop at ${result.options.compression}x ` +
     `(worker idle timeout and lifetime compressed alike), ${result.options.repeats} interleaved repeats per scenario.`,
     `- Scenarios:`,
-    ...scenarios.map((s) => `  - \`${s.name}\`: ${s.description}`),
+    ...result.scenarios.map((s) => `  - \`${s.name}\`: ${s.description}`),
     "",
     comparisonMarkdown(result.comparison),
     "",
@@ -257,6 +288,30 @@ function renderMarkdown(result: {
     "",
     ...result.peers.rejected.map((r) => `- ${r.subject}: ${r.reason}`),
     "",
+    "## Per-query advice (`peers-per-query`)",
+    "",
+    `index_advisor's method over the ${result.perQuery.statements} heaviest statements of the discovery window ` +
+    "(bench/harness/per_query_indexes.ts). Indexes created:",
+    "",
+    ...(result.perQuery.indexes.length === 0
+      ? ["- none"]
+      : result.perQuery.indexes.map((i) => `- \`${i.statement}\` (${i.reason})`)),
+    "",
+    "Statements without an index:",
+    "",
+    ...result.perQuery.rejected.map((r) => `- ${r.subject}: ${r.reason}`),
+    "",
+    ...recommendationsMarkdown(result.recommendations),
+    "",
+    "Each performance lint of `supabase db advisors` (above) against the suite's findings and recorded " +
+    "rejections (bench/harness/advisors_coverage.ts):",
+    "",
+    "| lint | table | suite rule | outcome | finding or reason |",
+    "| --- | --- | --- | --- | --- |",
+    ...result.advisorsCoverage.map((c) =>
+      `| ${c.lint} | ${c.table} | ${c.rule ?? "–"} | ${c.outcome} | ${c.detail.replace(/\|/g, "\\|")} |`
+    ),
+    "",
     `## Simulation: 14 days in virtual time`,
     "",
     `${
@@ -271,4 +326,38 @@ function renderMarkdown(result: {
     lines.push("", "## What the suite itself costs", "", suiteCostsMarkdown(result.suiteCosts));
   }
   return lines.join("\n") + "\n";
+}
+
+/** What the suite's recommendations found over the discovery window and what its indexes did in the runs. */
+function recommendationsMarkdown(report: RecommendationsReport): string[] {
+  const refresh = report.refresh;
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  return [
+    "## The suite's recommendations (`optimized`)",
+    "",
+    refresh
+      ? `\`POST /functions/v1/recommendations/refresh?since=…\` over ${refresh.window?.from ?? "?"} – ` +
+        `${refresh.window?.to ?? "?"} (run ${refresh.runId}):`
+      : "No refresh ran.",
+    "",
+    "| analyzer | status | time (ms) | findings | candidates rejected |",
+    "| --- | --- | --- | --- | --- |",
+    ...(refresh?.analyzers ?? []).map((a) =>
+      `| ${a.name} | ${a.status} | ${a.durationMs} | ${a.findings} | ${a.rejected} |`
+    ),
+    "",
+    "Index suggestions applied before every `optimized` run (`POST /recommendations/:id/apply`), with the " +
+    "advisor's estimate and what each index did in the runs (scans during the replay, per run):",
+    "",
+    ...(report.indexes.length === 0
+      ? ["- none"]
+      : report.indexes.map((i) =>
+        `- \`${i.statement}\`: estimated saving ${i.gain?.value ?? "–"} ${i.gain?.unit ?? ""}; ` +
+        `scans ${i.runs.map((r) => r.scans).join(", ")}; size ${i.runs.map((r) => mb(r.bytes)).join(", ")} MB`
+      )),
+    "",
+    "Every open finding after the refresh:",
+    "",
+    ...report.findings.map((f) => `- \`${f.rule}\` (${f.severity}): ${f.title}`),
+  ];
 }

@@ -198,6 +198,7 @@ export {
   DismissBodySchema,
   FindingIdParamsSchema,
   FindingListQuerySchema,
+  type RefreshQuery,
   RefreshQuerySchema,
 } from "./recommendations/requests.ts";
 

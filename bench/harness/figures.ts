@@ -36,6 +36,10 @@ export interface RunCounters {
   sharedBufferHitRatio: number | null;
   /** pg_stat_statements total_exec_time of the app's statements over the run. */
   appDbTimeMs: number;
+  /** The part of appDbTimeMs spent in insert, update and delete statements (index upkeep included). */
+  appWriteDbTimeMs: number;
+  /** Bytes of every index on the app's tables after the run, primary keys included. */
+  appIndexBytes: number;
   /** pg_stat_statements total_exec_time of the suite's own statements (schema optimizer) over the run. */
   suiteDbTimeMs: number;
   /** Workers the gateway booted, per function. */

@@ -21,8 +21,8 @@ export interface ScenarioSpec {
   appCache: { ttlMs: number; maxEntries: number } | null;
   /** A fixed-interval warmer, in trace time (serverless-plugin-warmup pings every 5 minutes by default). */
   warmerIntervalMs: number | null;
-  /** Create the indexes the developer heuristic derived from the CLI. */
-  peerIndexes: boolean;
+  /** The set of extra indexes the scenario runs with (a key of RunOptions.indexSets), or none. */
+  indexes: string | null;
   /** The suite's own features switched on (later issues add theirs). */
   features: SuiteFeature[];
 }
@@ -32,6 +32,13 @@ export interface SuiteFeature {
   name: string;
   /** Variables for the app's functions (the feature's configuration). */
   functionsEnv?: Record<string, string>;
+  /** After the scenario is isolated, before its functions start: e.g. apply the suite's recommendations. */
+  prepare?: (world: World) => Promise<void>;
+  /**
+   * After the replay, its functions stopped (so their statistics are flushed), also when the run failed:
+   * read what the feature reports on, then undo what prepare did.
+   */
+  restore?: (world: World) => Promise<void>;
   /** Runs beside the replay, e.g. the suite's warmer; resolves when `signal` aborts. */
   during?: (context: FeatureContext, signal: AbortSignal) => Promise<void>;
 }
@@ -49,7 +56,10 @@ export interface RunOptions {
    * replaying faster than 60x keeps them at 60x: below a second they would be shorter than a cold start.
    */
   timeoutCompression?: number;
-  peerIndexes: PeerIndex[];
+  /** The extra index sets scenarios may ask for by name; every one is dropped when a scenario is isolated. */
+  indexSets: Record<string, PeerIndex[]>;
+  /** Called once the scenario is isolated, before anything else starts (e.g. to take a statement snapshot). */
+  onIsolated?: () => Promise<void>;
   onProgress?: (text: string) => void;
 }
 
@@ -71,11 +81,19 @@ const appFunctions = ["robots", "robot-chat", "market-data"];
 const hostedIdleTimeoutS = 60;
 const hostedMaxLifetimeS = 150;
 
-async function isolate(world: World, spec: ScenarioSpec, peerIndexes: PeerIndex[]): Promise<void> {
+async function isolate(world: World, spec: ScenarioSpec, indexSets: RunOptions["indexSets"]): Promise<void> {
   const { sql } = world;
-  for (const index of peerIndexes) await sql.unsafe(`drop index if exists public.${index.name}`);
+  for (const index of Object.values(indexSets).flat()) {
+    await sql.unsafe(`drop index if exists public.${index.name}`);
+  }
   await restoreReferenceData(sql);
-  if (spec.peerIndexes) { for (const index of peerIndexes) await sql.unsafe(index.statement); }
+  if (spec.indexes !== null) {
+    const set = indexSets[spec.indexes];
+    if (!set) {
+      throw new Error(`scenario ${spec.name} asks for index set ${spec.indexes}, which was not given`);
+    }
+    for (const index of set) await sql.unsafe(index.statement);
+  }
   await sql`analyze public.robots, public.robot_messages, public.market_candles`;
   // Every scenario starts with the app's tables and indexes in shared buffers, so buffer state left by the
   // previous scenario cannot favour the next one.
@@ -89,11 +107,35 @@ async function isolate(world: World, spec: ScenarioSpec, peerIndexes: PeerIndex[
 async function databaseCounters(world: World) {
   const [db] = await world.sql<{ hit: string; read: string }[]>`
     select blks_hit as hit, blks_read as read from pg_catalog.pg_stat_database where datname = current_database()`;
-  const [statements] = await world.sql<{ app: number; suite: number }[]>`
-    select coalesce(sum(total_exec_time) filter (where query !~* 'optimizer\\.' and query ~* '\\m(robots|robot_messages|market_candles)\\M'), 0)::float8 as app,
+  const [statements] = await world.sql<{ app: number; appWrites: number; suite: number }[]>`
+    with s as (
+      select total_exec_time, query,
+             query !~* 'optimizer\\.' and query ~* '\\m(robots|robot_messages|market_candles)\\M' as app
+      from extensions.pg_stat_statements
+    )
+    select coalesce(sum(total_exec_time) filter (where app), 0)::float8 as app,
+           -- what the write endpoints pay, index maintenance included
+           coalesce(sum(total_exec_time) filter (where app and query ~* '^\\s*(insert|update|delete)\\M'), 0)::float8
+             as "appWrites",
            coalesce(sum(total_exec_time) filter (where query ~* 'optimizer\\.'), 0)::float8 as suite
-    from extensions.pg_stat_statements`;
-  return { hit: Number(db.hit), read: Number(db.read), app: statements.app, suite: statements.suite };
+    from s`;
+  return {
+    hit: Number(db.hit),
+    read: Number(db.read),
+    app: statements.app,
+    appWrites: statements.appWrites,
+    suite: statements.suite,
+  };
+}
+
+/** Bytes of every index on the app's tables, primary keys included. */
+async function appIndexBytes(world: World): Promise<number> {
+  const [row] = await world.sql<{ bytes: string }[]>`
+    select coalesce(sum(pg_catalog.pg_relation_size(i.indexrelid)), 0) as bytes
+    from pg_catalog.pg_index i join pg_catalog.pg_class t on t.oid = i.indrelid
+    where t.relnamespace = 'public'::regnamespace
+      and t.relname in ('robots', 'robot_messages', 'market_candles')`;
+  return Number(row.bytes);
 }
 
 async function functionsEnvFile(world: World, spec: ScenarioSpec, upstreamUrl: string): Promise<string> {
@@ -142,8 +184,29 @@ export async function runScenario(
   repeat: number,
   options: RunOptions,
 ): Promise<ScenarioRun> {
+  await isolate(world, spec, options.indexSets);
+  await options.onIsolated?.();
+  const prepared: SuiteFeature[] = [];
+  try {
+    for (const feature of spec.features) {
+      prepared.push(feature);
+      await feature.prepare?.(world);
+    }
+    return await replay(world, trace, spec, repeat, options);
+  } finally {
+    for (const feature of prepared) await feature.restore?.(world);
+  }
+}
+
+/** Replays the trace against the isolated scenario: its own upstream, gateway and warmer. */
+async function replay(
+  world: World,
+  trace: Trace,
+  spec: ScenarioSpec,
+  repeat: number,
+  options: RunOptions,
+): Promise<ScenarioRun> {
   const { compression } = options;
-  await isolate(world, spec, options.peerIndexes);
   const upstream = await startUpstream({
     port: 0,
     outages: trace.outages,
@@ -164,9 +227,10 @@ export async function runScenario(
   const warmer = spec.warmerIntervalMs === null
     ? null
     : startFixedWarmer(gateway.url, spec.warmerIntervalMs, compression);
+  const featureContext = { world, gatewayUrl: gateway.url, compression };
   const featuresStop = new AbortController();
   const featureRuns = spec.features.filter((f) => f.during).map((f) =>
-    f.during!({ world, gatewayUrl: gateway.url, compression }, featuresStop.signal)
+    f.during!(featureContext, featuresStop.signal)
   );
   const directory = createDirectory(world.robotsByUser.map((ids) => [...ids]));
   const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
@@ -210,6 +274,8 @@ export async function runScenario(
     const counters: RunCounters = {
       sharedBufferHitRatio: hits + reads === 0 ? null : hits / (hits + reads),
       appDbTimeMs: Math.round(after.app - before.app),
+      appWriteDbTimeMs: Math.round(after.appWrites - before.appWrites),
+      appIndexBytes: await appIndexBytes(world),
       suiteDbTimeMs: Math.round(after.suite - before.suite),
       workerBoots: gateway.stats().coldStarts,
       warmPings: warmer?.stop() ?? 0,

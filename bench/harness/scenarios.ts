@@ -1,18 +1,18 @@
 /**
  * The scenarios compared on the same trace. `peers` are what a team would do instead of the suite; the
- * `optimized` scenario switches on every feature the suite has that acts on the app (suiteFeatures), so each
+ * `optimized` scenario switches on every feature the suite has that acts on the app (its `features`), so each
  * later feature shows up here without a change to the harness.
  */
 import type { ScenarioSpec, SuiteFeature } from "./scenario.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
-/** The suite's features that act on the app. None does yet: monitoring, which exists, runs in every scenario. */
-export const suiteFeatures: SuiteFeature[] = [];
-
 /** The peers' cache-aside cache: entries live a minute of trace time, a thousand per function worker. */
 const peerCache = { ttlTraceMs: MINUTE_MS, maxEntries: 1000 };
 
-export const peerScenarioNames = ["peers-5m", "peers-1m"];
+/** The index sets of RunOptions.indexSets the peer scenarios run with. */
+export const indexSetNames = { developer: "developer", perQuery: "per-query" } as const;
+
+export const peerScenarioNames = ["peers-5m", "peers-1m", "peers-per-query"];
 
 export function baselineSpec(): ScenarioSpec {
   return {
@@ -20,13 +20,16 @@ export function baselineSpec(): ScenarioSpec {
     description: "nothing on: primary keys and unique constraints only, no cache, no warmer",
     appCache: null,
     warmerIntervalMs: null,
-    peerIndexes: false,
+    indexes: null,
     features: [],
   };
 }
 
-/** Every scenario; cache TTLs are real time inside the functions, so they are compressed like the trace. */
-export function scenarioSpecs(compression: number): ScenarioSpec[] {
+/**
+ * Every scenario; cache TTLs are real time inside the functions, so they are compressed like the trace.
+ * `suite` is what the `optimized` scenario switches on.
+ */
+export function scenarioSpecs(compression: number, suite: SuiteFeature[]): ScenarioSpec[] {
   const cache = {
     ttlMs: Math.max(1, Math.round(peerCache.ttlTraceMs / compression)),
     maxEntries: peerCache.maxEntries,
@@ -40,7 +43,7 @@ export function scenarioSpecs(compression: number): ScenarioSpec[] {
       "and the indexes a developer derives from `supabase db advisors` and `supabase inspect db`",
     appCache: cache,
     warmerIntervalMs: intervalMs,
-    peerIndexes: true,
+    indexes: indexSetNames.developer,
     features: [],
   });
   return [
@@ -48,15 +51,25 @@ export function scenarioSpecs(compression: number): ScenarioSpec[] {
     peer("peers-5m", 5 * MINUTE_MS, "5 minutes"),
     peer("peers-1m", MINUTE_MS, "minute"),
     {
-      name: "optimized",
-      description: suiteFeatures.length === 0
-        ? "the suite's own features that act on the app: none yet (only monitoring, which every scenario runs), " +
-          "so this run is the same configuration as baseline and shows the noise between identical runs"
-        : `the suite's features: ${suiteFeatures.map((f) => f.name).join(", ")}`,
+      name: "peers-per-query",
+      description:
+        "the indexes of per-query, single-column advice in the manner of Supabase's index_advisor " +
+        "(hypopg, every statement of the discovery window), and nothing else: no cache, no warmer",
       appCache: null,
       warmerIntervalMs: null,
-      peerIndexes: false,
-      features: suiteFeatures,
+      indexes: indexSetNames.perQuery,
+      features: [],
+    },
+    {
+      name: "optimized",
+      description: suite.length === 0
+        ? "the suite's own features that act on the app: none (only monitoring, which every scenario runs), " +
+          "so this run is the same configuration as baseline and shows the noise between identical runs"
+        : `the suite's features that act on the app: ${suite.map((f) => f.name).join("; ")}`,
+      appCache: null,
+      warmerIntervalMs: null,
+      indexes: null,
+      features: suite,
     },
   ];
 }

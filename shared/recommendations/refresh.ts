@@ -17,6 +17,8 @@ export interface RunSummary {
   runId: string;
   /** When it started. */
   startedAt: string;
+  /** The history it analyzed (ISO instants); absent from a run that failed before its analyzers ran. */
+  window?: { from: string; to: string };
   /** Each analyzer's part: completed, failed, timed out or skipped, with its rejections and notes. */
   analyzers: AnalyzerReport[];
   /** Stored findings the run opened, saw again, reopened and resolved. */
@@ -39,6 +41,8 @@ export interface RefreshOptions {
   now: Date;
   /** Epoch milliseconds for the deadline (default Date.now). */
   clock?: () => number;
+  /** The history the analyzers read, ending at `now`, in ms (default analysisWindowMs: a day). */
+  windowMs?: number;
 }
 
 /** Runs the analysis and stores its findings (see the top of this file). Rethrows a failure to store. */
@@ -50,7 +54,8 @@ export async function refreshRecommendations(options: RefreshOptions): Promise<R
     const outcome = await runAnalyzers(options.analyzers, options);
     analyzers = outcome.analyzers;
     const transitions = await store.merge(outcome, now, `run:${runId}`, options.config.retention.runDays);
-    const summary: RunSummary = { runId, startedAt: now.toISOString(), analyzers, transitions };
+    const window = { from: outcome.window.from.toISOString(), to: outcome.window.to.toISOString() };
+    const summary: RunSummary = { runId, startedAt: now.toISOString(), window, analyzers, transitions };
     await store.finishRun(runId, "succeeded", summary, null);
     return summary;
   } catch (error) {

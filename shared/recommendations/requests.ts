@@ -19,9 +19,22 @@ export const FindingIdParamsSchema: z.ZodType<{ id: string }> = z.strictObject({
   id: z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a finding id: a whole number from 1, e.g. 42"),
 });
 
-/** `POST /recommendations/refresh`: what started it (the pg_cron job says `cron`). */
-export const RefreshQuerySchema: z.ZodType<{ trigger: "cron" | "api" }> = z.strictObject({
+/** `POST /recommendations/refresh`: what started it, and the history to analyze. */
+export interface RefreshQuery {
+  /** What started it (the pg_cron job says `cron`). */
+  trigger: "cron" | "api";
+  /**
+   * Analyze the history from this instant to now instead of the last day (analysisWindowMs), e.g. the
+   * traffic since a deploy or since a load test started. Must be earlier than now.
+   */
+  since?: string;
+}
+
+/** `POST /recommendations/refresh`: validated query (the handler checks that `since` is in the past). */
+export const RefreshQuerySchema: z.ZodType<RefreshQuery> = z.strictObject({
   trigger: z.enum(["cron", "api"]).default("api"),
+  since: z.iso.datetime({ offset: true, message: "must be an ISO 8601 instant, e.g. 2026-11-28T09:00:00Z" })
+    .optional(),
 });
 
 /** `POST /recommendations/:id/dismiss`: why. */

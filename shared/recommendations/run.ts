@@ -43,6 +43,8 @@ export interface AnalyzersOutcome {
   complete: Set<string>;
   /** Each analyzer's part, in the order they ran. */
   analyzers: AnalyzerReport[];
+  /** The history the analyzers were given. */
+  window: { from: Date; to: Date };
 }
 
 /** Options of runAnalyzers(). */
@@ -85,7 +87,7 @@ export async function runAnalyzers(
   const { config, now, sql } = options;
   const deadline = clock() + config.limits.maxRunDurationSeconds * SECOND_MS;
   const window = { from: new Date(now.getTime() - (options.windowMs ?? analysisWindowMs)), to: now };
-  const outcome: AnalyzersOutcome = { reported: [], complete: new Set(), analyzers: [] };
+  const outcome: AnalyzersOutcome = { reported: [], complete: new Set(), analyzers: [], window };
 
   for (const analyzer of analyzers) {
     const started = clock();

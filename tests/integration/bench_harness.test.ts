@@ -29,10 +29,15 @@ Deno.test({
     });
     try {
       await world.sql`create extension if not exists pg_prewarm with schema extensions`;
-      const [baseline, peer] = scenarioSpecs(60);
+      const [baseline, peer] = scenarioSpecs(60, []);
       const runs = [];
       for (const spec of [baseline, peer]) {
-        runs.push(await runScenario(world, world.measured, spec, 0, { compression: 60, peerIndexes: [] }));
+        runs.push(
+          await runScenario(world, world.measured, spec, 0, {
+            compression: 60,
+            indexSets: { [peer.indexes!]: [] },
+          }),
+        );
       }
       const requests = world.measured.requests.length;
       assert.ok(requests > 20, `the window holds requests: ${requests}`);

@@ -434,6 +434,18 @@ Deno.test("the optimizer-recommendations job runs every minute and calls POST /r
   });
 });
 
+Deno.test("POST /refresh?since= analyzes the history from that instant and says so in the run", async () => {
+  const since = new Date(Date.now() - 10 * 60_000).toISOString();
+  const refreshed = await post(`/refresh?since=${encodeURIComponent(since)}`);
+  assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+  assert.equal((refreshed.body.window as { from: string }).from, since);
+  await withSql(async (sql) => {
+    const [run] = await sql`select summary -> 'window' ->> 'from' as from from optimizer.runs
+                            where id = ${refreshed.body.runId as string}`;
+    assert.equal(run.from, since);
+  });
+});
+
 /** Runs `body` in a transaction that is rolled back, so that nothing it changes is kept. */
 async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<void> {
   const rollback = new Error("rolled back on purpose");

@@ -49,3 +49,27 @@ Deno.test("GET /recommendations/refresh is read as a bad finding id, not run", a
   assert.equal(response.status, 400);
   assert.deepEqual((await response.json()).issues.map((issue: { path: string }) => issue.path), ["id"]);
 });
+
+Deno.test("POST /recommendations/refresh rejects a since that is not an instant, naming the field", async () => {
+  const response = await app(configWith({})).fetch(
+    new Request("http://local/recommendations/refresh?since=yesterday", {
+      method: "POST",
+      headers: { apikey: secretKey },
+    }),
+  );
+  assert.equal(response.status, 400);
+  const body = await response.json();
+  assert.deepEqual(body.issues.map((issue: { path: string }) => issue.path), ["since"]);
+  assert.match(body.issues[0].message, /ISO 8601 instant/);
+});
+
+Deno.test("POST /recommendations/refresh rejects a since in the future before reading anything", async () => {
+  const response = await app(configWith({})).fetch(
+    new Request("http://local/recommendations/refresh?since=2999-01-01T00:00:00Z", {
+      method: "POST",
+      headers: { apikey: secretKey },
+    }),
+  );
+  assert.equal(response.status, 400);
+  assert.match((await response.json()).error, /since must be earlier than now .*: got 2999-01-01T00:00:00Z/);
+});

@@ -88,13 +88,25 @@ export function createRecommendationsApp(deps: RecommendationsDeps): FunctionApp
         409,
       );
     }
+    const { trigger, since } = c.req.valid("query");
+    const startedAt = now();
+    const windowMs = since === undefined ? undefined : startedAt.getTime() - Date.parse(since);
+    if (windowMs !== undefined && windowMs <= 0) {
+      return c.json(
+        errorBody(c, `since must be earlier than now (${startedAt.toISOString()}): got ${since}`, [
+          { path: "since", message: "must be in the past" },
+        ]),
+        400,
+      );
+    }
     const summary = await refreshRecommendations({
       store,
       analyzers: deps.analyzers,
       sql: deps.sql,
       config: current,
-      trigger: c.req.valid("query").trigger,
-      now: now(),
+      trigger,
+      now: startedAt,
+      windowMs,
     });
     return c.json({ ...summary, requestId: c.get("requestId") });
   });

@@ -1,0 +1,68 @@
+/**
+ * Whether every performance lint of `supabase db advisors` (Supabase's splinter) is among the suite's
+ * findings, or explained by one of its recorded rejections (a candidate it looked at and dropped, with the
+ * reason). Lints are matched by the suite rule that covers the same problem and by the table they name.
+ */
+
+/** A lint as `supabase db advisors --output-format json` prints it. */
+export interface Lint {
+  name: string;
+  metadata?: { schema?: string; name?: string };
+}
+
+/** How one lint is covered. */
+export interface LintCoverage {
+  lint: string;
+  /** `schema.table` the lint names. */
+  table: string;
+  /** The suite's rule for it; null when the suite has none. */
+  rule: string | null;
+  /** found: a finding names the table; explained: a rejection does, with its reason; missing: neither. */
+  outcome: "found" | "explained" | "missing";
+  /** The finding's title, the rejection's reason, or why it is missing. */
+  detail: string;
+}
+
+/** The suite's rule for each of splinter's performance lints. */
+export const lintRules: Readonly<Record<string, string>> = {
+  unindexed_foreign_keys: "index.unindexed-foreign-key",
+  auth_rls_initplan: "rls.per-row-call",
+  no_primary_key: "table.no-primary-key",
+  unused_index: "index.unused",
+  multiple_permissive_policies: "rls.multiple-permissive-policies",
+  table_bloat: "table.bloat",
+  duplicate_index: "index.duplicate",
+};
+
+/** Whether `subject` names `table` (as `schema.table`, followed by nothing or a dot). */
+function names(subject: string, table: string): boolean {
+  const at = subject.indexOf(table);
+  return at >= 0 && (at === 0 || /[:.\s(]/.test(subject[at - 1])) &&
+    (subject.length === at + table.length || subject[at + table.length] === ".");
+}
+
+/** Pure: how each lint is covered by the findings and rejections of one refresh. */
+export function coverLints(
+  lints: Lint[],
+  findings: { rule: string; subject: string; title: string }[],
+  rejections: { rule: string; subject: string; reason: string }[],
+): LintCoverage[] {
+  return lints.map((lint) => {
+    const table = `${lint.metadata?.schema ?? "public"}.${lint.metadata?.name ?? "?"}`;
+    const rule = lintRules[lint.name] ?? null;
+    if (rule === null) {
+      return { lint: lint.name, table, rule, outcome: "missing", detail: "no suite rule covers this lint" };
+    }
+    const finding = findings.find((f) => f.rule === rule && names(f.subject, table));
+    if (finding) return { lint: lint.name, table, rule, outcome: "found", detail: finding.title };
+    const rejection = rejections.find((r) => r.rule === rule && names(r.subject, table));
+    if (rejection) return { lint: lint.name, table, rule, outcome: "explained", detail: rejection.reason };
+    return {
+      lint: lint.name,
+      table,
+      rule,
+      outcome: "missing",
+      detail: `no ${rule} finding or rejection names it`,
+    };
+  });
+}
