@@ -34,11 +34,10 @@ export const lintRules: Readonly<Record<string, string>> = {
   duplicate_index: "index.duplicate",
 };
 
-/** Whether `subject` names `table` (as `schema.table`, followed by nothing or a dot). */
+/** Whether `subject` names `table` (`schema.table`, not as the start of a longer name). */
 function names(subject: string, table: string): boolean {
-  const at = subject.indexOf(table);
-  return at >= 0 && (at === 0 || /[:.\s(]/.test(subject[at - 1])) &&
-    (subject.length === at + table.length || subject[at + table.length] === ".");
+  const escaped = table.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^A-Za-z0-9_$])${escaped}($|[^A-Za-z0-9_$])`).test(subject);
 }
 
 /** Pure: how each lint is covered by the findings and rejections of one refresh. */

@@ -6,7 +6,8 @@ import { percent } from "../correlate/statistics.ts";
 /**
  * Step 5, selection across the whole workload: greedily add the candidate (or the bundle of candidates that
  * only help together, as the branches of an OR) with the largest net gain
- * (weighted saving minus write penalty), evaluating each remaining candidate again with what was already
+ * (weighted saving minus write penalty), the smallest one among those within equivalentGainRatio of it,
+ * evaluating each remaining candidate again with what was already
  * chosen (an index chosen first changes what the next one saves), then drop any chosen index whose own
  * contribution fell to nothing once later ones were chosen.
  *
@@ -250,7 +251,8 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       break;
     }
     const after = chosen.length > 0 ? ` once ${chosen.map((c) => c.subject).join(", ")} is chosen` : "";
-    const scored = [];
+    const scored: { unit: { subject: string; members: Candidate[] }; members: Candidate[]; net: number }[] =
+      [];
     for (const unit of remaining) {
       const members = unit.members.filter((c) => !chosen.includes(c));
       if (members.length === 0) continue; // a bundle whose indexes were all chosen one by one
@@ -273,12 +275,16 @@ export async function selectIndexes(input: SelectionInput, options: AdvisorOptio
       else scored.push({ unit, members, net: m.savingMs - m.penaltyMs });
     }
     scored.sort((a, b) => b.net - a.net);
-    const best = scored.shift();
-    remaining = scored.map((s) => s.unit);
-    if (!best) break;
+    if (scored.length === 0) break;
+    // gains the estimate cannot tell apart are equal: the smallest index of them wins
+    const bytesOf = (members: Candidate[]) =>
+      members.reduce((sum, c) => sum + (sizes.get(c.subject) ?? 0), 0);
+    const best = scored.filter((s) => s.net >= scored[0].net * (1 - options.equivalentGainRatio))
+      .reduce((small, s) => bytesOf(s.members) < bytesOf(small.members) ? s : small);
+    remaining = scored.filter((s) => s !== best).map((s) => s.unit);
     const table = tableOf(best.members[0]);
     const onTable = chosen.filter((c) => tableOf(c) === table).length + (input.writes[table]?.indexes ?? 0);
-    const bytes = best.members.reduce((sum, c) => sum + (sizes.get(c.subject) ?? 0), 0);
+    const bytes = bytesOf(best.members);
     if (onTable + best.members.length > input.limits.maxIndexesPerTable) {
       rejected.push({
         rule,

@@ -110,7 +110,37 @@ Deno.test("selectIndexes() respects limits.maxIndexesPerTable, counting the tabl
 Deno.test("selectIndexes() drops an index saving less than minSavingsRatio of its statements' time", async () => {
   const a = candidate(["a"]);
   const { rejected } = await select([a], costs({ [a.subject]: 950 }));
-  assert.match(rejected[0].reason, /saving 5\.0 % .* below minSavingsRatio 10 %/);
+  assert.match(rejected[0].reason, /saving 5\.0 % .* below minSavingsRatio 25 %/);
+});
+
+Deno.test("selectIndexes() takes the smaller of two indexes whose gains the estimate cannot tell apart", async () => {
+  const a = candidate(["a"]);
+  const ab = candidate(["a", "b"]);
+  const evaluate: Evaluate = (indexes, statements) => {
+    const cost = Math.min(1000, ...indexes.map((c) => (c === ab ? 10 : 12)));
+    return Promise.resolve({
+      costs: new Map(statements.map((s) => [s, cost])),
+      sizes: new Map(indexes.map((c) => [c.subject, c === ab ? 8 * 1024 * 1024 : 1024 * 1024])),
+    });
+  };
+  const { chosen, rejected } = await select([ab, a], evaluate);
+  assert.deepEqual(chosen.map((c) => c.candidate.subject), [a.subject]);
+  assert.deepEqual(rejected.map((r) => r.subject), [ab.subject]);
+  assert.match(rejected[0].reason, /once index:public\.t\(a\) is chosen is below minSavingsRatio/);
+});
+
+Deno.test("selectIndexes() takes the larger index when its gain is clearly the better one", async () => {
+  const a = candidate(["a"]);
+  const ab = candidate(["a", "b"]);
+  const evaluate: Evaluate = (indexes, statements) => {
+    const cost = Math.min(1000, ...indexes.map((c) => (c === ab ? 10 : 200)));
+    return Promise.resolve({
+      costs: new Map(statements.map((s) => [s, cost])),
+      sizes: new Map(indexes.map((c) => [c.subject, c === ab ? 8 * 1024 * 1024 : 1024 * 1024])),
+    });
+  };
+  const { chosen } = await select([a, ab], evaluate);
+  assert.deepEqual(chosen.map((c) => c.candidate.subject), [ab.subject]);
 });
 
 Deno.test("selectIndexes() chooses a bundle of indexes that only lower the cost together", async () => {

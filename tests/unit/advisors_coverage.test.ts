@@ -49,3 +49,16 @@ Deno.test("coverLints() says when no suite rule covers a lint", () => {
   );
   assert.deepEqual({ rule: coverage.rule, outcome: coverage.outcome }, { rule: null, outcome: "missing" });
 });
+
+Deno.test("coverLints() finds a lint whose table the subject names before a parenthesis", () => {
+  const [coverage] = coverLints(
+    [{ name: "multiple_permissive_policies", metadata: { schema: "public", name: "robots" } }],
+    [{
+      rule: "rls.multiple-permissive-policies",
+      subject: "policies:public.robots(owners read,anyone reads public)",
+      title: "2 permissive policies on public.robots apply to authenticated select",
+    }],
+    [],
+  );
+  assert.equal(coverage.outcome, "found");
+});
