@@ -14,6 +14,7 @@ import { leaseStack } from "../scripts/with_stack.ts";
 import { createProgress } from "./harness/progress.ts";
 import { adviseLikeADeveloper, type PeerAdvice } from "./harness/peer_indexes.ts";
 import { coverLints, type Lint, type LintCoverage } from "./harness/advisors_coverage.ts";
+import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts";
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
@@ -153,6 +154,7 @@ try {
     }
   }
   const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
+  const targets = checkIndexTargets(comparison, recommendations.report.indexes, advisorsCoverage);
 
   progress.phase("simulation");
   const baselineRuns = runs.filter((r) => r.scenario === "baseline");
@@ -208,6 +210,7 @@ try {
     perQuery,
     recommendations: recommendations.report,
     advisorsCoverage,
+    targets,
     runs,
     comparison,
     simulationInputs,
@@ -242,6 +245,7 @@ function renderMarkdown(result: {
   perQuery: PerQueryAdvice;
   recommendations: RecommendationsReport;
   advisorsCoverage: LintCoverage[];
+  targets: TargetCheck[];
   comparison: ReturnType<typeof compareRuns>;
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
@@ -269,6 +273,12 @@ function renderMarkdown(result: {
     ...result.scenarios.map((s) => `  - \`${s.name}\`: ${s.description}`),
     "",
     comparisonMarkdown(result.comparison),
+    "",
+    "## Targets of the index recommendations (bench/harness/index_targets.ts)",
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...result.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`),
     "",
     `## What the peers' developer got from the CLI`,
     "",

@@ -1,0 +1,101 @@
+/**
+ * The recommendations' targets, checked on one `npm run bench` run: the `optimized` scenario (the suite's
+ * index suggestions, applied through the function) against `baseline` and the peers. Each target says what
+ * was measured and whether it was met; none is adjusted to pass.
+ */
+import type { LintCoverage } from "./advisors_coverage.ts";
+import type { ComparisonReport, Spread } from "./report.ts";
+import type { AppliedIndex } from "./suite_recommendations.ts";
+
+/** One target and how the run did against it. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** The thresholds the targets are stated with. */
+export const indexTargets = {
+  /** optimized / baseline app DB time, highest paired ratio. */
+  maxDbTimeRatio: 0.2,
+  /** optimized / baseline p95 of each database-heavy endpoint, medians. */
+  maxEndpointP95Ratio: 0.5,
+  databaseHeavyEndpoints: ["robots.list", "robots.search", "chat.list"],
+  perQuery: "peers-per-query",
+  peers: ["peers-5m", "peers-1m", "peers-per-query"],
+} as const;
+
+const f2 = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(2));
+const range = (r: { median: number | null; min: number | null; max: number | null; n: number }) =>
+  `${f2(r.median)} (${f2(r.min)}–${f2(r.max)} over ${r.n} pairs)`;
+
+/** Pure: the targets checked against a comparison that has `baseline`, the peers and `optimized`. */
+export function checkIndexTargets(
+  report: ComparisonReport,
+  applied: AppliedIndex[],
+  coverage: LintCoverage[],
+): TargetCheck[] {
+  const t = indexTargets;
+  const ratio = (scenario: string, reference: string, metric: string) =>
+    report.ratios[`${scenario} / ${reference}`]?.[metric];
+  const checks: TargetCheck[] = [];
+
+  const db = ratio("optimized", "baseline", "app DB time");
+  checks.push({
+    target: `app DB time of optimized ≤ ${t.maxDbTimeRatio} of baseline in every repeat`,
+    measured: db ? range(db) : "–",
+    met: db?.max !== null && db?.max !== undefined && db.max <= t.maxDbTimeRatio,
+  });
+  const perQuery = ratio("optimized", t.perQuery, "app DB time");
+  checks.push({
+    target: `app DB time of optimized no higher than ${t.perQuery}'s in any repeat`,
+    measured: perQuery ? range(perQuery) : "–",
+    met: perQuery?.max !== null && perQuery?.max !== undefined && perQuery.max <= 1,
+  });
+  const size = (scenario: string) => report.summary[scenario]?.["app index size"]?.median ?? null;
+  checks.push({
+    target: `index bytes of optimized no more than ${t.perQuery}'s`,
+    measured: `${f2(size("optimized"))} MB against ${
+      f2(size(t.perQuery))
+    } MB (all indexes of the app's tables)`,
+    met: size("optimized") !== null && size(t.perQuery) !== null && size("optimized")! <= size(t.perQuery)!,
+  });
+  const writes = ratio("optimized", t.perQuery, "app write DB time");
+  checks.push({
+    target: `write DB time of optimized no higher than ${t.perQuery}'s (median of paired ratios)`,
+    measured: writes ? range(writes) : "–",
+    met: writes?.median !== null && writes?.median !== undefined && writes.median <= 1,
+  });
+  for (const endpoint of t.databaseHeavyEndpoints) {
+    const p95 = (scenario: string): Spread | undefined => report.endpointP95[scenario]?.[endpoint];
+    const optimized = p95("optimized")?.median ?? null;
+    const baseline = p95("baseline")?.median ?? null;
+    const peers = t.peers.map((peer) => ({ peer, value: p95(peer)?.median ?? null }));
+    const vsBaseline = optimized !== null && baseline ? optimized / baseline : null;
+    checks.push({
+      target:
+        `p95 of ${endpoint}: optimized ≤ ${t.maxEndpointP95Ratio} of baseline and below every peer (medians)`,
+      measured: `${f2(optimized)} ms, ${f2(vsBaseline)} of baseline; peers ${
+        peers.map((p) => `${p.peer} ${f2(p.value)}`).join(", ")
+      } ms`,
+      met: vsBaseline !== null && vsBaseline <= t.maxEndpointP95Ratio &&
+        peers.every((p) => p.value !== null && optimized! < p.value),
+    });
+  }
+  const unused = applied.filter((index) => index.runs.some((run) => run.scans === 0));
+  checks.push({
+    target: "every applied suggestion is used by the planner in every run (idx_scan > 0)",
+    measured: unused.length === 0
+      ? `${applied.length} of ${applied.length} scanned in every run`
+      : `not scanned in some run: ${unused.map((i) => i.name).join(", ")}`,
+    met: applied.length > 0 && unused.length === 0,
+  });
+  const missing = coverage.filter((c) => c.outcome === "missing");
+  checks.push({
+    target: "every performance lint of `supabase db advisors` found or explained",
+    measured: `${coverage.length - missing.length} of ${coverage.length}` +
+      (missing.length > 0 ? `; missing: ${missing.map((c) => `${c.lint} on ${c.table}`).join(", ")}` : ""),
+    met: missing.length === 0,
+  });
+  return checks;
+}
