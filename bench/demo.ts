@@ -178,9 +178,9 @@ What the suite did:
   }.
 
 What it measurably changed:
-  nothing yet: no module that acts on the project (indexes, warming, caching) exists so far. The comparison
-  harness, \`npm run bench\`, measures baseline against what teams do instead; the suite's features join its
-  \`optimized\` scenario as they land.
+  nothing: the demo applies no recommendation. \`npm run bench\` does, in its \`optimized\` scenario (the
+  index suggestions of the recommendations function, applied through it), and measures what they change
+  against baseline and what teams do instead.
 `);
 } finally {
   await world?.sql.end();
