@@ -113,17 +113,21 @@ Deno.test("selectIndexes() drops an index saving less than minSavingsRatio of it
   assert.match(rejected[0].reason, /saving 5\.0 % .* below minSavingsRatio 25 %/);
 });
 
-Deno.test("selectIndexes() takes the smaller of two indexes whose gains the estimate cannot tell apart", async () => {
-  const a = candidate(["a"]);
-  const ab = candidate(["a", "b"]);
-  const evaluate: Evaluate = (indexes, statements) => {
-    const cost = Math.min(1000, ...indexes.map((c) => (c === ab ? 10 : 12)));
+/** A planner stand-in where `ab` (8 MB) costs 10 and `a` (1 MB) costs `aCost`. */
+function sizedCosts(a: Candidate, ab: Candidate, aCost: number): Evaluate {
+  return (indexes, statements) => {
+    const cost = Math.min(1000, ...indexes.map((c) => (c === ab ? 10 : c === a ? aCost : 1000)));
     return Promise.resolve({
       costs: new Map(statements.map((s) => [s, cost])),
       sizes: new Map(indexes.map((c) => [c.subject, c === ab ? 8 * 1024 * 1024 : 1024 * 1024])),
     });
   };
-  const { chosen, rejected } = await select([ab, a], evaluate);
+}
+
+Deno.test("selectIndexes() takes the smaller of two indexes whose gains the estimate cannot tell apart", async () => {
+  const a = candidate(["a"]);
+  const ab = candidate(["a", "b"]);
+  const { chosen, rejected } = await select([ab, a], sizedCosts(a, ab, 12));
   assert.deepEqual(chosen.map((c) => c.candidate.subject), [a.subject]);
   assert.deepEqual(rejected.map((r) => r.subject), [ab.subject]);
   assert.match(rejected[0].reason, /once index:public\.t\(a\) is chosen is below minSavingsRatio/);
@@ -132,14 +136,7 @@ Deno.test("selectIndexes() takes the smaller of two indexes whose gains the esti
 Deno.test("selectIndexes() takes the larger index when its gain is clearly the better one", async () => {
   const a = candidate(["a"]);
   const ab = candidate(["a", "b"]);
-  const evaluate: Evaluate = (indexes, statements) => {
-    const cost = Math.min(1000, ...indexes.map((c) => (c === ab ? 10 : 200)));
-    return Promise.resolve({
-      costs: new Map(statements.map((s) => [s, cost])),
-      sizes: new Map(indexes.map((c) => [c.subject, c === ab ? 8 * 1024 * 1024 : 1024 * 1024])),
-    });
-  };
-  const { chosen } = await select([a, ab], evaluate);
+  const { chosen } = await select([a, ab], sizedCosts(a, ab, 200));
   assert.deepEqual(chosen.map((c) => c.candidate.subject), [ab.subject]);
 });
 
