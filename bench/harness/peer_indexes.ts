@@ -10,6 +10,7 @@
  */
 import type postgres from "postgres";
 import { supabaseCli } from "../../scripts/stack/migrations.ts";
+import { referenceTables } from "../reference_app/schema/mod.ts";
 
 export interface PeerIndex {
   name: string;
@@ -41,7 +42,7 @@ export interface DeveloperHeuristic {
 }
 
 export const developerDefaults: DeveloperHeuristic = {
-  appTables: ["robots", "robot_messages", "market_candles"],
+  appTables: referenceTables.map((table) => table.replace(/^public\./, "")),
   minSeqScans: 10,
   outliersRead: 10,
   maxIndexesPerTable: 3,

@@ -12,7 +12,7 @@
  */
 import type postgres from "postgres";
 import { advisorDefaults } from "../../shared/advisor/options.ts";
-import type { PeerIndex } from "./peer_indexes.ts";
+import { developerDefaults, type PeerIndex } from "./peer_indexes.ts";
 
 /** What the per-query advice came to. */
 export interface PerQueryAdvice {
@@ -34,7 +34,7 @@ export interface PerQueryOptions {
 
 /** The same statements as the suite's advisor reads, so that both advise on one workload. */
 export const perQueryDefaults: PerQueryOptions = {
-  appTables: ["robots", "robot_messages", "market_candles"],
+  appTables: developerDefaults.appTables,
   maxStatements: advisorDefaults.maxStatements,
   minCalls: advisorDefaults.minCalls,
 };

@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { type GatewayStats, startGateway } from "../../scripts/stack/mod.ts";
 import { restoreReferenceData } from "../reference_app/data/load.ts";
+import { referenceTables } from "../reference_app/schema/mod.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
 import { replayTrace } from "../trace/replay.ts";
 import { endpointFunction, type Trace } from "../trace/trace.ts";
@@ -132,9 +133,11 @@ async function databaseCounters(world: World) {
 async function appIndexBytes(world: World): Promise<number> {
   const [row] = await world.sql<{ bytes: string }[]>`
     select coalesce(sum(pg_catalog.pg_relation_size(i.indexrelid)), 0) as bytes
-    from pg_catalog.pg_index i join pg_catalog.pg_class t on t.oid = i.indrelid
-    where t.relnamespace = 'public'::regnamespace
-      and t.relname in ('robots', 'robot_messages', 'market_candles')`;
+    from pg_catalog.pg_index i
+    -- to_regclass: a table that does not exist has no indexes, rather than an error
+    where i.indrelid in (select pg_catalog.to_regclass(t) from pg_catalog.unnest(${[
+    ...referenceTables,
+  ]}::text[]) t)`;
   return Number(row.bytes);
 }
 
