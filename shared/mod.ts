@@ -68,6 +68,7 @@ export {
   type OptimizationConfigInput,
   OptimizationConfigSchema,
   parseConfig,
+  type RecommendationsConfig,
   type RetentionConfig,
 } from "./config/config.ts";
 
@@ -172,7 +173,9 @@ export {
 export { type RefreshOptions, refreshRecommendations, type RunSummary } from "./recommendations/refresh.ts";
 export {
   type ApplyPlan,
+  concurrentBuild,
   type ConfigPlan,
+  type DropIndexPlan,
   type IndexPlan,
   patchConfig,
   planApply,
@@ -187,7 +190,7 @@ export {
   createRecommendationStore,
   type FindingEvent,
   type FindingFilter,
-  type IndexBuildOutcome,
+  type IndexDdlOutcome,
   type Leftover,
   type RecommendationStore,
   type Rollback,

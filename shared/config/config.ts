@@ -47,6 +47,11 @@ export const AlertsSchema = z.strictObject({
   pipelineStaleMinutes: z.number().int().min(1).default(10),
 });
 
+/** How the recommendations judge what they find. */
+export const RecommendationsSchema = z.strictObject({
+  unusedIndexMinDays: z.number().positive().max(365).default(7),
+});
+
 /**
  * How long data is kept. rawEventsDays is also the furthest back an event may be dated when ingested.
  * The SQL retention job reads these keys from optimizer.config and falls back to the same defaults
@@ -139,6 +144,16 @@ export interface AlertsConfig {
   pipelineStaleMinutes: number;
 }
 
+/** How the recommendations judge what they find (`recommendations`). */
+export interface RecommendationsConfig {
+  /**
+   * An index is reported unused only after this many days without a scan (default 7): a job that runs
+   * weekly must have had its chance. Fractions are allowed (0.5 is 12 hours), for a project whose whole
+   * workload is known to run in less, such as a load test.
+   */
+  unusedIndexMinDays: number;
+}
+
 /** How long data is kept, in days (`retention`). */
 export interface RetentionConfig {
   /** Raw metric events, and the furthest back an event may be dated when ingested (default 14). */
@@ -173,6 +188,8 @@ export interface OptimizationConfig {
   limits: LimitsConfig;
   /** When a measured figure is worth an alert. */
   alerts: AlertsConfig;
+  /** How the recommendations judge what they find. */
+  recommendations: RecommendationsConfig;
   /** How long data is kept. */
   retention: RetentionConfig;
   /** What signed-in users may report. */
@@ -194,6 +211,7 @@ export const OptimizationConfigSchema: z.ZodType<OptimizationConfig, Optimizatio
     intervals: IntervalsSchema.prefault({}),
     limits: LimitsSchema.prefault({}),
     alerts: AlertsSchema.prefault({}),
+    recommendations: RecommendationsSchema.prefault({}),
     retention: RetentionSchema.prefault({}),
     ingest: IngestSchema.prefault({}),
   });

@@ -1,3 +1,4 @@
+import type { OptimizationConfig } from "../config/config.ts";
 import type { AnalysisResult, Analyzer } from "../recommendations/analyzer.ts";
 import { type DbHealthOptions, resolveDbHealthOptions } from "./db_health_options.ts";
 import { findLowCacheHitRatio } from "./cache_hit_ratio.ts";
@@ -20,13 +21,16 @@ import { findUnusedIndexes } from "./unused_indexes.ts";
  * analyzer reads the catalog once and runs them all.
  */
 
-/** Runs every rule over `catalog`; `minCacheHitRate` is the suite's config.alerts.minCacheHitRate. */
+/**
+ * Runs every rule over `catalog`; the config gives the thresholds a developer may change at run time
+ * (alerts.minCacheHitRate, recommendations.unusedIndexMinDays).
+ */
 export function judgeDbHealth(
   catalog: HealthCatalog,
   options: DbHealthOptions,
-  minCacheHitRate: number,
+  config: Pick<OptimizationConfig, "alerts" | "recommendations">,
 ): AnalysisResult {
-  const unused = findUnusedIndexes(catalog, options);
+  const unused = findUnusedIndexes(catalog, config.recommendations);
   const duplicates = findDuplicateIndexes(catalog.indexes);
   // an index these propose to drop cannot be the one that makes a shorter index redundant
   const dropped = new Set([...unused.findings, ...duplicates.findings].map((finding) => finding.subject));
@@ -38,7 +42,7 @@ export function judgeDbHealth(
     findUnindexedForeignKeys(catalog.foreignKeys, catalog.indexes, options),
     findTablesWithoutPrimaryKey(catalog.tables),
     findTableBloat(catalog.tables, options),
-    findLowCacheHitRatio(catalog, { ...options, minCacheHitRate }),
+    findLowCacheHitRatio(catalog, { ...options, minCacheHitRate: config.alerts.minCacheHitRate }),
     findConnectionPressure(catalog, options),
     findSessionProblems(catalog, options),
   ];
@@ -70,7 +74,7 @@ export function createDbHealthAnalyzer(options: Partial<DbHealthOptions> = {}): 
     name: "db-health",
     async analyze(context) {
       const catalog = await loadHealthCatalog(context.sql, resolved);
-      return judgeDbHealth(catalog, resolved, context.config.alerts.minCacheHitRate);
+      return judgeDbHealth(catalog, resolved, context.config);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The thresholds of the database health rules, in one place with their defaults. The cache hit threshold is
- * not here: it is the suite's `config.alerts.minCacheHitRate`, which the analyzer passes to its rule.
+ * The thresholds of the database health rules, in one place with their defaults. Two are not here but in
+ * the suite's config, where a developer changes them at run time: `alerts.minCacheHitRate` and
+ * `recommendations.unusedIndexMinDays`.
  */
 export interface DbHealthOptions {
   /**
@@ -11,8 +12,6 @@ export interface DbHealthOptions {
    * would undo or trip over such changes) and the suite's own (`optimizer`).
    */
   excludedSchemas: string[];
-  /** An index is reported unused only when the statistics saying so cover at least this many days (7). */
-  minUnusedDays: number;
   /** A foreign key's missing index is a warning, not info, from this many rows in its table (10 000). */
   foreignKeyWarningRows: number;
   /** Estimated bloat is reported from this many bytes (10 MiB)… */
@@ -60,7 +59,6 @@ export const dbHealthDefaults: Readonly<DbHealthOptions> = Object.freeze({
     "tiger",
     "tiger_data",
   ],
-  minUnusedDays: 7,
   foreignKeyWarningRows: 10_000,
   minBloatBytes: 10 * 1024 * 1024,
   minBloatRatio: 0.3,
@@ -91,7 +89,6 @@ export function resolveDbHealthOptions(options: Partial<DbHealthOptions> = {}): 
     ...options,
     excludedSchemas: [...(options.excludedSchemas ?? dbHealthDefaults.excludedSchemas)],
   };
-  atLeast("minUnusedDays", resolved.minUnusedDays, 0);
   atLeast("foreignKeyWarningRows", resolved.foreignKeyWarningRows, 0);
   atLeast("minBloatBytes", resolved.minBloatBytes, 0);
   ratio("minBloatRatio", resolved.minBloatRatio);

@@ -1,4 +1,5 @@
 import { type Action, type EstimatedGain, estimatedGain } from "../finding/finding.ts";
+import { concurrentBuild } from "../recommendations/apply_plan.ts";
 import type { IndexRow } from "./health_catalog.ts";
 
 /** What dropping an index does and gains, shared by the rules that propose it. */
@@ -6,14 +7,14 @@ import type { IndexRow } from "./health_catalog.ts";
 const MIB = 1024 * 1024;
 
 /**
- * `drop index concurrently` (no lock that blocks reads or writes of the table), undone by the index's own
- * pg_get_indexdef(). `if exists` makes a second apply a no-op.
+ * `drop index concurrently` (no lock that blocks reads or writes of the table), undone by building the index
+ * again, concurrently too, from its own pg_get_indexdef(). `if exists` makes a second apply a no-op.
  */
 export function dropIndexAction(index: IndexRow): Action {
   return {
     kind: "sql",
     sql: `drop index concurrently if exists ${index.qualifiedName}`,
-    rollback: index.definition,
+    rollback: concurrentBuild(index.definition) ?? index.definition,
   };
 }
 

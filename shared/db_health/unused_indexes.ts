@@ -1,7 +1,7 @@
 import { createFinding, type Finding, type Window } from "../finding/finding.ts";
 import type { Rejection } from "../recommendations/analyzer.ts";
 import { DAY_MS } from "../time.ts";
-import type { DbHealthOptions } from "./db_health_options.ts";
+import type { RecommendationsConfig } from "../config/config.ts";
 import type { HealthCatalog, IndexRow, RuleOutcome } from "./health_catalog.ts";
 import { describeIndex, dropIndexAction, indexSpaceGain, indexSubject } from "./index_actions.ts";
 
@@ -38,14 +38,15 @@ function idleSince(index: IndexRow, catalog: HealthCatalog): Idle | null {
 }
 
 /**
- * Indexes no scan has used for at least `minUnusedDays` (idleSince): a report job that runs weekly must
- * have had its chance. Indexes that enforce something (primary key, unique, exclusion or other constraint)
+ * Indexes no scan has used for at least the config's `recommendations.unusedIndexMinDays` (idleSince): a
+ * report job that runs weekly must have had its chance. Indexes that enforce something (primary key, unique, exclusion or other constraint)
  * are never reported: dropping them changes what the table accepts. Invalid indexes are index.invalid's.
  */
 export function findUnusedIndexes(
   catalog: HealthCatalog,
-  options: Pick<DbHealthOptions, "minUnusedDays">,
+  config: Pick<RecommendationsConfig, "unusedIndexMinDays">,
 ): RuleOutcome {
+  const minDays = config.unusedIndexMinDays;
   const findings: Finding[] = [];
   const rejected: Rejection[] = [];
   const now = catalog.takenAt;
@@ -56,7 +57,7 @@ export function findUnusedIndexes(
     if (idle === null) continue;
     const days = "since" in idle ? (now.getTime() - idle.since.getTime()) / DAY_MS : null;
     // scanned before, just not lately: in use, nothing to explain
-    if (index.scans > 0 && days !== null && days < options.minUnusedDays) continue;
+    if (index.scans > 0 && days !== null && days < minDays) continue;
     const subject = indexSubject(index);
     const reject = (reason: string) => rejected.push({ rule, subject, reason });
 
@@ -78,8 +79,8 @@ export function findUnusedIndexes(
     }
     const window: Window = { from: idle.since.toISOString(), to: now.toISOString() };
     const span = `${(days ?? 0).toFixed(1)} days since ${window.from} (${idle.source})`;
-    if ((days ?? 0) < options.minUnusedDays) {
-      reject(`no scan in the ${span}, below minUnusedDays ${options.minUnusedDays}`);
+    if ((days ?? 0) < minDays) {
+      reject(`no scan in the ${span}, below recommendations.unusedIndexMinDays ${minDays}`);
       continue;
     }
     const counted = index.scans > 0 ? ` (idx_scan has stayed at ${index.scans})` : "";

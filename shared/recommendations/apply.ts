@@ -59,26 +59,31 @@ export async function applyFinding(
     });
   }
 
-  const built = await store.buildIndex(plan);
-  if (!built.ok) {
-    const detail = {
-      statement: plan.statement,
-      reason: built.reason,
-      leftover: built.leftover,
-    };
+  const done = plan.kind === "index" ? await store.buildIndex(plan) : await store.dropIndex(plan);
+  if (!done.ok) {
+    const detail = { statement: plan.statement, reason: done.reason, leftover: done.leftover };
     await store.recordEvent(id, "apply_failed", actor, detail);
-    // lock_timeout (55P03), statement_timeout (57014) and a name already taken are conflicts with the
-    // database's state, to retry later or elsewhere; the rest (duplicate keys for a unique index, a column
-    // that does not exist) are about the statement itself.
-    const conflict = ["55P03", "57014", "42P07"].includes(built.code ?? "");
     return {
-      status: conflict ? 409 : 422,
-      body: { error: `the index build failed: ${built.reason}`, ...detail },
+      status: ddlFailureStatus(done.code),
+      body: {
+        error: `the index ${plan.kind === "index" ? "build" : "drop"} failed: ${done.reason}`,
+        ...detail,
+      },
     };
   }
-  return await applied(store, stored, actor, { kind: "sql", sql: built.rollbackSql }, {
+  return await applied(store, stored, actor, { kind: "sql", sql: done.rollbackSql }, {
     statement: plan.statement,
   });
+}
+
+/**
+ * A failed index build or drop: lock_timeout (55P03), statement_timeout (57014), a name already taken
+ * (42P07) and an index gone since it was reported (42704) are conflicts with the database's state, to retry
+ * later or elsewhere (409); the rest (duplicate keys for a unique index, a column that does not exist, an
+ * index that enforces something) are about the statement itself (422).
+ */
+function ddlFailureStatus(code: string | null): 409 | 422 {
+  return ["55P03", "57014", "42P07", "42704"].includes(code ?? "") ? 409 : 422;
 }
 
 async function applied(
@@ -108,7 +113,21 @@ export async function rollbackFinding(
     };
   }
   const { rollback } = stored.applied;
-  if (rollback.kind === "sql") {
+  const rebuild = rollback.kind === "sql"
+    ? planApply({ kind: "sql", sql: rollback.sql, rollback: "" })
+    : null;
+  if (rebuild?.kind === "index") {
+    // the rollback of a drop builds the index again, with the same care as any build
+    const built = await store.buildIndex(rebuild);
+    if (!built.ok) {
+      const detail = { statement: rebuild.statement, reason: built.reason, leftover: built.leftover };
+      await store.recordEvent(id, "rollback_failed", actor, detail);
+      return {
+        status: ddlFailureStatus(built.code),
+        body: { error: `the rollback's index build failed: ${built.reason}`, ...detail },
+      };
+    }
+  } else if (rollback.kind === "sql") {
     await store.runRollbackSql(rollback.sql);
   } else {
     const patched = await writePatchedConfig(config, rollback.patch, actor);

@@ -10,6 +10,11 @@ import { storedName } from "../sql/identifiers.ts";
  *   leftover and the rollback can be found by name. Text after the definition cannot smuggle in a second
  *   statement: Postgres refuses `create index concurrently` in a string of several statements (they form an
  *   implicit transaction block), and as it comes first, nothing runs;
+ * - an `sql` action that is one `drop index concurrently [if exists] <schema>.<name>` statement: dropped
+ *   without blocking reads or writes, outside a transaction, only when the index enforces nothing (no
+ *   primary key, unique or constraint index, nor the table's replica identity: dropping those changes what
+ *   the table accepts or what logical replication sends), and undone by building the index again,
+ *   concurrently, from its pg_get_indexdef() read just before the drop;
  * - a `config` patch, merged into the stored config and checked against the config schema, undone by a
  *   patch that restores the values it replaced;
  * - guidance is for a person and is never applied.
@@ -27,6 +32,16 @@ export interface IndexPlan {
   table: string;
 }
 
+/** A concurrent index drop. */
+export interface DropIndexPlan {
+  /** Tells the plans apart. */
+  kind: "drop-index";
+  /** The statement as the finding gives it, without a trailing semicolon. */
+  statement: string;
+  /** The index as written in the statement, for to_regclass(). */
+  index: string;
+}
+
 /** A config patch. */
 export interface ConfigPlan {
   /** Tells the plans apart. */
@@ -36,12 +51,17 @@ export interface ConfigPlan {
 }
 
 /** A plan, or why the action cannot be applied. */
-export type ApplyPlan = IndexPlan | ConfigPlan | { kind: "refused"; reason: string };
+export type ApplyPlan = IndexPlan | DropIndexPlan | ConfigPlan | { kind: "refused"; reason: string };
 
 const identifier = String.raw`(?:"(?:[^"\u0000]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const indexStatement = new RegExp(
   String.raw`^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(${identifier})` +
     String.raw`\s+on\s+(?:only\s+)?(${identifier}(?:\s*\.\s*${identifier})?)\s*(?:using\s+\w+\s*)?\(`,
+  "i",
+);
+const dropStatement = new RegExp(
+  String.raw`^\s*drop\s+index\s+concurrently\s+(?:if\s+exists\s+)?(${identifier}(?:\s*\.\s*${identifier})?)` +
+    String.raw`(?:\s+restrict)?\s*$`,
   "i",
 );
 
@@ -55,15 +75,25 @@ export function planApply(action: Action): ApplyPlan {
   }
   if (action.kind === "config") return { kind: "config", patch: action.patch };
   const statement = action.sql.trim().replace(/;\s*$/, "");
-  const match = indexStatement.exec(statement);
-  if (!match) {
-    return {
-      kind: "refused",
-      reason: "only SQL that is one named `create index concurrently <name> on <table> (…)` statement is " +
-        "applied by the suite: run other SQL yourself after reviewing it",
-    };
-  }
-  return { kind: "index", statement, indexName: storedName(match[1]), table: match[2] };
+  const build = indexStatement.exec(statement);
+  if (build) return { kind: "index", statement, indexName: storedName(build[1]), table: build[2] };
+  const drop = dropStatement.exec(statement);
+  if (drop) return { kind: "drop-index", statement, index: drop[1] };
+  return {
+    kind: "refused",
+    reason: "only SQL that is one named `create index concurrently <name> on <table> (…)` or one " +
+      "`drop index concurrently <schema>.<name>` statement is applied by the suite: run other SQL yourself " +
+      "after reviewing it",
+  };
+}
+
+/**
+ * The statement that builds a plain (not unique) index again, concurrently, from its pg_get_indexdef(); null
+ * for a definition of another form.
+ */
+export function concurrentBuild(definition: string): string | null {
+  const plain = /^create\s+index\s+/i.exec(definition);
+  return plain ? `create index concurrently ${definition.slice(plain[0].length)}` : null;
 }
 
 /** The config a patch would make, or the issues (`path: message`) that make it invalid. */

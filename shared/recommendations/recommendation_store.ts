@@ -3,7 +3,7 @@ import type { Sql } from "../db/client.ts";
 import type { Finding, FindingSystem, Severity } from "../finding/finding.ts";
 import type { AnalyzersOutcome } from "./run.ts";
 import { type FindingStatus, mergeFindings, type MergeOutcome, type StoredFindingState } from "./merge.ts";
-import type { IndexPlan } from "./apply_plan.ts";
+import { concurrentBuild, type DropIndexPlan, type IndexPlan } from "./apply_plan.ts";
 import { isDatabaseUnavailable } from "../db/database_unavailable.ts";
 
 /**
@@ -40,7 +40,10 @@ export interface StoredFinding {
 
 /** One entry of a finding's history. */
 export interface FindingEvent {
-  /** What happened: opened, seen, reopened, resolved, applied, apply_failed, rolled_back or dismissed. */
+  /**
+   * What happened: opened, seen, reopened, resolved, applied, apply_failed, rolled_back, rollback_failed or
+   * dismissed.
+   */
   event: string;
   /** When. */
   at: string;
@@ -62,20 +65,23 @@ export interface FindingFilter {
   limit: number;
 }
 
-/** How a concurrent index build ended. */
-export type IndexBuildOutcome =
+/** How a concurrent index build or drop ended: on success, the statement that undoes it. */
+export type IndexDdlOutcome =
   | { ok: true; rollbackSql: string }
   | {
     ok: false;
-    /** Postgres' error, e.g. `could not create unique index …`. */
+    /** Postgres' error, e.g. `could not create unique index …`, or why the suite would not run it. */
     reason: string;
-    /** Its SQLSTATE (55P03 lock_not_available for the lock timeout). */
+    /**
+     * Its SQLSTATE: 55P03 lock_not_available for the lock timeout; for a drop the suite refuses, 42704 (no
+     * such index) or 2BP01 (the index enforces something).
+     */
     code: string | null;
-    /** The invalid index the failed build left, and whether it was dropped; null when it left none. */
+    /** The invalid index the failed build or drop left, and whether it was dropped; null when it left none. */
     leftover: Leftover | null;
   };
 
-/** An invalid index a failed concurrent build left behind. */
+/** An invalid index a failed concurrent build or drop left behind. */
 export interface Leftover {
   /** Its schema-qualified name. */
   index: string;
@@ -131,7 +137,13 @@ export interface RecommendationStore {
    * Builds an index concurrently, outside a transaction, with the ddl client's lock_timeout and
    * statement_timeout; drops the invalid index a failed build leaves. Refuses a name already taken.
    */
-  buildIndex(plan: IndexPlan): Promise<IndexBuildOutcome>;
+  buildIndex(plan: IndexPlan): Promise<IndexDdlOutcome>;
+  /**
+   * Drops an index concurrently, outside a transaction, with the ddl client's lock_timeout, unless it
+   * enforces something (primary key, unique, constraint, replica identity); the rollback builds it again from
+   * its definition as read just before.
+   */
+  dropIndex(plan: DropIndexPlan): Promise<IndexDdlOutcome>;
   /** Runs a stored SQL rollback (a `drop index concurrently`) outside a transaction. */
   runRollbackSql(statement: string): Promise<void>;
 }
@@ -372,6 +384,67 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
       const built = await indexState(plan);
       if (!built) throw new Error(`index ${plan.indexName} on ${plan.table} is missing after its build`);
       return { ok: true, rollbackSql: `drop index concurrently if exists ${built.qualified}` };
+    },
+    async dropIndex(plan) {
+      const [index] = await ddl<
+        { qualified: string; definition: string; enforces: string | null; valid: boolean }[]
+      >`
+        select pg_catalog.format('%I.%I', n.nspname, c.relname) as qualified,
+               pg_catalog.pg_get_indexdef(i.indexrelid) as definition, i.indisvalid as valid,
+               case when i.indisprimary then 'it is the primary key'
+                    when con.conname is not null then 'it backs constraint ' || con.conname
+                    when i.indisunique then 'it is unique'
+                    when i.indisreplident then 'it is the table''s replica identity'
+               end as enforces
+        from pg_catalog.pg_index i
+        join pg_catalog.pg_class c on c.oid = i.indexrelid
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        left join pg_catalog.pg_constraint con on con.conindid = i.indexrelid and con.contype in ('p', 'u', 'x')
+        where i.indexrelid = pg_catalog.to_regclass(${plan.index})`;
+      if (!index) {
+        return {
+          ok: false,
+          reason: `there is no index ${plan.index}: it was dropped or renamed since it was reported`,
+          code: "42704",
+          leftover: null,
+        };
+      }
+      const rollbackSql = concurrentBuild(index.definition);
+      if (index.enforces !== null || rollbackSql === null) {
+        return {
+          ok: false,
+          reason: `${index.qualified} is not dropped: ${
+            index.enforces ?? `its definition (${index.definition}) cannot be rebuilt concurrently`
+          }, and dropping it would change what the table accepts`,
+          code: "2BP01",
+          leftover: null,
+        };
+      }
+      try {
+        await ddl.unsafe(plan.statement);
+      } catch (error) {
+        const failure = error as { message?: string; code?: string };
+        if (isDatabaseUnavailable(error) && failure.code !== "57014") throw error;
+        // An interrupted concurrent drop can leave the index invalid (no longer used by queries, yet still
+        // maintained by writes): say so rather than leave it unnoticed.
+        const [left] = await ddl<{ valid: boolean }[]>`
+          select i.indisvalid as valid from pg_catalog.pg_index i
+          where i.indexrelid = pg_catalog.to_regclass(${plan.index})`;
+        return {
+          ok: false,
+          reason: failure.message ?? String(error),
+          code: failure.code ?? null,
+          leftover: left && index.valid && !left.valid
+            ? {
+              index: index.qualified,
+              dropped: false,
+              error: `the interrupted drop left ${index.qualified} invalid: apply again, or run ` +
+                `\`${plan.statement}\`, once the table's long transactions end`,
+            }
+            : null,
+        };
+      }
+      return { ok: true, rollbackSql };
     },
     async runRollbackSql(statement) {
       await ddl.unsafe(statement);

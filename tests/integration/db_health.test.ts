@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { createSql } from "../../shared/db/client.ts";
 import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyzer.ts";
 import type { DbHealthOptions } from "../../shared/db_health/db_health_options.ts";
-import { defaultConfig } from "../../shared/config/config.ts";
+import { defaultConfig, type OptimizationConfig } from "../../shared/config/config.ts";
 import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
 import { advisorLints } from "../support/splinter.ts";
 import { stackEnv } from "../support/env.ts";
@@ -29,15 +29,24 @@ async function withSchema(
   });
 }
 
-async function analyze(sql: Sql, options: Partial<DbHealthOptions> = {}): Promise<AnalysisResult> {
+async function analyze(
+  sql: Sql,
+  options: Partial<DbHealthOptions> = {},
+  config: OptimizationConfig = defaultConfig,
+): Promise<AnalysisResult> {
   const now = new Date();
   return await createDbHealthAnalyzer(options).analyze({
     sql,
     now,
-    config: defaultConfig,
+    config,
     window: { from: new Date(now.getTime() - 86_400_000), to: now },
     deadline: now.getTime() + 60_000,
   });
+}
+
+/** The default config but for recommendations.unusedIndexMinDays. */
+function unusedAfter(days: number): OptimizationConfig {
+  return { ...defaultConfig, recommendations: { unusedIndexMinDays: days } };
 }
 
 /** The findings and rejections of `rule` about objects of `schema`. */
@@ -100,7 +109,7 @@ async function observeIndexes(sql: Sql, schema: string, days = 0): Promise<void>
     where schemaname = ${schema}`;
 }
 
-Deno.test("db-health reports an index without a scan for minUnusedDays, never a unique one", async () => {
+Deno.test("db-health reports an index without a scan for unusedIndexMinDays, never a unique one", async () => {
   await withSchema(
     (s) =>
       `${parentAndChild(s)}
@@ -108,13 +117,13 @@ Deno.test("db-health reports an index without a scan for minUnusedDays, never a 
       create unique index child_code_key on ${s}.child (code);`,
     async (sql, schema) => {
       await observeIndexes(sql, schema, 2);
-      const { findings, rejected } = about(await analyze(sql, { minUnusedDays: 1 }), "index.unused", schema);
+      const { findings, rejected } = about(await analyze(sql, {}, unusedAfter(1)), "index.unused", schema);
       assert.deepEqual(findings.map((f) => f.subject), [`index:${schema}.child_note_idx`]);
       const [definition] = await sql`select pg_get_indexdef(${`${schema}.child_note_idx`}::regclass) as text`;
       assert.deepEqual(findings[0].action, {
         kind: "sql",
         sql: `drop index concurrently if exists ${schema}.child_note_idx`,
-        rollback: definition.text,
+        rollback: definition.text.replace("CREATE INDEX", "create index concurrently"),
       });
       assert.deepEqual(findings[0].evidence.series, [
         "pg_stat_user_indexes.idx_scan",
@@ -130,17 +139,17 @@ Deno.test("db-health reports an index without a scan for minUnusedDays, never a 
   );
 });
 
-Deno.test("db-health does not report an index created since fewer than minUnusedDays", async () => {
+Deno.test("db-health does not report an index created since fewer than unusedIndexMinDays", async () => {
   await withSchema(
     (s) => `${parentAndChild(s)} create index child_note_idx on ${s}.child (note);`,
     async (sql, schema) => {
       await observeIndexes(sql, schema);
-      const young = about(await analyze(sql, { minUnusedDays: 1 }), "index.unused", schema);
+      const young = about(await analyze(sql, {}, unusedAfter(1)), "index.unused", schema);
       assert.deepEqual(young.findings, []);
       const reason = young.rejected.find((r) => r.subject === `index:${schema}.child_note_idx`)?.reason ?? "";
       assert.match(
         reason,
-        /^no scan in the 0\.0 days since .* \(optimizer\.index_usage\), below minUnusedDays 1$/,
+        /^no scan in the 0\.0 days since .* \(optimizer\.index_usage\), below recommendations\.unusedIndexMinDays 1$/,
       );
     },
   );
@@ -156,7 +165,7 @@ Deno.test("db-health does not report an index a query used since its scans were 
       // a backend's statistics reach the shared counters after its transaction, at most once a second
       await sql`select pg_stat_force_next_flush()`;
       await sql`select 1`;
-      const used = about(await analyze(sql, { minUnusedDays: 1 }), "index.unused", schema);
+      const used = about(await analyze(sql, {}, unusedAfter(1)), "index.unused", schema);
       assert.deepEqual(used.findings, []);
       assert.ok(!used.rejected.some((r) => r.subject === `index:${schema}.child_note_idx`));
     },
@@ -353,7 +362,7 @@ Deno.test("db-health runs through the functions' own client (createSql: bounded 
 
 Deno.test("db-health never looks at the suite's own schema", async () => {
   await withSql(async (sql) => {
-    const result = await analyze(sql, { minUnusedDays: 0 });
+    const result = await analyze(sql, {}, unusedAfter(1e-9));
     const subjects = [...result.findings, ...result.rejected].map((f) => f.subject);
     assert.deepEqual(subjects.filter((subject) => /:(optimizer|auth|cron|extensions)\./.test(subject)), []);
   });

@@ -1,7 +1,7 @@
 /**
  * The recommendations module against the stack's Postgres: runs merged into optimizer.findings by the real
  * store (with small real analyzers that read a table the test creates), and the function's routes through
- * the gateway, applying and rolling back real `create index concurrently` builds.
+ * the gateway, applying and rolling back real concurrent index builds and drops.
  */
 import assert from "node:assert/strict";
 import {
@@ -332,6 +332,89 @@ Deno.test("a build that waits for a lock past lock_timeout is a 409 and leaves n
       });
     });
     assert.equal(await indexOf(sql, f.data, index), null);
+  });
+});
+
+Deno.test("POST /:id/apply drops an index concurrently, and its rollback builds it again from its definition", async () => {
+  await withFixture(async (sql, f) => {
+    const index = `${f.data.slice("public.".length)}_email_idx`;
+    await sql.unsafe(`create table ${f.data} (email text, kind text)`);
+    await sql.unsafe(`create index ${index} on ${f.data} (lower(email)) where kind is not null`);
+    const [{ definition }] = await sql`select pg_get_indexdef(${`public.${index}`}::regclass) as definition`;
+    const id = await f.reportAction(`drop index concurrently if exists public.${index}`);
+
+    const dropped = await post(`/${id}/apply`);
+    assert.equal(dropped.status, 200, JSON.stringify(dropped.body));
+    assert.equal(await indexOf(sql, f.data, index), null);
+    const applied = (dropped.body.finding as { applied: Record<string, unknown> }).applied;
+    assert.deepEqual(applied.rollback, {
+      kind: "sql",
+      sql: definition.replace("CREATE INDEX", "create index concurrently"),
+    });
+
+    const rolledBack = await post(`/${id}/rollback`);
+    assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
+    assert.deepEqual(await indexOf(sql, f.data, index), { valid: true });
+    const [{ again }] = await sql`select pg_get_indexdef(${`public.${index}`}::regclass) as again`;
+    assert.equal(again, definition);
+    assert.equal(await f.statusOf("a"), "open");
+  });
+});
+
+Deno.test("POST /:id/apply refuses to drop an index that enforces something, and drops nothing", async () => {
+  await withFixture(async (sql, f) => {
+    const name = f.data.slice("public.".length);
+    await sql.unsafe(`create table ${f.data} (id int primary key, email text unique, code text)`);
+    await sql.unsafe(`create unique index ${name}_code_key on ${f.data} (code)`);
+    const cases = [
+      [`${name}_pkey`, /it is the primary key/],
+      [`${name}_email_key`, new RegExp(`it backs constraint ${name}_email_key`)],
+      [`${name}_code_key`, /it is unique/],
+    ] as const;
+    for (const [index, reason] of cases) {
+      await sql.unsafe(`delete from ${f.table}`);
+      const id = await f.reportAction(`drop index concurrently public.${index}`);
+      const refused = await post(`/${id}/apply`);
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.match(String(refused.body.error), reason);
+      assert.match(String(refused.body.error), /would change what the table accepts/);
+      assert.deepEqual(await indexOf(sql, f.data, index), { valid: true });
+    }
+  });
+});
+
+Deno.test("POST /:id/apply of a drop whose index is gone is a 409 that says so", async () => {
+  await withFixture(async (_sql, f) => {
+    const id = await f.reportAction(`drop index concurrently if exists ${f.data}_gone_idx`);
+    const gone = await post(`/${id}/apply`);
+    assert.equal(gone.status, 409, JSON.stringify(gone.body));
+    assert.match(String(gone.body.error), /there is no index .* dropped or renamed since it was reported/);
+  });
+});
+
+Deno.test("a rollback whose rebuild cannot get its lock is a 409, recorded, and the finding stays applied", async () => {
+  await withFixture(async (sql, f) => {
+    const index = `${f.data.slice("public.".length)}_email_idx`;
+    await sql.unsafe(`create table ${f.data} (email text)`);
+    await sql.unsafe(`create index ${index} on ${f.data} (email)`);
+    const id = await f.reportAction(`drop index concurrently if exists public.${index}`);
+    assert.equal((await post(`/${id}/apply`)).status, 200);
+    await withSql(async (holder) => {
+      await holder.begin(async (tx) => {
+        await tx.unsafe(`lock table ${f.data} in exclusive mode`);
+        const blocked = await post(`/${id}/rollback`);
+        assert.equal(blocked.status, 409, JSON.stringify(blocked.body));
+        assert.match(String(blocked.body.error), /the rollback's index build failed: .*lock timeout/);
+      });
+    });
+    assert.equal(await indexOf(sql, f.data, index), null);
+    assert.equal(await f.statusOf("a"), "applied");
+    const [{ failures }] = await sql`
+      select count(*)::int as failures from optimizer.finding_events
+      where finding_id = ${id} and event = 'rollback_failed'`;
+    assert.equal(failures, 1);
+    assert.equal((await post(`/${id}/rollback`)).status, 200);
+    assert.deepEqual(await indexOf(sql, f.data, index), { valid: true });
   });
 });
 

@@ -3,7 +3,10 @@ import { dbHealthDefaults, resolveDbHealthOptions } from "../../shared/db_health
 import { createDbHealthAnalyzer } from "../../shared/db_health/db_health_analyzer.ts";
 
 Deno.test("resolveDbHealthOptions() fills every omitted option with its default", () => {
-  assert.deepEqual(resolveDbHealthOptions({ minUnusedDays: 14 }), { ...dbHealthDefaults, minUnusedDays: 14 });
+  assert.deepEqual(resolveDbHealthOptions({ minBloatRatio: 0.5 }), {
+    ...dbHealthDefaults,
+    minBloatRatio: 0.5,
+  });
 });
 
 Deno.test("resolveDbHealthOptions() leaves out the suite's and Supabase's managed schemas by default", () => {
@@ -16,8 +19,8 @@ Deno.test("resolveDbHealthOptions() leaves out the suite's and Supabase's manage
 
 Deno.test("resolveDbHealthOptions() refuses bad thresholds, naming the option and value", () => {
   assert.throws(
-    () => resolveDbHealthOptions({ minUnusedDays: -1 }),
-    /minUnusedDays must be a number >= 0: got -1/,
+    () => resolveDbHealthOptions({ minBloatBytes: -1 }),
+    /minBloatBytes must be a number >= 0: got -1/,
   );
   assert.throws(
     () => resolveDbHealthOptions({ minBloatRatio: 1.5 }),

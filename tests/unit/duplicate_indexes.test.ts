@@ -14,7 +14,7 @@ Deno.test("findDuplicateIndexes() keeps the unique index and drops the plain one
   assert.deepEqual(findings[0].action, {
     kind: "sql",
     sql: "drop index concurrently if exists public.orders_ref_idx",
-    rollback: plain.definition,
+    rollback: plain.definition.replace("CREATE INDEX", "create index concurrently"),
   });
   assert.equal(findings[0].autoApplicable, true);
   assert.deepEqual(rejected, [{

@@ -3,11 +3,11 @@ import { findUnusedIndexes } from "../../shared/db_health/unused_indexes.ts";
 import { FindingSchema } from "../../shared/finding/finding.ts";
 import { catalog, index, ordersPkey, takenAt } from "../support/health_fixtures.ts";
 
-const options = { minUnusedDays: 7 };
+const options = { unusedIndexMinDays: 7 };
 const unused = index("orders_status_idx", [["status", 3]], { scans: 0, sizeBytes: 3 * 1024 * 1024 });
 const daysAgo = (days: number) => new Date(takenAt.getTime() - days * 86_400_000).toISOString();
 
-Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days, the rollback its definition", () => {
+Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days, the rollback a concurrent build of its definition", () => {
   const { findings } = findUnusedIndexes(catalog({ indexes: [unused] }), options);
   assert.equal(findings.length, 1);
   const [finding] = findings;
@@ -17,7 +17,7 @@ Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days,
   assert.deepEqual(finding.action, {
     kind: "sql",
     sql: "drop index concurrently if exists public.orders_status_idx",
-    rollback: unused.definition,
+    rollback: unused.definition.replace("CREATE INDEX", "create index concurrently"),
   });
   assert.deepEqual(finding.evidence.windows, [{ from: daysAgo(30), to: takenAt.toISOString() }]);
   assert.deepEqual(finding.evidence.series, [
@@ -62,12 +62,12 @@ Deno.test("findUnusedIndexes() never reports a unique, primary key or constraint
   ]);
 });
 
-Deno.test("findUnusedIndexes() does not trust a zero from statistics younger than minUnusedDays", () => {
+Deno.test("findUnusedIndexes() does not trust a zero from statistics younger than unusedIndexMinDays", () => {
   const young = catalog({ indexes: [unused], statsSince: new Date(daysAgo(2.5)) });
   const { findings, rejected } = findUnusedIndexes(young, options);
   assert.deepEqual(findings, []);
   assert.deepEqual(rejected.map((r) => r.reason), [
-    "no scan in the 2.5 days since 2026-11-26T00:00:00.000Z (pg_stat_database.stats_reset), below minUnusedDays 7",
+    "no scan in the 2.5 days since 2026-11-26T00:00:00.000Z (pg_stat_database.stats_reset), below recommendations.unusedIndexMinDays 7",
   ]);
 });
 
@@ -96,7 +96,7 @@ Deno.test("findUnusedIndexes() with index usage noted does not report an index c
   );
   assert.deepEqual(findings, []);
   assert.deepEqual(rejected.map((r) => r.reason), [
-    "no scan in the 1.0 days since 2026-11-27T12:00:00.000Z (optimizer.index_usage), below minUnusedDays 7",
+    "no scan in the 1.0 days since 2026-11-27T12:00:00.000Z (optimizer.index_usage), below recommendations.unusedIndexMinDays 7",
   ]);
 });
 
