@@ -111,23 +111,31 @@ try {
 
   progress.phase("peer discovery");
   // A developer watches the app for a while, then asks for advice: that traffic is not the measured window.
-  // The suite reads its workload between two statement snapshots; its pg_cron job takes one every 5 minutes,
-  // longer than the whole discovery replay, so one is taken as the job would at each end of the traffic.
+  // The suite reads its workload between two statement snapshots, and judges an index unused from the times
+  // its scan count was noted; its pg_cron jobs do both every 5 minutes, longer than the whole discovery
+  // replay, so the harness runs the jobs' own commands where they matter: a snapshot and a note of index usage
+  // as the traffic starts, a snapshot as it ends, and a note again just before the refresh.
   const snapshot = () => world!.sql`select optimizer.take_db_snapshot()`;
+  const noteIndexUsage = () => world!.sql`select optimizer.observe_index_usage()`;
   let discoveryStart = new Date();
-  await runScenario(world, world.discovery, baselineSpec(), 0, {
+  const discoveryRun = await runScenario(world, world.discovery, baselineSpec(), 0, {
     compression,
     indexSets: {},
     onIsolated: async () => {
       discoveryStart = new Date();
       await snapshot();
+      await noteIndexUsage();
     },
   });
   await snapshot();
   const advice: PeerAdvice = await adviseLikeADeveloper(lease.env.SUPABASE_DB_URL, world.sql);
   const perQuery: PerQueryAdvice = await advisePerQuery(world.sql);
   const recommendations = recommendationsFeature(lease.env);
-  await recommendations.discover(discoveryStart);
+  await noteIndexUsage();
+  // The discovery traffic holds every query shape of the app (the trace generator's), so, like a developer
+  // who load-tested the whole app, the harness tells the suite that an index unscanned for as long as that
+  // replay took is unused.
+  await recommendations.discover(discoveryStart, { unusedIndexMinDays: discoverySeconds / 86_400 });
   const advisorsCoverage = coverLints(
     (advice.cli[0].output as { results?: Lint[] }).results ?? [],
     recommendations.report.findings,
@@ -154,7 +162,11 @@ try {
     }
   }
   const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
-  const targets = checkIndexTargets(comparison, recommendations.report.indexes, advisorsCoverage);
+  const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
+    variant: worldOptions.variant,
+    runs,
+    discoveryRun,
+  });
 
   progress.phase("simulation");
   const baselineRuns = runs.filter((r) => r.scenario === "baseline");
@@ -365,6 +377,13 @@ function recommendationsMarkdown(report: RecommendationsReport): string[] {
         `- \`${i.statement}\`: estimated saving ${i.gain?.value ?? "–"} ${i.gain?.unit ?? ""}; ` +
         `scans ${i.runs.map((r) => r.scans).join(", ")}; size ${i.runs.map((r) => mb(r.bytes)).join(", ")} MB`
       )),
+    "",
+    "Indexes dropped before every `optimized` run (and built again after it), with the finding that proposed " +
+    "each:",
+    "",
+    ...(report.drops.length === 0
+      ? ["- none"]
+      : report.drops.map((d) => `- \`${d.statement}\` (\`${d.rule}\`: ${d.title})`)),
     "",
     "Every open finding after the refresh:",
     "",

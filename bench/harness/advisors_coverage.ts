@@ -1,19 +1,22 @@
 /**
  * Whether every performance lint of `supabase db advisors` (Supabase's splinter) is among the suite's
  * findings, or explained by one of its recorded rejections (a candidate it looked at and dropped, with the
- * reason). Lints are matched by the suite rule that covers the same problem and by the table they name.
+ * reason). Lints are matched by the suite rule that covers the same problem and by what they name: the
+ * indexes their detail names (`unused_index`, `duplicate_index`), otherwise their table.
  */
 
 /** A lint as `supabase db advisors --output-format json` prints it. */
 export interface Lint {
   name: string;
+  /** E.g. "Index `idx_robots_name_trgm` on table `public.robots` has not been used". */
+  detail?: string;
   metadata?: { schema?: string; name?: string };
 }
 
 /** How one lint is covered. */
 export interface LintCoverage {
   lint: string;
-  /** `schema.table` the lint names. */
+  /** `schema.table` the lint names, with the indexes its detail names: `public.robots (idx_a, idx_b)`. */
   table: string;
   /** The suite's rule for it; null when the suite has none. */
   rule: string | null;
@@ -40,6 +43,18 @@ function names(subject: string, table: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_$])${escaped}($|[^A-Za-z0-9_$])`).test(subject);
 }
 
+/**
+ * The indexes a lint's detail names: one in backquotes after "Index" (`unused_index`), or a set in braces
+ * (`duplicate_index`: "has identical indexes {a,b}").
+ */
+function indexesOf(lint: Lint): string[] {
+  const detail = lint.detail ?? "";
+  const single = /\bIndex `([^`]+)`/.exec(detail);
+  if (single) return [single[1]];
+  const set = /\{([^}]+)\}/.exec(detail);
+  return set ? set[1].split(",").map((name) => name.trim()).filter((name) => name !== "") : [];
+}
+
 /** Pure: how each lint is covered by the findings and rejections of one refresh. */
 export function coverLints(
   lints: Lint[],
@@ -47,14 +62,22 @@ export function coverLints(
   rejections: { rule: string; subject: string; reason: string }[],
 ): LintCoverage[] {
   return lints.map((lint) => {
-    const table = `${lint.metadata?.schema ?? "public"}.${lint.metadata?.name ?? "?"}`;
+    const schema = lint.metadata?.schema ?? "public";
+    const indexes = indexesOf(lint);
+    const table = `${schema}.${lint.metadata?.name ?? "?"}` +
+      (indexes.length > 0 ? ` (${indexes.join(", ")})` : "");
+    // what a matching finding's subject must name: one of the lint's indexes, or else its table
+    const objects = indexes.length > 0
+      ? indexes.map((index) => `${schema}.${index}`)
+      : [`${schema}.${lint.metadata?.name ?? "?"}`];
+    const about = (subject: string) => objects.some((object) => names(subject, object));
     const rule = lintRules[lint.name] ?? null;
     if (rule === null) {
       return { lint: lint.name, table, rule, outcome: "missing", detail: "no suite rule covers this lint" };
     }
-    const finding = findings.find((f) => f.rule === rule && names(f.subject, table));
+    const finding = findings.find((f) => f.rule === rule && about(f.subject));
     if (finding) return { lint: lint.name, table, rule, outcome: "found", detail: finding.title };
-    const rejection = rejections.find((r) => r.rule === rule && names(r.subject, table));
+    const rejection = rejections.find((r) => r.rule === rule && about(r.subject));
     if (rejection) return { lint: lint.name, table, rule, outcome: "explained", detail: rejection.reason };
     return {
       lint: lint.name,

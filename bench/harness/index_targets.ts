@@ -1,11 +1,14 @@
 /**
  * The recommendations' targets, checked on one `npm run bench` run: the `optimized` scenario (the suite's
- * index suggestions, applied through the function) against `baseline` and the peers. Each target says what
- * was measured and whether it was met; none is adjusted to pass.
+ * index suggestions and drops, applied through the function) against `baseline` and the peers. Each target
+ * says what was measured and whether it was met; none is adjusted to pass.
  */
+import { shippedIndexNames } from "../reference_app/schema/mod.ts";
+import type { Variant } from "../reference_app/data/load.ts";
 import type { LintCoverage } from "./advisors_coverage.ts";
 import type { ComparisonReport, Spread } from "./report.ts";
-import type { AppliedIndex } from "./suite_recommendations.ts";
+import type { ScenarioRun } from "./scenario.ts";
+import type { RecommendationsReport } from "./suite_recommendations.ts";
 
 /** One target and how the run did against it. */
 export interface TargetCheck {
@@ -29,12 +32,19 @@ const f2 = (v: number | null | undefined) => (v === null || v === undefined ? "�
 const range = (r: { median: number | null; min: number | null; max: number | null; n: number }) =>
   `${f2(r.median)} (${f2(r.min)}–${f2(r.max)} over ${r.n} pairs)`;
 
-/** Pure: the targets checked against a comparison that has `baseline`, the peers and `optimized`. */
+/**
+ * Pure: the targets checked against a comparison that has `baseline`, the peers and `optimized`. With the
+ * shipped indexes (`variant`), also whether the drops found every shipped index that neither the discovery
+ * traffic nor the measured window's baseline runs scanned, dropped none as unused that they scanned, and
+ * lowered the write DB time.
+ */
 export function checkIndexTargets(
   report: ComparisonReport,
-  applied: AppliedIndex[],
+  recommendations: Pick<RecommendationsReport, "indexes" | "drops">,
   coverage: LintCoverage[],
+  context: { variant: Variant; runs: ScenarioRun[]; discoveryRun: ScenarioRun },
 ): TargetCheck[] {
+  const applied = recommendations.indexes;
   const t = indexTargets;
   const ratio = (scenario: string, reference: string, metric: string) =>
     report.ratios[`${scenario} / ${reference}`]?.[metric];
@@ -90,6 +100,9 @@ export function checkIndexTargets(
       : `not scanned in some run: ${unused.map((i) => i.name).join(", ")}`,
     met: applied.length > 0 && unused.length === 0,
   });
+  if (context.variant === "shipped-indexes") {
+    checks.push(...shippedIndexChecks(report, recommendations.drops, context.runs, context.discoveryRun));
+  }
   const missing = coverage.filter((c) => c.outcome === "missing");
   checks.push({
     target: "every performance lint of `supabase db advisors` found or explained",
@@ -98,4 +111,50 @@ export function checkIndexTargets(
     met: missing.length === 0,
   });
   return checks;
+}
+
+/** The shipped-indexes variant's targets: the drops against what the baseline runs scanned. */
+function shippedIndexChecks(
+  report: ComparisonReport,
+  drops: RecommendationsReport["drops"],
+  runs: ScenarioRun[],
+  discoveryRun: ScenarioRun,
+): TargetCheck[] {
+  const baseline = runs.filter((run) => run.scenario === "baseline");
+  const scans = (index: string) => baseline.map((run) => run.indexScans[index] ?? 0);
+  const discoveryScans = (index: string) => discoveryRun.indexScans[index] ?? 0;
+  const shipped = shippedIndexNames.map((name) => `public.${name}`);
+  const dropped = new Set(drops.map((drop) => drop.index));
+  const neverScanned = shipped.filter((index) =>
+    discoveryScans(index) === 0 && scans(index).every((n) => n === 0)
+  );
+  const missed = neverScanned.filter((index) => !dropped.has(index));
+  // a prefix-redundant or duplicate index is scanned until it is dropped: its twin serves the same scans
+  const unused = drops.filter((drop) => drop.rule === "index.unused").map((drop) => drop.index);
+  const needed = unused.filter((index) => scans(index).some((n) => n > 0));
+  const writes = report.ratios["optimized / baseline"]?.["app write DB time"];
+  return [
+    {
+      target:
+        "every shipped index never scanned, in the discovery traffic or a baseline run, is found and dropped",
+      measured: `${neverScanned.length - missed.length} of ${neverScanned.length} never scanned in the ` +
+        `discovery traffic and ${baseline.length} baseline runs` +
+        (missed.length > 0 ? `; not dropped: ${missed.join(", ")}` : ""),
+      met: baseline.length > 0 && missed.length === 0,
+    },
+    {
+      target: "no index dropped as unused was scanned in a baseline run",
+      measured: needed.length === 0
+        ? `${unused.length} dropped as unused, none scanned`
+        : `scanned in baseline runs: ${
+          needed.map((index) => `${index} (${scans(index).join(", ")})`).join("; ")
+        }`,
+      met: needed.length === 0,
+    },
+    {
+      target: "write DB time of optimized below baseline's (median of paired ratios)",
+      measured: writes ? range(writes) : "–",
+      met: writes?.median !== null && writes?.median !== undefined && writes.median < 1,
+    },
+  ];
 }

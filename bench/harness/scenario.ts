@@ -74,6 +74,8 @@ export interface ScenarioRun {
   client: Record<string, { sent: number; noAnswer: number }>;
   /** Per function, from the gateway: requests forwarded to a worker and those answered without a handler. */
   gateway: GatewayStats["requests"];
+  /** Per index of the app's tables (`schema.name`): index scans during the replay (pg_stat_user_indexes). */
+  indexScans: Record<string, number>;
 }
 
 const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
@@ -127,6 +129,17 @@ async function databaseCounters(world: World) {
     appWrites: statements.appWrites,
     suite: statements.suite,
   };
+}
+
+/** idx_scan of every index on the app's tables, by `schema.name`. */
+async function appIndexScans(world: World): Promise<Record<string, number>> {
+  const rows = await world.sql<{ name: string; scans: string }[]>`
+    select s.schemaname || '.' || s.indexrelname as name, s.idx_scan as scans
+    from pg_catalog.pg_stat_user_indexes s
+    where s.relid in (select pg_catalog.to_regclass(t) from pg_catalog.unnest(${[
+    ...referenceTables,
+  ]}::text[]) t)`;
+  return Object.fromEntries(rows.map((row) => [row.name, Number(row.scans)]));
 }
 
 /** Bytes of every index on the app's tables, primary keys included. */
@@ -239,6 +252,7 @@ async function replay(
   const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
   try {
     const before = await databaseCounters(world);
+    const scansBefore = await appIndexScans(world);
     const report = await replayTrace<SendResult>(trace, {
       compression,
       maxInFlight: 512,
@@ -291,8 +305,13 @@ async function replay(
       counts.sent++;
       if (record.outcome === "rejected") counts.noAnswer++;
     }
-    // Stopping retires every worker: each sends what it still holds before it exits.
+    // Stopping retires every worker: each sends what it still holds before it exits, and its connections'
+    // statistics (index scans among them) reach the shared counters.
     await gateway.stop();
+    const scansAfter = await appIndexScans(world);
+    const indexScans = Object.fromEntries(
+      Object.entries(scansAfter).map(([name, scans]) => [name, scans - (scansBefore[name] ?? 0)]),
+    );
     return {
       scenario: spec.name,
       repeat,
@@ -307,6 +326,7 @@ async function replay(
       upstream: { requests: upstreamStats.requests, duringOutage: upstreamStats.duringOutage },
       client,
       gateway: gateway.stats().requests,
+      indexScans,
     };
   } finally {
     warmer?.stop();

@@ -1,12 +1,15 @@
 /**
  * The suite's recommendations in the `optimized` scenario, used through the `recommendations` function as a
  * developer would use them, with the project's secret key:
- * - after the discovery traffic, `POST /recommendations/refresh?since=<discovery start>` analyzes that traffic,
- *   and `GET /recommendations?status=open` lists what it found;
+ * - after the discovery traffic, the config's `recommendations.unusedIndexMinDays` is set (`PUT
+ *   /status/config`) to what the caller says that traffic is worth, then `POST
+ *   /recommendations/refresh?since=<discovery start>` analyzes it, and `GET /recommendations?status=open` lists
+ *   what it found;
  * - before every run, `POST /recommendations/:id/apply` builds each index suggestion (`create index
- *   concurrently`); after the run, `POST /recommendations/:id/rollback` drops it again, so that the next
- *   scenario starts from the same database.
- * Each applied index's scans during each run (pg_stat_user_indexes) and size are kept: a suggestion the planner
+ *   concurrently`) and drops each index found unused, duplicate or prefix-redundant (`drop index
+ *   concurrently`); after the run, `POST /recommendations/:id/rollback` undoes each, so that the next scenario
+ *   starts from the same database.
+ * Each built index's scans during each run (pg_stat_user_indexes) and size are kept: a suggestion the planner
  * never used would show as zero scans.
  */
 import {
@@ -42,12 +45,34 @@ export interface RecommendationsReport {
   findings: { id: string; rule: string; subject: string; severity: string; title: string }[];
   /** The index suggestions, applied before every run. */
   indexes: AppliedIndex[];
+  /** The indexes dropped before every run (and rebuilt after it), with the finding that proposed each. */
+  drops: DroppedIndex[];
 }
+
+/** One index the suite's findings proposed to drop, dropped before every `optimized` run. */
+export interface DroppedIndex {
+  findingId: string;
+  rule: string;
+  /** The index, `schema.name` as the drop statement names it. */
+  index: string;
+  statement: string;
+  /** The finding's title, which says why. */
+  title: string;
+}
+
+/** What the developer tells the suite before the refresh (a `recommendations` config section). */
+export interface DiscoverySettings {
+  /** How many days without a scan make an index unused, given what the discovery traffic covers. */
+  unusedIndexMinDays: number;
+}
+
+/** The rules whose drop findings the feature applies. */
+const dropRules = ["index.unused", "index.duplicate", "index.prefix-redundant"];
 
 /** The feature, with discover() to call once after the discovery traffic. */
 export interface RecommendationsFeature extends SuiteFeature {
   /** Runs the analysis over the traffic since `since` and picks the suggestions to apply. */
-  discover(since: Date): Promise<void>;
+  discover(since: Date, settings: DiscoverySettings): Promise<void>;
   report: RecommendationsReport;
   /** The candidates the refresh's analyzers looked at and dropped, each with its reason. */
   rejections: Rejection[];
@@ -55,28 +80,40 @@ export interface RecommendationsFeature extends SuiteFeature {
 
 /** The recommendations feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
 export function recommendationsFeature(env: Record<string, string>): RecommendationsFeature {
-  const base = `${env.SUPABASE_URL}/functions/v1/recommendations`;
-  const report: RecommendationsReport = { refresh: null, findings: [], indexes: [] };
-  const applied: AppliedIndex[] = [];
+  const functions = `${env.SUPABASE_URL}/functions/v1`;
+  const report: RecommendationsReport = { refresh: null, findings: [], indexes: [], drops: [] };
+  const applied: string[] = [];
   const rejections: Rejection[] = [];
 
-  async function call(method: "GET" | "POST", path: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, { method, headers: { apikey: env.SUPABASE_SECRET_KEY } });
+  async function request(
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    json?: unknown,
+  ): Promise<Record<string, unknown>> {
+    const response = await fetch(`${functions}${path}`, {
+      method,
+      headers: {
+        apikey: env.SUPABASE_SECRET_KEY,
+        ...(json === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
     const body = await response.json();
     if (!response.ok) {
-      throw new Error(
-        `${method} /recommendations${path} answered ${response.status}: ${JSON.stringify(body)}`,
-      );
+      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(body)}`);
     }
     return body;
   }
+  const call = (method: "GET" | "POST", path: string) => request(method, `/recommendations${path}`);
 
   return {
     name: "recommendations (its index suggestions over the discovery window, applied through the function)",
     report,
     rejections,
 
-    async discover(since) {
+    async discover(since, settings) {
+      const { config } = await request("GET", "/status/config") as { config: Record<string, unknown> };
+      await request("PUT", "/status/config", { ...config, recommendations: settings });
       const summary = await call(
         "POST",
         `/refresh?since=${encodeURIComponent(since.toISOString())}`,
@@ -102,36 +139,45 @@ export function recommendationsFeature(env: Record<string, string>): Recommendat
         title: finding.title,
       }));
       for (const { id, finding } of findings) {
-        if (finding.rule !== "index.suggest") continue;
         const plan = planApply(finding.action);
-        if (plan.kind !== "index") continue;
-        report.indexes.push({
-          findingId: id,
-          name: plan.indexName,
-          statement: plan.statement,
-          gain: finding.gain,
-          runs: [],
-        });
+        if (finding.rule === "index.suggest" && plan.kind === "index") {
+          report.indexes.push({
+            findingId: id,
+            name: plan.indexName,
+            statement: plan.statement,
+            gain: finding.gain,
+            runs: [],
+          });
+        } else if (dropRules.includes(finding.rule) && plan.kind === "drop-index") {
+          report.drops.push({
+            findingId: id,
+            rule: finding.rule,
+            index: plan.index,
+            statement: plan.statement,
+            title: finding.title,
+          });
+        }
       }
     },
 
     async prepare() {
-      for (const index of report.indexes) {
-        await call("POST", `/${index.findingId}/apply`);
-        applied.push(index);
+      for (const { findingId } of [...report.drops, ...report.indexes]) {
+        await call("POST", `/${findingId}/apply`);
+        applied.push(findingId);
       }
     },
 
     async restore(world: World) {
+      const built = report.indexes.filter((index) => applied.includes(index.findingId));
       const rows = await world.sql<{ name: string; scans: string; bytes: string }[]>`
         select s.indexrelname as name, s.idx_scan as scans, pg_catalog.pg_relation_size(s.indexrelid) as bytes
         from pg_catalog.pg_stat_user_indexes s
-        where s.schemaname = 'public' and s.indexrelname = any(${applied.map((i) => i.name)})`;
-      for (const index of applied) {
+        where s.schemaname = 'public' and s.indexrelname = any(${built.map((i) => i.name)})`;
+      for (const index of built) {
         const row = rows.find((r) => r.name === index.name);
         index.runs.push({ scans: Number(row?.scans ?? 0), bytes: Number(row?.bytes ?? 0) });
       }
-      while (applied.length > 0) await call("POST", `/${applied.pop()!.findingId}/rollback`);
+      while (applied.length > 0) await call("POST", `/${applied.pop()!}/rollback`);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createFinding, type Finding, type Window } from "../finding/finding.ts";
 import type { Rejection } from "../recommendations/analyzer.ts";
-import { DAY_MS } from "../time.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../time.ts";
 import type { RecommendationsConfig } from "../config/config.ts";
 import type { HealthCatalog, IndexRow, RuleOutcome } from "./health_catalog.ts";
 import { describeIndex, dropIndexAction, indexSpaceGain, indexSubject } from "./index_actions.ts";
@@ -35,6 +35,17 @@ function idleSince(index: IndexRow, catalog: HealthCatalog): Idle | null {
     };
   }
   return { since: catalog.statsSince, source: catalog.statsSinceSource ?? "pg_stat_database.stats_reset" };
+}
+
+/** A span of idle time in the unit that reads best: `30 days`, `5.5 hours`, `1.2 minutes`. */
+function spanText(ms: number): string {
+  const [unit, size] = ms >= 2 * DAY_MS
+    ? ["days", DAY_MS] as const
+    : ms >= 2 * HOUR_MS
+    ? ["hours", HOUR_MS] as const
+    : ["minutes", MINUTE_MS] as const;
+  const value = ms / size;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
 }
 
 /**
@@ -83,16 +94,17 @@ export function findUnusedIndexes(
       reject(`no scan in the ${span}, below recommendations.unusedIndexMinDays ${minDays}`);
       continue;
     }
+    const idleText = spanText(now.getTime() - idle.since.getTime());
     const counted = index.scans > 0 ? ` (idx_scan has stayed at ${index.scans})` : "";
     findings.push(createFinding({
       rule,
       system: "db",
       subject,
       severity: "info",
-      title: `Index ${index.schema}.${index.name} was not used in ${Math.floor(days ?? 0)} days`,
+      title: `Index ${index.schema}.${index.name} was not used in ${idleText}`,
       detail: `${
         describeIndex(index)
-      } had no index scan in the ${span}${counted}, yet every write to ${index.schema}.${index.table} maintains it. Drop it unless a rare job needs it; the rollback recreates it.`,
+      } had no index scan in the ${idleText} since ${window.from} (${idle.source})${counted}, yet every write to ${index.schema}.${index.table} maintains it. Drop it unless a rare job needs it; the rollback recreates it.`,
       evidence: {
         series: ["pg_stat_user_indexes.idx_scan", idle.source],
         windows: [window],

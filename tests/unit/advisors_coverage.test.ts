@@ -62,3 +62,37 @@ Deno.test("coverLints() finds a lint whose table the subject names before a pare
   );
   assert.equal(coverage.outcome, "found");
 });
+
+Deno.test("coverLints() matches an unused_index lint by the index its detail names, not by its table", () => {
+  const lint = {
+    name: "unused_index",
+    detail: "Index `idx_robots_name_trgm` on table `public.robots` has not been used",
+    metadata: { schema: "public", name: "robots" },
+  };
+  const finding = (name: string) => ({
+    rule: "index.unused",
+    subject: `index:public.${name}`,
+    title: `Index public.${name} was not used in 1.2 minutes`,
+  });
+  const [other] = coverLints([lint], [finding("idx_robots_name")], []);
+  assert.equal(other.outcome, "missing");
+  const [same] = coverLints([lint], [finding("idx_robots_name"), finding("idx_robots_name_trgm")], []);
+  assert.deepEqual({ table: same.table, outcome: same.outcome, detail: same.detail }, {
+    table: "public.robots (idx_robots_name_trgm)",
+    outcome: "found",
+    detail: "Index public.idx_robots_name_trgm was not used in 1.2 minutes",
+  });
+});
+
+Deno.test("coverLints() matches a duplicate_index lint by any index of its set", () => {
+  const [coverage] = coverLints(
+    [{
+      name: "duplicate_index",
+      detail: "Table `public.robots` has identical indexes {idx_a,idx_b}. Drop all except one of them",
+      metadata: { schema: "public", name: "robots" },
+    }],
+    [{ rule: "index.duplicate", subject: "index:public.idx_b", title: "idx_b repeats idx_a" }],
+    [],
+  );
+  assert.equal(coverage.outcome, "found");
+});

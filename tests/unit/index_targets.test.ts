@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { checkIndexTargets } from "../../bench/harness/index_targets.ts";
 import type { ComparisonReport, Spread } from "../../bench/harness/report.ts";
+import type { ScenarioRun } from "../../bench/harness/scenario.ts";
+import type { DroppedIndex } from "../../bench/harness/suite_recommendations.ts";
 import type { PairedRatio } from "../../bench/stats/paired.ts";
 
 function paired(median: number, min: number, max: number): PairedRatio {
@@ -49,16 +51,20 @@ const scanned = [{
   runs: [{ scans: 5, bytes: 8192 }],
 }];
 
+const pkOnly = { variant: "pk-only" as const, runs: [], discoveryRun: discovery({}) };
+const built = (indexes: typeof scanned) => ({ indexes, drops: [] });
+
 Deno.test("checkIndexTargets() meets every target of a run that reaches them", () => {
-  const checks = checkIndexTargets(report(), scanned, []);
+  const checks = checkIndexTargets(report(), built(scanned), [], pkOnly);
   assert.deepEqual(checks.filter((c) => !c.met).map((c) => c.target), []);
 });
 
 Deno.test("checkIndexTargets() fails the database-time target when one repeat is above 0.2", () => {
   const checks = checkIndexTargets(
     report((r) => r.ratios["optimized / baseline"]["app DB time"] = paired(0.15, 0.11, 0.21)),
-    scanned,
+    built(scanned),
     [],
+    pkOnly,
   );
   const db = checks.find((c) => c.target.startsWith("app DB time of optimized ≤ 0.2"));
   assert.deepEqual({ met: db?.met, measured: db?.measured }, {
@@ -69,7 +75,9 @@ Deno.test("checkIndexTargets() fails the database-time target when one repeat is
 
 Deno.test("checkIndexTargets() names an applied index the planner never scanned in a run", () => {
   const unused = [...scanned, { ...scanned[0], name: "b_idx", runs: [{ scans: 0, bytes: 8192 }] }];
-  const check = checkIndexTargets(report(), unused, []).find((c) => c.target.includes("idx_scan"));
+  const check = checkIndexTargets(report(), built(unused), [], pkOnly).find((c) =>
+    c.target.includes("idx_scan")
+  );
   assert.deepEqual({ met: check?.met, measured: check?.measured }, {
     met: false,
     measured: "not scanned in some run: b_idx",
@@ -79,9 +87,95 @@ Deno.test("checkIndexTargets() names an applied index the planner never scanned 
 Deno.test("checkIndexTargets() fails an endpoint whose p95 is not below every peer's", () => {
   const checks = checkIndexTargets(
     report((r) => r.endpointP95["peers-per-query"]["robots.list"] = spread(480)),
-    scanned,
+    built(scanned),
     [],
+    pkOnly,
   );
   assert.equal(checks.find((c) => c.target.startsWith("p95 of robots.list"))?.met, false);
   assert.equal(checks.find((c) => c.target.startsWith("p95 of chat.list"))?.met, true);
+});
+
+/** The discovery traffic's run, in which the indexes `used` were scanned. */
+function discovery(used: Record<string, number>): ScenarioRun {
+  return { scenario: "baseline", repeat: 0, indexScans: used } as unknown as ScenarioRun;
+}
+
+/** Baseline runs in which only the shipped indexes `used` were scanned. */
+function baselineRuns(used: Record<string, number>): ScenarioRun[] {
+  return [0, 1].map((repeat) =>
+    ({ scenario: "baseline", repeat, indexScans: used }) as unknown as ScenarioRun
+  );
+}
+
+const drop = (name: string): DroppedIndex => ({
+  findingId: name,
+  rule: "index.unused",
+  index: `public.${name}`,
+  statement: `drop index concurrently if exists public.${name}`,
+  title: "…",
+});
+
+/** Every shipped index but the two the baseline runs scan. */
+const unusedShipped = [
+  "idx_robots_chat_history",
+  "idx_robots_description_trgm",
+  "idx_robots_is_active",
+  "idx_robots_is_public",
+  "idx_robots_name_trgm",
+  "idx_robots_strategy_params",
+  "idx_robots_strategy_type",
+  "idx_robots_updated_at",
+  "idx_robots_user_active_created",
+];
+const used = { "public.idx_robots_user_id": 40, "public.idx_robots_created_at": 12 };
+const shippedReport = () =>
+  report((r) => r.ratios["optimized / baseline"]["app write DB time"] = paired(0.8, 0.7, 0.9));
+
+Deno.test("checkIndexTargets() with shipped indexes meets the drop targets when every unscanned one is dropped", () => {
+  const checks = checkIndexTargets(
+    shippedReport(),
+    { indexes: scanned, drops: unusedShipped.map(drop) },
+    [],
+    { variant: "shipped-indexes", runs: baselineRuns(used), discoveryRun: discovery(used) },
+  );
+  assert.deepEqual(checks.filter((c) => !c.met).map((c) => c.target), []);
+  assert.equal(
+    checks.find((c) => c.target.startsWith("every shipped index"))?.measured,
+    "9 of 9 never scanned in the discovery traffic and 2 baseline runs",
+  );
+});
+
+Deno.test("checkIndexTargets() with shipped indexes names an unscanned index left in place and a scanned one dropped as unused, not a redundant one", () => {
+  const drops = [
+    ...[...unusedShipped.slice(1), "idx_robots_user_id"].map(drop),
+    { ...drop("idx_robots_created_at"), rule: "index.prefix-redundant" },
+  ];
+  const checks = checkIndexTargets(shippedReport(), { indexes: scanned, drops }, [], {
+    variant: "shipped-indexes",
+    runs: baselineRuns(used),
+    discoveryRun: discovery({ ...used, "public.idx_robots_strategy_type": 3 }),
+  });
+  const measured = (prefix: string) => checks.find((c) => c.target.startsWith(prefix));
+  assert.deepEqual(measured("every shipped index"), {
+    target:
+      "every shipped index never scanned, in the discovery traffic or a baseline run, is found and dropped",
+    measured:
+      "7 of 8 never scanned in the discovery traffic and 2 baseline runs; not dropped: public.idx_robots_chat_history",
+    met: false,
+  });
+  assert.deepEqual(
+    measured("no index dropped as unused")?.measured,
+    "scanned in baseline runs: public.idx_robots_user_id (40, 40)",
+  );
+  assert.equal(measured("no index dropped as unused")?.met, false);
+});
+
+Deno.test("checkIndexTargets() with shipped indexes fails when the drops did not lower the write DB time", () => {
+  const checks = checkIndexTargets(
+    report((r) => r.ratios["optimized / baseline"]["app write DB time"] = paired(1.02, 0.9, 1.1)),
+    { indexes: scanned, drops: unusedShipped.map(drop) },
+    [],
+    { variant: "shipped-indexes", runs: baselineRuns(used), discoveryRun: discovery(used) },
+  );
+  assert.equal(checks.find((c) => c.target.startsWith("write DB time of optimized below"))?.met, false);
 });

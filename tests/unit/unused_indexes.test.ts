@@ -29,6 +29,20 @@ Deno.test("findUnusedIndexes() proposes dropping an index unscanned for 30 days,
   assert.equal(finding.autoApplicable, false);
 });
 
+Deno.test("findUnusedIndexes() states a span shorter than two days in hours or minutes", () => {
+  const noted = (hours: number) => ({
+    ...unused,
+    usage: { scans: 0, firstSeenAt: daysAgo(hours / 24), scansChangedAt: daysAgo(hours / 24) },
+  });
+  const titles = (hours: number) =>
+    findUnusedIndexes(catalog({ indexUsageTracked: true, indexes: [noted(hours)] }), {
+      unusedIndexMinDays: 1 / 1440,
+    }).findings.map((f) => f.title);
+  assert.deepEqual(titles(5.5), ["Index public.orders_status_idx was not used in 5.5 hours"]);
+  assert.deepEqual(titles(0.02), ["Index public.orders_status_idx was not used in 1.2 minutes"]);
+  assert.deepEqual(titles(72), ["Index public.orders_status_idx was not used in 3 days"]);
+});
+
 Deno.test("findUnusedIndexes() leaves a used index alone without a word", () => {
   const used = index("orders_status_idx", [["status", 3]]);
   assert.deepEqual(findUnusedIndexes(catalog({ indexes: [used] }), options), { findings: [], rejected: [] });
