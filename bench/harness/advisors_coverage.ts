@@ -44,15 +44,20 @@ function names(subject: string, table: string): boolean {
 }
 
 /**
- * The indexes a lint's detail names: one in backquotes after "Index" (`unused_index`), or a set in braces
- * (`duplicate_index`: "has identical indexes {a,b}").
+ * The indexes an index lint's detail names: one in backquotes after "Index" (`unused_index`), or a set in
+ * braces (`duplicate_index`: "has identical indexes {a,b}"); none for other lints.
  */
 function indexesOf(lint: Lint): string[] {
   const detail = lint.detail ?? "";
-  const single = /\bIndex `([^`]+)`/.exec(detail);
-  if (single) return [single[1]];
-  const set = /\{([^}]+)\}/.exec(detail);
-  return set ? set[1].split(",").map((name) => name.trim()).filter((name) => name !== "") : [];
+  if (lint.name === "unused_index") {
+    const single = /\bIndex `([^`]+)`/.exec(detail);
+    return single ? [single[1]] : [];
+  }
+  if (lint.name === "duplicate_index") {
+    const set = /\{([^}]+)\}/.exec(detail);
+    return set ? set[1].split(",").map((name) => name.trim()).filter((name) => name !== "") : [];
+  }
+  return [];
 }
 
 /** Pure: how each lint is covered by the findings and rejections of one refresh. */

@@ -132,7 +132,9 @@ function shippedIndexChecks(
   // a prefix-redundant or duplicate index is scanned until it is dropped: its twin serves the same scans
   const unused = drops.filter((drop) => drop.rule === "index.unused").map((drop) => drop.index);
   const needed = unused.filter((index) => scans(index).some((n) => n > 0));
-  const writes = report.ratios["optimized / baseline"]?.["app write DB time"];
+  // peers-per-query keeps every shipped index and adds its own; against it, the drops show, whereas against
+  // baseline the writes also gain from the lighter read load on the same two cores
+  const writes = report.ratios[`optimized / ${indexTargets.perQuery}`]?.["app write DB time"];
   return [
     {
       target:
@@ -152,7 +154,9 @@ function shippedIndexChecks(
       met: needed.length === 0,
     },
     {
-      target: "write DB time of optimized below baseline's (median of paired ratios)",
+      target:
+        `write DB time of optimized (drops applied) below ${indexTargets.perQuery}'s (shipped indexes ` +
+        "kept), median of paired ratios",
       measured: writes ? range(writes) : "–",
       met: writes?.median !== null && writes?.median !== undefined && writes.median < 1,
     },

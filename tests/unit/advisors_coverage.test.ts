@@ -96,3 +96,20 @@ Deno.test("coverLints() matches a duplicate_index lint by any index of its set",
   );
   assert.equal(coverage.outcome, "found");
 });
+
+Deno.test("coverLints() matches a policy lint by its table even when its detail has braces", () => {
+  const [coverage] = coverLints([{
+    name: "multiple_permissive_policies",
+    detail: "Table `public.robots` has multiple permissive policies for role `authenticated` for action " +
+      '`SELECT`. Policies include `{"anyone reads public robots","owners manage their robots"}`',
+    metadata: { schema: "public", name: "robots" },
+  }], [{
+    rule: "rls.multiple-permissive-policies",
+    subject: "policies:public.robots(anyone reads public robots,owners manage their robots)",
+    title: "2 permissive policies on public.robots apply to authenticated select",
+  }], []);
+  assert.deepEqual({ table: coverage.table, outcome: coverage.outcome }, {
+    table: "public.robots",
+    outcome: "found",
+  });
+});
