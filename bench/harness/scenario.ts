@@ -1,6 +1,6 @@
 /**
- * One scenario run on the shared world: isolate it (database restored, indexes as the scenario wants,
- * buffers prewarmed the same way, statistics reset, new function workers with empty caches), replay the
+ * One scenario run on the shared world: isolate it (database restored, indexes as the scenario and its
+ * features want, buffers prewarmed the same way, statistics reset, new function workers with empty caches), replay the
  * trace open-loop against a gateway of its own, and read the counters around the replay.
  */
 import { fileURLToPath } from "node:url";
@@ -33,7 +33,10 @@ export interface SuiteFeature {
   name: string;
   /** Variables for the app's functions (the feature's configuration). */
   functionsEnv?: Record<string, string>;
-  /** After the scenario is isolated, before its functions start: e.g. apply the suite's recommendations. */
+  /**
+   * After the scenario is isolated, before its tables are analyzed and prewarmed and its functions start:
+   * e.g. apply the suite's recommendations.
+   */
   prepare?: (world: World) => Promise<void>;
   /**
    * After the replay, its functions stopped (so their statistics are flushed), also when the run failed:
@@ -59,7 +62,10 @@ export interface RunOptions {
   timeoutCompression?: number;
   /** The extra index sets scenarios may ask for by name; every one is dropped when a scenario is isolated. */
   indexSets: Record<string, PeerIndex[]>;
-  /** Called once the scenario is isolated, before anything else starts (e.g. to take a statement snapshot). */
+  /**
+   * Called once the scenario is isolated, its features prepared and its buffers warmed, just before the replay
+   * (e.g. to take a statement snapshot).
+   */
   onIsolated?: () => Promise<void>;
   onProgress?: (text: string) => void;
 }
@@ -97,9 +103,16 @@ async function isolate(world: World, spec: ScenarioSpec, indexSets: RunOptions["
     }
     for (const index of set) await sql.unsafe(index.statement);
   }
+}
+
+/**
+ * After isolate() and the features' changes: statistics for every index the scenario runs with, and the
+ * app's tables and indexes in shared buffers, so that buffer state left by the previous scenario cannot favour
+ * the next one, nor can indexes a scenario made earlier over those a feature made just now.
+ */
+async function settle(world: World): Promise<void> {
+  const { sql } = world;
   await sql`analyze public.robots, public.robot_messages, public.market_candles`;
-  // Every scenario starts with the app's tables and indexes in shared buffers, so buffer state left by the
-  // previous scenario cannot favour the next one.
   await sql`
     select extensions.pg_prewarm(c.oid)
     from pg_catalog.pg_class c
@@ -201,13 +214,14 @@ export async function runScenario(
   options: RunOptions,
 ): Promise<ScenarioRun> {
   await isolate(world, spec, options.indexSets);
-  await options.onIsolated?.();
   const prepared: SuiteFeature[] = [];
   try {
     for (const feature of spec.features) {
       prepared.push(feature);
       await feature.prepare?.(world);
     }
+    await settle(world);
+    await options.onIsolated?.();
     return await replay(world, trace, spec, repeat, options);
   } finally {
     for (const feature of prepared) await feature.restore?.(world);
