@@ -107,7 +107,8 @@ export function recommendationsFeature(env: Record<string, string>): Recommendat
   const call = (method: "GET" | "POST", path: string) => request(method, `/recommendations${path}`);
 
   return {
-    name: "recommendations (its index suggestions over the discovery window, applied through the function)",
+    name:
+      "recommendations (its index suggestions and drops over the discovery window, applied through the function)",
     report,
     rejections,
 

@@ -50,8 +50,9 @@ function spanText(ms: number): string {
 
 /**
  * Indexes no scan has used for at least the config's `recommendations.unusedIndexMinDays` (idleSince): a
- * report job that runs weekly must have had its chance. Indexes that enforce something (primary key, unique, exclusion or other constraint)
- * are never reported: dropping them changes what the table accepts. Invalid indexes are index.invalid's.
+ * report job that runs weekly must have had its chance. Indexes that enforce something (primary key, unique,
+ * exclusion or other constraint) are never reported: dropping them changes what the table accepts. Invalid
+ * indexes are index.invalid's.
  */
 export function findUnusedIndexes(
   catalog: HealthCatalog,

@@ -60,7 +60,7 @@ const indexStatement = new RegExp(
   "i",
 );
 const dropStatement = new RegExp(
-  String.raw`^\s*drop\s+index\s+concurrently\s+(?:if\s+exists\s+)?(${identifier}(?:\s*\.\s*${identifier})?)` +
+  String.raw`^\s*drop\s+index\s+concurrently\s+(?:if\s+exists\s+)?(${identifier}\s*\.\s*${identifier})` +
     String.raw`(?:\s+restrict)?\s*$`,
   "i",
 );

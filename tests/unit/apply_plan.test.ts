@@ -47,6 +47,7 @@ Deno.test("planApply() refuses SQL other than a named concurrent index build or 
       "drop table public.robots",
       "-- create index concurrently i on t (a)\ndrop table t",
       "drop index public.robots_idx",
+      "drop index concurrently robots_idx",
       "drop index concurrently public.a_idx, public.b_idx",
       "drop index concurrently public.a_idx cascade",
       "drop index concurrently public.a_idx; drop table public.robots",
