@@ -302,9 +302,7 @@ function renderMarkdown(result: {
     "",
     "Indexes created for the peers:",
     "",
-    ...(result.peers.indexes.length === 0
-      ? ["- none"]
-      : result.peers.indexes.map((i) => `- \`${i.statement}\` (${i.reason})`)),
+    ...bullets(result.peers.indexes, (i) => `\`${i.statement}\` (${i.reason})`),
     "",
     "Left alone:",
     "",
@@ -315,9 +313,7 @@ function renderMarkdown(result: {
     `index_advisor's method over the ${result.perQuery.statements} heaviest statements of the discovery window ` +
     "(bench/harness/per_query_indexes.ts). Indexes created:",
     "",
-    ...(result.perQuery.indexes.length === 0
-      ? ["- none"]
-      : result.perQuery.indexes.map((i) => `- \`${i.statement}\` (${i.reason})`)),
+    ...bullets(result.perQuery.indexes, (i) => `\`${i.statement}\` (${i.reason})`),
     "",
     "Statements without an index:",
     "",
@@ -350,6 +346,11 @@ function renderMarkdown(result: {
   return lines.join("\n") + "\n";
 }
 
+/** A markdown list of `items`, one `- ` line each, or `- none`. */
+function bullets<T>(items: T[], line: (item: T) => string): string[] {
+  return items.length === 0 ? ["- none"] : items.map((item) => `- ${line(item)}`);
+}
+
 /** What the suite's recommendations found over the discovery window and what its indexes did in the runs. */
 function recommendationsMarkdown(report: RecommendationsReport): string[] {
   const refresh = report.refresh;
@@ -371,19 +372,19 @@ function recommendationsMarkdown(report: RecommendationsReport): string[] {
     "Index suggestions applied before every `optimized` run (`POST /recommendations/:id/apply`), with the " +
     "advisor's estimate and what each index did in the runs (scans during the replay, per run):",
     "",
-    ...(report.indexes.length === 0
-      ? ["- none"]
-      : report.indexes.map((i) =>
-        `- \`${i.statement}\`: estimated saving ${i.gain?.value ?? "–"} ${i.gain?.unit ?? ""}; ` +
-        `scans ${i.runs.map((r) => r.scans).join(", ")}; size ${i.runs.map((r) => mb(r.bytes)).join(", ")} MB`
-      )),
+    ...bullets(
+      report.indexes,
+      (i) =>
+        `\`${i.statement}\`: estimated saving ${i.gain?.value ?? "–"} ${i.gain?.unit ?? ""}; ` +
+        `scans ${i.runs.map((r) => r.scans).join(", ")}; size ${
+          i.runs.map((r) => mb(r.bytes)).join(", ")
+        } MB`,
+    ),
     "",
     "Indexes dropped before every `optimized` run (and built again after it), with the finding that proposed " +
     "each:",
     "",
-    ...(report.drops.length === 0
-      ? ["- none"]
-      : report.drops.map((d) => `- \`${d.statement}\` (\`${d.rule}\`: ${d.title})`)),
+    ...bullets(report.drops, (d) => `\`${d.statement}\` (\`${d.rule}\`: ${d.title})`),
     "",
     "Every open finding after the refresh:",
     "",

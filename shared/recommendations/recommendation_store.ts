@@ -207,6 +207,16 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
       values (${id}, ${name}, now(), ${actor}, ${json(sql, detail)})`;
   }
 
+  /**
+   * Why a build or drop failed. Without a connection nothing can be checked or dropped: that is rethrown, and
+   * the caller answers 503 and retries; statement_timeout (57014) is the statement's own failure.
+   */
+  function ddlFailure(error: unknown): { reason: string; code: string | null } {
+    const failure = error as { message?: string; code?: string };
+    if (isDatabaseUnavailable(error) && failure.code !== "57014") throw error;
+    return { reason: failure.message ?? String(error), code: failure.code ?? null };
+  }
+
   /** Drops an invalid index; the drop waits for the same transactions the build did, within lock_timeout. */
   async function dropLeftover(qualified: string): Promise<Leftover> {
     try {
@@ -368,16 +378,13 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
       try {
         await ddl.unsafe(plan.statement);
       } catch (error) {
-        const failure = error as { message?: string; code?: string };
-        // Without a connection nothing can be checked or dropped: the caller answers 503 and retries.
-        if (isDatabaseUnavailable(error) && failure.code !== "57014") throw error;
+        const failure = ddlFailure(error);
         // A failed concurrent build leaves its index behind, invalid (ignored by queries, yet maintained
         // on every write): drop it, concurrently too.
         const left = await indexState(plan);
         return {
           ok: false,
-          reason: failure.message ?? String(error),
-          code: failure.code ?? null,
+          ...failure,
           leftover: left && !left.valid ? await dropLeftover(left.qualified) : null,
         };
       }
@@ -409,22 +416,24 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
           leftover: null,
         };
       }
-      const rollbackSql = concurrentBuild(index.definition);
-      if (index.enforces !== null || rollbackSql === null) {
+      if (index.enforces !== null) {
         return {
           ok: false,
-          reason: `${index.qualified} is not dropped: ${
-            index.enforces ?? `its definition (${index.definition}) cannot be rebuilt concurrently`
-          }, and dropping it would change what the table accepts`,
+          reason: `${index.qualified} is not dropped: ${index.enforces}, and dropping it would change what ` +
+            "the table accepts",
           code: "2BP01",
           leftover: null,
         };
       }
+      // pg_get_indexdef() of an index that is not unique always reads `CREATE INDEX …`
+      const rollbackSql = concurrentBuild(index.definition);
+      if (rollbackSql === null) {
+        throw new Error(`unexpected definition of ${index.qualified}: ${index.definition}`);
+      }
       try {
         await ddl.unsafe(plan.statement);
       } catch (error) {
-        const failure = error as { message?: string; code?: string };
-        if (isDatabaseUnavailable(error) && failure.code !== "57014") throw error;
+        const failure = ddlFailure(error);
         // An interrupted concurrent drop can leave the index invalid (no longer used by queries, yet still
         // maintained by writes): say so rather than leave it unnoticed.
         const [left] = await ddl<{ valid: boolean }[]>`
@@ -432,8 +441,7 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
           where i.indexrelid = pg_catalog.to_regclass(${plan.index})`;
         return {
           ok: false,
-          reason: failure.message ?? String(error),
-          code: failure.code ?? null,
+          ...failure,
           leftover: left && index.valid && !left.valid
             ? {
               index: index.qualified,

@@ -50,13 +50,20 @@ Deno.test("GET /recommendations/refresh is read as a bad finding id, not run", a
   assert.deepEqual((await response.json()).issues.map((issue: { path: string }) => issue.path), ["id"]);
 });
 
-Deno.test("POST /recommendations/refresh rejects a since that is not an instant, naming the field", async () => {
-  const response = await app(configWith({})).fetch(
-    new Request("http://local/recommendations/refresh?since=yesterday", {
-      method: "POST",
-      headers: { apikey: secretKey },
-    }),
+/** POST /recommendations/refresh?since=`since` with the secret key, the module on. */
+function refreshSince(since: string): Promise<Response> {
+  return Promise.resolve(
+    app(configWith({})).fetch(
+      new Request(`http://local/recommendations/refresh?since=${since}`, {
+        method: "POST",
+        headers: { apikey: secretKey },
+      }),
+    ),
   );
+}
+
+Deno.test("POST /recommendations/refresh rejects a since that is not an instant, naming the field", async () => {
+  const response = await refreshSince("yesterday");
   assert.equal(response.status, 400);
   const body = await response.json();
   assert.deepEqual(body.issues.map((issue: { path: string }) => issue.path), ["since"]);
@@ -64,12 +71,7 @@ Deno.test("POST /recommendations/refresh rejects a since that is not an instant,
 });
 
 Deno.test("POST /recommendations/refresh rejects a since in the future before reading anything", async () => {
-  const response = await app(configWith({})).fetch(
-    new Request("http://local/recommendations/refresh?since=2999-01-01T00:00:00Z", {
-      method: "POST",
-      headers: { apikey: secretKey },
-    }),
-  );
+  const response = await refreshSince("2999-01-01T00:00:00Z");
   assert.equal(response.status, 400);
   assert.match((await response.json()).error, /since must be earlier than now .*: got 2999-01-01T00:00:00Z/);
 });
