@@ -2,7 +2,7 @@
  * The figures of one scenario run, computed from the replay's records and the counters read around it.
  * Latency is what the user waited: from the request's scheduled time to its answer (open loop).
  */
-import { median, percentile } from "../stats/percentile.ts";
+import { median, nearestRankIndex, percentile } from "../stats/percentile.ts";
 import type { Outage } from "../trace/trace.ts";
 import type { ReplayRecord } from "../trace/replay.ts";
 
@@ -26,6 +26,10 @@ export interface LatencyFigures {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** p95 of the answered requests that did not wait for a worker to boot: the part indexes act on. */
+  warmP95: number | null;
+  /** Whether the request at the p95 rank waited for a worker to boot; null when none was answered. */
+  p95Cold: boolean | null;
   /** Share of requests with an error the user sees: 5xx, no answer, or dropped by the replayer. */
   errorRate: number | null;
 }
@@ -77,13 +81,19 @@ function userVisibleError(record: Record_): boolean {
 }
 
 function latencyFigures(records: Record_[]): LatencyFigures {
-  const latencies = records.filter((r) => r.outcome === "resolved").map((r) => r.latencyMs!);
+  const resolved = records.filter((r) => r.outcome === "resolved");
+  const latencies = resolved.map((r) => r.latencyMs!);
+  const cold = (r: Record_) => (r.result as SentResult).coldStart;
   const round = (n: number | null) => (n === null ? null : Number(n.toFixed(1)));
+  const byLatency = [...resolved].sort((a, b) => a.latencyMs! - b.latencyMs!);
+  const atP95 = byLatency.length === 0 ? undefined : byLatency[nearestRankIndex(byLatency.length, 95)];
   return {
     count: records.length,
     p50: round(percentile(latencies, 50)),
     p95: round(percentile(latencies, 95)),
     p99: round(percentile(latencies, 99)),
+    warmP95: round(percentile(resolved.filter((r) => !cold(r)).map((r) => r.latencyMs!), 95)),
+    p95Cold: atP95 === undefined ? null : cold(atP95),
     errorRate: records.length === 0 ? null : records.filter(userVisibleError).length / records.length,
   };
 }

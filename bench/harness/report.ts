@@ -74,6 +74,10 @@ export interface ComparisonReport {
   summary: Record<string, Record<string, Spread>>;
   /** scenario -> endpoint -> p95 spread. */
   endpointP95: Record<string, Record<string, Spread>>;
+  /** scenario -> endpoint -> spread of the p95 of requests that did not wait for a worker boot. */
+  endpointWarmP95: Record<string, Record<string, Spread>>;
+  /** scenario -> endpoint -> runs whose p95 request waited for a worker boot. */
+  endpointP95Cold: Record<string, Record<string, number>>;
   /** `${scenario} / ${reference}` -> metric -> paired ratio. */
   ratios: Record<string, Record<string, PairedRatio>>;
 }
@@ -86,15 +90,23 @@ export function compareRuns(
   const of = (scenario: string) => runs.filter((r) => r.scenario === scenario);
   const summary: ComparisonReport["summary"] = {};
   const endpointP95: ComparisonReport["endpointP95"] = {};
+  const endpointWarmP95: ComparisonReport["endpointWarmP95"] = {};
+  const endpointP95Cold: ComparisonReport["endpointP95Cold"] = {};
   for (const scenario of scenarios) {
     summary[scenario] = Object.fromEntries(
       comparedMetrics.map((m) => [m.name, spreadOf(of(scenario).map(m.of))]),
     );
     const endpoints = new Set(of(scenario).flatMap((r) => Object.keys(r.figures.byEndpoint)));
-    endpointP95[scenario] = Object.fromEntries(
-      [...endpoints].sort().map((
-        e,
-      ) => [e, spreadOf(of(scenario).map((r) => r.figures.byEndpoint[e]?.p95 ?? null))]),
+    const perEndpoint = <T>(value: (e: string) => T) =>
+      Object.fromEntries([...endpoints].sort().map((e) => [e, value(e)]));
+    endpointP95[scenario] = perEndpoint((e) =>
+      spreadOf(of(scenario).map((r) => r.figures.byEndpoint[e]?.p95 ?? null))
+    );
+    endpointWarmP95[scenario] = perEndpoint((e) =>
+      spreadOf(of(scenario).map((r) => r.figures.byEndpoint[e]?.warmP95 ?? null))
+    );
+    endpointP95Cold[scenario] = perEndpoint((e) =>
+      of(scenario).filter((r) => r.figures.byEndpoint[e]?.p95Cold === true).length
     );
   }
   const ratios: ComparisonReport["ratios"] = {};
@@ -112,7 +124,7 @@ export function compareRuns(
       );
     }
   }
-  return { scenarios, summary, endpointP95, ratios };
+  return { scenarios, summary, endpointP95, endpointWarmP95, endpointP95Cold, ratios };
 }
 
 function cell(spread: Spread, digits: number): string {

@@ -17,12 +17,16 @@ export function sortedSamples(values: Iterable<number>): Float64Array {
   return sorted.sort();
 }
 
+/** The 0-based index of the p-th percentile among n ascending samples (n >= 1). */
+export function nearestRankIndex(n: number, p: number): number {
+  checkP(p);
+  return Math.max(1, Math.ceil((p / 100) * n)) - 1;
+}
+
 /** Nearest-rank percentile of ascending samples; null when there are none. */
 export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number | null {
   checkP(p);
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
+  return sorted.length === 0 ? null : sorted[nearestRankIndex(sorted.length, p)];
 }
 
 /** Nearest-rank percentile of unsorted samples; null when there are none. */
