@@ -18,7 +18,9 @@
  * - `measure/`, `rls/`, `query_shape/`: measured analyzers (EXPLAIN ANALYZE in rolled-back transactions) of row
  *   level security policies and of wide result columns;
  * - `analyze/`: the cache analyzer (per namespace) and the edge analyzer (per function);
- * - `correlate/`: cross-system rules on aligned per-minute series.
+ * - `correlate/`: cross-system rules on aligned per-minute series;
+ * - `forecast/`: per-minute demand forecasts (naive, exponential smoothing, Holt-Winters) with the model
+ *   chosen per series by a rolling-origin backtest, and prediction intervals.
  *
  * @module
  */
@@ -222,5 +224,16 @@ export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";
 export { edgeAnalyzerDefaults, type EdgeAnalyzerOptions } from "./analyze/edge.ts";
 export { createCorrelationAnalyzer } from "./correlate/correlation_analyzer.ts";
 export { correlationAnalyzerDefaults, type CorrelationAnalyzerOptions } from "./correlate/correlate.ts";
+
+export {
+  type Forecast,
+  forecastDefaults,
+  type ForecastOptions,
+  type ForecastPoint,
+  forecastSeries,
+  type ModelVerdict,
+} from "./forecast/forecast.ts";
+export type { ModelName } from "./forecast/model.ts";
+export { type CountPoint, type CountSeries, regularSeries } from "./forecast/series.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";

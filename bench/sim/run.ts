@@ -16,6 +16,8 @@ import {
   type WarmingPolicy,
 } from "./warming.ts";
 import { fixedInterval, histogramPolicy, noWarming, oracle } from "./warming_policies.ts";
+import { forecastAccuracy, forecastAccuracyMarkdown, type ForecastAccuracyRow } from "./forecast_accuracy.ts";
+import { table } from "./markdown.ts";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker.ts";
 import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
@@ -103,6 +105,8 @@ export interface SimulationResult {
     policies: { name: string; description: string }[];
     rows: CacheRow[];
   };
+  /** The forecaster's accuracy on each function's requests per minute (bench/sim/forecast_accuracy.ts). */
+  forecasting: ForecastAccuracyRow[];
 }
 
 function finiteAtLeast(name: string, value: unknown, min: number): number {
@@ -317,6 +321,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
       policies: [...o.cachePolicies, limit].map((p) => ({ name: p.name, description: p.description })),
       rows: cacheRows,
     },
+    forecasting: forecastAccuracy(timesByFunction, durationMs),
   };
 }
 
@@ -326,11 +331,6 @@ function percent(value: number | null): string {
 
 function decimal(value: number | null, digits = 1): string {
   return value === null ? "n/a" : value.toFixed(digits);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
 function warmingCells(policy: string, f: WarmingFigures): string[] {
@@ -397,6 +397,8 @@ export function toMarkdown(result: SimulationResult): string {
       ]),
     ),
     result.caching.policies.map((p) => `- \`${p.name}\`: ${p.description}`).join("\n"),
+    "#### Forecasting: each function's requests per minute",
+    forecastAccuracyMarkdown(result.forecasting),
   );
   return sections.join("\n\n") + "\n";
 }
