@@ -4,14 +4,14 @@
  * 1. periods: a day (and a week) in steps of the series;
  * 2. plan: origins near the end, leaving as much training history before them as the longest model that
  *    one origin leaves room for needs; models needing more are set aside with the reason;
- * 3. score: each model's backtest MAE (refitted at every origin) and its MASE against the reference
- *    (seasonal naive over a day once a day precedes the first origin, last-value naive before that);
+ * 3. score: each model refitted at every origin, its backtest errors (MAE, MSE) and its MASE against the
+ *    reference (seasonal naive over a day once a day precedes the first origin, last-value naive before that);
  * 4. choose: by mean squared error, which a mean forecast minimizes (MAE rewards medians, and the median of a
  *    quiet minute's count is 0): the most structured model (the specs run from last-value to weekly
  *    Holt-Winters) within structuredModelTolerance of the lowest; every other model records why it lost;
  * 5. forecast: the chosen model refitted on the whole history, `horizonMinutes` ahead;
- * 6. intervals: the `intervalLevel` quantile of the chosen model's absolute backtest errors, per quarter of
- *    the backtest's lead times, widened by the square root of the lead-time ratio beyond the backtest's reach.
+ * 6. intervals: from the chosen model's backtest errors, scaled by the square root of the forecast level and
+ *    taken per quarter of the backtest's lead times (see intervalWidths).
  *
  * Every series here is a count, so forecasts and interval bounds are floored at 0.
  */
