@@ -157,6 +157,15 @@ Deno.test({
           const warm = await json(await call("robots", { headers: { "x-warmup": "1" } }));
           assert.equal(warm.status, 200);
           assert.equal(warm.body.warm, true);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const again = await json(await call("robots", { headers: { "x-warmup": "1" } }));
+          // the same worker answers unless it was retired in between, and then it has just booted
+          assert.ok(
+            again.body.coldStart
+              ? again.body.workerAgeMs < warm.body.workerAgeMs
+              : again.body.workerAgeMs >= warm.body.workerAgeMs + 40,
+            `worker ages ${warm.body.workerAgeMs} then ${again.body.workerAgeMs} ms`,
+          );
         });
 
         await t.step(

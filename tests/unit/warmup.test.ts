@@ -9,10 +9,22 @@ Deno.test("isWarmupRequest() recognises the x-warmup header and the warmup query
   assert.equal(isWarmupRequest(new Request("http://x/fn")), false);
 });
 
-Deno.test("warmupResponse() answers 200 {warm, coldStart} and is never cached", async () => {
+Deno.test("warmupResponse() answers 200 {warm, coldStart, workerAgeMs} and is never cached", async () => {
   const response = warmupResponse(true, { "x-request-id": "r1" });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("cache-control"), "no-store");
   assert.equal(response.headers.get("x-request-id"), "r1");
-  assert.deepEqual(await response.json(), { warm: true, coldStart: true });
+  const body = await response.json();
+  assert.deepEqual({ ...body, workerAgeMs: typeof body.workerAgeMs }, {
+    warm: true,
+    coldStart: true,
+    workerAgeMs: "number",
+  });
+});
+
+Deno.test("warmupResponse() reports the worker's age, which grows as the isolate lives", async () => {
+  const first = (await warmupResponse(false).json()).workerAgeMs;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const second = (await warmupResponse(false).json()).workerAgeMs;
+  assert.ok(first >= 0 && second >= first + 25, `ages ${first} then ${second}`);
 });
