@@ -20,7 +20,8 @@
  * - `analyze/`: the cache analyzer (per namespace) and the edge analyzer (per function);
  * - `correlate/`: cross-system rules on aligned per-minute series;
  * - `forecast/`: per-minute demand forecasts (naive, exponential smoothing, Holt-Winters) with the model
- *   chosen per series by a rolling-origin backtest, and prediction intervals.
+ *   chosen per series by a rolling-origin backtest, and prediction intervals; the predictive refresh that
+ *   stores them and scores them once their minutes have happened.
  *
  * @module
  */
@@ -125,6 +126,8 @@ export {
 export {
   type CronJob,
   type CronJobRow,
+  type ForecastAccuracy,
+  type ForecastAccuracyRow,
   type LastRun,
   type PipelineHealth,
   type RunRow,
@@ -234,6 +237,21 @@ export {
   type ModelVerdict,
 } from "./forecast/forecast.ts";
 export type { ModelName } from "./forecast/model.ts";
-export { type CountPoint, type CountSeries, regularSeries } from "./forecast/series.ts";
+export { type CountPoint, type CountSeries, fromFirstEvent, regularSeries } from "./forecast/series.ts";
+export { type ReferenceForecast, referenceForecast } from "./forecast/reference.ts";
+export { createForecastStore, type ForecastStore, type ForecastTarget } from "./forecast/forecast_store.ts";
+export {
+  forecastHistoryWindow,
+  forecastKinds,
+  forecastRefreshDefaults,
+  type ForecastRefreshOptions,
+  type ForecastRefreshSummary,
+  refreshForecasts,
+} from "./forecast/refresh_forecasts.ts";
+export {
+  type ForecastQuery,
+  ForecastQuerySchema,
+  PredictiveRefreshQuerySchema,
+} from "./forecast/requests.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";

@@ -48,3 +48,13 @@ export function regularSeries(
   }
   return { startMs: fromMs, stepMs, values };
 }
+
+/**
+ * Pure: the series from its first non-zero step on (empty when every step is 0). The minutes before a
+ * target's first event are not known zeros: the function did not exist yet, or nothing was collecting.
+ */
+export function fromFirstEvent(series: CountSeries): CountSeries {
+  const first = series.values.findIndex((v) => v > 0);
+  const start = first < 0 ? series.values.length : first;
+  return { ...series, startMs: series.startMs + start * series.stepMs, values: series.values.slice(start) };
+}

@@ -23,6 +23,60 @@ export interface StatusOverview {
   cron_jobs?: CronJobRow[];
   /** Each module's last run, by module name; absent for a module that never ran. */
   modules?: Partial<Record<string, RunRow>>;
+  /** Each forecast target's accuracy over the last 7 days (optimizer.forecast_accuracy()). */
+  forecasts?: ForecastAccuracyRow[];
+}
+
+/** A forecast target's accuracy as optimizer.forecast_accuracy() gives it; see ForecastAccuracy. */
+export interface ForecastAccuracyRow {
+  /** The series' system. */
+  system: string;
+  /** The series' target. */
+  target: string;
+  /** The series' kind. */
+  kind: string;
+  /** Scored forecasts. */
+  forecasts: number;
+  /** Forecast minutes scored. */
+  minutes: number;
+  /** Mean absolute error of the forecasts. */
+  mae: number;
+  /** Mean absolute error of the reference over the same minutes. */
+  reference_mae: number;
+  /** mae / reference_mae; null when the reference made no error. */
+  mase: number | null;
+  /** Share of the outcomes inside the intervals; null without intervals. */
+  coverage: number | null;
+  /** The latest forecast's model. */
+  model: string;
+  /** The latest forecast's reference. */
+  reference: string;
+}
+
+/** How well a series was forecast over the last 7 days. */
+export interface ForecastAccuracy {
+  /** The series: system, target and kind of the metric store's rollups. */
+  system: string;
+  /** The series' target, e.g. a function's name. */
+  target: string;
+  /** The series' kind, e.g. request. */
+  kind: string;
+  /** Scored forecasts. */
+  forecasts: number;
+  /** Forecast minutes scored (a minute counts once per forecast that covered it). */
+  minutes: number;
+  /** Mean absolute error of the forecasts, in events per minute. */
+  mae: number;
+  /** Mean absolute error of the reference (seasonal naive or last value) over the same minutes. */
+  referenceMae: number;
+  /** mae / referenceMae: below 1 beats the reference; null when the reference made no error. */
+  mase: number | null;
+  /** Share of the outcomes inside the forecasts' intervals; null without intervals. */
+  coverage: number | null;
+  /** The latest forecast's model. */
+  model: string;
+  /** The latest forecast's reference. */
+  reference: string;
 }
 
 /** A pg_cron job of the overview (cron.job with its last run in cron.job_run_details); see CronJob. */
@@ -123,11 +177,14 @@ export interface StatusReport {
   pipeline: PipelineHealth;
   /** Every pipeline problem found, as Findings; empty when the pipeline is healthy. */
   findings: Finding[];
+  /** Each forecast series' accuracy over the last 7 days, scored once its minutes had happened. */
+  forecasts: ForecastAccuracy[];
 }
 
 /**
  * The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. optimizer-recommendations
- * runs whether or not the module is on (it checks modules.recommendations each minute), so it must exist too.
+ * and optimizer-predictive run whether or not their module is on (each checks its module every minute), so
+ * they must exist too.
  */
 export const pipelineJobs = [
   "optimizer-rollup",
@@ -136,6 +193,7 @@ export const pipelineJobs = [
   "optimizer-ingest-prune",
   "optimizer-index-usage",
   "optimizer-recommendations",
+  "optimizer-predictive",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>
@@ -358,5 +416,18 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
     volumes: overview.volumes ?? {},
     pipeline: health,
     findings,
+    forecasts: (overview.forecasts ?? []).map((row) => ({
+      system: row.system,
+      target: row.target,
+      kind: row.kind,
+      forecasts: Number(row.forecasts),
+      minutes: Number(row.minutes),
+      mae: row.mae,
+      referenceMae: row.reference_mae,
+      mase: row.mase,
+      coverage: row.coverage,
+      model: row.model,
+      reference: row.reference,
+    })),
   };
 }

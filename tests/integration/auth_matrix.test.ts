@@ -102,6 +102,18 @@ const routes: Route[] = [
     body: () => ({ reason: "auth matrix" }),
     allowed: { secret: 404, legacyServiceRole: 404 },
   },
+  {
+    name: "GET predictive/forecast",
+    method: "GET",
+    path: "/predictive/forecast?system=edge&target=auth-matrix&kind=request&historyDays=1",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    name: "POST predictive/refresh",
+    method: "POST",
+    path: "/predictive/refresh",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
 ];
 
 /** Callers that carry a credential which is wrong in itself, whatever the route. */

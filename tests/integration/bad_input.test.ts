@@ -212,6 +212,38 @@ const cases: Case[] = [
       JSON.stringify({ reason: "a\u0000b" }),
       ["reason", "NUL"],
     ],
+    ["an unknown metric system", "GET", "/predictive/forecast?system=disk&target=x&kind=request", undefined, [
+      "system",
+    ]],
+    [
+      "a NUL byte in a forecast target",
+      "GET",
+      "/predictive/forecast?system=edge&target=a%00b&kind=request",
+      undefined,
+      [
+        "target",
+        "NUL",
+      ],
+    ],
+    [
+      "a forecast horizon of 0 minutes",
+      "GET",
+      "/predictive/forecast?system=edge&target=x&kind=request&horizonMinutes=0",
+      undefined,
+      [
+        "horizonMinutes",
+      ],
+    ],
+    [
+      "a forecast history of 29 days",
+      "GET",
+      "/predictive/forecast?system=edge&target=x&kind=request&historyDays=29",
+      undefined,
+      [
+        "historyDays",
+      ],
+    ],
+    ["an unknown refresh trigger", "POST", "/predictive/refresh?trigger=later", undefined, ["trigger"]],
   ].map(([name, method, path, body, mentions]): Case => ({
     name: name as string,
     method: method as Case["method"],
@@ -235,6 +267,7 @@ async function databaseState(sql: postgres.Sql) {
     select (select count(*) from optimizer.metric_events where reporter not like 'function:%') as events,
            (select value::text from optimizer.config) as config,
            (select count(*) from optimizer.finding_events) as finding_events,
+           (select count(*) from optimizer.forecasts) as forecasts,
            (select updated_at from optimizer.config) as config_updated_at`;
   return state;
 }

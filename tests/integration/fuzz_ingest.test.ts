@@ -6,25 +6,12 @@
  */
 import fc from "fast-check";
 import { stackEnv, userJwt } from "../support/env.ts";
+import { awkwardText, expectNo5xx, mostly, querySpellings } from "../support/fuzz.ts";
 
 const env = stackEnv();
 const metricsUrl = `${env.url}/functions/v1/metrics`;
 const seed = 20261128;
 const runsPerRoute = 60;
-
-/** Text with the characters Postgres and JSON find hard, and some ordinary ones. */
-const awkwardText = fc.oneof(
-  fc.string({ maxLength: 12 }),
-  fc.string({ unit: "binary", maxLength: 12 }),
-  fc.string({
-    unit: fc.constantFrom("\u0000", "\ud800", "\udfff", "\ud83d\ude00", "a", "_", "é", "\\", '"', "%00", " "),
-    maxLength: 8,
-  }),
-);
-
-/** Mostly `valid`, sometimes `awkward`: most generated batches then pass validation and reach Postgres. */
-const mostly = <T, U>(valid: fc.Arbitrary<T>, awkward: fc.Arbitrary<U>) =>
-  fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: awkward, weight: 1 });
 
 /** Minutes east of UTC: mostly what Postgres takes (within ±15:59), sometimes beyond. */
 const offsetMinutes = mostly(fc.integer({ min: -959, max: 959 }), fc.integer({ min: -1439, max: 1439 }));
@@ -99,11 +86,6 @@ const batch = fc.record({
   asUser: fc.boolean(),
 });
 
-async function expectNo5xx(response: Response, what: string) {
-  const text = await response.text();
-  if (response.status >= 500) throw new Error(`${what} answered ${response.status}: ${text}`);
-}
-
 Deno.test("POST /metrics never answers 5xx to generated batches", async () => {
   const headersFor = async (asUser: boolean): Promise<Record<string, string>> =>
     asUser
@@ -142,16 +124,7 @@ const seriesQuery = fc.record(
 Deno.test("GET /metrics never answers 5xx to generated queries", async () => {
   await fc.assert(
     fc.asyncProperty(seriesQuery, async (query) => {
-      // URLSearchParams encodes lone surrogates as U+FFFD; raw percent-encoding of their UTF-16 units is
-      // what a hostile client can send instead, so both forms are tried
-      const raw = Object.entries(query).map(([key, value]) =>
-        `${key}=${
-          [...value].map((ch) =>
-            /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
-          ).join("")
-        }`
-      ).join("&");
-      for (const search of [new URLSearchParams(query).toString(), raw]) {
+      for (const search of querySpellings(query)) {
         const response = await fetch(`${metricsUrl}?${search}`, { headers: { apikey: env.secretKey } });
         await expectNo5xx(response, `GET /metrics?${search}`);
       }

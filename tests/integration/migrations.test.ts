@@ -42,6 +42,7 @@ Deno.test({
         "optimizer-db-snapshot",
         "optimizer-index-usage",
         "optimizer-ingest-prune",
+        "optimizer-predictive",
         "optimizer-recommendations",
         "optimizer-retention",
         "optimizer-rollup",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRng, poisson } from "../../bench/trace/prng.ts";
 import { chooseModel, forecastSeries } from "../../shared/forecast/forecast.ts";
-import { type CountSeries, regularSeries } from "../../shared/forecast/series.ts";
+import { type CountSeries, fromFirstEvent, regularSeries } from "../../shared/forecast/series.ts";
 import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
 const day = DAY_MS / MINUTE_MS;
@@ -124,4 +124,20 @@ Deno.test("regularSeries() rejects a negative count and names where it is", () =
     () => regularSeries([{ atMs: 60_000, value: -1 }], { fromMs: 0, toMs: 120_000, stepMs: MINUTE_MS }),
     { message: "a series value must be a count >= 0: got -1 at 60000" },
   );
+});
+
+Deno.test("fromFirstEvent() drops the zeros before the first event", () => {
+  assert.deepEqual(fromFirstEvent({ startMs: 0, stepMs: MINUTE_MS, values: [0, 0, 3, 0, 1] }), {
+    startMs: 2 * MINUTE_MS,
+    stepMs: MINUTE_MS,
+    values: [3, 0, 1],
+  });
+});
+
+Deno.test("fromFirstEvent() leaves an empty series at the end of one without events", () => {
+  assert.deepEqual(fromFirstEvent({ startMs: 0, stepMs: MINUTE_MS, values: [0, 0] }), {
+    startMs: 2 * MINUTE_MS,
+    stepMs: MINUTE_MS,
+    values: [],
+  });
 });

@@ -69,6 +69,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
+        job("optimizer-predictive"),
         job("optimizer-recommendations"),
         job("optimizer-rollup", {
           last_status: "failed",
@@ -103,6 +104,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
+        job("optimizer-predictive"),
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup"),
@@ -138,6 +140,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
         job("optimizer-db-snapshot"),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
+        job("optimizer-predictive"),
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup", { last_start: ago(minutes * 60) }),
@@ -156,6 +159,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
       job("optimizer-db-snapshot"),
       job("optimizer-ingest-prune"),
       job("optimizer-index-usage"),
+      job("optimizer-predictive"),
       job("optimizer-recommendations"),
       job("optimizer-retention"),
       job("optimizer-rollup", { last_start: ago(600) }),
@@ -205,4 +209,39 @@ Deno.test("statusReport() lists every module with its switch and last run", () =
   assert.equal(report.config, defaultConfig);
   assert.deepEqual(report.findings, []);
   assert.equal(report.pipeline.healthy, true);
+});
+
+Deno.test("statusReport() gives each forecast series' accuracy in camelCase, counts as numbers", () => {
+  const report = statusReport(
+    overview({
+      forecasts: [{
+        system: "edge",
+        target: "robots",
+        kind: "request",
+        forecasts: "3" as unknown as number,
+        minutes: 360,
+        mae: 1.5,
+        reference_mae: 2,
+        mase: 0.75,
+        coverage: 0.8,
+        model: "holt-winters-daily",
+        reference: "seasonal-naive-daily",
+      }],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(report.forecasts, [{
+    system: "edge",
+    target: "robots",
+    kind: "request",
+    forecasts: 3,
+    minutes: 360,
+    mae: 1.5,
+    referenceMae: 2,
+    mase: 0.75,
+    coverage: 0.8,
+    model: "holt-winters-daily",
+    reference: "seasonal-naive-daily",
+  }]);
 });

@@ -1,0 +1,131 @@
+import type postgres from "postgres";
+import type { Sql } from "../db/client.ts";
+import type { MetricSystem } from "../metrics/metric_event.ts";
+import { MINUTE_MS } from "../time.ts";
+import type { Forecast } from "./forecast.ts";
+import type { ReferenceForecast } from "./reference.ts";
+import { type CountSeries, regularSeries } from "./series.ts";
+
+/**
+ * Postgres adapter of the predictive module's forecasts: the per-minute history a forecast is made from
+ * (optimizer.metric_rollups), the forecasts it stores with the reference beside each point, their scoring
+ * (optimizer.score_forecasts()) and the run log. Schema: supabase/migrations/20261128005000_optimizer_forecasts.sql.
+ */
+
+/** A series of the metric store: the rollup rows of one system, target and kind. */
+export interface ForecastTarget {
+  /** The events' system. */
+  system: MetricSystem;
+  /** A function's name, a cache namespace, … */
+  target: string;
+  /** The events' kind, e.g. `request` or `lookup`. */
+  kind: string;
+}
+
+/** What the predictive module reads and writes. */
+export interface ForecastStore {
+  /** The targets of `system` and `kind` with the most events over [from, to), busiest first. */
+  busiestTargets(
+    filter: { system: MetricSystem; kind: string },
+    from: Date,
+    to: Date,
+    limit: number,
+  ): Promise<string[]>;
+  /** The target's events per minute over [from, to) (whole minutes); minutes without a rollup row are 0. */
+  history(target: ForecastTarget, from: Date, to: Date): Promise<CountSeries>;
+  /** Stores a forecast with its reference, in the run that made it; returns its id. */
+  save(
+    runId: string,
+    target: ForecastTarget,
+    forecast: Forecast,
+    reference: ReferenceForecast,
+    madeAt: Date,
+    historyMinutes: number,
+  ): Promise<string>;
+  /** Scores every forecast whose minutes all lie before `settledBefore`; returns how many. */
+  score(settledBefore: Date): Promise<number>;
+  /** Records a predictive run as started; returns its id. */
+  startRun(trigger: "cron" | "api", now: Date): Promise<string>;
+  /** Records how the run ended. */
+  finishRun(
+    id: string,
+    status: "succeeded" | "failed",
+    summary: unknown,
+    error: string | null,
+  ): Promise<void>;
+}
+
+const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postgres.JSONValue);
+
+/** The store over `sql` (the service role's connection). */
+export function createForecastStore(sql: Sql): ForecastStore {
+  return {
+    async busiestTargets(filter, from, to, limit) {
+      // the hourly rollups list each target in a few rows per hour, where the minutes hold sixty
+      const rows = await sql<{ target: string }[]>`
+        select h.target
+        from optimizer.metric_rollups_hourly h
+        where h.system = ${filter.system} and h.kind = ${filter.kind}
+          and h.hour >= date_trunc('hour', ${from.toISOString()}::timestamptz) and h.hour < ${to.toISOString()}::timestamptz
+        group by h.target
+        order by sum(h.count) desc, h.target
+        limit ${limit}`;
+      return rows.map((row) => row.target);
+    },
+    async history(target, from, to) {
+      const rows = await sql<{ minute: Date; count: string }[]>`
+        select r.minute, sum(r.count) as count
+        from optimizer.metric_rollups r
+        where r.system = ${target.system} and r.target = ${target.target} and r.kind = ${target.kind}
+          and r.minute >= ${from.toISOString()}::timestamptz and r.minute < ${to.toISOString()}::timestamptz
+        group by r.minute`;
+      return regularSeries(
+        rows.map((row) => ({ atMs: row.minute.getTime(), value: Number(row.count) })),
+        { fromMs: from.getTime(), toMs: to.getTime(), stepMs: MINUTE_MS },
+      );
+    },
+    async save(runId, target, forecast, reference, madeAt, historyMinutes) {
+      return await sql.begin(async (tx) => {
+        const [{ id }] = await tx<{ id: string }[]>`
+          insert into optimizer.forecasts (run_id, made_at, system, target, kind, model, params, reference, backtest,
+            history_minutes)
+          values (${runId}, ${madeAt}, ${target.system}, ${target.target}, ${target.kind}, ${forecast.model},
+            ${json(tx, forecast.params)}, ${reference.model}, ${
+          json(tx, forecast.backtest)
+        }, ${historyMinutes})
+          returning id`;
+        const points = forecast.points.map((point, k) => ({
+          forecast_id: id,
+          minute: new Date(point.atMs),
+          value: point.value,
+          low: point.low,
+          high: point.high,
+          reference: reference.values[k],
+        }));
+        if (points.length > 0) {
+          await tx`insert into optimizer.forecast_points ${
+            tx(points, "forecast_id", "minute", "value", "low", "high", "reference")
+          }`;
+        }
+        return String(id);
+      });
+    },
+    async score(settledBefore) {
+      const [{ scored }] = await sql<{ scored: number }[]>`
+        select optimizer.score_forecasts(${settledBefore.toISOString()}::timestamptz) as scored`;
+      return scored;
+    },
+    async startRun(trigger, now) {
+      const [{ id }] = await sql<{ id: string }[]>`
+        insert into optimizer.runs (module, trigger, status, started_at)
+        values ('predictive', ${trigger}, 'running', ${now}) returning id`;
+      return String(id);
+    },
+    async finishRun(id, status, summary, error) {
+      await sql`
+        update optimizer.runs set status = ${status}, finished_at = now(), summary = ${json(sql, summary)},
+          error = ${error}
+        where id = ${id}`;
+    },
+  };
+}

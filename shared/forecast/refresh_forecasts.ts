@@ -1,0 +1,159 @@
+import { resolveOptions } from "../analyze/options.ts";
+import type { MetricSystem } from "../metrics/metric_event.ts";
+import { DAY_MS, MINUTE_MS } from "../time.ts";
+import { forecastSeries } from "./forecast.ts";
+import type { ForecastStore, ForecastTarget } from "./forecast_store.ts";
+import { referenceForecast } from "./reference.ts";
+import { fromFirstEvent } from "./series.ts";
+
+/**
+ * A predictive refresh: score the stored forecasts whose minutes have all happened, then forecast the busiest
+ * series of each kind below and store the forecasts for scoring later.
+ *
+ * 1. run: recorded as started (module `predictive`);
+ * 2. score: every forecast whose last minute is at least `settleMinutes` old (later minutes may still get
+ *    late events or wait for the next rollup);
+ * 3. targets: the `maxTargets` busiest of each series kind over the history window;
+ * 4. forecast: each target's history of up to `historyDays`, ending `settleMinutes` before now, forecast
+ *    `horizonMinutes` ahead with its reference (shared/forecast/reference.ts), until the deadline; a target
+ *    with no events in the window, or reached after the deadline, is skipped with the reason;
+ * 5. run: recorded with the summary, or as failed with the error.
+ */
+
+/** The series kinds forecast: each function's requests and each cache namespace's lookups. */
+export const forecastKinds: readonly { system: MetricSystem; kind: string }[] = [
+  { system: "edge", kind: "request" },
+  { system: "cache", kind: "lookup" },
+];
+
+/** How much history, how many targets, and which minutes are final. */
+export interface ForecastRefreshOptions {
+  /** History read per target: enough for the weekly model (two weeks). */
+  historyDays: number;
+  /** Targets forecast per series kind, the busiest first. */
+  maxTargets: number;
+  /** Minutes before now that may still change: the rollup runs every minute and events may arrive late. */
+  settleMinutes: number;
+}
+
+/** The refresh's defaults: two weeks of history, 8 targets per kind, minutes final after 3. */
+export const forecastRefreshDefaults: ForecastRefreshOptions = {
+  historyDays: 14,
+  maxTargets: 8,
+  settleMinutes: 3,
+};
+
+const bounds = {
+  historyDays: { min: 1, max: 90 },
+  maxTargets: { min: 1, max: 100, integer: true },
+  settleMinutes: { min: 0, max: 60, integer: true },
+};
+
+/**
+ * Pure: the whole minutes a forecast made at `now` is made from: `historyDays` back from `settleMinutes`
+ * before now's minute.
+ */
+export function forecastHistoryWindow(
+  now: Date,
+  historyDays: number,
+  settleMinutes = forecastRefreshDefaults.settleMinutes,
+): { from: Date; to: Date } {
+  const to = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS - settleMinutes * MINUTE_MS;
+  return {
+    from: new Date(to - Math.round((historyDays * DAY_MS) / MINUTE_MS) * MINUTE_MS),
+    to: new Date(to),
+  };
+}
+
+/** What a refresh did. */
+export interface ForecastRefreshSummary {
+  /** The run (optimizer.runs) it was recorded as. */
+  runId: string;
+  /** When it started. */
+  startedAt: string;
+  /** Where the forecasts start: the end of the history they were made from. */
+  historyTo: string;
+  /** Stored forecasts scored at the start, now that their minutes have happened. */
+  scored: number;
+  /** The forecasts made and stored. */
+  forecasts: (ForecastTarget & {
+    forecastId: string;
+    model: string;
+    historyMinutes: number;
+    /** The backtest's MASE of the chosen model; null without a backtest. */
+    backtestMase: number | null;
+  })[];
+  /** Targets not forecast, with the reason. */
+  skipped: (ForecastTarget & { reason: string })[];
+}
+
+/** Runs one refresh; `deadlineMs` (epoch ms) bounds the forecasting. */
+export async function refreshForecasts(
+  store: ForecastStore,
+  input: {
+    trigger: "cron" | "api";
+    now: Date;
+    deadlineMs: number;
+    horizonMinutes: number;
+    options?: Partial<ForecastRefreshOptions>;
+  },
+): Promise<ForecastRefreshSummary> {
+  const options = resolveOptions(forecastRefreshDefaults, bounds, input.options);
+  const { now } = input;
+  const runId = await store.startRun(input.trigger, now);
+  try {
+    const { from: historyFrom, to: historyTo } = forecastHistoryWindow(
+      now,
+      options.historyDays,
+      options.settleMinutes,
+    );
+    const scored = await store.score(historyTo);
+    const forecasts: ForecastRefreshSummary["forecasts"] = [];
+    const skipped: ForecastRefreshSummary["skipped"] = [];
+    for (const kind of forecastKinds) {
+      const names = await store.busiestTargets(kind, historyFrom, historyTo, options.maxTargets);
+      for (const name of names) {
+        const target: ForecastTarget = { ...kind, target: name };
+        if (Date.now() >= input.deadlineMs) {
+          skipped.push({
+            ...target,
+            reason: "the run's deadline (limits.maxRunDurationSeconds) passed first",
+          });
+          continue;
+        }
+        const series = fromFirstEvent(await store.history(target, historyFrom, historyTo));
+        if (series.values.length === 0) {
+          skipped.push({
+            ...target,
+            reason: `no events in the ${options.historyDays} days before ${historyTo.toISOString()}`,
+          });
+          continue;
+        }
+        const forecast = forecastSeries(series, { horizonMinutes: input.horizonMinutes });
+        const reference = referenceForecast(series, forecast.points.length);
+        const forecastId = await store.save(runId, target, forecast, reference, now, series.values.length);
+        forecasts.push({
+          ...target,
+          forecastId,
+          model: forecast.model,
+          historyMinutes: series.values.length,
+          backtestMase: forecast.backtest?.mase ?? null,
+        });
+      }
+    }
+    const summary: ForecastRefreshSummary = {
+      runId,
+      startedAt: now.toISOString(),
+      historyTo: historyTo.toISOString(),
+      scored,
+      forecasts,
+      skipped,
+    };
+    await store.finishRun(runId, "succeeded", summary, null);
+    return summary;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString() }, message).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The predictive module against the stack's Postgres: per-minute history from the rollups, forecasts stored
+ * and scored once their minutes have happened, their accuracy in the status report, the function's routes
+ * through the gateway, and the pg_cron job that asks for a refresh.
+ */
+import assert from "node:assert/strict";
+import {
+  createForecastStore,
+  createSql,
+  type Forecast,
+  MINUTE_MS,
+  type ReferenceForecast,
+} from "../../shared/mod.ts";
+import { stackEnv } from "../support/env.ts";
+import { type Sql, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+
+const env = stackEnv();
+
+/** Rollup rows of `target` (system edge, kind request): one per minute and source. */
+async function insertMinutes(
+  sql: Sql,
+  target: string,
+  rows: { minute: number; count: number; source?: string }[],
+): Promise<void> {
+  for (const row of rows) {
+    await sql`
+      insert into optimizer.metric_rollups (minute, system, target, kind, source, count)
+      values (${new Date(row.minute).toISOString()}, 'edge', ${target}, 'request', ${
+      row.source ?? "server"
+    }, ${row.count})`;
+  }
+}
+
+/** Runs `body` with the forecast store over a connection of its own. */
+async function withStore<T>(body: (store: ReturnType<typeof createForecastStore>) => Promise<T>): Promise<T> {
+  const sql = createSql({ functionName: "predictive-test", url: env.dbUrl, max: 1 });
+  try {
+    return await body(createForecastStore(sql));
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A forecast of `values` from `startMs` with intervals [low, high], as forecastSeries() would give it. */
+function forecastOf(startMs: number, values: number[], low: number, high: number): Forecast {
+  return {
+    model: "last-value",
+    params: {},
+    stepMs: MINUTE_MS,
+    points: values.map((value, k) => ({ atMs: startMs + k * MINUTE_MS, value, low, high })),
+    intervalLevel: 0.8,
+    backtest: null,
+    verdicts: [],
+  };
+}
+
+const hourAgo = () => Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 60 * MINUTE_MS;
+
+Deno.test("the forecast store reads a target's events per minute, summing sources, 0 where no row", async () => {
+  const target = uniqueTarget("history");
+  const m0 = hourAgo();
+  await withSql((sql) =>
+    insertMinutes(sql, target, [
+      { minute: m0, count: 3 },
+      { minute: m0, count: 2, source: "user:someone" },
+      { minute: m0 + 2 * MINUTE_MS, count: 5 },
+    ])
+  );
+  const series = await withStore((store) =>
+    store.history({ system: "edge", target, kind: "request" }, new Date(m0), new Date(m0 + 4 * MINUTE_MS))
+  );
+  assert.deepEqual(series, { startMs: m0, stepMs: MINUTE_MS, values: [5, 0, 5, 0] });
+});
+
+/** Stores a forecast of `target` from `startMs` in a run of its own; returns the forecast's id. */
+function storeForecast(target: string, startMs: number, values: number[], reference: ReferenceForecast) {
+  return withStore(async (store) => {
+    const runId = await store.startRun("api", new Date());
+    const id = await store.save(
+      runId,
+      { system: "edge", target, kind: "request" },
+      forecastOf(startMs, values, 0, 2),
+      reference,
+      new Date(startMs),
+      60,
+    );
+    await store.finishRun(runId, "succeeded", {}, null);
+    return id;
+  });
+}
+
+Deno.test("score_forecasts() scores a forecast once its minutes have happened, then drops its points", async () => {
+  const target = uniqueTarget("score");
+  const m0 = hourAgo();
+  await withSql((sql) =>
+    insertMinutes(sql, target, [
+      { minute: m0, count: 1 },
+      { minute: m0 + MINUTE_MS, count: 3 },
+      { minute: m0 + 3 * MINUTE_MS, count: 1 },
+    ])
+  );
+  const id = await storeForecast(target, m0, [1, 1, 1, 1], { model: "last-value", values: [0, 0, 0, 0] });
+  assert.ok((await withStore((store) => store.score(new Date()))) >= 1);
+  await withSql(async (sql) => {
+    const [row] = await sql`
+      select minutes, abs_error, reference_abs_error, bounded, covered, scored_at is not null as scored
+      from optimizer.forecasts where id = ${id}`;
+    // outcomes 1, 3, 0, 1 against 1, 1, 1, 1 (reference 0, 0, 0, 0; interval [0, 2])
+    assert.deepEqual({ ...row }, {
+      minutes: 4,
+      abs_error: 3,
+      reference_abs_error: 5,
+      bounded: 4,
+      covered: 3,
+      scored: true,
+    });
+    const [{ points }] =
+      await sql`select count(*)::int as points from optimizer.forecast_points where forecast_id = ${id}`;
+    assert.equal(points, 0);
+  });
+});
+
+Deno.test("score_forecasts() leaves a forecast whose minutes have not all happened", async () => {
+  const target = uniqueTarget("unsettled");
+  const id = await storeForecast(target, Date.now() + 10 * MINUTE_MS, [2, 2], {
+    model: "last-value",
+    values: [1, 1],
+  });
+  await withStore((store) => store.score(new Date()));
+  await withSql(async (sql) => {
+    const [row] = await sql`
+      select f.scored_at, (select count(*)::int from optimizer.forecast_points p where p.forecast_id = f.id) as points
+      from optimizer.forecasts f where f.id = ${id}`;
+    assert.deepEqual({ ...row }, { scored_at: null, points: 2 });
+  });
+});
+
+Deno.test("GET /status gives each forecast series' accuracy over the last 7 days", async () => {
+  const target = uniqueTarget("status");
+  const m0 = hourAgo();
+  await withSql((sql) =>
+    insertMinutes(sql, target, [{ minute: m0, count: 4 }, { minute: m0 + MINUTE_MS, count: 2 }])
+  );
+  await storeForecast(target, m0, [3, 3], { model: "seasonal-naive-daily", values: [0, 0] });
+  await withStore((store) => store.score(new Date()));
+  const response = await fetch(`${env.url}/functions/v1/status`, { headers: { apikey: env.secretKey } });
+  assert.equal(response.status, 200);
+  const { forecasts } = await response.json();
+  const row = forecasts.find((f: { target: string }) => f.target === target);
+  // outcomes 4 and 2 against 3 and 3 (reference 0 and 0); of the two, only 2 is inside the interval [0, 2]
+  assert.deepEqual(row, {
+    system: "edge",
+    target,
+    kind: "request",
+    forecasts: 1,
+    minutes: 2,
+    mae: 1,
+    referenceMae: 3,
+    mase: 2 / 6,
+    coverage: 0.5,
+    model: "last-value",
+    reference: "seasonal-naive-daily",
+  });
+});
+
+Deno.test("GET /predictive/forecast forecasts a function's requests per minute from the rollups", async () => {
+  const target = uniqueTarget("forecast");
+  const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+  await withSql((sql) =>
+    insertMinutes(
+      sql,
+      target,
+      Array.from({ length: 120 }, (_, i) => ({ minute: now - (123 - i) * MINUTE_MS, count: 4 })),
+    )
+  );
+  const response = await fetch(
+    `${env.url}/functions/v1/predictive/forecast?system=edge&target=${target}&kind=request&historyDays=1&horizonMinutes=30`,
+    { headers: { apikey: env.secretKey } },
+  );
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.ok(body.history.events >= 4 * 110, `events ${body.history.events}`);
+  assert.equal(body.forecast.points.length, 30);
+  assert.ok(
+    Math.abs(body.forecast.points[0].value - 4) < 0.5,
+    `first point ${body.forecast.points[0].value}`,
+  );
+});
+
+Deno.test("GET /predictive/forecast refuses the publishable key", async () => {
+  const response = await fetch(
+    `${env.url}/functions/v1/predictive/forecast?system=edge&target=x&kind=request`,
+    { headers: { apikey: env.publishableKey } },
+  );
+  assert.equal(response.status, 403);
+  await response.body?.cancel();
+});
+
+Deno.test("the optimizer-predictive job runs every minute and calls POST /refresh when a run is due", async () => {
+  await withSql(async (sql) => {
+    const [job] =
+      await sql`select schedule, command, active from cron.job where jobname = 'optimizer-predictive'`;
+    assert.deepEqual({ ...job }, {
+      schedule: "* * * * *",
+      command: "select optimizer.request_predictive_refresh()",
+      active: true,
+    });
+    // a day ahead, every run recorded so far is older than the interval: a refresh is due
+    const [{ id }] = await sql`select optimizer.request_predictive_refresh(now() + interval '1 day') as id`;
+    assert.notEqual(id, null);
+    let response: Record<string, unknown> | undefined;
+    for (let attempt = 0; attempt < 150 && !response; attempt++) {
+      [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
+      if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(response, "pg_net answered within 30 s");
+    assert.equal(response.status_code, 200, String(response.content));
+    const { runId } = JSON.parse(String(response.content));
+    const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
+    assert.deepEqual({ ...run }, { module: "predictive", trigger: "cron", status: "succeeded" });
+  });
+});
+
+/** Runs `body` in a transaction that is rolled back, so that nothing it changes is kept. */
+async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<void> {
+  const rollback = new Error("rolled back on purpose");
+  await assert.rejects(
+    sql.begin(async (tx) => {
+      await body(tx as unknown as Sql);
+      throw rollback;
+    }),
+    (error) => error === rollback,
+  );
+}
+
+Deno.test("the optimizer-predictive job asks for nothing while a recent run exists", async () => {
+  await withSql(async (sql) => {
+    await rolledBack(sql, async (tx) => {
+      await tx`insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'succeeded')`;
+      const [{ id }] = await tx`select optimizer.request_predictive_refresh() as id`;
+      assert.equal(id, null);
+    });
+  });
+});
+
+Deno.test("the optimizer-predictive job asks for nothing while modules.predictive is off", async () => {
+  await withSql(async (sql) => {
+    await rolledBack(sql, async (tx) => {
+      await tx`update optimizer.config set value = jsonb_set(value, '{modules}',
+                 coalesce(value -> 'modules', '{}') || '{"predictive": false}') where id`;
+      const [{ id }] = await tx`select optimizer.request_predictive_refresh(now() + interval '1 day') as id`;
+      assert.equal(id, null);
+    });
+  });
+});

@@ -1,0 +1,38 @@
+/** Arbitraries and checks shared by the property-based fuzz tests of the functions' routes. */
+import fc from "fast-check";
+
+/** Text with the characters Postgres and JSON find hard, and some ordinary ones. */
+export const awkwardText = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: "binary", maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom("\u0000", "\ud800", "\udfff", "\ud83d\ude00", "a", "_", "é", "\\", '"', "%00", " "),
+    maxLength: 8,
+  }),
+);
+
+/** Mostly `valid`, sometimes `awkward`: most generated batches then pass validation and reach Postgres. */
+export const mostly = <T, U>(valid: fc.Arbitrary<T>, awkward: fc.Arbitrary<U>) =>
+  fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: awkward, weight: 1 });
+
+/** Throws, with the answer, when `response` is a 5xx; reads the body either way. */
+export async function expectNo5xx(response: Response, what: string) {
+  const text = await response.text();
+  if (response.status >= 500) throw new Error(`${what} answered ${response.status}: ${text}`);
+}
+
+/**
+ * A query two ways: as URLSearchParams writes it, which encodes lone surrogates as U+FFFD, and with every
+ * UTF-16 unit percent-encoded as it is, which is what a hostile client can send instead.
+ */
+export function querySpellings(query: Record<string, string>): string[] {
+  const raw = Object.entries(query).map(([key, value]) =>
+    `${key}=${
+      [...value].map((ch) =>
+        /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
+      )
+        .join("")
+    }`
+  ).join("&");
+  return [new URLSearchParams(query).toString(), raw];
+}
