@@ -1,5 +1,6 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
+import { finishRun, startRun } from "../db/run_log.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
 import { MINUTE_MS } from "../time.ts";
 import type { Forecast } from "./forecast.ts";
@@ -115,17 +116,7 @@ export function createForecastStore(sql: Sql): ForecastStore {
         select optimizer.score_forecasts(${settledBefore.toISOString()}::timestamptz) as scored`;
       return scored;
     },
-    async startRun(trigger, now) {
-      const [{ id }] = await sql<{ id: string }[]>`
-        insert into optimizer.runs (module, trigger, status, started_at)
-        values ('predictive', ${trigger}, 'running', ${now}) returning id`;
-      return String(id);
-    },
-    async finishRun(id, status, summary, error) {
-      await sql`
-        update optimizer.runs set status = ${status}, finished_at = now(), summary = ${json(sql, summary)},
-          error = ${error}
-        where id = ${id}`;
-    },
+    startRun: (trigger, now) => startRun(sql, "predictive", trigger, now),
+    finishRun: (id, status, summary, error) => finishRun(sql, id, status, summary, error),
   };
 }

@@ -5,6 +5,7 @@ import type { AnalyzersOutcome } from "./run.ts";
 import { type FindingStatus, mergeFindings, type MergeOutcome, type StoredFindingState } from "./merge.ts";
 import { concurrentBuild, type DropIndexPlan, type IndexPlan } from "./apply_plan.ts";
 import { isDatabaseUnavailable } from "../db/database_unavailable.ts";
+import { finishRun, startRun } from "../db/run_log.ts";
 
 /**
  * Postgres adapter of the recommendations module: optimizer.findings and optimizer.finding_events (migration
@@ -262,18 +263,8 @@ export function createRecommendationStore(sql: Sql, ddl: Sql = sql): Recommendat
         select event, at, actor, detail from optimizer.finding_events where finding_id = ${id} order by id`;
       return rows.map((row) => ({ ...row, at: row.at.toISOString() }));
     },
-    async startRun(trigger, now) {
-      const [{ id }] = await sql<{ id: string }[]>`
-        insert into optimizer.runs (module, trigger, status, started_at)
-        values ('recommendations', ${trigger}, 'running', ${now}) returning id`;
-      return String(id);
-    },
-    async finishRun(id, status, summary, error) {
-      await sql`
-        update optimizer.runs set status = ${status}, finished_at = now(), summary = ${json(sql, summary)},
-          error = ${error}
-        where id = ${id}`;
-    },
+    startRun: (trigger, now) => startRun(sql, "recommendations", trigger, now),
+    finishRun: (id, status, summary, error) => finishRun(sql, id, status, summary, error),
     async merge(outcome, now, actor, seenEventDays) {
       return await sql.begin(async (tx) => {
         await tx`select pg_catalog.pg_advisory_xact_lock(${mergeLockKey})`;

@@ -491,32 +491,6 @@ Deno.test("POST /:id/apply of a config patch merges it into optimizer.config and
   });
 });
 
-Deno.test("the optimizer-recommendations job runs every minute and calls POST /refresh when a run is due", async () => {
-  await withSql(async (sql) => {
-    const [job] = await sql`
-      select schedule, command, active from cron.job where jobname = 'optimizer-recommendations'`;
-    assert.deepEqual({ ...job }, {
-      schedule: "* * * * *",
-      command: "select optimizer.request_recommendations_refresh()",
-      active: true,
-    });
-    // A day ahead, every run recorded so far is older than the interval: a refresh is due.
-    const [{ id }] = await sql`
-      select optimizer.request_recommendations_refresh(now() + interval '1 day') as id`;
-    assert.notEqual(id, null);
-    let response: Record<string, unknown> | undefined;
-    for (let attempt = 0; attempt < 100 && !response; attempt++) {
-      [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
-      if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.ok(response, "pg_net answered within 20 s");
-    assert.equal(response.status_code, 200, String(response.content));
-    const { runId } = JSON.parse(String(response.content));
-    const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
-    assert.deepEqual({ ...run }, { module: "recommendations", trigger: "cron", status: "succeeded" });
-  });
-});
-
 Deno.test("POST /refresh?since= analyzes the history from that instant and says so in the run", async () => {
   const since = new Date(Date.now() - 10 * 60_000).toISOString();
   const refreshed = await post(`/refresh?since=${encodeURIComponent(since)}`);
@@ -526,39 +500,5 @@ Deno.test("POST /refresh?since= analyzes the history from that instant and says 
     const [run] = await sql`select summary -> 'window' ->> 'from' as from from optimizer.runs
                             where id = ${refreshed.body.runId as string}`;
     assert.equal(run.from, since);
-  });
-});
-
-/** Runs `body` in a transaction that is rolled back, so that nothing it changes is kept. */
-async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<void> {
-  const rollback = new Error("rolled back on purpose");
-  await assert.rejects(
-    sql.begin(async (tx) => {
-      await body(tx as unknown as Sql);
-      throw rollback;
-    }),
-    (error) => error === rollback,
-  );
-}
-
-Deno.test("the optimizer-recommendations job asks for nothing while a recent run exists", async () => {
-  await withSql(async (sql) => {
-    await rolledBack(sql, async (tx) => {
-      await tx`insert into optimizer.runs (module, trigger, status) values ('recommendations', 'api', 'succeeded')`;
-      const [{ id }] = await tx`select optimizer.request_recommendations_refresh() as id`;
-      assert.equal(id, null);
-    });
-  });
-});
-
-Deno.test("the optimizer-recommendations job asks for nothing while modules.recommendations is off", async () => {
-  await withSql(async (sql) => {
-    await rolledBack(sql, async (tx) => {
-      await tx`update optimizer.config set value = jsonb_set(value, '{modules}',
-                 coalesce(value -> 'modules', '{}') || '{"recommendations": false}') where id`;
-      const [{ id }] =
-        await tx`select optimizer.request_recommendations_refresh(now() + interval '1 day') as id`;
-      assert.equal(id, null);
-    });
   });
 });

@@ -1,0 +1,35 @@
+import type postgres from "postgres";
+import type { ModuleName } from "../config/config.ts";
+import type { Sql } from "./client.ts";
+
+/**
+ * The run log every module records its periodic or requested work in (optimizer.runs): a run is `running`
+ * from its start, so that the pg_cron jobs do not ask for it twice, then `succeeded` or `failed`.
+ */
+
+/** Records a run of `module` as started at `now`; returns its id. */
+export async function startRun(
+  sql: Sql,
+  module: ModuleName,
+  trigger: "cron" | "api",
+  now: Date,
+): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into optimizer.runs (module, trigger, status, started_at)
+    values (${module}, ${trigger}, 'running', ${now}) returning id`;
+  return String(id);
+}
+
+/** Records how run `id` ended, with the module's account of it and the error when it failed. */
+export async function finishRun(
+  sql: Sql,
+  id: string,
+  status: "succeeded" | "failed",
+  summary: unknown,
+  error: string | null,
+): Promise<void> {
+  await sql`
+    update optimizer.runs set status = ${status}, finished_at = now(),
+      summary = ${sql.json(summary as postgres.JSONValue)}, error = ${error}
+    where id = ${id}`;
+}
