@@ -56,6 +56,7 @@ export { type FieldIssue, fieldIssues, type ValidationFailure } from "./http/val
 export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
+export type { RunLog } from "./db/run_log.ts";
 
 export { cached } from "./config/cached.ts";
 export {

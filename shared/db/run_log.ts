@@ -7,6 +7,19 @@ import type { Sql } from "./client.ts";
  * from its start, so that the pg_cron jobs do not ask for it twice, then `succeeded` or `failed`.
  */
 
+/** A module's store, as far as its runs go. */
+export interface RunLog {
+  /** Records a run as running; returns its id. */
+  startRun(trigger: "cron" | "api", now: Date): Promise<string>;
+  /** Records how a run ended. */
+  finishRun(
+    id: string,
+    status: "succeeded" | "failed",
+    summary: unknown,
+    error: string | null,
+  ): Promise<void>;
+}
+
 /** Records a run of `module` as started at `now`; returns its id. */
 export async function startRun(
   sql: Sql,

@@ -1,6 +1,6 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
-import { finishRun, startRun } from "../db/run_log.ts";
+import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
 import { MINUTE_MS } from "../time.ts";
 import type { Forecast } from "./forecast.ts";
@@ -23,8 +23,8 @@ export interface ForecastTarget {
   kind: string;
 }
 
-/** What the predictive module reads and writes. */
-export interface ForecastStore {
+/** What the predictive module reads and writes; its runs are module `predictive`'s. */
+export interface ForecastStore extends RunLog {
   /** The targets of `system` and `kind` with the most events over [from, to), busiest first. */
   busiestTargets(
     filter: { system: MetricSystem; kind: string },
@@ -45,15 +45,6 @@ export interface ForecastStore {
   ): Promise<string>;
   /** Scores every forecast whose minutes all lie before `settledBefore`; returns how many. */
   score(settledBefore: Date): Promise<number>;
-  /** Records a predictive run as started; returns its id. */
-  startRun(trigger: "cron" | "api", now: Date): Promise<string>;
-  /** Records how the run ended. */
-  finishRun(
-    id: string,
-    status: "succeeded" | "failed",
-    summary: unknown,
-    error: string | null,
-  ): Promise<void>;
 }
 
 const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postgres.JSONValue);

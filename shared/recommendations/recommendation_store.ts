@@ -5,7 +5,7 @@ import type { AnalyzersOutcome } from "./run.ts";
 import { type FindingStatus, mergeFindings, type MergeOutcome, type StoredFindingState } from "./merge.ts";
 import { concurrentBuild, type DropIndexPlan, type IndexPlan } from "./apply_plan.ts";
 import { isDatabaseUnavailable } from "../db/database_unavailable.ts";
-import { finishRun, startRun } from "../db/run_log.ts";
+import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
 
 /**
  * Postgres adapter of the recommendations module: optimizer.findings and optimizer.finding_events (migration
@@ -93,22 +93,13 @@ export interface Leftover {
 }
 
 /** The recommendations module's SQL interface. */
-export interface RecommendationStore {
+export interface RecommendationStore extends RunLog {
   /** Stored findings matching `filter`. */
   list(filter: FindingFilter): Promise<StoredFinding[]>;
   /** One stored finding, or null. */
   get(id: string): Promise<StoredFinding | null>;
   /** A finding's history, oldest first. */
   events(id: string): Promise<FindingEvent[]>;
-  /** Records a run as running; returns its id. */
-  startRun(trigger: "cron" | "api", now: Date): Promise<string>;
-  /** Records how a run ended. */
-  finishRun(
-    id: string,
-    status: "succeeded" | "failed",
-    summary: unknown,
-    error: string | null,
-  ): Promise<void>;
   /**
    * Merges a run's outcome into the stored findings (merge.ts) in one transaction, under a lock that
    * serialises concurrent runs, and records each transition as an event of `actor`. `seen` events, one per
