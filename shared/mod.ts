@@ -21,7 +21,9 @@
  * - `correlate/`: cross-system rules on aligned per-minute series;
  * - `forecast/`: per-minute demand forecasts (naive, exponential smoothing, Holt-Winters) with the model
  *   chosen per series by a rolling-origin backtest, and prediction intervals; the predictive refresh that
- *   stores them and scores them once their minutes have happened.
+ *   stores them and scores them once their minutes have happened;
+ * - `cache/`: a cache that survives isolate recycling: a per-isolate LRU in front of a shared tier in Postgres,
+ *   with TTL, tags, stale-while-revalidate, single flight and a size budget.
  *
  * @module
  */
@@ -256,3 +258,14 @@ export {
 } from "./forecast/requests.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";
+
+export {
+  type CacheRead,
+  type CacheSource,
+  createSharedCache,
+  type LoadOptions,
+  type SharedCache,
+  sharedCacheDefaults,
+  type SharedCacheDeps,
+  type SharedCacheOptions,
+} from "./cache/shared_cache.ts";

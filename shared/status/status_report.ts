@@ -194,6 +194,7 @@ export const pipelineJobs = [
   "optimizer-index-usage",
   "optimizer-recommendations",
   "optimizer-predictive",
+  "optimizer-cache-evict",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>

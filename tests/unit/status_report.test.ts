@@ -66,6 +66,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
   const { health, findings } = pipelineHealth(
     overview({
       cron_jobs: [
+        job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
@@ -101,6 +102,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
   const { findings } = pipelineHealth(
     overview({
       cron_jobs: [
+        job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
@@ -137,6 +139,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
   const stale = (minutes: number) =>
     overview({
       cron_jobs: [
+        job("optimizer-cache-evict"),
         job("optimizer-db-snapshot"),
         job("optimizer-ingest-prune"),
         job("optimizer-index-usage"),
@@ -156,6 +159,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
   const config = parseConfig({ alerts: { pipelineStaleMinutes: 5 } });
   const stale = overview({
     cron_jobs: [
+      job("optimizer-cache-evict"),
       job("optimizer-db-snapshot"),
       job("optimizer-ingest-prune"),
       job("optimizer-index-usage"),

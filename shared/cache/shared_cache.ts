@@ -1,0 +1,280 @@
+import type postgres from "postgres";
+import { resolveOptions } from "../analyze/options.ts";
+import type { Sql } from "../db/client.ts";
+import { textProblem } from "../db/pg_input.ts";
+import type { MetricReporter } from "../metrics/metric_reporter.ts";
+import { Lru } from "./lru.ts";
+
+/**
+ * A cache that survives isolate recycling: a small per-isolate LRU in front of a shared tier in Postgres
+ * (optimizer.cache_entries, unlogged) that every isolate of every function sees. Schema and the SQL it calls:
+ * supabase/migrations/20261128006000_optimizer_cache.sql.
+ *
+ * getOrLoad(key, loader, { tags, ttlMs, staleMs }):
+ * 1. single flight: concurrent calls for a key in this isolate share one lookup and one load;
+ * 2. isolate tier: a fresh entry is served once the versions of its tags are what they were when it was
+ *    loaded (one small query; none for an entry without tags), so a write in any isolate is seen at once;
+ * 3. shared tier: optimizer.cache_get() serves an entry whose tags were not invalidated since; a fresh one is
+ *    a hit, a stale one (within `staleMs` past its TTL) is served and refreshed in the background;
+ * 4. load: the loader runs; its value is stored in both tiers unless a tag was invalidated meanwhile.
+ * invalidate(tags), called after a write, bumps the tags' versions and deletes the shared entries carrying them.
+ *
+ * The cache fails open: when Postgres cannot be reached or refuses a value, the read goes to the loader and
+ * the caller gets its value; only the loader's own errors reach the caller. Every lookup is a metric event
+ * (system `cache`, target the namespace, kind `lookup`, hit or miss, with the tier in attrs).
+ */
+
+/** Where a value came from. */
+export type CacheSource = "isolate" | "shared" | "stale" | "loader";
+
+/** What getOrLoad() returns. */
+export interface CacheRead<T> {
+  /** The value. */
+  value: T;
+  /** Which tier served it, or the loader. */
+  source: CacheSource;
+}
+
+/** How long an entry lives, and what invalidates it. */
+export interface LoadOptions {
+  /** Tags a write invalidates the entry by, e.g. `robot:42`, `user:7`. */
+  tags?: readonly string[];
+  /** How long the entry is fresh (default: the cache's ttlMs). */
+  ttlMs?: number;
+  /** How long past its TTL a stale entry is served while it is refreshed (default: the cache's staleMs). */
+  staleMs?: number;
+}
+
+/** A namespace of the cache, as one function sees it. */
+export interface SharedCache {
+  /** The value for `key`: from either tier while valid, else from `loader` (then stored). */
+  getOrLoad<T>(key: string, loader: () => Promise<T>, options?: LoadOptions): Promise<CacheRead<T>>;
+  /** Invalidates every entry carrying any of `tags`, in every isolate; returns the shared entries deleted. */
+  invalidate(tags: readonly string[]): Promise<number>;
+  /** Resolves once the background refreshes started so far have ended. */
+  settled(): Promise<void>;
+}
+
+/** The cache's bounds and defaults. */
+export interface SharedCacheOptions {
+  /** Entries the isolate tier holds at most. */
+  isolateMaxEntries: number;
+  /** Bytes (of the values' JSON) the isolate tier holds at most. */
+  isolateMaxBytes: number;
+  /** Default freshness of an entry. */
+  ttlMs: number;
+  /** Default time past the TTL a stale entry is served while it is refreshed (0: never stale). */
+  staleMs: number;
+}
+
+/** The defaults: 256 entries and 4 MiB per isolate, entries fresh for a minute, no stale serving. */
+export const sharedCacheDefaults: SharedCacheOptions = {
+  isolateMaxEntries: 256,
+  isolateMaxBytes: 4 * 1024 * 1024,
+  ttlMs: 60_000,
+  staleMs: 0,
+};
+
+const bounds = {
+  isolateMaxEntries: { min: 0, max: 1_000_000, integer: true },
+  isolateMaxBytes: { min: 0, max: 1024 * 1024 * 1024, integer: true },
+  ttlMs: { min: 1, max: 2_000_000_000, integer: true },
+  staleMs: { min: 0, max: 2_000_000_000, integer: true },
+};
+
+/** Where the cache lives and what it reports to. */
+export interface SharedCacheDeps {
+  /** The service role's connection. */
+  sql: Sql;
+  /** Namespace of the entries: one per kind of value, e.g. `robots.list` (1 to 200 characters). */
+  namespace: string;
+  /** Lookup events go here; null: none. */
+  reporter?: MetricReporter | null;
+  /** Keeps a background refresh alive after the answer (EdgeRuntime.waitUntil on the platform). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Told about a failure of either tier (the read then went to the loader); defaults to a console warning. */
+  onError?: (error: unknown) => void;
+  /** The clock of the lookup events and of the isolate tier's freshness. */
+  now?: () => Date;
+}
+
+interface IsolateEntry {
+  value: unknown;
+  tags: readonly string[];
+  versionSum: string;
+  freshUntilMs: number;
+}
+
+const maxKeyLength = 1000;
+
+/** The cache of one namespace. */
+export function createSharedCache(
+  deps: SharedCacheDeps,
+  input: Partial<SharedCacheOptions> = {},
+): SharedCache {
+  const options = resolveOptions(sharedCacheDefaults, bounds, input);
+  const { sql, namespace } = deps;
+  checkText("namespace", namespace, 200);
+  const now = deps.now ?? (() => new Date());
+  const onError = deps.onError ?? ((error) => console.warn(`cache ${namespace}: ${error}`));
+  const waitUntil = deps.waitUntil ?? edgeRuntimeWaitUntil();
+  const isolate = new Lru<IsolateEntry>(options.isolateMaxEntries, options.isolateMaxBytes);
+  const inFlight = new Map<string, Promise<CacheRead<unknown>>>();
+  // keys being refreshed in the background, and those refreshes
+  const refreshing = new Set<string>();
+  const background = new Set<Promise<unknown>>();
+
+  const versionSum = async (tags: readonly string[]): Promise<string> => {
+    if (tags.length === 0) return "0";
+    const [{ sum }] = await sql<{ sum: string }[]>`
+      select optimizer.cache_version_sum(${namespace}, ${tags as string[]})::text as sum`;
+    return sum;
+  };
+
+  const report = (source: CacheSource, startedMs: number) => {
+    deps.reporter?.record({
+      occurredAt: now().toISOString(),
+      system: "cache",
+      target: namespace,
+      kind: "lookup",
+      cache: source === "loader" ? "miss" : "hit",
+      latencyMs: Math.max(0, performance.now() - startedMs),
+      error: false,
+      coldStart: false,
+      attrs: { tier: source },
+    });
+  };
+
+  /** Runs the loader and stores its value in both tiers unless a tag was invalidated meanwhile. */
+  const load = async <T>(
+    key: string,
+    loader: () => Promise<T>,
+    tags: readonly string[],
+    ttlMs: number,
+    staleMs: number,
+  ) => {
+    const before = await versionSum(tags).catch((error) => {
+      onError(error);
+      return null;
+    });
+    const value = await loader();
+    // nothing to store: the database is out of reach, or the value is not JSON
+    if (before === null || value === undefined) return value;
+    const json = JSON.stringify(value);
+    try {
+      const [{ stored }] = await sql<{ stored: boolean }[]>`
+        select optimizer.cache_put(${namespace}, ${key}, ${sql.json(value as postgres.JSONValue)},
+          ${tags as string[]}, ${before}::bigint, ${ttlMs}, ${staleMs}, ${now().toISOString()}) as stored`;
+      if (stored) {
+        isolate.set(
+          key,
+          { value, tags, versionSum: before, freshUntilMs: now().getTime() + ttlMs },
+          json.length,
+        );
+      }
+    } catch (error) {
+      onError(error);
+    }
+    return value;
+  };
+
+  const lookup = async <T>(key: string, loader: () => Promise<T>, o: LoadOptions): Promise<CacheRead<T>> => {
+    const startedMs = performance.now();
+    const tags = o.tags ?? [];
+    const ttlMs = o.ttlMs ?? options.ttlMs;
+    const staleMs = o.staleMs ?? options.staleMs;
+    // isolate tier: fresh, and none of its tags invalidated since it was loaded
+    const held = isolate.get(key);
+    if (held && held.freshUntilMs > now().getTime()) {
+      const current = await versionSum(held.tags).catch((error) => {
+        onError(error);
+        return null;
+      });
+      if (current === held.versionSum) {
+        report("isolate", startedMs);
+        return { value: held.value as T, source: "isolate" };
+      }
+      isolate.delete(key);
+    }
+    // shared tier: cache_get() serves only entries whose tags were not invalidated since
+    const rows = await sql<{ value: T; tags: string[]; version_sum: string; fresh_until: Date }[]>`
+      select value, tags, version_sum::text, fresh_until
+      from optimizer.cache_get(${namespace}, ${key}, ${now().toISOString()})`.catch((error) => {
+      onError(error);
+      return [];
+    });
+    if (rows.length > 0) {
+      const row = rows[0];
+      if (row.fresh_until.getTime() > now().getTime()) {
+        isolate.set(
+          key,
+          {
+            value: row.value,
+            tags: row.tags,
+            versionSum: row.version_sum,
+            freshUntilMs: row.fresh_until.getTime(),
+          },
+          JSON.stringify(row.value).length,
+        );
+        report("shared", startedMs);
+        return { value: row.value, source: "shared" };
+      }
+      // stale: served now, refreshed once in the background
+      if (!refreshing.has(key)) {
+        refreshing.add(key);
+        const refresh: Promise<unknown> = load(key, loader, tags, ttlMs, staleMs).catch(onError).finally(
+          () => {
+            refreshing.delete(key);
+            background.delete(refresh);
+          },
+        );
+        background.add(refresh);
+        waitUntil?.(refresh);
+      }
+      report("stale", startedMs);
+      return { value: row.value, source: "stale" };
+    }
+    const value = await load(key, loader, tags, ttlMs, staleMs);
+    report("loader", startedMs);
+    return { value, source: "loader" };
+  };
+
+  return {
+    getOrLoad<T>(key: string, loader: () => Promise<T>, o: LoadOptions = {}): Promise<CacheRead<T>> {
+      checkText("key", key, maxKeyLength);
+      for (const tag of o.tags ?? []) checkText("tag", tag, 200);
+      const pending = inFlight.get(key);
+      if (pending) return pending as Promise<CacheRead<T>>;
+      const read = lookup(key, loader, o).finally(() => inFlight.delete(key));
+      inFlight.set(key, read);
+      return read;
+    },
+    async invalidate(tags) {
+      for (const tag of tags) checkText("tag", tag, 200);
+      if (tags.length === 0) return 0;
+      const [{ deleted }] = await sql<{ deleted: number }[]>`
+        select optimizer.cache_invalidate(${namespace}, ${tags as string[]}) as deleted`;
+      return deleted;
+    },
+    async settled() {
+      while (background.size > 0) await Promise.allSettled([...background]);
+    },
+  };
+}
+
+/** Throws a RangeError naming `what` unless `text` is 1 to `max` characters Postgres can store. */
+function checkText(what: string, text: string, max: number): void {
+  const problem = typeof text !== "string"
+    ? "must be a string"
+    : text.length === 0 || text.length > max
+    ? `must be 1 to ${max} characters: got ${text.length}`
+    : textProblem(text);
+  if (problem) throw new RangeError(`cache ${what} ${problem}`);
+}
+
+/** EdgeRuntime.waitUntil where the Supabase Edge Runtime provides it. */
+function edgeRuntimeWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
+  const runtime =
+    (globalThis as { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } }).EdgeRuntime;
+  return runtime?.waitUntil?.bind(runtime);
+}

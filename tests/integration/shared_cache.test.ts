@@ -1,0 +1,224 @@
+/**
+ * The two-tier cache (shared/cache/shared_cache.ts) against the stack's Postgres. Two cache objects over the
+ * same namespace stand for two isolates: each has its own isolate tier, and they share optimizer.cache_entries.
+ */
+import assert from "node:assert/strict";
+import {
+  createMetricReporter,
+  createSharedCache,
+  createSql,
+  type MetricEvent,
+  type SharedCacheDeps,
+  type Sql,
+} from "../../shared/mod.ts";
+
+import { stackEnv } from "../support/env.ts";
+
+const env = stackEnv();
+
+/** A namespace no other test uses. */
+const namespace = (label: string) => `test-${label}-${crypto.randomUUID()}`;
+
+/** Runs `body` with a connection of its own. */
+async function withDb<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = createSql({ functionName: "cache-test", url: env.dbUrl, max: 2 });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A loader that counts its calls and returns `value(calls)`. */
+function counted<T>(value: (calls: number) => T) {
+  const loader = { calls: 0, load: () => Promise.resolve(value(++loader.calls)) };
+  return loader;
+}
+
+/** A settable clock. */
+function clock(start = Date.now()) {
+  let at = start;
+  return { now: () => new Date(at), advance: (ms: number) => (at += ms) };
+}
+
+const cache = (sql: Sql, ns: string, extra: Partial<SharedCacheDeps> = {}, ttlMs = 60_000, staleMs = 0) =>
+  createSharedCache({ sql, namespace: ns, reporter: null, ...extra }, { ttlMs, staleMs });
+
+Deno.test("getOrLoad() loads a miss once and serves it from the isolate tier after", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("isolate"));
+    const loader = counted((n) => ({ n }));
+    const first = await c.getOrLoad("k", loader.load);
+    const second = await c.getOrLoad("k", loader.load);
+    assert.deepEqual([first, second, loader.calls], [
+      { value: { n: 1 }, source: "loader" },
+      { value: { n: 1 }, source: "isolate" },
+      1,
+    ]);
+  });
+});
+
+Deno.test("getOrLoad() in another isolate finds the value in the shared tier", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("shared");
+    const loader = counted((n) => ({ n }));
+    await cache(sql, ns).getOrLoad("k", loader.load);
+    const read = await cache(sql, ns).getOrLoad("k", loader.load);
+    assert.deepEqual([read, loader.calls], [{ value: { n: 1 }, source: "shared" }, 1]);
+  });
+});
+
+Deno.test("getOrLoad() reads no stale value after a write invalidates its tag in the same isolate", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("same"));
+    const loader = counted((n) => `v${n}`);
+    await c.getOrLoad("robot:1", loader.load, { tags: ["robot:1"] });
+    await c.invalidate(["robot:1"]);
+    assert.deepEqual(await c.getOrLoad("robot:1", loader.load, { tags: ["robot:1"] }), {
+      value: "v2",
+      source: "loader",
+    });
+  });
+});
+
+Deno.test("getOrLoad() reads no stale value after a write in another isolate, from either tier", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("other");
+    const [a, b] = [cache(sql, ns), cache(sql, ns)];
+    const loader = counted((n) => `v${n}`);
+    await a.getOrLoad("k", loader.load, { tags: ["user:7"] });
+    // b now holds v1 in its isolate tier too
+    assert.equal((await b.getOrLoad("k", loader.load, { tags: ["user:7"] })).source, "shared");
+    assert.equal((await b.getOrLoad("k", loader.load, { tags: ["user:7"] })).source, "isolate");
+    await a.invalidate(["user:7"]);
+    assert.deepEqual(await b.getOrLoad("k", loader.load, { tags: ["user:7"] }), {
+      value: "v2",
+      source: "loader",
+    });
+  });
+});
+
+Deno.test("getOrLoad() does not cache a value loaded while a write invalidated its tag", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("race"));
+    let calls = 0;
+    const racing = async () => {
+      calls++;
+      // the write lands after the loader read the old row, before the value is stored
+      if (calls === 1) await c.invalidate(["t"]);
+      return `v${calls}`;
+    };
+    await c.getOrLoad("k", racing, { tags: ["t"] });
+    assert.deepEqual(await c.getOrLoad("k", racing, { tags: ["t"] }), { value: "v2", source: "loader" });
+  });
+});
+
+Deno.test("getOrLoad() loads again once an entry is past its TTL", async () => {
+  await withDb(async (sql) => {
+    const time = clock();
+    const c = cache(sql, namespace("ttl"), { now: time.now }, 1_000);
+    const loader = counted((n) => n);
+    await c.getOrLoad("k", loader.load);
+    time.advance(1_001);
+    assert.deepEqual(await c.getOrLoad("k", loader.load), { value: 2, source: "loader" });
+  });
+});
+
+Deno.test("getOrLoad() serves a stale entry at once and refreshes it in the background", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("swr");
+    const time = clock();
+    const loader = counted((n) => n);
+    await cache(sql, ns, { now: time.now }, 1_000, 60_000).getOrLoad("k", loader.load);
+    time.advance(5_000);
+    // another isolate: its own tier is empty, the shared entry is stale
+    const other = cache(sql, ns, { now: time.now }, 1_000, 60_000);
+    assert.deepEqual(await other.getOrLoad("k", loader.load), { value: 1, source: "stale" });
+    await other.settled();
+    assert.deepEqual([await other.getOrLoad("k", loader.load), loader.calls], [{
+      value: 2,
+      source: "isolate",
+    }, 2]);
+  });
+});
+
+Deno.test("getOrLoad() loads once for concurrent misses of one key in an isolate", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("flight"));
+    const loader = counted((n) => n);
+    const reads = await Promise.all(Array.from({ length: 5 }, () => c.getOrLoad("k", loader.load)));
+    assert.deepEqual([reads.map((r) => r.value), loader.calls], [[1, 1, 1, 1, 1], 1]);
+  });
+});
+
+Deno.test("getOrLoad() fails open: a value Postgres refuses is returned, not stored", async () => {
+  await withDb(async (sql) => {
+    const errors: unknown[] = [];
+    const c = cache(sql, namespace("refused"), { onError: (error) => errors.push(error) });
+    const loader = counted(() => "a\u0000b");
+    const reads = [await c.getOrLoad("k", loader.load), await c.getOrLoad("k", loader.load)];
+    assert.deepEqual(reads.map((r) => r.source), ["loader", "loader"]);
+    assert.equal(reads[0].value, "a\u0000b");
+    assert.equal(errors.length, 2, "each refused store is told");
+  });
+});
+
+Deno.test("getOrLoad() refuses a key Postgres cannot store, saying why", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("keys"));
+    assert.throws(() => c.getOrLoad("", () => Promise.resolve(1)), {
+      message: "cache key must be 1 to 1000 characters: got 0",
+    });
+    assert.throws(
+      () => c.getOrLoad("a\u0000", () => Promise.resolve(1)),
+      /cache key must not contain the NUL/,
+    );
+  });
+});
+
+Deno.test("getOrLoad() reports each lookup as a cache event with its tier", async () => {
+  await withDb(async (sql) => {
+    const events: MetricEvent[] = [];
+    const reporter = createMetricReporter({
+      sink: (batch) => Promise.resolve(events.push(...batch)),
+      flushIntervalMs: 0,
+      unloadTarget: null,
+    });
+    const ns = namespace("events");
+    const c = cache(sql, ns, { reporter });
+    await c.getOrLoad("k", () => Promise.resolve(1));
+    await c.getOrLoad("k", () => Promise.resolve(1));
+    await reporter.settled();
+    assert.deepEqual(events.map((e) => [e.system, e.target, e.kind, e.cache, e.attrs?.tier]), [
+      ["cache", ns, "lookup", "miss", "loader"],
+      ["cache", ns, "lookup", "hit", "isolate"],
+    ]);
+  });
+});
+
+Deno.test("cache_evict() removes the least recently read entries beyond the budget and records evictions", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("evict");
+    const c = cache(sql, ns);
+    for (const key of ["a", "b", "c"]) await c.getOrLoad(key, () => Promise.resolve("x".repeat(100)));
+    // the three were read long ago: the first to go, `c` first (equal times go by namespace, then key)
+    await sql`update optimizer.cache_entries set read_at = '2000-01-01' where namespace = ${ns}`;
+    // expired entries of other tests go first, whatever the budget
+    await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER})`;
+    const [{ total }] = await sql<
+      { total: string }[]
+    >`select sum(bytes)::text as total from optimizer.cache_entries`;
+    const [{ evicted }] = await sql<{ evicted: number }[]>`
+      select optimizer.cache_evict(${Number(total) - 1}) as evicted`;
+    const left = await sql<{ key: string }[]>`
+      select key from optimizer.cache_entries where namespace = ${ns} order by key`;
+    const [{ weight }] = await sql<{ weight: number }[]>`
+      select coalesce(sum(weight), 0)::int as weight from optimizer.metric_events
+      where system = 'cache' and target = ${ns} and kind = 'eviction' and reporter = 'job:optimizer-cache-evict'`;
+    assert.deepEqual({ evicted, left: left.map((row) => row.key), weight }, {
+      evicted: 1,
+      left: ["a", "b"],
+      weight: 1,
+    });
+  });
+});
