@@ -35,20 +35,22 @@ export interface CacheRead<T> {
   source: CacheSource;
 }
 
-/** How long an entry lives, and what invalidates it. */
-export interface LoadOptions {
+/** How long an entry lives, what invalidates it, and whether to keep a loaded value. */
+export interface LoadOptions<T = unknown> {
   /** Tags a write invalidates the entry by, e.g. `robot:42`, `user:7`. */
   tags?: readonly string[];
   /** How long the entry is fresh (default: the cache's ttlMs). */
   ttlMs?: number;
   /** How long past its TTL a stale entry is served while it is refreshed (default: the cache's staleMs). */
   staleMs?: number;
+  /** Whether to store a loaded value (default: always), e.g. not an answer that reports an error. */
+  storeIf?: (value: T) => boolean;
 }
 
 /** A namespace of the cache, as one function sees it. */
 export interface SharedCache {
   /** The value for `key`: from either tier while valid, else from `loader` (then stored). */
-  getOrLoad<T>(key: string, loader: () => Promise<T>, options?: LoadOptions): Promise<CacheRead<T>>;
+  getOrLoad<T>(key: string, loader: () => Promise<T>, options?: LoadOptions<T>): Promise<CacheRead<T>>;
   /** Invalidates every entry carrying any of `tags`, in every isolate; returns the shared entries deleted. */
   invalidate(tags: readonly string[]): Promise<number>;
   /** Resolves once the background refreshes started so far have ended. */
@@ -152,14 +154,15 @@ export function createSharedCache(
     tags: readonly string[],
     ttlMs: number,
     staleMs: number,
+    storeIf: (value: T) => boolean,
   ) => {
     const before = await versionSum(tags).catch((error) => {
       onError(error);
       return null;
     });
     const value = await loader();
-    // nothing to store: the database is out of reach, or the value is not JSON
-    if (before === null || value === undefined) return value;
+    // nothing to store: the database is out of reach, the value is not JSON, or the caller keeps it out
+    if (before === null || value === undefined || !storeIf(value)) return value;
     const json = JSON.stringify(value);
     try {
       const [{ stored }] = await sql<{ stored: boolean }[]>`
@@ -178,11 +181,16 @@ export function createSharedCache(
     return value;
   };
 
-  const lookup = async <T>(key: string, loader: () => Promise<T>, o: LoadOptions): Promise<CacheRead<T>> => {
+  const lookup = async <T>(
+    key: string,
+    loader: () => Promise<T>,
+    o: LoadOptions<T>,
+  ): Promise<CacheRead<T>> => {
     const startedMs = performance.now();
     const tags = o.tags ?? [];
     const ttlMs = o.ttlMs ?? options.ttlMs;
     const staleMs = o.staleMs ?? options.staleMs;
+    const storeIf = o.storeIf ?? (() => true);
     // isolate tier: fresh, and none of its tags invalidated since it was loaded
     const held = isolate.get(key);
     if (held && held.freshUntilMs > now().getTime()) {
@@ -222,25 +230,26 @@ export function createSharedCache(
       // stale: served now, refreshed once in the background
       if (!refreshing.has(key)) {
         refreshing.add(key);
-        const refresh: Promise<unknown> = load(key, loader, tags, ttlMs, staleMs).catch(onError).finally(
-          () => {
-            refreshing.delete(key);
-            background.delete(refresh);
-          },
-        );
+        const refresh: Promise<unknown> = load(key, loader, tags, ttlMs, staleMs, storeIf).catch(onError)
+          .finally(
+            () => {
+              refreshing.delete(key);
+              background.delete(refresh);
+            },
+          );
         background.add(refresh);
         waitUntil?.(refresh);
       }
       report("stale", startedMs);
       return { value: row.value, source: "stale" };
     }
-    const value = await load(key, loader, tags, ttlMs, staleMs);
+    const value = await load(key, loader, tags, ttlMs, staleMs, storeIf);
     report("loader", startedMs);
     return { value, source: "loader" };
   };
 
   return {
-    getOrLoad<T>(key: string, loader: () => Promise<T>, o: LoadOptions = {}): Promise<CacheRead<T>> {
+    getOrLoad<T>(key: string, loader: () => Promise<T>, o: LoadOptions<T> = {}): Promise<CacheRead<T>> {
       checkText("key", key, maxKeyLength);
       for (const tag of o.tags ?? []) checkText("tag", tag, 200);
       const pending = inFlight.get(key);

@@ -151,6 +151,20 @@ Deno.test("getOrLoad() loads once for concurrent misses of one key in an isolate
   });
 });
 
+Deno.test("getOrLoad() keeps a value storeIf refuses out of both tiers", async () => {
+  await withDb(async (sql) => {
+    const c = cache(sql, namespace("store-if"));
+    const loader = counted((n) => ({ status: n === 1 ? 503 : 200 }));
+    const storeIf = (answer: { status: number }) => answer.status === 200;
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push(await c.getOrLoad("k", loader.load, { storeIf }));
+    assert.deepEqual(reads.map((r) => [r.value.status, r.source]), [[503, "loader"], [200, "loader"], [
+      200,
+      "isolate",
+    ]]);
+  });
+});
+
 Deno.test("getOrLoad() fails open: a value Postgres refuses is returned, not stored", async () => {
   await withDb(async (sql) => {
     const errors: unknown[] = [];
