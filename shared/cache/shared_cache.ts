@@ -14,8 +14,9 @@ import { Lru } from "./lru.ts";
  * 1. single flight: concurrent calls for a key in this isolate share one lookup and one load;
  * 2. isolate tier: a fresh entry is served once the versions of its tags are what they were when it was
  *    loaded (one small query; none for an entry without tags), so a write in any isolate is seen at once;
- * 3. shared tier: optimizer.cache_get() serves an entry whose tags were not invalidated since; a fresh one is
- *    a hit, a stale one (within `staleMs` past its TTL) is served and refreshed in the background;
+ * 3. shared tier: optimizer.cache_get() serves an entry whose tags were not invalidated since, and gives the
+ *    tags' current versions in the same round trip; a fresh entry is a hit, a stale one (within `staleMs`
+ *    past its TTL) is served and refreshed in the background;
  * 4. load: the loader runs; its value is stored in both tiers unless a tag was invalidated meanwhile.
  * invalidate(tags), called after a write, bumps the tags' versions and deletes the shared entries carrying them.
  *
@@ -147,33 +148,27 @@ export function createSharedCache(
     });
   };
 
-  /** Runs the loader and stores its value in both tiers unless a tag was invalidated meanwhile. */
+  /**
+   * Runs the loader and stores its value in both tiers unless a tag was invalidated since `before` (the tags'
+   * version sum read before the loader ran; null when Postgres could not be reached).
+   */
   const load = async <T>(
     key: string,
     loader: () => Promise<T>,
-    tags: readonly string[],
-    ttlMs: number,
-    staleMs: number,
-    storeIf: (value: T) => boolean,
+    before: string | null,
+    o: Required<Omit<LoadOptions<T>, "tags">> & { tags: readonly string[] },
   ) => {
-    const before = await versionSum(tags).catch((error) => {
-      onError(error);
-      return null;
-    });
     const value = await loader();
     // nothing to store: the database is out of reach, the value is not JSON, or the caller keeps it out
-    if (before === null || value === undefined || !storeIf(value)) return value;
-    const json = JSON.stringify(value);
+    if (before === null || value === undefined || !o.storeIf(value)) return value;
     try {
       const [{ stored }] = await sql<{ stored: boolean }[]>`
         select optimizer.cache_put(${namespace}, ${key}, ${sql.json(value as postgres.JSONValue)},
-          ${tags as string[]}, ${before}::bigint, ${ttlMs}, ${staleMs}, ${now().toISOString()}) as stored`;
+          ${o
+        .tags as string[]}, ${before}::bigint, ${o.ttlMs}, ${o.staleMs}, ${now().toISOString()}) as stored`;
       if (stored) {
-        isolate.set(
-          key,
-          { value, tags, versionSum: before, freshUntilMs: now().getTime() + ttlMs },
-          json.length,
-        );
+        const entry = { value, tags: o.tags, versionSum: before, freshUntilMs: now().getTime() + o.ttlMs };
+        isolate.set(key, entry, JSON.stringify(value).length);
       }
     } catch (error) {
       onError(error);
@@ -184,13 +179,15 @@ export function createSharedCache(
   const lookup = async <T>(
     key: string,
     loader: () => Promise<T>,
-    o: LoadOptions<T>,
+    input: LoadOptions<T>,
   ): Promise<CacheRead<T>> => {
     const startedMs = performance.now();
-    const tags = o.tags ?? [];
-    const ttlMs = o.ttlMs ?? options.ttlMs;
-    const staleMs = o.staleMs ?? options.staleMs;
-    const storeIf = o.storeIf ?? (() => true);
+    const o = {
+      tags: input.tags ?? [],
+      ttlMs: input.ttlMs ?? options.ttlMs,
+      staleMs: input.staleMs ?? options.staleMs,
+      storeIf: input.storeIf ?? (() => true),
+    };
     // isolate tier: fresh, and none of its tags invalidated since it was loaded
     const held = isolate.get(key);
     if (held && held.freshUntilMs > now().getTime()) {
@@ -204,33 +201,39 @@ export function createSharedCache(
       }
       isolate.delete(key);
     }
-    // shared tier: cache_get() serves only entries whose tags were not invalidated since
-    const rows = await sql<{ value: T; tags: string[]; version_sum: string; fresh_until: Date }[]>`
-      select value, tags, version_sum::text, fresh_until
-      from optimizer.cache_get(${namespace}, ${key}, ${now().toISOString()})`.catch((error) => {
-      onError(error);
-      return [];
-    });
-    if (rows.length > 0) {
-      const row = rows[0];
-      if (row.fresh_until.getTime() > now().getTime()) {
-        isolate.set(
-          key,
-          {
-            value: row.value,
-            tags: row.tags,
-            versionSum: row.version_sum,
-            freshUntilMs: row.fresh_until.getTime(),
-          },
-          JSON.stringify(row.value).length,
-        );
+    // shared tier, and the tags' current versions for a load that follows a miss, in one round trip
+    const [row] = await sql<
+      {
+        hit: boolean;
+        value: T;
+        entry_tags: string[];
+        fresh_until: Date | null;
+        version_sum: string;
+        current_version_sum: string;
+      }[]
+    >`
+      select hit, value, entry_tags, fresh_until, version_sum::text, current_version_sum::text
+      from optimizer.cache_get(${namespace}, ${key}, ${o.tags as string[]}, ${now().toISOString()})`
+      .catch((error) => {
+        onError(error);
+        return [undefined];
+      });
+    if (row?.hit) {
+      if (row.fresh_until!.getTime() > now().getTime()) {
+        const entry = {
+          value: row.value,
+          tags: row.entry_tags,
+          versionSum: row.version_sum,
+          freshUntilMs: row.fresh_until!.getTime(),
+        };
+        isolate.set(key, entry, JSON.stringify(row.value).length);
         report("shared", startedMs);
         return { value: row.value, source: "shared" };
       }
       // stale: served now, refreshed once in the background
       if (!refreshing.has(key)) {
         refreshing.add(key);
-        const refresh: Promise<unknown> = load(key, loader, tags, ttlMs, staleMs, storeIf).catch(onError)
+        const refresh: Promise<unknown> = load(key, loader, row.current_version_sum, o).catch(onError)
           .finally(
             () => {
               refreshing.delete(key);
@@ -243,7 +246,7 @@ export function createSharedCache(
       report("stale", startedMs);
       return { value: row.value, source: "stale" };
     }
-    const value = await load(key, loader, tags, ttlMs, staleMs, storeIf);
+    const value = await load(key, loader, row?.current_version_sum ?? null, o);
     report("loader", startedMs);
     return { value, source: "loader" };
   };

@@ -84,10 +84,15 @@ begin
 end;
 $$;
 
--- Reads an entry still servable at `now` whose tags were not invalidated since it was stored, and marks it
--- read (at most once a minute, so that a hot entry is not rewritten on every read).
-create or replace function optimizer.cache_get(namespace text, key text, now timestamptz default now())
-returns table (value jsonb, tags text[], version_sum bigint, fresh_until timestamptz, stale_until timestamptz)
+-- One round trip of a read: the entry still servable at `now` whose tags were not invalidated since it was
+-- stored (no row when there is none), and the current version sum of the caller's `tags` (what a load that
+-- follows a miss passes to cache_put()). Marks the entry read at most once a minute, so that a hot entry is
+-- not rewritten on every read.
+create or replace function optimizer.cache_get(namespace text, key text, tags text[], now timestamptz default now())
+returns table (
+  hit boolean, value jsonb, entry_tags text[], fresh_until timestamptz, version_sum bigint,
+  current_version_sum bigint
+)
 language plpgsql
 set search_path = ''
 as $$
@@ -95,10 +100,12 @@ begin
   update optimizer.cache_entries e set read_at = now
   where e.namespace = cache_get.namespace and e.key = cache_get.key and e.read_at < now - interval '1 minute';
   return query
-    select e.value, e.tags, e.version_sum, e.fresh_until, e.stale_until
-    from optimizer.cache_entries e
-    where e.namespace = cache_get.namespace and e.key = cache_get.key and e.stale_until > now
-      and e.version_sum = optimizer.cache_version_sum(e.namespace, e.tags);
+    select e.value is not null, e.value, e.tags, e.fresh_until, e.version_sum,
+      optimizer.cache_version_sum(cache_get.namespace, cache_get.tags)
+    from (select 1) one
+    left join optimizer.cache_entries e
+      on e.namespace = cache_get.namespace and e.key = cache_get.key and e.stale_until > now
+        and e.version_sum = optimizer.cache_version_sum(e.namespace, e.tags);
 end;
 $$;
 
@@ -168,9 +175,9 @@ revoke all on optimizer.cache_entries, optimizer.cache_tag_versions from public,
 grant all on optimizer.cache_entries, optimizer.cache_tag_versions to service_role;
 revoke all on function optimizer.cache_version_sum(text, text[]),
   optimizer.cache_put(text, text, jsonb, text[], bigint, integer, integer, timestamptz),
-  optimizer.cache_get(text, text, timestamptz), optimizer.cache_invalidate(text, text[]),
+  optimizer.cache_get(text, text, text[], timestamptz), optimizer.cache_invalidate(text, text[]),
   optimizer.cache_evict(bigint, timestamptz) from public, anon, authenticated;
 grant execute on function optimizer.cache_version_sum(text, text[]),
   optimizer.cache_put(text, text, jsonb, text[], bigint, integer, integer, timestamptz),
-  optimizer.cache_get(text, text, timestamptz), optimizer.cache_invalidate(text, text[]),
+  optimizer.cache_get(text, text, text[], timestamptz), optimizer.cache_invalidate(text, text[]),
   optimizer.cache_evict(bigint, timestamptz) to service_role;
