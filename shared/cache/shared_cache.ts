@@ -1,4 +1,3 @@
-import type postgres from "postgres";
 import { resolveOptions } from "../analyze/options.ts";
 import type { Sql } from "../db/client.ts";
 import { textProblem } from "../db/pg_input.ts";
@@ -20,8 +19,9 @@ import { Lru } from "./lru.ts";
  * 4. load: the loader runs; its value is stored in both tiers unless a tag was invalidated meanwhile.
  * invalidate(tags), called after a write, bumps the tags' versions and deletes the shared entries carrying them.
  *
- * The cache fails open: when Postgres cannot be reached or refuses a value, the read goes to the loader and
- * the caller gets its value; only the loader's own errors reach the caller. Every lookup is a metric event
+ * Values are stored as their JSON text, which Postgres keeps as it is: no jsonb parsing on the way in or out.
+ * The cache fails open: when Postgres cannot be reached, the read goes to the loader and the caller gets its
+ * value; only the loader's own errors reach the caller. Every lookup is a metric event
  * (system `cache`, target the namespace, kind `lookup`, hit or miss, with the tier in attrs).
  */
 
@@ -160,15 +160,15 @@ export function createSharedCache(
   ) => {
     const value = await loader();
     // nothing to store: the database is out of reach, the value is not JSON, or the caller keeps it out
-    if (before === null || value === undefined || !o.storeIf(value)) return value;
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    if (before === null || json === undefined || !o.storeIf(value)) return value;
     try {
       const [{ stored }] = await sql<{ stored: boolean }[]>`
-        select optimizer.cache_put(${namespace}, ${key}, ${sql.json(value as postgres.JSONValue)},
-          ${o
-        .tags as string[]}, ${before}::bigint, ${o.ttlMs}, ${o.staleMs}, ${now().toISOString()}) as stored`;
+        select optimizer.cache_put(${namespace}, ${key}, ${json}, ${o.tags as string[]}, ${before}::bigint,
+          ${o.ttlMs}, ${o.staleMs}, ${now().toISOString()}) as stored`;
       if (stored) {
         const entry = { value, tags: o.tags, versionSum: before, freshUntilMs: now().getTime() + o.ttlMs };
-        isolate.set(key, entry, JSON.stringify(value).length);
+        isolate.set(key, entry, json.length);
       }
     } catch (error) {
       onError(error);
@@ -205,7 +205,7 @@ export function createSharedCache(
     const [row] = await sql<
       {
         hit: boolean;
-        value: T;
+        value: string | null;
         entry_tags: string[];
         fresh_until: Date | null;
         version_sum: string;
@@ -219,16 +219,17 @@ export function createSharedCache(
         return [undefined];
       });
     if (row?.hit) {
+      const value = JSON.parse(row.value!) as T;
       if (row.fresh_until!.getTime() > now().getTime()) {
         const entry = {
-          value: row.value,
+          value,
           tags: row.entry_tags,
           versionSum: row.version_sum,
           freshUntilMs: row.fresh_until!.getTime(),
         };
-        isolate.set(key, entry, JSON.stringify(row.value).length);
+        isolate.set(key, entry, row.value!.length);
         report("shared", startedMs);
-        return { value: row.value, source: "shared" };
+        return { value, source: "shared" };
       }
       // stale: served now, refreshed once in the background
       if (!refreshing.has(key)) {
@@ -244,7 +245,7 @@ export function createSharedCache(
         waitUntil?.(refresh);
       }
       report("stale", startedMs);
-      return { value: row.value, source: "stale" };
+      return { value, source: "stale" };
     }
     const value = await load(key, loader, row?.current_version_sum ?? null, o);
     report("loader", startedMs);

@@ -6,7 +6,8 @@
 create unlogged table if not exists optimizer.cache_entries (
   namespace text not null,
   key text not null,
-  value jsonb not null,
+  -- the value's JSON as text: stored and served as it is, never parsed by Postgres
+  value text not null,
   tags text[] not null default '{}',
   -- the sum of the tags' versions when the value was loaded: a later invalidation of any tag raises it
   version_sum bigint not null,
@@ -53,7 +54,7 @@ end;
 create or replace function optimizer.cache_put(
   namespace text,
   key text,
-  value jsonb,
+  value text,
   tags text[],
   version_sum bigint,
   ttl_ms integer,
@@ -71,7 +72,7 @@ begin
   insert into optimizer.cache_entries as e
     (namespace, key, value, tags, version_sum, bytes, stored_at, fresh_until, stale_until, read_at)
   values (
-    namespace, key, value, tags, version_sum, pg_catalog.octet_length(value::text), now,
+    namespace, key, value, tags, version_sum, pg_catalog.octet_length(value), now,
     now + pg_catalog.make_interval(secs => ttl_ms / 1000.0),
     now + pg_catalog.make_interval(secs => (ttl_ms + stale_ms) / 1000.0),
     now
@@ -90,7 +91,7 @@ $$;
 -- not rewritten on every read.
 create or replace function optimizer.cache_get(namespace text, key text, tags text[], now timestamptz default now())
 returns table (
-  hit boolean, value jsonb, entry_tags text[], fresh_until timestamptz, version_sum bigint,
+  hit boolean, value text, entry_tags text[], fresh_until timestamptz, version_sum bigint,
   current_version_sum bigint
 )
 language plpgsql
@@ -174,10 +175,10 @@ select cron.schedule('optimizer-cache-evict', '* * * * *',
 revoke all on optimizer.cache_entries, optimizer.cache_tag_versions from public, anon, authenticated;
 grant all on optimizer.cache_entries, optimizer.cache_tag_versions to service_role;
 revoke all on function optimizer.cache_version_sum(text, text[]),
-  optimizer.cache_put(text, text, jsonb, text[], bigint, integer, integer, timestamptz),
+  optimizer.cache_put(text, text, text, text[], bigint, integer, integer, timestamptz),
   optimizer.cache_get(text, text, text[], timestamptz), optimizer.cache_invalidate(text, text[]),
   optimizer.cache_evict(bigint, timestamptz) from public, anon, authenticated;
 grant execute on function optimizer.cache_version_sum(text, text[]),
-  optimizer.cache_put(text, text, jsonb, text[], bigint, integer, integer, timestamptz),
+  optimizer.cache_put(text, text, text, text[], bigint, integer, integer, timestamptz),
   optimizer.cache_get(text, text, text[], timestamptz), optimizer.cache_invalidate(text, text[]),
   optimizer.cache_evict(bigint, timestamptz) to service_role;

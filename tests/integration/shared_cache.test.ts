@@ -165,16 +165,28 @@ Deno.test("getOrLoad() keeps a value storeIf refuses out of both tiers", async (
   });
 });
 
-Deno.test("getOrLoad() fails open: a value Postgres refuses is returned, not stored", async () => {
+Deno.test("getOrLoad() keeps values Postgres text cannot hold raw, NUL and lone surrogates, intact", async () => {
   await withDb(async (sql) => {
-    const errors: unknown[] = [];
-    const c = cache(sql, namespace("refused"), { onError: (error) => errors.push(error) });
-    const loader = counted(() => "a\u0000b");
-    const reads = [await c.getOrLoad("k", loader.load), await c.getOrLoad("k", loader.load)];
-    assert.deepEqual(reads.map((r) => r.source), ["loader", "loader"]);
-    assert.equal(reads[0].value, "a\u0000b");
-    assert.equal(errors.length, 2, "each refused store is told");
+    const ns = namespace("awkward");
+    const awkward = { text: "a\u0000b\ud800c" };
+    await cache(sql, ns).getOrLoad("k", () => Promise.resolve(awkward));
+    assert.deepEqual(await cache(sql, ns).getOrLoad("k", () => Promise.resolve(null)), {
+      value: awkward,
+      source: "shared",
+    });
   });
+});
+
+Deno.test("getOrLoad() fails open: without Postgres the loader's value is returned", async () => {
+  const sql = createSql({ functionName: "cache-test", url: "postgres://nobody@127.0.0.1:1/none", max: 1 });
+  try {
+    const errors: unknown[] = [];
+    const c = cache(sql, namespace("down"), { onError: (error) => errors.push(error) });
+    assert.deepEqual(await c.getOrLoad("k", () => Promise.resolve(7)), { value: 7, source: "loader" });
+    assert.ok(errors.length >= 1, "the failure is told");
+  } finally {
+    await sql.end();
+  }
 });
 
 Deno.test("getOrLoad() refuses a key Postgres cannot store, saying why", async () => {
