@@ -50,7 +50,10 @@ export interface LoadOptions<T = unknown> {
 
 /** A namespace of the cache, as one function sees it. */
 export interface SharedCache {
-  /** The value for `key`: from either tier while valid, else from `loader` (then stored). */
+  /**
+   * The value for `key`: from either tier while valid, else from `loader` (then stored). Callers in an isolate
+   * share the value the isolate tier holds: treat it as read-only.
+   */
   getOrLoad<T>(key: string, loader: () => Promise<T>, options?: LoadOptions<T>): Promise<CacheRead<T>>;
   /** Invalidates every entry carrying any of `tags`, in every isolate; returns the shared entries deleted. */
   invalidate(tags: readonly string[]): Promise<number>;
@@ -256,6 +259,8 @@ export function createSharedCache(
     getOrLoad<T>(key: string, loader: () => Promise<T>, o: LoadOptions<T> = {}): Promise<CacheRead<T>> {
       checkText("key", key, maxKeyLength);
       for (const tag of o.tags ?? []) checkText("tag", tag, 200);
+      checkMs("ttlMs", o.ttlMs, bounds.ttlMs.min);
+      checkMs("staleMs", o.staleMs, bounds.staleMs.min);
       const pending = inFlight.get(key);
       if (pending) return pending as Promise<CacheRead<T>>;
       const read = lookup(key, loader, o).finally(() => inFlight.delete(key));
@@ -283,6 +288,13 @@ function checkText(what: string, text: string, max: number): void {
     ? `must be 1 to ${max} characters: got ${text.length}`
     : textProblem(text);
   if (problem) throw new RangeError(`cache ${what} ${problem}`);
+}
+
+/** Throws a RangeError naming `what` unless `ms` is absent or a whole number of ms from `min` to 2e9. */
+function checkMs(what: string, ms: number | undefined, min: number): void {
+  if (ms !== undefined && !(Number.isInteger(ms) && ms >= min && ms <= 2_000_000_000)) {
+    throw new RangeError(`cache ${what} must be a whole number of ms from ${min} to 2000000000: got ${ms}`);
+  }
 }
 
 /** EdgeRuntime.waitUntil where the Supabase Edge Runtime provides it. */
