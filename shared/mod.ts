@@ -249,7 +249,9 @@ export {
   forecastRefreshDefaults,
   type ForecastRefreshOptions,
   type ForecastRefreshSummary,
+  forecastTarget,
   refreshForecasts,
+  type TargetForecast,
 } from "./forecast/refresh_forecasts.ts";
 export {
   type ForecastQuery,

@@ -2,7 +2,7 @@
  * The figures of one scenario run, computed from the replay's records and the counters read around it.
  * Latency is what the user waited: from the request's scheduled time to its answer (open loop).
  */
-import { median, nearestRankIndex, percentile } from "../stats/percentile.ts";
+import { median, nearestRankIndex, percentile, percentiles } from "../stats/percentile.ts";
 import type { Outage } from "../trace/trace.ts";
 import type { ReplayRecord } from "../trace/replay.ts";
 
@@ -87,11 +87,12 @@ function latencyFigures(records: Record_[]): LatencyFigures {
   const round = (n: number | null) => (n === null ? null : Number(n.toFixed(1)));
   const byLatency = [...resolved].sort((a, b) => a.latencyMs! - b.latencyMs!);
   const atP95 = byLatency.length === 0 ? undefined : byLatency[nearestRankIndex(byLatency.length, 95)];
+  const p = percentiles(latencies, [50, 95, 99]);
   return {
     count: records.length,
-    p50: round(percentile(latencies, 50)),
-    p95: round(percentile(latencies, 95)),
-    p99: round(percentile(latencies, 99)),
+    p50: round(p.get(50) ?? null),
+    p95: round(p.get(95) ?? null),
+    p99: round(p.get(99) ?? null),
     warmP95: round(percentile(resolved.filter((r) => !cold(r)).map((r) => r.latencyMs!), 95)),
     p95Cold: atP95 === undefined ? null : cold(atP95),
     errorRate: records.length === 0 ? null : records.filter(userVisibleError).length / records.length,

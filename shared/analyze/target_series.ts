@@ -38,10 +38,37 @@ export interface LoadedTargets {
 }
 
 /**
- * The series of the `maxTargets` busiest targets of `system` and `kind` over both windows, busiest first,
- * until `deadline` (epoch ms) passes. Targets are listed
- * from the hourly rollups (a few rows per target and hour, where the minutes hold sixty); an hour row covers
- * the hours the windows overlap, so a target seen only just outside them is listed and reads as empty.
+ * The `limit` targets of `system` and `kind` with the most events over [from, to), busiest first, and how many
+ * targets had events there in all. Listed from the hourly rollups (a few rows per target and hour, where the
+ * minutes hold sixty); an hour row covers the hours the window overlaps, so a target seen only just outside
+ * it is listed too.
+ */
+export async function busiestTargets(
+  sql: Sql,
+  filter: { system: MetricSystem; kind: string },
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<{ targets: string[]; total: number }> {
+  const listed = await sql<{ target: string; targets: string }[]>`
+    select h.target, count(*) over () as targets -- over the groups: every target, before the limit
+    from optimizer.metric_rollups_hourly h
+    where h.system = ${filter.system} and h.kind = ${filter.kind}
+      and h.hour >= date_trunc('hour', ${from.toISOString()}::timestamptz)
+      and h.hour < ${to.toISOString()}::timestamptz
+    group by h.target
+    order by sum(h.count) desc, h.target
+    limit ${limit}`;
+  return {
+    targets: listed.map((row) => row.target),
+    total: listed.length > 0 ? Number(listed[0].targets) : 0,
+  };
+}
+
+/**
+ * The series of the `maxTargets` busiest targets of `system` and `kind` over both windows (busiestTargets()),
+ * busiest first, until `deadline` (epoch ms) passes; a target listed from an hour row it only just overlaps
+ * reads as empty.
  */
 export async function loadTargetSeries(
   sql: Sql,
@@ -50,17 +77,14 @@ export async function loadTargetSeries(
   maxTargets: number,
   deadline = Infinity,
 ): Promise<LoadedTargets> {
-  const listed = await sql<{ target: string; targets: string }[]>`
-    select h.target, count(*) over () as targets -- over the groups: every target, before the limit
-    from optimizer.metric_rollups_hourly h
-    where h.system = ${filter.system} and h.kind = ${filter.kind}
-      and h.hour >= date_trunc('hour', ${windows.previous.from.toISOString()}::timestamptz)
-      and h.hour < ${windows.current.to.toISOString()}::timestamptz
-    group by h.target
-    order by sum(h.count) desc, h.target
-    limit ${maxTargets}`;
-  const targets = listed.map((row) => row.target);
-  const omitted = listed.length > 0 ? Number(listed[0].targets) - listed.length : 0;
+  const { targets, total } = await busiestTargets(
+    sql,
+    filter,
+    windows.previous.from,
+    windows.current.to,
+    maxTargets,
+  );
+  const omitted = total - targets.length;
   const store = createMetricStore(sql);
   const series: TargetSeries[] = [];
   for (const target of targets) {

@@ -259,8 +259,8 @@ export function createSharedCache(
     getOrLoad<T>(key: string, loader: () => Promise<T>, o: LoadOptions<T> = {}): Promise<CacheRead<T>> {
       checkText("key", key, maxKeyLength);
       for (const tag of o.tags ?? []) checkText("tag", tag, 200);
-      checkMs("ttlMs", o.ttlMs, bounds.ttlMs.min);
-      checkMs("staleMs", o.staleMs, bounds.staleMs.min);
+      checkMs("ttlMs", o.ttlMs, bounds.ttlMs);
+      checkMs("staleMs", o.staleMs, bounds.staleMs);
       const pending = inFlight.get(key);
       if (pending) return pending as Promise<CacheRead<T>>;
       const read = lookup(key, loader, o).finally(() => inFlight.delete(key));
@@ -290,10 +290,12 @@ function checkText(what: string, text: string, max: number): void {
   if (problem) throw new RangeError(`cache ${what} ${problem}`);
 }
 
-/** Throws a RangeError naming `what` unless `ms` is absent or a whole number of ms from `min` to 2e9. */
-function checkMs(what: string, ms: number | undefined, min: number): void {
-  if (ms !== undefined && !(Number.isInteger(ms) && ms >= min && ms <= 2_000_000_000)) {
-    throw new RangeError(`cache ${what} must be a whole number of ms from ${min} to 2000000000: got ${ms}`);
+/** Throws a RangeError naming `what` unless `ms` is absent or a whole number of ms within `bound`. */
+function checkMs(what: string, ms: number | undefined, bound: { min: number; max: number }): void {
+  if (ms !== undefined && !(Number.isInteger(ms) && ms >= bound.min && ms <= bound.max)) {
+    throw new RangeError(
+      `cache ${what} must be a whole number of ms from ${bound.min} to ${bound.max}: got ${ms}`,
+    );
   }
 }
 

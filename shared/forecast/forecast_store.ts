@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { busiestTargets } from "../analyze/target_series.ts";
 import type { Sql } from "../db/client.ts";
 import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
@@ -52,18 +53,8 @@ const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postg
 /** The store over `sql` (the service role's connection). */
 export function createForecastStore(sql: Sql): ForecastStore {
   return {
-    async busiestTargets(filter, from, to, limit) {
-      // the hourly rollups list each target in a few rows per hour, where the minutes hold sixty
-      const rows = await sql<{ target: string }[]>`
-        select h.target
-        from optimizer.metric_rollups_hourly h
-        where h.system = ${filter.system} and h.kind = ${filter.kind}
-          and h.hour >= date_trunc('hour', ${from.toISOString()}::timestamptz) and h.hour < ${to.toISOString()}::timestamptz
-        group by h.target
-        order by sum(h.count) desc, h.target
-        limit ${limit}`;
-      return rows.map((row) => row.target);
-    },
+    busiestTargets: async (filter, from, to, limit) =>
+      (await busiestTargets(sql, filter, from, to, limit)).targets,
     async history(target, from, to) {
       const rows = await sql<{ minute: Date; count: string }[]>`
         select r.minute, sum(r.count) as count

@@ -1,10 +1,10 @@
 import { resolveOptions } from "../analyze/options.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
 import { DAY_MS, MINUTE_MS } from "../time.ts";
-import { forecastSeries } from "./forecast.ts";
+import { type Forecast, forecastSeries } from "./forecast.ts";
 import type { ForecastStore, ForecastTarget } from "./forecast_store.ts";
-import { referenceForecast } from "./reference.ts";
-import { fromFirstEvent } from "./series.ts";
+import { type ReferenceForecast, referenceForecast } from "./reference.ts";
+import { type CountSeries, fromFirstEvent } from "./series.ts";
 
 /**
  * A predictive refresh: score the stored forecasts whose minutes have all happened, then forecast the busiest
@@ -65,6 +65,31 @@ export function forecastHistoryWindow(
   };
 }
 
+/** A target's forecast and what it was made from. */
+export interface TargetForecast {
+  /** The target's events per minute over the window. */
+  history: CountSeries;
+  /** The history from the target's first event on (fromFirstEvent()): what the forecast is made from. */
+  series: CountSeries;
+  /** The forecast, from `series`. */
+  forecast: Forecast;
+  /** The reference the forecast is scored against. */
+  reference: ReferenceForecast;
+}
+
+/** A target's forecast `horizonMinutes` ahead from its history in `window`, with its reference. */
+export async function forecastTarget(
+  store: Pick<ForecastStore, "history">,
+  target: ForecastTarget,
+  window: { from: Date; to: Date },
+  horizonMinutes: number,
+): Promise<TargetForecast> {
+  const history = await store.history(target, window.from, window.to);
+  const series = fromFirstEvent(history);
+  const forecast = forecastSeries(series, { horizonMinutes });
+  return { history, series, forecast, reference: referenceForecast(series, forecast.points.length) };
+}
+
 /** What a refresh did. */
 export interface ForecastRefreshSummary {
   /** The run (optimizer.runs) it was recorded as. */
@@ -121,7 +146,12 @@ export async function refreshForecasts(
           });
           continue;
         }
-        const series = fromFirstEvent(await store.history(target, historyFrom, historyTo));
+        const { series, forecast, reference } = await forecastTarget(
+          store,
+          target,
+          { from: historyFrom, to: historyTo },
+          input.horizonMinutes,
+        );
         if (series.values.length === 0) {
           skipped.push({
             ...target,
@@ -129,8 +159,6 @@ export async function refreshForecasts(
           });
           continue;
         }
-        const forecast = forecastSeries(series, { horizonMinutes: input.horizonMinutes });
-        const reference = referenceForecast(series, forecast.points.length);
         const forecastId = await store.save(runId, target, forecast, reference, now, series.values.length);
         forecasts.push({
           ...target,

@@ -90,11 +90,12 @@ begin
     from sums s
     where f.id = s.id
     returning f.id
+  ),
+  -- a data-modifying CTE runs whether or not it is read; it sees the points as `sums` did
+  dropped as (
+    delete from optimizer.forecast_points p using updated u where p.forecast_id = u.id
   )
   select count(*) into scored from updated;
-  delete from optimizer.forecast_points p
-  using optimizer.forecasts f
-  where p.forecast_id = f.id and f.scored_at is not null;
   return scored;
 end;
 $$;

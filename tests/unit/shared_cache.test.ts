@@ -7,6 +7,13 @@ const sql = createSql({ functionName: "cache-test", url: "postgres://nobody@127.
 const cache = createSharedCache({ sql, namespace: "unit", onError: () => {} });
 const load = () => Promise.resolve(1);
 
+Deno.test("getOrLoad() refuses a key Postgres cannot store, saying why", () => {
+  assert.throws(() => cache.getOrLoad("", load), {
+    message: "cache key must be 1 to 1000 characters: got 0",
+  });
+  assert.throws(() => cache.getOrLoad("a\u0000", load), /cache key must not contain the NUL/);
+});
+
 Deno.test("getOrLoad() refuses a TTL that is not a whole number of ms, naming it", () => {
   assert.throws(() => cache.getOrLoad("k", load, { ttlMs: -5 }), {
     name: "RangeError",

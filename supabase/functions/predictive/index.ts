@@ -9,14 +9,12 @@ import {
   forecastDefaults,
   forecastHistoryWindow,
   ForecastQuerySchema,
-  forecastSeries,
   type ForecastStore,
-  fromFirstEvent,
+  forecastTarget,
   type FunctionApp,
   type FunctionAppOptions,
   PredictiveRefreshQuerySchema,
   query,
-  referenceForecast,
   refreshForecasts,
   requireAuth,
   SECOND_MS,
@@ -57,9 +55,12 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
   app.get("/forecast", requireAuth("secret"), query(ForecastQuerySchema), async (c) => {
     const { system, target, kind, horizonMinutes, historyDays } = c.req.valid("query");
     const window = forecastHistoryWindow(now(), historyDays);
-    const history = await store.history({ system, target, kind }, window.from, window.to);
-    const series = fromFirstEvent(history);
-    const forecast = forecastSeries(series, { horizonMinutes });
+    const { history, series, forecast, reference } = await forecastTarget(
+      store,
+      { system, target, kind },
+      window,
+      horizonMinutes,
+    );
     return c.json({
       system,
       target,
@@ -73,7 +74,7 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
         firstEventAt: series.values.length === 0 ? null : new Date(series.startMs).toISOString(),
       },
       forecast,
-      reference: referenceForecast(series, forecast.points.length),
+      reference,
       requestId: c.get("requestId"),
     });
   });
