@@ -23,7 +23,9 @@
  *   chosen per series by a rolling-origin backtest, and prediction intervals; the predictive refresh that
  *   stores them and scores them once their minutes have happened;
  * - `cache/`: a cache that survives isolate recycling: a per-isolate LRU in front of a shared tier in Postgres,
- *   with TTL, tags, stale-while-revalidate, single flight and a size budget.
+ *   with TTL, tags, stale-while-revalidate, single flight and a size budget;
+ * - `warm/`: the warm planner (when to ping a function, with the chance and milliseconds each ping is worth),
+ *   the arrival-rate and idle-gap estimates it reads, and the warming policies it is compared with.
  *
  * @module
  */
@@ -73,7 +75,10 @@ export {
   type OptimizationConfig,
   type OptimizationConfigInput,
   OptimizationConfigSchema,
+  type OptimizationPriority,
+  type OptimizationSettings,
   parseConfig,
+  priorities,
   type RecommendationsConfig,
   type RetentionConfig,
 } from "./config/config.ts";
@@ -271,3 +276,32 @@ export {
   type SharedCacheDeps,
   type SharedCacheOptions,
 } from "./cache/shared_cache.ts";
+
+export {
+  arrivalRateDefaults,
+  type ArrivalRateOptions,
+  ArrivalRates,
+  type MinuteCounts,
+} from "./warm/arrival_rate.ts";
+export { IdleGaps } from "./warm/idle_gaps.ts";
+export {
+  type ExpectedArrivals,
+  minBenefitByPriority,
+  type NextPing,
+  nextPing,
+  type PingKind,
+  type PingPlanOptions,
+  type PlannedPing,
+} from "./warm/next_ping.ts";
+export { plannerPolicy, plannerPolicyDefaults, type PlannerPolicyOptions } from "./warm/planner_policy.ts";
+export { histogramDefaults, type HistogramOptions, histogramPolicy } from "./warm/histogram_policy.ts";
+export { fixedInterval } from "./warm/fixed_interval.ts";
+export type { TimeSeriesView, WarmingContext, WarmingDecide, WarmingPolicy } from "./warm/policy.ts";
+export {
+  defaultWorkerOptions,
+  hostedMaxLifetimeMs,
+  resolveWorkerOptions,
+  type Retirement,
+  type WorkerOptions,
+  type WorkerView,
+} from "./warm/worker_model.ts";

@@ -13,12 +13,15 @@ import {
   emptyWarmingCounts,
   simulateFunctionWarming,
   type WarmingCounts,
-  type WarmingPolicy,
 } from "./warming.ts";
-import { fixedInterval, histogramPolicy, noWarming, oracle } from "./warming_policies.ts";
+import { noWarming, oracle } from "./warming_policies.ts";
+import { fixedInterval } from "../../shared/warm/fixed_interval.ts";
+import { histogramPolicy } from "../../shared/warm/histogram_policy.ts";
+import { plannerPolicy } from "../../shared/warm/planner_policy.ts";
+import type { WarmingPolicy } from "../../shared/warm/policy.ts";
 import { forecastAccuracy, forecastAccuracyMarkdown, type ForecastAccuracyRow } from "./forecast_accuracy.ts";
 import { table } from "./markdown.ts";
-import { resolveWorkerOptions, type WorkerOptions } from "./worker.ts";
+import { resolveWorkerOptions, type WorkerOptions } from "../../shared/warm/worker_model.ts";
 import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
 /** The fields of a trace request (bench/trace TraceRequest) the simulation reads. */
@@ -46,8 +49,14 @@ export interface SimulationOptions {
 }
 
 export const simulationDefaults = {
-  warmingPolicies:
-    (): WarmingPolicy[] => [fixedInterval(5 * MINUTE_MS), fixedInterval(MINUTE_MS), histogramPolicy()],
+  warmingPolicies: (): WarmingPolicy[] => [
+    fixedInterval(5 * MINUTE_MS),
+    fixedInterval(MINUTE_MS),
+    histogramPolicy(),
+    plannerPolicy({ priority: "cost" }),
+    plannerPolicy({ priority: "reliability" }),
+    plannerPolicy({ priority: "performance" }),
+  ],
   cachePolicies: (ttlMs: number): CachePolicy[] => [lru(), lruTtl(ttlMs)],
   cacheCapacities: [64, 256, 1024, 4096],
   ttlMs: MINUTE_MS,
@@ -208,6 +217,16 @@ function figures(
   };
 }
 
+/**
+ * The forecasts are scored on this many of the busiest functions: as many as the predictive refresh forecasts
+ * (refreshForecasts' maxTargets), and a bound on the cost of an outside trace with thousands of functions.
+ */
+const forecastFunctions = 8;
+
+function busiest(timesByFunction: Map<string, number[]>, count: number): Map<string, number[]> {
+  return new Map([...timesByFunction].sort((a, b) => b[1].length - a[1].length).slice(0, count));
+}
+
 export function simulate(options: SimulationOptions): SimulationResult {
   const o = resolveSimulationOptions(options);
   const timesByFunction = new Map<string, number[]>();
@@ -321,7 +340,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
       policies: [...o.cachePolicies, limit].map((p) => ({ name: p.name, description: p.description })),
       rows: cacheRows,
     },
-    forecasting: forecastAccuracy(timesByFunction, durationMs),
+    forecasting: forecastAccuracy(busiest(timesByFunction, forecastFunctions), durationMs),
   };
 }
 

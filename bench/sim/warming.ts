@@ -4,47 +4,12 @@
  * every request and every ping, when its next ping is due, and sends that ping if it comes no later than the
  * next request (pings first on a tie, so a ping at a request's instant serves that request).
  *
- * A policy sees the function's requests up to now, its own pings and the worker's state (a real pinger reads
- * the first two from the metric store and knows the platform's documented limits). A policy that declares
- * itself `clairvoyant` also sees the requests still to come; that is how the oracle is built, and nothing else
- * in the engine treats it differently.
+ * What a policy sees is defined in shared/warm/policy.ts; a clairvoyant policy (the oracle) also sees the
+ * requests to come, and nothing else in the engine treats it differently.
  */
-import { FunctionWorkers, type WorkerOptions, type WorkerView } from "./worker.ts";
-
-/** Ascending times in ms; `at(i)` for 0 <= i < length. */
-export interface TimeSeriesView {
-  readonly length: number;
-  at(index: number): number;
-}
-
-export interface WarmingContext {
-  fn: string;
-  nowMs: number;
-  /** Pings after this instant are not sent (the end of the trace). */
-  endMs: number;
-  /** This function's requests before now (a request at exactly now is not in it yet when a ping ties). */
-  history: TimeSeriesView;
-  /** The requests still to come, for clairvoyant policies only; null for the others. */
-  future: TimeSeriesView | null;
-  /** The pings this policy sent to this function so far. */
-  pings: TimeSeriesView;
-  worker: WorkerView;
-  coldStartMs: number;
-  workerOptions: WorkerOptions;
-}
-
-/** Returns the time of the next ping (>= nowMs and later than the last ping), or null for none before the next request. */
-export type WarmingDecide = (context: WarmingContext) => number | null;
-
-export interface WarmingPolicy {
-  name: string;
-  /** One line, with the parameters, for the report. */
-  description: string;
-  /** Sees `future`. */
-  clairvoyant?: boolean;
-  /** A decide function with its own state for one function; called once per function and policy run. */
-  forFunction(fn: string): WarmingDecide;
-}
+import { FunctionWorkers } from "./worker.ts";
+import type { TimeSeriesView, WarmingPolicy } from "../../shared/warm/policy.ts";
+import type { WorkerOptions } from "../../shared/warm/worker_model.ts";
 
 export interface WarmingCounts {
   requests: number;
@@ -136,6 +101,13 @@ export function simulateFunctionWarming(input: FunctionWarmingInput, policy: War
       pingTimes.push(pingAt);
       counts.pings++;
       nowMs = pingAt;
+      continue;
+    }
+    const replanAt = policy.replanEveryMs
+      ? (Math.floor(nowMs / policy.replanEveryMs) + 1) * policy.replanEveryMs
+      : Infinity;
+    if (replanAt < nextRequestMs && replanAt <= endMs) {
+      nowMs = replanAt;
       continue;
     }
     if (next >= requestTimes.length) break;

@@ -82,6 +82,20 @@ export const IngestSchema = z.strictObject({
   allowAnonymous: z.boolean().default(false),
 });
 
+/** The trade-offs a module may favour when it must choose. */
+export const priorities = ["performance", "cost", "reliability"] as const;
+
+/**
+ * What the autopilot favours when it must choose: `performance` (fewest slow requests and cold starts, more
+ * pings and storage), `cost` (fewest pings, bytes and builds) or `reliability`.
+ */
+export type OptimizationPriority = typeof priorities[number];
+
+/** How the modules trade gains against costs. */
+export const OptimizationSchema = z.strictObject({
+  priority: z.enum(priorities).default("performance"),
+});
+
 /** Which modules run (`modules`). Modules that change the project or cost money start off. */
 export interface ModulesConfig {
   /** The metric pipeline and database snapshots (default on). */
@@ -178,6 +192,12 @@ export interface IngestConfig {
   allowAnonymous: boolean;
 }
 
+/** How the modules trade gains against costs (`optimization`). */
+export interface OptimizationSettings {
+  /** What to favour when a gain has a cost (default `performance`). */
+  priority: OptimizationPriority;
+}
+
 /** A complete config, every setting explicit: what parseConfig() returns and the functions work with. */
 export interface OptimizationConfig {
   /** Which modules run. */
@@ -194,6 +214,8 @@ export interface OptimizationConfig {
   retention: RetentionConfig;
   /** What signed-in users may report. */
   ingest: IngestConfig;
+  /** How the modules trade gains against costs. */
+  optimization: OptimizationSettings;
 }
 
 /** A config as stored or submitted: any section or setting may be left out to take its default. */
@@ -214,6 +236,7 @@ export const OptimizationConfigSchema: z.ZodType<OptimizationConfig, Optimizatio
     recommendations: RecommendationsSchema.prefault({}),
     retention: RetentionSchema.prefault({}),
     ingest: IngestSchema.prefault({}),
+    optimization: OptimizationSchema.prefault({}),
   });
 
 /** The name of a module that can be switched on or off (`modules.<name>`). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type SimRequest, simulate, toMarkdown } from "../../bench/sim/run.ts";
-import { histogramPolicy } from "../../bench/sim/warming_policies.ts";
+import { histogramPolicy } from "../../shared/warm/histogram_policy.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 function requests(): SimRequest[] {
@@ -22,6 +22,9 @@ Deno.test("simulate() reports every warming policy beside none and the oracle, a
     "fixed(5 min)",
     "fixed(1 min)",
     "histogram",
+    "planner (cost)",
+    "planner (reliability)",
+    "planner (performance)",
     "oracle",
   ]);
   const none = result.warming.rows[0];

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { createRng } from "../../bench/trace/prng.ts";
-import { simulateFunctionWarming, type WarmingPolicy } from "../../bench/sim/warming.ts";
-import {
-  fixedInterval,
-  histogramDefaults,
-  histogramPolicy,
-  IdleTimeHistogram,
-  noWarming,
-  oracle,
-} from "../../bench/sim/warming_policies.ts";
+import { simulateFunctionWarming } from "../../bench/sim/warming.ts";
+import { noWarming, oracle } from "../../bench/sim/warming_policies.ts";
+import { fixedInterval } from "../../shared/warm/fixed_interval.ts";
+import { histogramDefaults, histogramPolicy, IdleTimeHistogram } from "../../shared/warm/histogram_policy.ts";
+import type { WarmingPolicy } from "../../shared/warm/policy.ts";
 import { DAY_MS, MINUTE_MS } from "../../shared/time.ts";
 
 const workerOptions = { idleTimeoutMs: MINUTE_MS, maxLifetimeMs: 2.5 * MINUTE_MS };

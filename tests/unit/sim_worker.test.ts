@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
+import { FunctionWorkers } from "../../bench/sim/worker.ts";
 import {
   defaultWorkerOptions,
-  FunctionWorkers,
   hostedMaxLifetimeMs,
   resolveWorkerOptions,
-} from "../../bench/sim/worker.ts";
+} from "../../shared/warm/worker_model.ts";
 
 const options = { idleTimeoutMs: 60_000, maxLifetimeMs: 150_000 };
 const coldStartMs = 100;

@@ -1,0 +1,181 @@
+import type { OptimizationPriority } from "../config/config.ts";
+import type { WorkerOptions, WorkerView } from "./worker_model.ts";
+
+/**
+ * The warm planner's one decision: when should this function's next ping go, and what is it worth?
+ *
+ * A ping at `x` keeps a worker live until x + idleTimeout. Without it, the worker is gone from `T` (its idle
+ * deadline or the end of its lifetime, or now when none is live), and the first request after T is cold. So
+ * the ping avoids one cold start exactly when the first request after T arrives by x + idleTimeout; with
+ * requests arriving at the forecast rate (a Poisson process), that chance is 1 − e^(−Λ), Λ the expected
+ * requests in (T, x + idleTimeout]. That chance is the ping's benefit in cold starts; times the measured
+ * cold-start cost it is the milliseconds it saves. A ping is planned when its benefit reaches the priority's
+ * threshold, so pings per avoided cold start stay near the threshold's inverse.
+ *
+ * Three kinds of ping, tried in this order:
+ * - successor: a worker retiring at the end of its lifetime cannot be kept; a ping at that instant boots its
+ *   successor for the requests that follow (traffic cannot prevent this retirement, so busy functions need it
+ *   most);
+ * - refresh: a worker about to reach its idle deadline is pinged just before it;
+ * - pre-warm: with no worker live, a boot `coldStartMs` before the first moment demand is likely enough, so
+ *   the boot is done when it comes.
+ */
+
+/** What a warm-up is for. */
+export type PingKind = "successor" | "refresh" | "pre-warm";
+
+/** Expected requests of one function in an interval (ArrivalRates, or a stored forecast). */
+export interface ExpectedArrivals {
+  /** Expected requests in (fromMs, toMs]. */
+  expected(fromMs: number, toMs: number): number;
+}
+
+/** A ping the planner wants, with its reason in figures. */
+export interface PlannedPing {
+  /** When to send it. */
+  atMs: number;
+  /** What it is for. */
+  kind: PingKind;
+  /** The chance that the ping avoids a cold start: the expected cold starts it avoids. */
+  expectedColdStartsAvoided: number;
+  /** expectedColdStartsAvoided × the measured cold-start cost. */
+  expectedSavedMs: number;
+  /** One sentence with the figures behind the ping. */
+  reason: string;
+}
+
+/** A ping, or why there is none. */
+export type NextPing = { ping: PlannedPing; reason?: never } | { ping: null; reason: string };
+
+/** How the planner decides. */
+export interface PingPlanOptions {
+  /** The measured added latency of a cold start. */
+  coldStartMs: number;
+  /** The platform's idle timeout and worker lifetime. */
+  workerOptions: WorkerOptions;
+  /** A refresh or pre-warm ping needs at least this chance of avoiding a cold start. */
+  minBenefit: number;
+  /** A successor ping needs at least this chance. */
+  minSuccessorBenefit: number;
+  /** A refresh goes this long before the idle deadline: time for the ping to reach the worker. */
+  refreshLeadMs: number;
+  /** How far ahead a pre-warm is looked for. */
+  searchHorizonMs: number;
+  /** The pre-warm search steps through time by this much. */
+  searchStepMs: number;
+  /**
+   * Whether a request that arrives before the ping cancels it: true for a caller that re-plans after every
+   * request (the simulation). A warmer that plans a minute ahead cannot take a ping back, so its benefit is
+   * discounted by the chance that traffic reaches the worker first; a function busy enough that this chance
+   * is high is left to its traffic.
+   */
+  cancelledByTraffic: boolean;
+}
+
+/**
+ * Benefit thresholds per priority, measured with `npm run bench:sim` on the 14-day reference trace (seed 1;
+ * docs/warming.md): performance avoids 99.0 % of what an oracle avoids at 1.42 pings per avoided cold start,
+ * reliability 97.0 % at 1.33, cost 92.4 % at 1.22 (the histogram policy: 92.6 % at 1.24). A successor's chance
+ * comes from the rate while the worker was busy, which predicts the next minute better than the rate after an
+ * idle spell, so it may act on a lower one: raising it to 0.2 cost 1.8 points of share for 0.05 fewer pings
+ * per avoided cold start.
+ */
+export const minBenefitByPriority: Record<OptimizationPriority, { refresh: number; successor: number }> = {
+  performance: { refresh: 0.3, successor: 0.1 },
+  reliability: { refresh: 0.5, successor: 0.1 },
+  cost: { refresh: 0.7, successor: 0.1 },
+};
+
+/** Beyond this chance that traffic reaches the worker first, a function counts as kept warm by its traffic. */
+const keptWarmChance = 0.5;
+
+const chanceOf = (expected: number) => 1 - Math.exp(-expected);
+const percent = (chance: number) => `${Math.round(chance * 100)} %`;
+
+function planned(
+  atMs: number,
+  kind: PingKind,
+  chance: number,
+  o: PingPlanOptions,
+  why: string,
+): NextPing {
+  return {
+    ping: {
+      atMs,
+      kind,
+      expectedColdStartsAvoided: chance,
+      expectedSavedMs: chance * o.coldStartMs,
+      reason: `${why}: a request follows in time with a chance of ${percent(chance)}, saving ${
+        Math.round(chance * o.coldStartMs)
+      } ms of cold start on average`,
+    },
+  };
+}
+
+/**
+ * The next ping for a function whose worker is `worker` at `nowMs`, given the expected arrivals; or why there
+ * is none before the next request.
+ */
+export function nextPing(
+  worker: WorkerView,
+  nowMs: number,
+  arrivals: ExpectedArrivals,
+  o: PingPlanOptions,
+): NextPing {
+  const idle = o.workerOptions.idleTimeoutMs;
+  const liveUntil = worker.liveUntilMs !== null && worker.liveUntilMs > nowMs ? worker.liveUntilMs : null;
+
+  // Successor: boot at the instant the lifetime ends, for the requests of the following idle window.
+  if (liveUntil !== null && worker.retiresBy === "lifetime") {
+    const chance = chanceOf(arrivals.expected(liveUntil, liveUntil + idle));
+    if (chance >= o.minSuccessorBenefit) {
+      return planned(liveUntil, "successor", chance, o, "the worker's lifetime ends; boot its successor");
+    }
+  }
+
+  // Refresh: ping just before the idle deadline, unless traffic will most likely do it.
+  if (liveUntil !== null && worker.retiresBy === "idle") {
+    const atMs = Math.max(nowMs, liveUntil - o.refreshLeadMs);
+    const untouched = o.cancelledByTraffic ? 1 : Math.exp(-arrivals.expected(nowMs, atMs));
+    if (1 - untouched > keptWarmChance) {
+      return {
+        ping: null,
+        reason: `kept warm by traffic: a request comes first with a chance of ${percent(1 - untouched)}`,
+      };
+    }
+    const chance = untouched * chanceOf(arrivals.expected(liveUntil, atMs + idle));
+    if (chance >= o.minBenefit) {
+      return planned(atMs, "refresh", chance, o, "the worker reaches its idle deadline");
+    }
+  }
+
+  // Pre-warm: the earliest boot whose window is likely enough to hold the first request after the worker is gone.
+  const from = liveUntil ?? nowMs;
+  // A request before the boot makes it needless: only a ping that traffic cannot cancel pays for that chance.
+  let noneYet = o.cancelledByTraffic ? 1 : Math.exp(-arrivals.expected(nowMs, from));
+  let best = 0;
+  for (let t = from; t <= from + o.searchHorizonMs; t += o.searchStepMs) {
+    // Quiet spells (nights, weekends) are crossed a window at a time: nothing in them changes the answer.
+    while (t <= from + o.searchHorizonMs && arrivals.expected(t, t + idle + o.searchStepMs) === 0) t += idle;
+    const chance = noneYet * chanceOf(arrivals.expected(t, t + idle));
+    if (chance >= o.minBenefit) {
+      return planned(
+        Math.max(nowMs, t - o.coldStartMs),
+        "pre-warm",
+        chance,
+        o,
+        "demand is expected after an idle spell",
+      );
+    }
+    best = Math.max(best, chance);
+    noneYet *= Math.exp(-arrivals.expected(t, t + o.searchStepMs));
+    // Every later window holds the first request with a chance below noneYet.
+    if (noneYet < o.minBenefit) break;
+  }
+  return {
+    ping: null,
+    reason: `no ping reaches ${percent(o.minBenefit)}: the likeliest avoids a cold start with a chance of ${
+      percent(best)
+    } within ${Math.round(o.searchHorizonMs / 60_000)} min`,
+  };
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { minBenefitByPriority, nextPing, type PingPlanOptions } from "../../shared/warm/next_ping.ts";
+import type { WorkerView } from "../../shared/warm/worker_model.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
+
+const options: PingPlanOptions = {
+  coldStartMs: 100,
+  workerOptions: { idleTimeoutMs: MINUTE_MS, maxLifetimeMs: 150_000 },
+  minBenefit: minBenefitByPriority.performance.refresh,
+  minSuccessorBenefit: minBenefitByPriority.performance.successor,
+  refreshLeadMs: 1_000,
+  searchHorizonMs: 60 * MINUTE_MS,
+  searchStepMs: 10_000,
+  cancelledByTraffic: false,
+};
+
+/** A constant rate, in requests per minute. */
+const steady = (perMinute: number) => ({
+  expected: (from: number, to: number) => perMinute * (to - from) / MINUTE_MS,
+});
+/** No requests before `startMs`, then `perMinute`. */
+const startingAt = (startMs: number, perMinute: number) => ({
+  expected: (from: number, to: number) => perMinute * Math.max(0, to - Math.max(from, startMs)) / MINUTE_MS,
+});
+
+const idleWorker = (liveUntilMs: number): WorkerView => ({ liveUntilMs, retiresBy: "idle", bootedAtMs: 0 });
+const noWorker: WorkerView = { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
+
+Deno.test("nextPing() boots a successor at the instant a busy worker's lifetime ends", () => {
+  const worker: WorkerView = { liveUntilMs: 150_000, retiresBy: "lifetime", bootedAtMs: 0 };
+  const { ping } = nextPing(worker, 140_000, steady(20), options);
+  assert.equal(ping?.kind, "successor");
+  assert.equal(ping?.atMs, 150_000);
+  assert.ok(ping!.expectedColdStartsAvoided > 0.99);
+  assert.match(ping!.reason, /lifetime ends; boot its successor: .*100 %.*saving 100 ms/);
+});
+
+Deno.test("nextPing() leaves a function that traffic keeps warm to its traffic", () => {
+  const result = nextPing(idleWorker(70_000), 10_000, steady(20), options);
+  assert.equal(result.ping, null);
+  assert.match(result.reason, /^kept warm by traffic: a request comes first with a chance of 100 %/);
+});
+
+Deno.test("nextPing() refreshes a worker just before its idle deadline when a request is likely soon after", () => {
+  // One request every two minutes: traffic alone lets the worker expire, a ping before the deadline keeps it.
+  const { ping } = nextPing(idleWorker(70_000), 10_000, steady(0.5), {
+    ...options,
+    cancelledByTraffic: true,
+  });
+  assert.equal(ping?.kind, "refresh");
+  assert.equal(ping?.atMs, 69_000);
+  assert.ok(Math.abs(ping!.expectedColdStartsAvoided - (1 - Math.exp(-0.5 * 59 / 60))) < 1e-9);
+  assert.ok(Math.abs(ping!.expectedSavedMs - 100 * ping!.expectedColdStartsAvoided) < 1e-9);
+});
+
+Deno.test("nextPing() discounts a ping it cannot take back by the chance that traffic comes first", () => {
+  // The same worker and rate, planned by a warmer that sends what it planned: a request in the next 59 s
+  // would make the ping needless, so its worth falls below the threshold and nothing is planned.
+  const result = nextPing(idleWorker(70_000), 10_000, steady(0.5), options);
+  assert.equal(result.ping, null);
+  assert.match(
+    result.reason,
+    /^no ping reaches 30 %: the likeliest avoids a cold start with a chance of 2\d %/,
+  );
+});
+
+Deno.test("nextPing() pre-warms a boot time before demand that follows a quiet spell", () => {
+  const { ping } = nextPing(noWorker, 0, startingAt(30 * MINUTE_MS, 10), options);
+  assert.equal(ping?.kind, "pre-warm");
+  assert.ok(ping!.atMs <= 30 * MINUTE_MS - options.coldStartMs, `pinged at ${ping!.atMs}`);
+  assert.ok(ping!.atMs >= 29 * MINUTE_MS, `pinged at ${ping!.atMs}, long before the demand`);
+});
+
+Deno.test("nextPing() records why it sends nothing to a function with no demand in sight", () => {
+  const result = nextPing(noWorker, 0, steady(0), options);
+  assert.equal(result.ping, null);
+  assert.equal(
+    result.reason,
+    "no ping reaches 30 %: the likeliest avoids a cold start with a chance of 0 % within 60 min",
+  );
+});
+
+Deno.test("nextPing() under the cost priority skips a refresh the performance priority sends", () => {
+  const cost = { ...options, minBenefit: minBenefitByPriority.cost.refresh };
+  const rate = steady(0.6);
+  const worker = idleWorker(70_000);
+  assert.equal(
+    nextPing(worker, 68_000, rate, { ...options, cancelledByTraffic: true }).ping?.kind,
+    "refresh",
+  );
+  assert.notEqual(
+    nextPing(worker, 68_000, rate, { ...cost, cancelledByTraffic: true }).ping?.kind,
+    "refresh",
+  );
+});
