@@ -294,6 +294,34 @@ export {
   type PlannedPing,
 } from "./warm/next_ping.ts";
 export { plannerPolicy, plannerPolicyDefaults, type PlannerPolicyOptions } from "./warm/planner_policy.ts";
+export {
+  estimateWorker,
+  likelierArrivals,
+  minGaps,
+  planWarmups,
+  type WarmPing,
+  type WarmPlan,
+  warmPlanDefaults,
+  type WarmPlanOptions,
+  type WarmSkip,
+  type WarmTargetInput,
+} from "./warm/plan_warmups.ts";
+export {
+  createWarmerStore,
+  type PingOutcome,
+  warmerHistory,
+  type WarmerStore,
+  type WarmTarget,
+} from "./warm/warmer_store.ts";
+export {
+  pingSenderDefaults,
+  type PingSenderOptions,
+  type PingToSend,
+  sendPings,
+  type SendSummary,
+} from "./warm/send_pings.ts";
+export { runWarmer, type WarmerRunSummary } from "./warm/warmer_run.ts";
+export { WarmerRunQuerySchema, WarmTargetBodySchema, WarmTargetParamsSchema } from "./warm/requests.ts";
 export { histogramDefaults, type HistogramOptions, histogramPolicy } from "./warm/histogram_policy.ts";
 export { fixedInterval } from "./warm/fixed_interval.ts";
 export type { TimeSeriesView, WarmingContext, WarmingDecide, WarmingPolicy } from "./warm/policy.ts";

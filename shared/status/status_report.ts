@@ -182,8 +182,8 @@ export interface StatusReport {
 }
 
 /**
- * The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. optimizer-recommendations
- * and optimizer-predictive run whether or not their module is on (each checks its module every minute), so
+ * The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. optimizer-recommendations,
+ * optimizer-predictive and optimizer-warmer run whether or not their module is on (each checks its module every minute), so
  * they must exist too.
  */
 export const pipelineJobs = [
@@ -195,6 +195,7 @@ export const pipelineJobs = [
   "optimizer-recommendations",
   "optimizer-predictive",
   "optimizer-cache-evict",
+  "optimizer-warmer",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>

@@ -7,7 +7,8 @@ import {
   checkArrivalRateOptions,
 } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
-import { type ExpectedArrivals, minBenefitByPriority, nextPing } from "./next_ping.ts";
+import { minBenefitByPriority, nextPing } from "./next_ping.ts";
+import { likelierArrivals, minGaps } from "./plan_warmups.ts";
 import { IdleGaps } from "./idle_gaps.ts";
 import type { WarmingPolicy } from "./policy.ts";
 
@@ -31,13 +32,8 @@ export const plannerPolicyDefaults: PlannerPolicyOptions = {
   arrivalRates: arrivalRateDefaults,
   searchHorizonMs: 60 * MINUTE_MS,
   searchStepMs: 10_000,
-  minGaps: 20,
+  minGaps,
 };
-
-/** Of two estimates, the one expecting more requests in each window: each sees patterns the other misses. */
-function likelier(a: ExpectedArrivals, b: ExpectedArrivals): ExpectedArrivals {
-  return { expected: (fromMs, toMs) => Math.max(a.expected(fromMs, toMs), b.expected(fromMs, toMs)) };
-}
 
 /** Per-minute counts grown from the requests a policy has seen. */
 class GrowingMinuteCounts {
@@ -94,7 +90,7 @@ export function plannerPolicy(options: Partial<PlannerPolicyOptions> = {}): Warm
         const rates = new ArrivalRates(counts, nowMs, o.arrivalRates);
         const arrivals = gaps.count < o.minGaps
           ? rates
-          : likelier(rates, gaps.after(history.at(history.length - 1)));
+          : likelierArrivals(rates, gaps.after(history.at(history.length - 1)));
         const { ping } = nextPing(context.worker, nowMs, arrivals, {
           coldStartMs: context.coldStartMs,
           workerOptions: context.workerOptions,

@@ -114,6 +114,26 @@ const routes: Route[] = [
     path: "/predictive/refresh",
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
+  {
+    // modules.warmer is off by default: the right caller is told so
+    name: "POST warmer/run",
+    method: "POST",
+    path: "/warmer/run",
+    allowed: { secret: 409, legacyServiceRole: 409 },
+  },
+  {
+    name: "GET warmer/targets",
+    method: "GET",
+    path: "/warmer/targets",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    name: "PUT warmer/targets/:name",
+    method: "PUT",
+    path: "/warmer/targets/auth-matrix",
+    body: () => ({ enabled: false }),
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
 ];
 
 /** Callers that carry a credential which is wrong in itself, whatever the route. */

@@ -47,6 +47,7 @@ Deno.test({
         "optimizer-recommendations",
         "optimizer-retention",
         "optimizer-rollup",
+        "optimizer-warmer",
       ]);
 
       // INFO lints (tables with row level security and no policies: closed to anon and authenticated on

@@ -7,8 +7,27 @@ import assert from "node:assert/strict";
 import { type Sql, withSql } from "../support/metric_store_db.ts";
 
 const jobs = [
-  { job: "optimizer-recommendations", module: "recommendations", request: "request_recommendations_refresh" },
-  { job: "optimizer-predictive", module: "predictive", request: "request_predictive_refresh" },
+  {
+    job: "optimizer-recommendations",
+    module: "recommendations",
+    request: "request_recommendations_refresh",
+    route: "recommendations/refresh",
+    onByDefault: true,
+  },
+  {
+    job: "optimizer-predictive",
+    module: "predictive",
+    request: "request_predictive_refresh",
+    route: "predictive/refresh",
+    onByDefault: true,
+  },
+  {
+    job: "optimizer-warmer",
+    module: "warmer",
+    request: "request_warmer_run",
+    route: "warmer/run",
+    onByDefault: false,
+  },
 ];
 
 /** Runs `body` in a transaction that is rolled back, so that nothing it changes is kept. */
@@ -23,28 +42,39 @@ async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<v
   );
 }
 
-for (const { job, module, request } of jobs) {
-  Deno.test(`the ${job} job runs every minute and calls POST /${module}/refresh when a run is due`, async () => {
+for (const { job, module, request, route, onByDefault } of jobs) {
+  Deno.test(`the ${job} job runs every minute and calls POST /${route} when a run is due`, async () => {
     await withSql(async (sql) => {
-      const [row] = await sql`select schedule, command, active from cron.job where jobname = ${job}`;
-      assert.deepEqual({ ...row }, {
-        schedule: "* * * * *",
-        command: `select optimizer.${request}()`,
-        active: true,
-      });
-      // a day ahead, every run recorded so far is older than the interval: a run is due
-      const [{ id }] = await sql.unsafe(`select optimizer.${request}(now() + interval '1 day') as id`);
-      assert.notEqual(id, null);
-      let response: Record<string, unknown> | undefined;
-      for (let attempt = 0; attempt < 150 && !response; attempt++) {
-        [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
-        if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
+      // a module that starts off is switched on for this test; the function reads the config as committed
+      if (!onByDefault) {
+        await sql`update optimizer.config set value = jsonb_set(value, '{modules}',
+                   coalesce(value -> 'modules', '{}') || jsonb_build_object(${module}::text, true)) where id`;
       }
-      assert.ok(response, "pg_net answered within 30 s");
-      assert.equal(response.status_code, 200, String(response.content));
-      const { runId } = JSON.parse(String(response.content));
-      const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
-      assert.deepEqual({ ...run }, { module, trigger: "cron", status: "succeeded" });
+      try {
+        const [row] = await sql`select schedule, command, active from cron.job where jobname = ${job}`;
+        assert.deepEqual({ ...row }, {
+          schedule: "* * * * *",
+          command: `select optimizer.${request}()`,
+          active: true,
+        });
+        // a day ahead, every run recorded so far is older than the interval: a run is due
+        const [{ id }] = await sql.unsafe(`select optimizer.${request}(now() + interval '1 day') as id`);
+        assert.notEqual(id, null);
+        let response: Record<string, unknown> | undefined;
+        for (let attempt = 0; attempt < 150 && !response; attempt++) {
+          [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
+          if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(response, "pg_net answered within 30 s");
+        assert.equal(response.status_code, 200, String(response.content));
+        const { runId } = JSON.parse(String(response.content));
+        const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
+        assert.deepEqual({ ...run }, { module, trigger: "cron", status: "succeeded" });
+      } finally {
+        if (!onByDefault) {
+          await sql`update optimizer.config set value = value #- array['modules', ${module}::text] where id`;
+        }
+      }
     });
   });
 

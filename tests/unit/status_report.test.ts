@@ -77,6 +77,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
           last_message: "ERROR: division by zero",
           failures_24h: "3",
         }),
+        job("optimizer-warmer"),
       ],
     }),
     defaultConfig,
@@ -110,6 +111,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup"),
+        job("optimizer-warmer"),
       ],
     }),
     defaultConfig,
@@ -147,6 +149,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup", { last_start: ago(minutes * 60) }),
+        job("optimizer-warmer"),
       ],
     });
   const [first] = pipelineHealth(stale(20), defaultConfig, now).findings;
@@ -167,6 +170,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
       job("optimizer-recommendations"),
       job("optimizer-retention"),
       job("optimizer-rollup", { last_start: ago(600) }),
+      job("optimizer-warmer"),
     ],
   });
   const { findings } = pipelineHealth(stale, config, now);

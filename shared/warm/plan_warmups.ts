@@ -1,0 +1,202 @@
+import type { OptimizationPriority } from "../config/config.ts";
+import { MINUTE_MS } from "../time.ts";
+import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
+import { idleRefreshLeadMs } from "./covering_ping.ts";
+import type { IdleGaps } from "./idle_gaps.ts";
+import { type ExpectedArrivals, minBenefitByPriority, nextPing, type PlannedPing } from "./next_ping.ts";
+import type { WorkerOptions, WorkerView } from "./worker_model.ts";
+
+/**
+ * The warmer's plan for the coming window (a minute: pg_cron's resolution): which functions to ping, when,
+ * and why, within the hourly ping budget.
+ *
+ * 1. targets: a target backed off after failed pings is skipped until its back-off ends;
+ * 2. worker: where the function's worker stands, from its last request (minute resolution: the rollups), its
+ *    last ping and the boot that ping reported (`workerAgeMs`);
+ * 3. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
+ *    the warmer sends what it planned, so a ping's worth is discounted by the chance that traffic comes first
+ *    (a function its traffic keeps warm gets none);
+ * 4. budget: the best pings first, up to the pings left in the hour (`limits.warmPingsPerHour`); the rest are
+ *    skipped with the reason.
+ */
+
+/** What the warmer knows about one function. */
+export interface WarmTargetInput {
+  /** The function's name (its path under /functions/v1/). */
+  fn: string;
+  /** Its requests per minute (the metric store's rollups). */
+  counts: MinuteCounts;
+  /** The gaps between its requests, when known. */
+  gaps: IdleGaps | null;
+  /** The end of the last minute with a request; null when none is known. */
+  lastRequestMs: number | null;
+  /** The last ping sent to it; null when none. */
+  lastPingMs: number | null;
+  /** When the worker that answered the last ping booted (its time minus `workerAgeMs`); null when unknown. */
+  bootedAtMs: number | null;
+  /** The measured added latency of its cold starts; null until measured. */
+  coldStartMs: number | null;
+  /** Pings are not sent before this (back-off after failures); null when not backed off. */
+  backedOffUntilMs: number | null;
+}
+
+/** How the plan is made. */
+export interface WarmPlanOptions {
+  /** The window planned: pings are planned in [now, now + windowMs). */
+  windowMs: number;
+  /** Sets the benefit thresholds (minBenefitByPriority). */
+  priority: OptimizationPriority;
+  /** Pings the hour's budget has left. */
+  pingsLeft: number;
+  /** The platform's idle timeout and worker lifetime. */
+  workerOptions: WorkerOptions;
+  /** Lead of a pre-warm when a function's cold start is not measured yet. */
+  unmeasuredBootMs: number;
+  /** The pre-warm search's step. */
+  searchStepMs: number;
+}
+
+/** A planned ping to a function. */
+export interface WarmPing extends Omit<PlannedPing, "expectedSavedMs"> {
+  /** The function to ping. */
+  fn: string;
+  /** The milliseconds of cold start it saves on average; null until the function's cold start is measured. */
+  expectedSavedMs: number | null;
+}
+
+/** A function not pinged in the window, and why. */
+export interface WarmSkip {
+  /** The function. */
+  fn: string;
+  /** Why it gets no ping. */
+  reason: string;
+}
+
+/** The plan: pings in time order, and the functions left alone with the reason. */
+export interface WarmPlan {
+  /** The pings, in time order. */
+  pings: WarmPing[];
+  /** The functions left alone, and the pings dropped for the budget. */
+  skipped: WarmSkip[];
+}
+
+/**
+ * Defaults: a one-minute window; a pre-warm lead of 1 s until a cold start is measured (the local stack's boots
+ * take 65–1,150 ms to the first response).
+ */
+export const warmPlanDefaults: Omit<WarmPlanOptions, "priority" | "pingsLeft" | "workerOptions"> = {
+  windowMs: MINUTE_MS,
+  unmeasuredBootMs: 1_000,
+  searchStepMs: 10_000,
+};
+
+/** Where a function's worker stands at `nowMs`, from what the warmer saw. */
+export function estimateWorker(target: WarmTargetInput, nowMs: number, options: WorkerOptions): WorkerView {
+  const lastUse = Math.max(target.lastRequestMs ?? -Infinity, target.lastPingMs ?? -Infinity);
+  if (lastUse === -Infinity) return { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
+  const byIdle = lastUse + options.idleTimeoutMs;
+  const byLifetime = target.bootedAtMs === null ? Infinity : target.bootedAtMs + options.maxLifetimeMs;
+  const liveUntil = Math.min(byIdle, byLifetime);
+  if (liveUntil <= nowMs) return { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
+  return {
+    liveUntilMs: liveUntil,
+    retiresBy: byLifetime <= byIdle ? "lifetime" : "idle",
+    bootedAtMs: target.bootedAtMs,
+  };
+}
+
+/** The worker right after a ping at `atMs`: refreshed, or a new one booted. */
+function afterPing(worker: WorkerView, atMs: number, options: WorkerOptions): WorkerView {
+  const live = worker.liveUntilMs !== null && worker.liveUntilMs > atMs;
+  const bootedAtMs = live ? worker.bootedAtMs : atMs;
+  const byIdle = atMs + options.idleTimeoutMs;
+  const byLifetime = bootedAtMs === null ? Infinity : bootedAtMs + options.maxLifetimeMs;
+  return {
+    liveUntilMs: Math.min(byIdle, byLifetime),
+    retiresBy: byLifetime <= byIdle ? "lifetime" : "idle",
+    bootedAtMs,
+  };
+}
+
+/** Of two estimates, the one expecting more requests in each window: each sees patterns the other misses. */
+export function likelierArrivals(a: ExpectedArrivals, b: ExpectedArrivals): ExpectedArrivals {
+  return { expected: (fromMs, toMs) => Math.max(a.expected(fromMs, toMs), b.expected(fromMs, toMs)) };
+}
+
+/** The gaps between requests speak only once there are this many. */
+export const minGaps = 20;
+
+/** Plans the pings of the window that starts at `nowMs`. */
+export function planWarmups(
+  targets: readonly WarmTargetInput[],
+  nowMs: number,
+  o: WarmPlanOptions,
+): WarmPlan {
+  const thresholds = minBenefitByPriority[o.priority];
+  const windowEnd = nowMs + o.windowMs;
+  const candidates: WarmPing[] = [];
+  const skipped: WarmSkip[] = [];
+  for (const target of targets) {
+    // Back-off: a target whose pings keep failing is not hammered.
+    if (target.backedOffUntilMs !== null && target.backedOffUntilMs > nowMs) {
+      skipped.push({
+        fn: target.fn,
+        reason: `backed off after failed pings until ${new Date(target.backedOffUntilMs).toISOString()}`,
+      });
+      continue;
+    }
+    const rates = new ArrivalRates(target.counts, nowMs, arrivalRateDefaults);
+    const arrivals = target.gaps !== null && target.gaps.count >= minGaps && target.lastRequestMs !== null
+      ? likelierArrivals(rates, target.gaps.after(target.lastRequestMs))
+      : rates;
+    const planOptions = {
+      coldStartMs: target.coldStartMs ?? o.unmeasuredBootMs,
+      workerOptions: o.workerOptions,
+      minBenefit: thresholds.refresh,
+      minSuccessorBenefit: thresholds.successor,
+      refreshLeadMs: Math.min(idleRefreshLeadMs, o.workerOptions.idleTimeoutMs / 2),
+      searchHorizonMs: o.windowMs,
+      searchStepMs: o.searchStepMs,
+      cancelledByTraffic: false,
+    };
+    // Ping after ping through the window, each moving the worker as it will.
+    let worker = estimateWorker(target, nowMs, o.workerOptions);
+    let at = nowMs;
+    let planned = 0;
+    let lastReason = "";
+    while (at < windowEnd) {
+      const next = nextPing(worker, at, arrivals, planOptions);
+      if (next.ping === null) {
+        lastReason = next.reason;
+        break;
+      }
+      if (next.ping.atMs >= windowEnd) break;
+      candidates.push({
+        ...next.ping,
+        fn: target.fn,
+        // Without a measured cold start there is no measured saving to claim.
+        expectedSavedMs: target.coldStartMs === null ? null : next.ping.expectedSavedMs,
+        reason: target.coldStartMs === null
+          ? `${next.ping.reason.replace(/, saving .*$/, "")}; its cold-start cost is not measured yet`
+          : next.ping.reason,
+      });
+      planned++;
+      worker = afterPing(worker, next.ping.atMs, o.workerOptions);
+      at = next.ping.atMs + 1;
+    }
+    if (planned === 0) skipped.push({ fn: target.fn, reason: lastReason || "no ping due in this window" });
+  }
+  // Budget: the pings most likely to avoid a cold start first.
+  const ranked = [...candidates].sort((a, b) => b.expectedColdStartsAvoided - a.expectedColdStartsAvoided);
+  const kept = ranked.slice(0, Math.max(0, o.pingsLeft));
+  for (const ping of ranked.slice(kept.length)) {
+    skipped.push({
+      fn: ping.fn,
+      reason: `over limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
+        `with a chance of ${
+          Math.round(ping.expectedColdStartsAvoided * 100)
+        } % was dropped for likelier ones`,
+    });
+  }
+  return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped };
+}

@@ -1,0 +1,264 @@
+import type { Sql } from "../db/client.ts";
+import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../time.ts";
+import { arrivalRateDefaults, type MinuteCounts } from "./arrival_rate.ts";
+import { IdleGaps } from "./idle_gaps.ts";
+import type { WarmPing, WarmTargetInput } from "./plan_warmups.ts";
+
+/**
+ * Postgres adapter of the warmer: what it knows of each warm target (optimizer.warm_targets), read from the
+ * metric store's per-minute rollups and from its own pings (optimizer.warm_pings), and the record of what it
+ * planned and what each ping found. Schema: supabase/migrations/20261128007000_optimizer_warmer.sql.
+ */
+
+/** What sending a ping found. */
+export interface PingOutcome {
+  /** When it was sent. */
+  sentAt: Date;
+  /** The HTTP status; null when no answer came (timeout, refused). */
+  status: number | null;
+  /** Whether the worker had just booted (the warm-up answer's `coldStart`); null without an answer. */
+  coldStart: boolean | null;
+  /** How long ago the worker booted (`workerAgeMs`); null without an answer. */
+  workerAgeMs: number | null;
+  /** From sending to the whole answer (or the failure). */
+  latencyMs: number;
+  /** Why the ping failed; null when it succeeded. */
+  error: string | null;
+}
+
+/** A function the warmer may ping. */
+export interface WarmTarget {
+  /** Its path under /functions/v1/. */
+  functionName: string;
+  /** `suite` for the suite's own functions, `app` for the app's. */
+  source: "suite" | "app";
+  /** Whether the warmer may ping it. */
+  enabled: boolean;
+  /** When it was registered (ISO 8601). */
+  registeredAt: string;
+}
+
+/** What the warmer reads and writes; its runs are module `warmer`'s. */
+export interface WarmerStore extends RunLog {
+  /** Every registered target, enabled or not. */
+  listTargets(): Promise<WarmTarget[]>;
+  /** Registers an app function (or switches a registered one on or off); returns it. */
+  putTarget(functionName: string, enabled: boolean): Promise<WarmTarget>;
+  /** Every enabled target with what the warmer knows about it as of `now`. */
+  targets(now: Date): Promise<WarmTargetInput[]>;
+  /** Pings planned in the hour before `now` (the budget's spent part). */
+  pingsInLastHour(now: Date): Promise<number>;
+  /** Stores the planned pings of run `runId`; returns their ids in order. */
+  recordPlan(runId: string, pings: readonly WarmPing[]): Promise<string[]>;
+  /** Stores what sending ping `id` found. */
+  recordOutcome(id: string, outcome: PingOutcome): Promise<void>;
+}
+
+/** How far back the warmer reads. */
+export const warmerHistory = {
+  /** Minutes around now (and around the same time on earlier days) that the rate reads. */
+  aroundNowMinutes: { before: arrivalRateDefaults.recentMinutes + 1, after: 5 },
+  /** Days of minutes with a request whose gaps are counted. */
+  gapDays: 7,
+  /** At most this many of those minutes, the latest first: enough for a pattern, bounded for busy functions. */
+  maxGapMinutes: 2_000,
+  /** Pings whose latencies measure a function's cold start. */
+  coldStartDays: 7,
+  /** Both cold and warm pings must number this many before the difference counts as measured. */
+  minPingsPerSide: 3,
+};
+
+/** Consecutive failed pings back a target off for 2^n minutes, at most this long. */
+const maxBackoffMs = HOUR_MS;
+
+/** Counts read from a sparse set of minutes; minutes not read are 0, as the rollups leave quiet minutes out. */
+class SparseMinuteCounts implements MinuteCounts {
+  constructor(readonly byMinute: Map<number, number>, readonly firstMinute: number) {}
+  count(minute: number): number {
+    return this.byMinute.get(minute) ?? 0;
+  }
+}
+
+/** The median of a non-empty list. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function toTarget(
+  row: { function_name: string; source: "suite" | "app"; enabled: boolean; registered_at: Date },
+): WarmTarget {
+  return {
+    functionName: row.function_name,
+    source: row.source,
+    enabled: row.enabled,
+    registeredAt: row.registered_at.toISOString(),
+  };
+}
+
+/** The store over `sql` (the service role's connection). */
+export function createWarmerStore(sql: Sql): WarmerStore {
+  return {
+    startRun: (trigger, now) => startRun(sql, "warmer", trigger, now),
+    finishRun: (id, status, summary, error) => finishRun(sql, id, status, summary, error),
+
+    async listTargets() {
+      const rows = await sql<
+        { function_name: string; source: "suite" | "app"; enabled: boolean; registered_at: Date }[]
+      >`
+        select t.function_name, t.source, t.enabled, t.registered_at from optimizer.warm_targets t
+        order by t.function_name`;
+      return rows.map(toTarget);
+    },
+
+    async putTarget(functionName, enabled) {
+      const [row] = await sql<
+        { function_name: string; source: "suite" | "app"; enabled: boolean; registered_at: Date }[]
+      >`
+        insert into optimizer.warm_targets (function_name, enabled) values (${functionName}, ${enabled})
+        on conflict (function_name) do update set enabled = excluded.enabled
+        returning function_name, source, enabled, registered_at`;
+      return toTarget(row);
+    },
+
+    async targets(now) {
+      const nowMs = now.getTime();
+      const nowMinute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+      const names = (await sql<{ function_name: string }[]>`
+        select t.function_name from optimizer.warm_targets t where t.enabled order by t.function_name`)
+        .map((row) => row.function_name);
+      if (names.length === 0) return [];
+      const { before, after } = warmerHistory.aroundNowMinutes;
+      // The minutes around now on each of the last days: what ArrivalRates reads, and no more.
+      const counts = await sql<{ target: string; minute: Date; count: string }[]>`
+        select r.target, r.minute, sum(r.count) as count
+        from pg_catalog.generate_series(0, ${arrivalRateDefaults.seasonDays}) d(day)
+        join optimizer.metric_rollups r
+          on r.system = 'edge' and r.kind = 'request' and r.target = any(${names})
+          and r.minute >= ${new Date(nowMinute - before * MINUTE_MS)}::timestamptz - d.day * interval '1 day'
+          and r.minute < ${new Date(nowMinute + after * MINUTE_MS)}::timestamptz - d.day * interval '1 day'
+        group by r.target, r.minute`;
+      // The latest minutes with a request, for the gaps between them and the last request.
+      const active = await sql<{ target: string; minute: Date }[]>`
+        select x.target, x.minute
+        from pg_catalog.unnest(${names}::text[]) n(target)
+        cross join lateral (
+          select r.target, r.minute from optimizer.metric_rollups r
+          where r.system = 'edge' and r.kind = 'request' and r.target = n.target and r.count > 0
+            and r.minute >= ${new Date(nowMs - warmerHistory.gapDays * DAY_MS)}
+          order by r.minute desc limit ${warmerHistory.maxGapMinutes}
+        ) x`;
+      const first = await sql<{ target: string; minute: Date }[]>`
+        select r.target, min(r.minute) as minute from optimizer.metric_rollups r
+        where r.system = 'edge' and r.kind = 'request' and r.target = any(${names})
+          and r.minute >= ${new Date(nowMs - (arrivalRateDefaults.seasonDays + 1) * DAY_MS)}
+        group by r.target`;
+      const pings = await sql<
+        {
+          function_name: string;
+          planned_at: Date;
+          sent_at: Date | null;
+          cold_start: boolean | null;
+          worker_age_ms: string | null;
+          latency_ms: number | null;
+          error: string | null;
+        }[]
+      >`
+        select p.function_name, p.planned_at, p.sent_at, p.cold_start, p.worker_age_ms, p.latency_ms, p.error
+        from optimizer.warm_pings p
+        where p.function_name = any(${names}) and p.sent_at is not null
+          and p.planned_at >= ${new Date(nowMs - warmerHistory.coldStartDays * DAY_MS)}
+        order by p.planned_at desc`;
+
+      return names.map((fn): WarmTargetInput => {
+        const byMinute = new Map<number, number>();
+        for (const row of counts) {
+          if (row.target === fn) byMinute.set(row.minute.getTime() / MINUTE_MS, Number(row.count));
+        }
+        const firstRow = first.find((row) => row.target === fn);
+        const activeMinutes = active.filter((row) => row.target === fn).map((row) => row.minute.getTime())
+          .sort((a, b) => a - b);
+        const gaps = new IdleGaps();
+        for (let i = 1; i < activeMinutes.length; i++) gaps.add(activeMinutes[i] - activeMinutes[i - 1]);
+        const lastActive = activeMinutes.at(-1);
+        const own = pings.filter((row) => row.function_name === fn);
+        const lastSent = own[0];
+        const answered = own.find((row) => row.worker_age_ms !== null);
+        // Back-off: the failures since the last ping that worked.
+        let failures = 0;
+        while (failures < own.length && own[failures].error !== null) failures++;
+        const backedOffUntilMs = failures === 0
+          ? null
+          : own[0].sent_at!.getTime() + Math.min(maxBackoffMs, 2 ** failures * MINUTE_MS);
+        const cold = own.filter((row) => row.cold_start === true && row.latency_ms !== null);
+        const warm = own.filter((row) => row.cold_start === false && row.latency_ms !== null);
+        const measured = cold.length >= warmerHistory.minPingsPerSide &&
+          warm.length >= warmerHistory.minPingsPerSide;
+        return {
+          fn,
+          counts: new SparseMinuteCounts(
+            byMinute,
+            firstRow ? firstRow.minute.getTime() / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
+          ),
+          gaps,
+          // the rollups know the minute, not the instant: the request may have come at its very end
+          lastRequestMs: lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS),
+          lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
+          bootedAtMs: answered ? answered.sent_at!.getTime() - Number(answered.worker_age_ms) : null,
+          coldStartMs: measured
+            ? Math.max(
+              0,
+              median(cold.map((row) => row.latency_ms!)) - median(warm.map((row) => row.latency_ms!)),
+            )
+            : null,
+          backedOffUntilMs,
+        };
+      });
+    },
+
+    async pingsInLastHour(now) {
+      const [{ count }] = await sql<{ count: string }[]>`
+        select count(*) as count from optimizer.warm_pings p
+        where p.planned_at > ${new Date(now.getTime() - HOUR_MS)} and p.planned_at <= ${now}`;
+      return Number(count);
+    },
+
+    async recordPlan(runId, pings) {
+      if (pings.length === 0) return [];
+      const rows = pings.map((ping) => ({
+        run_id: runId,
+        function_name: ping.fn,
+        kind: ping.kind,
+        planned_at: new Date(ping.atMs),
+        expected_cold_starts_avoided: ping.expectedColdStartsAvoided,
+        expected_saved_ms: ping.expectedSavedMs,
+        reason: ping.reason,
+      }));
+      const inserted = await sql<{ id: string }[]>`
+        insert into optimizer.warm_pings ${
+        sql(
+          rows,
+          "run_id",
+          "function_name",
+          "kind",
+          "planned_at",
+          "expected_cold_starts_avoided",
+          "expected_saved_ms",
+          "reason",
+        )
+      }
+        returning id`;
+      return inserted.map((row) => String(row.id));
+    },
+
+    async recordOutcome(id, outcome) {
+      await sql`
+        update optimizer.warm_pings set sent_at = ${outcome.sentAt}, status = ${outcome.status},
+          cold_start = ${outcome.coldStart}, worker_age_ms = ${outcome.workerAgeMs},
+          latency_ms = ${outcome.latencyMs}, error = ${outcome.error}
+        where id = ${id}`;
+    },
+  };
+}

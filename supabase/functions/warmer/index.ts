@@ -1,0 +1,149 @@
+import {
+  type ConfigAccess,
+  createFunctionApp,
+  createMetricReporter,
+  createSql,
+  createStatusStore,
+  createWarmerStore,
+  errorBody,
+  type FunctionApp,
+  type FunctionAppOptions,
+  jsonBody,
+  limitBody,
+  params,
+  pingSenderDefaults,
+  type PingSenderOptions,
+  query,
+  requireAuth,
+  runWarmer,
+  sendPings,
+  type SendSummary,
+  sqlSink,
+  WarmerRunQuerySchema,
+  type WarmerStore,
+  WarmTargetBodySchema,
+  WarmTargetParamsSchema,
+} from "../../../shared/mod.ts";
+
+/**
+ * The warmer function: every minute pg_cron asks it for a run (POST /run). A run plans the coming minute's
+ * warm-up pings, stores the plan, answers with it at once, and sends each ping at its planned instant in the
+ * background (EdgeRuntime.waitUntil), recording what each found. The functions it may ping are listed and
+ * registered with GET and PUT /targets. Every route takes a secret key only. API: docs/functions.md.
+ */
+
+const name = "warmer";
+
+/**
+ * What the warmer app reads and writes, injected so that tests can run it in process. Self-instrumentation
+ * (`reporter`), the authenticator and the clock default as in createFunctionApp().
+ */
+export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+  /** Targets, what is known about them, the planned pings and runs. */
+  store: WarmerStore;
+  /** The stored config: whether the module is on, the ping budget and the priority. */
+  config: Pick<ConfigAccess, "readConfig">;
+  /** Where and how pings go (the project's URL, headers, timeout, concurrency, clock, HTTP client). */
+  sender: PingSenderOptions;
+  /** Keeps the isolate alive while the pings are sent (EdgeRuntime.waitUntil on the platform). */
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** Told how each run's sending went (logged by the deployed function). */
+  onSent?: (runId: string, summary: SendSummary | Error) => void;
+}
+
+/** The warmer app over the given store. */
+export function createWarmerApp(deps: WarmerDeps): FunctionApp {
+  const { store, config, sender, waitUntil } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = createFunctionApp({
+    name,
+    reporter: deps.reporter ?? null,
+    authenticator: deps.authenticator,
+    now,
+  });
+
+  app.post("/run", requireAuth("secret"), query(WarmerRunQuerySchema), async (c) => {
+    const { config: current } = await config.readConfig();
+    if (!current.modules.warmer) {
+      return c.json(
+        errorBody(c, "modules.warmer is off: turn it on with PUT /status/config to send warm-up pings"),
+        409,
+      );
+    }
+    const { summary, toSend } = await runWarmer(store, {
+      trigger: c.req.valid("query").trigger,
+      now: now(),
+      config: current,
+    });
+    // The answer does not wait for the pings: they go at their instants within the coming minute.
+    const sending = sendPings(toSend, sender, (id, outcome) => store.recordOutcome(id, outcome)).then(
+      (sent) => deps.onSent?.(summary.runId, sent),
+      (error) => deps.onSent?.(summary.runId, error instanceof Error ? error : new Error(String(error))),
+    );
+    waitUntil(sending);
+    return c.json({ ...summary, requestId: c.get("requestId") });
+  });
+
+  app.get("/targets", requireAuth("secret"), async (c) => {
+    return c.json({ targets: await store.listTargets(), requestId: c.get("requestId") });
+  });
+
+  app.put(
+    "/targets/:name",
+    requireAuth("secret"),
+    params(WarmTargetParamsSchema),
+    limitBody(1024),
+    jsonBody(WarmTargetBodySchema),
+    async (c) => {
+      const target = await store.putTarget(c.req.valid("param").name, c.req.valid("json").enabled);
+      return c.json({ target, requestId: c.get("requestId") });
+    },
+  );
+
+  return app;
+}
+
+/** EdgeRuntime.waitUntil where the runtime provides it; else the promise runs on while the isolate lives. */
+function runtimeWaitUntil(): (promise: Promise<unknown>) => void {
+  const runtime =
+    (globalThis as { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } }).EdgeRuntime;
+  return runtime?.waitUntil?.bind(runtime) ?? (() => {});
+}
+
+/** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL, pings to SUPABASE_URL. */
+function liveWarmerApp(): FunctionApp {
+  const sql = createSql({ functionName: name });
+  const baseUrl = Deno.env.get("SUPABASE_URL");
+  if (!baseUrl) throw new Error("SUPABASE_URL is not set: the warmer pings /functions/v1/<name> under it");
+  // An app function with the platform's JWT check on needs a JWT even for a ping: the legacy anon key is one.
+  const anonKey = Deno.env.get("SUPABASE_ANON_KEY");
+  return createWarmerApp({
+    store: createWarmerStore(sql),
+    config: createStatusStore(sql),
+    reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    sender: {
+      ...pingSenderDefaults,
+      baseUrl,
+      headers: anonKey ? { authorization: `Bearer ${anonKey}`, apikey: anonKey } : {},
+      now: Date.now,
+      fetch: globalThis.fetch.bind(globalThis),
+    },
+    waitUntil: runtimeWaitUntil(),
+    onSent: (runId, outcome) => {
+      if (outcome instanceof Error) console.error(`warmer run ${runId}: sending failed: ${outcome.message}`);
+      else if (outcome.unrecorded > 0) {
+        console.error(
+          `warmer run ${runId}: ${outcome.unrecorded} outcomes not stored: ${outcome.lastRecordError}`,
+        );
+      }
+    },
+  });
+}
+
+let live: FunctionApp | undefined;
+
+// Served by the runtime (hosted Edge Runtime and the local gateway both take a default export with fetch);
+// built on the first request, so importing this module (as tests do) needs no environment.
+export default {
+  fetch: (request: Request): Response | Promise<Response> => (live ??= liveWarmerApp()).fetch(request),
+};

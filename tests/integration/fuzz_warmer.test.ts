@@ -1,0 +1,57 @@
+/**
+ * Property-based fuzzing of the warmer function while the database is up: whatever a caller sends to
+ * PUT /warmer/targets/:name, the answer is never a 5xx, and only a valid name and body register anything.
+ * Deterministic: a fixed seed and a bounded run count.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { stackEnv } from "../support/env.ts";
+import { awkwardText, expectNo5xx, mostly } from "../support/fuzz.ts";
+import { withSql } from "../support/metric_store_db.ts";
+
+const env = stackEnv();
+const seed = 20261128;
+const validName = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+const name = mostly(fc.stringMatching(/^fuzz-[a-z0-9]{1,20}$/), awkwardText);
+const body = fc.oneof(
+  fc.record({ enabled: fc.boolean() }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  awkwardText,
+);
+
+/**
+ * A path segment two ways: percent-encoded after lone surrogates become U+FFFD, and with every UTF-16 unit
+ * percent-encoded as it is, which is what a hostile client can send instead.
+ */
+function pathSpellings(segment: string): string[] {
+  const raw = [...segment].map((ch) =>
+    /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
+  ).join("");
+  return [encodeURIComponent(segment.toWellFormed()), raw];
+}
+
+Deno.test("PUT /warmer/targets/:name never answers 5xx to generated names and bodies", async () => {
+  const registered: string[] = [];
+  try {
+    await fc.assert(
+      fc.asyncProperty(name, body, async (target, text) => {
+        for (const segment of pathSpellings(target)) {
+          const response = await fetch(`${env.url}/functions/v1/warmer/targets/${segment}`, {
+            method: "PUT",
+            headers: { apikey: env.secretKey, "content-type": "application/json" },
+            body: text,
+          });
+          await expectNo5xx(response, `PUT /warmer/targets/${segment} ${text.slice(0, 80)}`);
+          if (response.status === 200) {
+            assert.match(target, validName, "only a function name registers");
+            registered.push(target);
+          }
+        }
+      }),
+      { seed, numRuns: 80 },
+    );
+  } finally {
+    await withSql((sql) => sql`delete from optimizer.warm_targets where function_name = any(${registered})`);
+  }
+});

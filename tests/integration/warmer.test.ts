@@ -1,0 +1,171 @@
+/**
+ * The warmer against the stack's Postgres and gateway: what the store knows about a target (its minutes from
+ * the rollups, its last request, the boot and cold-start cost its pings measured, its back-off), the plan and
+ * outcomes it records, and a run through the gateway that sends its ping and records what the ping found.
+ */
+import assert from "node:assert/strict";
+import { createSql, createWarmerStore, MINUTE_MS, type WarmerStore } from "../../shared/mod.ts";
+import { stackEnv } from "../support/env.ts";
+import { type Sql, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+
+const env = stackEnv();
+
+async function withStore<T>(body: (store: WarmerStore, sql: Sql) => Promise<T>): Promise<T> {
+  const sql = createSql({ functionName: "warmer-test", url: env.dbUrl, max: 1 });
+  try {
+    return await withSql((raw) => body(createWarmerStore(sql), raw));
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Rollup rows of `target` (system edge, kind request), `count` in each of the given minutes. */
+async function insertMinutes(sql: Sql, target: string, minutes: number[], count: number): Promise<void> {
+  for (const minute of minutes) {
+    await sql`
+      insert into optimizer.metric_rollups (minute, system, target, kind, source, count)
+      values (${new Date(minute)}, 'edge', ${target}, 'request', 'server', ${count})`;
+  }
+}
+
+/** A finished warmer run with pings already sent, as a past run leaves them. */
+async function pastPings(
+  sql: Sql,
+  fn: string,
+  pings: {
+    sentAt: number;
+    coldStart: boolean | null;
+    workerAgeMs: number | null;
+    latencyMs: number;
+    error?: string;
+  }[],
+): Promise<void> {
+  const [{ id }] = await sql`
+    insert into optimizer.runs (module, trigger, status) values ('warmer', 'api', 'succeeded') returning id`;
+  for (const ping of pings) {
+    await sql`
+      insert into optimizer.warm_pings (run_id, function_name, kind, planned_at, expected_cold_starts_avoided,
+        reason, sent_at, status, cold_start, worker_age_ms, latency_ms, error)
+      values (${id}, ${fn}, 'refresh', ${new Date(ping.sentAt)}, 0.5, 'test', ${new Date(ping.sentAt)},
+        ${ping.error ? null : 200}, ${ping.coldStart}, ${ping.workerAgeMs}, ${ping.latencyMs}, ${
+      ping.error ?? null
+    })`;
+  }
+}
+
+const thisMinute = () => Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+
+Deno.test("the warmer store reads a target's minutes, its last request and what its pings measured", async () => {
+  const fn = uniqueTarget("warm");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, true);
+    const now = thisMinute() + 30_000;
+    // 6 a minute over the last 10 minutes, and at the same minutes yesterday
+    const recent = Array.from({ length: 10 }, (_, k) => thisMinute() - (k + 1) * MINUTE_MS);
+    await insertMinutes(sql, fn, [...recent, ...recent.map((m) => m - 24 * 60 * MINUTE_MS)], 6);
+    // three cold pings of 900 ms, three warm ones of 100 ms; the latest found a worker 20 s old
+    await pastPings(sql, fn, [
+      ...[5, 4, 3].map((k) => ({
+        sentAt: now - k * MINUTE_MS,
+        coldStart: true,
+        workerAgeMs: 0,
+        latencyMs: 900,
+      })),
+      ...[2, 1].map((k) => ({
+        sentAt: now - k * MINUTE_MS,
+        coldStart: false,
+        workerAgeMs: 5_000,
+        latencyMs: 100,
+      })),
+      { sentAt: now - 10_000, coldStart: false, workerAgeMs: 20_000, latencyMs: 100 },
+    ]);
+    const target = (await store.targets(new Date(now))).find((t) => t.fn === fn)!;
+    assert.equal(target.counts.count(recent[0] / MINUTE_MS), 6);
+    assert.equal(target.counts.count((recent[0] - 24 * 60 * MINUTE_MS) / MINUTE_MS), 6);
+    assert.equal(target.lastRequestMs, thisMinute(), "the end of the last minute with a request");
+    assert.equal(target.lastPingMs, now - 10_000);
+    assert.equal(target.bootedAtMs, now - 30_000);
+    assert.equal(target.coldStartMs, 800);
+    assert.equal(target.backedOffUntilMs, null);
+    assert.equal(target.gaps?.count, 19, "gaps between the 20 minutes with requests");
+  });
+});
+
+Deno.test("the warmer store backs off a target whose last pings failed, 2^n minutes after the last", async () => {
+  const fn = uniqueTarget("flaky");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, true);
+    const now = Date.now();
+    await pastPings(sql, fn, [
+      { sentAt: now - 200_000, coldStart: false, workerAgeMs: 1_000, latencyMs: 50 },
+      ...[3, 2, 1].map((k) => ({
+        sentAt: now - k * 1_000,
+        coldStart: null,
+        workerAgeMs: null,
+        latencyMs: 10_000,
+        error: "no answer within 10000 ms",
+      })),
+    ]);
+    const target = (await store.targets(new Date(now))).find((t) => t.fn === fn)!;
+    assert.equal(target.backedOffUntilMs, now - 1_000 + 8 * MINUTE_MS);
+  });
+});
+
+Deno.test("a disabled warm target is not planned for, and a name the gateway cannot route is refused", async () => {
+  const fn = uniqueTarget("off");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, false);
+    assert.ok(!(await store.targets(new Date())).some((t) => t.fn === fn));
+    assert.equal((await store.listTargets()).find((t) => t.functionName === fn)?.enabled, false);
+    await assert.rejects(
+      sql`insert into optimizer.warm_targets (function_name) values ('robots/../x')`,
+      /warm_targets_function_name_check/,
+    );
+  });
+});
+
+Deno.test("POST /warmer/run plans a due ping, answers at once, then sends it and records what it found", async () => {
+  // A busy target whose worker (booted 140 s ago, said its last ping) reaches its lifetime in about 10 s.
+  const fn = uniqueTarget("due");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, true);
+    const now = Date.now();
+    await insertMinutes(
+      sql,
+      fn,
+      Array.from({ length: 10 }, (_, k) => thisMinute() - (k + 1) * MINUTE_MS),
+      60,
+    );
+    await pastPings(sql, fn, [{
+      sentAt: now - 5_000,
+      coldStart: false,
+      workerAgeMs: 135_000,
+      latencyMs: 20,
+    }]);
+    await sql`update optimizer.config set value = jsonb_set(value, '{modules}',
+               coalesce(value -> 'modules', '{}') || '{"warmer": true}') where id`;
+    try {
+      const response = await fetch(`${env.url}/functions/v1/warmer/run`, {
+        method: "POST",
+        headers: { apikey: env.secretKey },
+      });
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      const ping = body.pings.find((p: { fn: string }) => p.fn === fn);
+      assert.equal(ping?.kind, "successor", JSON.stringify(body));
+      // The function answered before the ping's instant; the ping goes to a function the gateway does not serve.
+      let row: Record<string, unknown> | undefined;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        [row] = await sql`select sent_at, status, error from optimizer.warm_pings where id = ${ping.id}`;
+        if (row?.sent_at) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.ok(row?.sent_at, "the ping was sent within 30 s");
+      assert.ok((row.sent_at as Date).getTime() >= Date.parse(ping.at), "not before its instant");
+      assert.equal(row.status, 404);
+      assert.match(String(row.error), /^not a warm-up answer: 404/);
+    } finally {
+      await sql`update optimizer.config set value = value #- '{modules,warmer}' where id`;
+    }
+  });
+});

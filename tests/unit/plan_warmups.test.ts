@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { estimateWorker, IdleGaps, planWarmups, type WarmTargetInput } from "../../shared/mod.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
+
+const workerOptions = { idleTimeoutMs: MINUTE_MS, maxLifetimeMs: 150_000 };
+const nowMs = Date.parse("2026-11-28T12:00:00Z");
+const nowMinute = nowMs / MINUTE_MS;
+const options = {
+  windowMs: MINUTE_MS,
+  priority: "performance" as const,
+  pingsLeft: 100,
+  workerOptions,
+  unmeasuredBootMs: 1_000,
+  searchStepMs: 10_000,
+};
+
+/** A function with `perMinute` requests in each of the last 30 minutes. */
+function target(fn: string, perMinute: number, overrides: Partial<WarmTargetInput> = {}): WarmTargetInput {
+  return {
+    fn,
+    counts: { firstMinute: nowMinute - 30, count: (m) => (m < nowMinute ? perMinute : 0) },
+    gaps: null,
+    lastRequestMs: perMinute > 0 ? nowMs - 1_000 : null,
+    lastPingMs: null,
+    bootedAtMs: null,
+    coldStartMs: 400,
+    backedOffUntilMs: null,
+    ...overrides,
+  };
+}
+
+Deno.test("planWarmups() leaves a function that traffic keeps warm to its traffic", () => {
+  const plan = planWarmups([target("busy", 60)], nowMs, options);
+  assert.deepEqual(plan.pings, []);
+  assert.equal(plan.skipped.length, 1);
+  assert.match(plan.skipped[0].reason, /^kept warm by traffic/);
+});
+
+Deno.test("planWarmups() boots a successor when the worker a ping reported is about to reach its lifetime", () => {
+  // The last ping found a worker booted 140 s ago: it retires at +10 s, and requests keep coming.
+  const plan = planWarmups(
+    [target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 })],
+    nowMs,
+    options,
+  );
+  assert.equal(plan.pings[0]?.kind, "successor");
+  assert.equal(plan.pings[0].atMs, nowMs + 10_000);
+  assert.ok(plan.pings[0].expectedSavedMs! > 399, `saved ${plan.pings[0].expectedSavedMs}`);
+});
+
+Deno.test("planWarmups() claims no saving for a function whose cold start is not measured", () => {
+  const plan = planWarmups(
+    [target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000, coldStartMs: null })],
+    nowMs,
+    options,
+  );
+  assert.equal(plan.pings[0].expectedSavedMs, null);
+  assert.match(plan.pings[0].reason, /its cold-start cost is not measured yet$/);
+});
+
+Deno.test("planWarmups() skips a backed-off target and says until when", () => {
+  const plan = planWarmups(
+    [target("flaky", 60, { backedOffUntilMs: nowMs + 4 * MINUTE_MS })],
+    nowMs,
+    options,
+  );
+  assert.deepEqual(plan.pings, []);
+  assert.deepEqual(plan.skipped, [{
+    fn: "flaky",
+    reason: "backed off after failed pings until 2026-11-28T12:04:00.000Z",
+  }]);
+});
+
+Deno.test("planWarmups() keeps the likeliest pings within the hour's budget and says why it dropped the rest", () => {
+  const dying = (fn: string, perMinute: number) =>
+    target(fn, perMinute, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 });
+  const plan = planWarmups([dying("likely", 60), dying("unlikely", 0.2)], nowMs, {
+    ...options,
+    pingsLeft: 1,
+  });
+  assert.deepEqual(plan.pings.map((p) => p.fn), ["likely"]);
+  const dropped = plan.skipped.find((s) => s.fn === "unlikely");
+  assert.match(
+    dropped!.reason,
+    /^over limits.warmPingsPerHour: a successor ping at .* with a chance of 18 % was dropped/,
+  );
+});
+
+Deno.test("planWarmups() pre-warms a timer function its gaps say is due", () => {
+  // A request every 5 minutes for days: the rate is low, the gaps say the next one comes at 12:01.
+  const gaps = new IdleGaps();
+  for (let i = 0; i < 100; i++) gaps.add(5 * MINUTE_MS);
+  const timer = target("timer", 0, {
+    counts: { firstMinute: nowMinute - 500, count: (m) => (m % 5 === 0 && m < nowMinute ? 1 : 0) },
+    gaps,
+    lastRequestMs: nowMs - 4 * MINUTE_MS,
+  });
+  const plan = planWarmups([timer], nowMs, options);
+  assert.equal(plan.pings[0]?.kind, "pre-warm");
+  assert.ok(
+    plan.pings[0].atMs < nowMs + MINUTE_MS && plan.pings[0].atMs >= nowMs,
+    `at ${plan.pings[0].atMs - nowMs}`,
+  );
+});
+
+Deno.test("estimateWorker() knows no worker once the idle timeout has passed since the last request or ping", () => {
+  assert.equal(
+    estimateWorker(target("quiet", 0, { lastRequestMs: nowMs - 61_000 }), nowMs, workerOptions).liveUntilMs,
+    null,
+  );
+  assert.deepEqual(
+    estimateWorker(target("quiet", 0, { lastRequestMs: nowMs - 30_000 }), nowMs, workerOptions),
+    {
+      liveUntilMs: nowMs + 30_000,
+      retiresBy: "idle",
+      bootedAtMs: null,
+    },
+  );
+});
