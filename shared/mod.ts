@@ -57,6 +57,7 @@ export {
   type UserClaims,
 } from "./http/auth.ts";
 export { type FieldIssue, fieldIssues, type ValidationFailure } from "./http/validation.ts";
+export { edgeRuntimeWaitUntil } from "./http/wait_until.ts";
 export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";

@@ -3,6 +3,7 @@ import type { Sql } from "../db/client.ts";
 import { textProblem } from "../db/pg_input.ts";
 import type { MetricReporter } from "../metrics/metric_reporter.ts";
 import { Lru } from "./lru.ts";
+import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
 
 /**
  * A cache that survives isolate recycling: a small per-isolate LRU in front of a shared tier in Postgres
@@ -297,11 +298,4 @@ function checkMs(what: string, ms: number | undefined, bound: { min: number; max
       `cache ${what} must be a whole number of ms from ${bound.min} to ${bound.max}: got ${ms}`,
     );
   }
-}
-
-/** EdgeRuntime.waitUntil where the Supabase Edge Runtime provides it. */
-function edgeRuntimeWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
-  const runtime =
-    (globalThis as { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } }).EdgeRuntime;
-  return runtime?.waitUntil?.bind(runtime);
 }

@@ -17,6 +17,7 @@ import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "../db/database
 import { type FieldIssue, fieldIssues } from "./validation.ts";
 import { isWarmupRequest, warmupResponse } from "./warmup.ts";
 import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tally.ts";
+import { edgeRuntimeWaitUntil } from "./wait_until.ts";
 
 /**
  * The Hono app every optimizer function is built on. It gives each request an id (x-request-id, echoed),
@@ -60,13 +61,6 @@ export interface FunctionAppOptions {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-
-type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
-
-function platformWaitUntil(): ((promise: Promise<unknown>) => void) | undefined {
-  const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
-  return runtime?.waitUntil ? (promise) => runtime.waitUntil!(promise) : undefined;
-}
 
 function routePath(url: string, name: string): string {
   let path = new URL(url).pathname;
@@ -117,7 +111,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? ((entry) => console.error(JSON.stringify(entry)));
   const reporter = options.reporter ?? null;
-  const waitUntil = options.waitUntil ?? platformWaitUntil();
+  const waitUntil = options.waitUntil ?? edgeRuntimeWaitUntil();
   const tally = reporter && createRequestTally({ target: name, reporter, now, waitUntil });
   let authenticator = options.authenticator;
   let served = false;

@@ -1,5 +1,6 @@
 import type { MetricEvent } from "../metrics/metric_event.ts";
 import type { MetricReporter } from "../metrics/metric_reporter.ts";
+import { edgeRuntimeWaitUntil } from "./wait_until.ts";
 
 /**
  * Counts cheap answers in memory instead of reporting one event each: 401 (no or wrong credential), 404 and
@@ -52,8 +53,6 @@ interface Counts {
 
 const minuteMs = 60_000;
 
-type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
-
 export function createRequestTally(options: RequestTallyOptions): RequestTally {
   const { target, reporter } = options;
   const now = options.now ?? (() => new Date());
@@ -105,9 +104,7 @@ export function createRequestTally(options: RequestTallyOptions): RequestTally {
   if (options.flushOnUnload ?? true) {
     globalThis.addEventListener("beforeunload", () => {
       const flushed = flush();
-      const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
-      const waitUntil = options.waitUntil ??
-        (runtime?.waitUntil ? (promise: Promise<unknown>) => runtime.waitUntil!(promise) : undefined);
+      const waitUntil = options.waitUntil ?? edgeRuntimeWaitUntil();
       waitUntil?.(flushed);
     });
   }

@@ -2,6 +2,7 @@ import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
 import { createRequestTally, type RequestTally } from "../http/request_tally.ts";
 import { isWarmupRequest, warmupResponse } from "../http/warmup.ts";
+import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
 
 /** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
 export type { MetricReporter };
@@ -40,8 +41,6 @@ export const instrumentDefaults = {
    */
   timeoutMs: 10_000,
 } as const;
-
-type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
 function defaultApiKey(env: (name: string) => string | undefined): string | undefined {
   try {
@@ -108,8 +107,7 @@ export function instrument<Info>(
   let served = false;
 
   function waitUntil(promise: Promise<unknown>) {
-    const platform = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
-    (options.waitUntil ?? platform?.waitUntil)?.call(platform, promise);
+    (options.waitUntil ?? edgeRuntimeWaitUntil())?.(promise);
   }
 
   function measured(record: (reporter: MetricReporter, tally: RequestTally) => void) {

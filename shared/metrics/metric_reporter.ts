@@ -1,6 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { type MetricEvent, toStorageRows } from "./metric_event.ts";
 import { createMetricStore } from "./metric_store.ts";
+import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
 
 /**
  * A bounded, batching, non-blocking reporter for metric events. record() only appends to a buffer; batches go
@@ -107,8 +108,6 @@ interface Batch {
   /** When the next attempt is due (clock ms). */
   dueAt: number;
 }
-
-type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } };
 
 /**
  * A reporter that sends events to `sink` in batches and retries failed ones within maxBuffered (the policy
@@ -247,7 +246,7 @@ export function createMetricReporter(options: MetricReporterOptions): MetricRepo
   const unloadTarget = options.unloadTarget === undefined ? globalThis : options.unloadTarget;
   unloadTarget?.addEventListener("beforeunload", () => {
     const sent = flush();
-    (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil?.(sent);
+    edgeRuntimeWaitUntil()?.(sent);
   });
 
   return {

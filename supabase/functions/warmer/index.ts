@@ -5,6 +5,7 @@ import {
   createSql,
   createStatusStore,
   createWarmerStore,
+  edgeRuntimeWaitUntil,
   errorBody,
   type FunctionApp,
   type FunctionAppOptions,
@@ -103,13 +104,6 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
   return app;
 }
 
-/** EdgeRuntime.waitUntil where the runtime provides it; else the promise runs on while the isolate lives. */
-function runtimeWaitUntil(): (promise: Promise<unknown>) => void {
-  const runtime =
-    (globalThis as { EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void } }).EdgeRuntime;
-  return runtime?.waitUntil?.bind(runtime) ?? (() => {});
-}
-
 /** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL, pings to SUPABASE_URL. */
 function liveWarmerApp(): FunctionApp {
   const sql = createSql({ functionName: name });
@@ -128,7 +122,8 @@ function liveWarmerApp(): FunctionApp {
       now: Date.now,
       fetch: globalThis.fetch.bind(globalThis),
     },
-    waitUntil: runtimeWaitUntil(),
+    // without the Edge Runtime (plain Deno) the promise runs on while the process lives
+    waitUntil: edgeRuntimeWaitUntil() ?? (() => {}),
     onSent: (runId, outcome) => {
       if (outcome instanceof Error) console.error(`warmer run ${runId}: sending failed: ${outcome.message}`);
       else if (outcome.unrecorded > 0) {
