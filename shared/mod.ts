@@ -143,6 +143,8 @@ export {
   type StatusOverview,
   type StatusReport,
   statusReport,
+  type WarmActivity,
+  type WarmActivityRow,
 } from "./status/status_report.ts";
 export { createStatusStore, type StatusStore, type StoredConfig } from "./status/status_store.ts";
 

@@ -25,6 +25,34 @@ export interface StatusOverview {
   modules?: Partial<Record<string, RunRow>>;
   /** Each forecast target's accuracy over the last 7 days (optimizer.forecast_accuracy()). */
   forecasts?: ForecastAccuracyRow[];
+  /** Each warm target's pings and cold starts over the last 24 hours (optimizer.warm_activity()). */
+  warming?: WarmActivityRow[];
+}
+
+/** A warm target's last 24 hours as optimizer.warm_activity() gives it; see WarmActivity. Counts are bigints. */
+export interface WarmActivityRow {
+  /** The function. */
+  function_name: string;
+  /** `suite` or `app`. */
+  source: string;
+  /** Whether the warmer may ping it. */
+  enabled: boolean;
+  /** Pings planned. */
+  planned: number | string;
+  /** Pings sent. */
+  sent: number | string;
+  /** Pings that found a cold worker. */
+  found_cold: number | string;
+  /** Pings that failed. */
+  failed: number | string;
+  /** The cold starts the planned pings were expected to avoid, summed. */
+  expected_cold_starts_avoided: number;
+  /** When the last ping was sent; null when none was. */
+  last_sent_at: string | null;
+  /** Requests the function served (the rollups). */
+  requests: number | string;
+  /** Requests that met a cold start. */
+  cold_starts: number | string;
 }
 
 /** A forecast target's accuracy as optimizer.forecast_accuracy() gives it; see ForecastAccuracy. */
@@ -179,6 +207,34 @@ export interface StatusReport {
   findings: Finding[];
   /** Each forecast series' accuracy over the last 7 days, scored once its minutes had happened. */
   forecasts: ForecastAccuracy[];
+  /** Each warm target's pings over the last 24 hours beside the cold starts its users met. */
+  warming: WarmActivity[];
+}
+
+/** What the warmer did for one function over the last 24 hours, and what the function's users met. */
+export interface WarmActivity {
+  /** The function. */
+  functionName: string;
+  /** `suite` for the suite's own functions, `app` for the app's. */
+  source: string;
+  /** Whether the warmer may ping it. */
+  enabled: boolean;
+  /** Pings planned. */
+  planned: number;
+  /** Pings sent (a planned ping whose run ended first is not). */
+  sent: number;
+  /** Pings that found no live worker and booted one. */
+  foundCold: number;
+  /** Pings that failed (no answer in time, not a warm-up answer). */
+  failed: number;
+  /** The cold starts the planned pings were expected to avoid, summed: the planner's estimate. */
+  expectedColdStartsAvoided: number;
+  /** When the last ping was sent; null when none was. */
+  lastSentAt: string | null;
+  /** Requests the function served, measured (the metric store's rollups). */
+  requests: number;
+  /** Requests that met a cold start, measured. */
+  coldStarts: number;
 }
 
 /**
@@ -430,6 +486,19 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       coverage: row.coverage,
       model: row.model,
       reference: row.reference,
+    })),
+    warming: (overview.warming ?? []).map((row) => ({
+      functionName: row.function_name,
+      source: row.source,
+      enabled: row.enabled,
+      planned: Number(row.planned),
+      sent: Number(row.sent),
+      foundCold: Number(row.found_cold),
+      failed: Number(row.failed),
+      expectedColdStartsAvoided: row.expected_cold_starts_avoided,
+      lastSentAt: row.last_sent_at,
+      requests: Number(row.requests),
+      coldStarts: Number(row.cold_starts),
     })),
   };
 }

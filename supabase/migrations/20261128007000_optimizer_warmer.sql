@@ -108,5 +108,53 @@ $$;
 
 select cron.schedule('optimizer-warmer', '* * * * *', 'select optimizer.request_warmer_run()');
 
-revoke all on function optimizer.request_warmer_run(timestamptz) from public, anon, authenticated;
-grant execute on function optimizer.request_warmer_run(timestamptz) to service_role;
+-- Each warm target's pings since `since` (planned, sent, which found a cold worker and booted it, which failed,
+-- the cold starts they were expected to avoid) beside what its users met over the same time, from the rollups:
+-- requests and cold starts. As jsonb for status_overview().
+create or replace function optimizer.warm_activity(since timestamptz)
+returns jsonb
+language sql
+stable
+set search_path = ''
+begin atomic
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+    'function_name', t.function_name, 'source', t.source, 'enabled', t.enabled,
+    'planned', p.planned, 'sent', p.sent, 'found_cold', p.found_cold, 'failed', p.failed,
+    'expected_cold_starts_avoided', p.expected, 'last_sent_at', p.last_sent_at,
+    'requests', r.requests, 'cold_starts', r.cold_starts
+  ) order by t.function_name), '[]'::jsonb)
+  from optimizer.warm_targets t
+  cross join lateral (
+    select count(*) as planned, count(w.sent_at) as sent,
+      count(*) filter (where w.cold_start) as found_cold, count(*) filter (where w.error is not null) as failed,
+      coalesce(sum(w.expected_cold_starts_avoided), 0) as expected, max(w.sent_at) as last_sent_at
+    from optimizer.warm_pings w
+    where w.function_name = t.function_name and w.planned_at >= since
+  ) p
+  cross join lateral (
+    select coalesce(sum(m.count), 0) as requests, coalesce(sum(m.cold_starts), 0) as cold_starts
+    from optimizer.metric_rollups m
+    where m.system = 'edge' and m.target = t.function_name and m.kind = 'request' and m.minute >= since
+  ) r;
+end;
+
+-- The status overview gains the warmer's last 24 hours.
+create or replace function optimizer.status_overview(now timestamptz default now())
+returns jsonb
+language sql
+stable
+set search_path = ''
+begin atomic
+  select optimizer.pipeline_overview(now) || pg_catalog.jsonb_build_object(
+    'modules', optimizer.module_last_runs(),
+    'forecasts', optimizer.forecast_accuracy(now - interval '7 days'),
+    'warming', optimizer.warm_activity(now - interval '24 hours')
+  );
+end;
+
+revoke all on optimizer.warm_targets, optimizer.warm_pings from public, anon, authenticated;
+grant all on optimizer.warm_targets, optimizer.warm_pings to service_role;
+revoke all on function optimizer.request_warmer_run(timestamptz), optimizer.warm_activity(timestamptz)
+  from public, anon, authenticated;
+grant execute on function optimizer.request_warmer_run(timestamptz), optimizer.warm_activity(timestamptz),
+  optimizer.status_overview(timestamptz) to service_role;

@@ -164,6 +164,20 @@ Deno.test("POST /warmer/run plans a due ping, answers at once, then sends it and
       assert.ok((row.sent_at as Date).getTime() >= Date.parse(ping.at), "not before its instant");
       assert.equal(row.status, 404);
       assert.match(String(row.error), /^not a warm-up answer: 404/);
+      // GET /status reports the target's pings of the last 24 hours
+      const status =
+        await (await fetch(`${env.url}/functions/v1/status`, { headers: { apikey: env.secretKey } }))
+          .json();
+      const activity = status.warming.find((w: { functionName: string }) => w.functionName === fn);
+      assert.deepEqual(
+        {
+          planned: activity.planned,
+          sent: activity.sent,
+          failed: activity.failed,
+          requests: activity.requests,
+        },
+        { planned: 2, sent: 2, failed: 1, requests: 600 },
+      );
     } finally {
       await sql`update optimizer.config set value = value #- '{modules,warmer}' where id`;
     }

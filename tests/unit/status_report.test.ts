@@ -253,3 +253,38 @@ Deno.test("statusReport() gives each forecast series' accuracy in camelCase, cou
     reference: "seasonal-naive-daily",
   }]);
 });
+
+Deno.test("statusReport() gives each warm target's pings beside its measured cold starts, counts as numbers", () => {
+  const report = statusReport(
+    overview({
+      warming: [{
+        function_name: "robots",
+        source: "app",
+        enabled: true,
+        planned: "40",
+        sent: "38",
+        found_cold: "9",
+        failed: "1",
+        expected_cold_starts_avoided: 31.5,
+        last_sent_at: "2026-11-28T11:59:10Z",
+        requests: "5200",
+        cold_starts: "12",
+      }],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(report.warming, [{
+    functionName: "robots",
+    source: "app",
+    enabled: true,
+    planned: 40,
+    sent: 38,
+    foundCold: 9,
+    failed: 1,
+    expectedColdStartsAvoided: 31.5,
+    lastSentAt: "2026-11-28T11:59:10Z",
+    requests: 5200,
+    coldStarts: 12,
+  }]);
+});
