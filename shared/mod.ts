@@ -79,6 +79,7 @@ export {
   type OptimizationPriority,
   type OptimizationSettings,
   parseConfig,
+  type PlatformConfig,
   priorities,
   type RecommendationsConfig,
   type RetentionConfig,

@@ -96,6 +96,16 @@ export const OptimizationSchema = z.strictObject({
   priority: z.enum(priorities).default("performance"),
 });
 
+/**
+ * How the project's edge-function workers live. Hosted Supabase retires a worker 150 s after its boot on the
+ * Free plan and 400 s on paid plans, however busy; it publishes no idle timeout, and 60 s is the local
+ * gateway's (and the Edge Runtime's self-hosted) default.
+ */
+export const PlatformSchema = z.strictObject({
+  workerLifetimeSeconds: z.number().int().min(1).max(3600).default(150),
+  workerIdleTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+});
+
 /** Which modules run (`modules`). Modules that change the project or cost money start off. */
 export interface ModulesConfig {
   /** The metric pipeline and database snapshots (default on). */
@@ -198,6 +208,14 @@ export interface OptimizationSettings {
   priority: OptimizationPriority;
 }
 
+/** How the project's edge-function workers live (`platform`). */
+export interface PlatformConfig {
+  /** A worker is retired this long after its boot, however busy (default 150: Free; 400 on paid plans). */
+  workerLifetimeSeconds: number;
+  /** A worker serving nothing for this long is retired (default 60). */
+  workerIdleTimeoutSeconds: number;
+}
+
 /** A complete config, every setting explicit: what parseConfig() returns and the functions work with. */
 export interface OptimizationConfig {
   /** Which modules run. */
@@ -216,6 +234,8 @@ export interface OptimizationConfig {
   ingest: IngestConfig;
   /** How the modules trade gains against costs. */
   optimization: OptimizationSettings;
+  /** How the project's edge-function workers live. */
+  platform: PlatformConfig;
 }
 
 /** A config as stored or submitted: any section or setting may be left out to take its default. */
@@ -237,6 +257,7 @@ export const OptimizationConfigSchema: z.ZodType<OptimizationConfig, Optimizatio
     retention: RetentionSchema.prefault({}),
     ingest: IngestSchema.prefault({}),
     optimization: OptimizationSchema.prefault({}),
+    platform: PlatformSchema.prefault({}),
   });
 
 /** The name of a module that can be switched on or off (`modules.<name>`). */

@@ -1,5 +1,5 @@
 import type { OptimizationConfig } from "../config/config.ts";
-import { defaultWorkerOptions, type WorkerOptions } from "./worker_model.ts";
+import { SECOND_MS } from "../time.ts";
 import { planWarmups, type WarmPing, warmPlanDefaults, type WarmSkip } from "./plan_warmups.ts";
 import type { PingToSend } from "./send_pings.ts";
 import type { WarmerStore } from "./warmer_store.ts";
@@ -11,7 +11,8 @@ import type { WarmerStore } from "./warmer_store.ts";
  *
  * 1. run: recorded as started (module `warmer`);
  * 2. budget: `limits.warmPingsPerHour` less the pings planned in the hour before now;
- * 3. plan: planWarmups() over every enabled target, at `optimization.priority`;
+ * 3. plan: planWarmups() over every enabled target, at `optimization.priority`, for workers that live as
+ *    `platform` says;
  * 4. store: the planned pings, each with its expected cold starts avoided, its saving and its reason;
  * 5. run: recorded with the plan as its summary, or as failed with the error.
  */
@@ -38,8 +39,7 @@ export async function runWarmer(
   input: {
     trigger: "cron" | "api";
     now: Date;
-    config: Pick<OptimizationConfig, "limits" | "optimization">;
-    workerOptions?: WorkerOptions;
+    config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">;
   },
 ): Promise<{ summary: WarmerRunSummary; toSend: PingToSend[] }> {
   const { now, config } = input;
@@ -52,7 +52,10 @@ export async function runWarmer(
       ...warmPlanDefaults,
       priority: config.optimization.priority,
       pingsLeft,
-      workerOptions: input.workerOptions ?? defaultWorkerOptions,
+      workerOptions: {
+        idleTimeoutMs: config.platform.workerIdleTimeoutSeconds * SECOND_MS,
+        maxLifetimeMs: config.platform.workerLifetimeSeconds * SECOND_MS,
+      },
     });
     const ids = await store.recordPlan(runId, plan.pings);
     const summary: WarmerRunSummary = {

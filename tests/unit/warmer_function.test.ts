@@ -122,6 +122,16 @@ Deno.test("POST /warmer/run answers with the plan at once and sends its pings in
   });
 });
 
+Deno.test("POST /warmer/run plans for the worker lifetime of the project's plan", async () => {
+  // On a paid plan the worker booted 145 s ago lives until 400 s: no successor is due this minute.
+  const { store } = memoryStore();
+  await withWarmer(store, configWith({ ...on, platform: { workerLifetimeSeconds: 400 } }), async (fetch) => {
+    const body = await (await fetch(run())).json();
+    assert.deepEqual(body.pings, []);
+    assert.match(body.skipped[0].reason, /^kept warm by traffic/);
+  });
+});
+
 Deno.test("POST /warmer/run plans nothing once the hour's ping budget is spent", async () => {
   const { store } = memoryStore(120);
   await withWarmer(store, configWith(on), async (fetch) => {
