@@ -304,6 +304,7 @@ export {
   minGaps,
   planWarmups,
   type WarmPing,
+  type WarmPingKind,
   type WarmPlan,
   warmPlanDefaults,
   type WarmPlanOptions,

@@ -3,7 +3,13 @@ import { MINUTE_MS } from "../time.ts";
 import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
 import type { IdleGaps } from "./idle_gaps.ts";
-import { type ExpectedArrivals, minBenefitByPriority, nextPing, type PlannedPing } from "./next_ping.ts";
+import {
+  type ExpectedArrivals,
+  minBenefitByPriority,
+  nextPing,
+  type PingKind,
+  type PlannedPing,
+} from "./next_ping.ts";
 import type { WorkerOptions, WorkerView } from "./worker_model.ts";
 
 /**
@@ -13,11 +19,13 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  * 1. targets: a target backed off after failed pings is skipped until its back-off ends;
  * 2. worker: where the function's worker stands, from its last request (minute resolution: the rollups), its
  *    last ping and the boot that ping reported (`workerAgeMs`);
- * 3. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
+ * 3. probe: a function its traffic keeps warm, whose worker's boot is unknown (or belongs to a worker already
+ *    retired), gets one ping to learn its age; the next runs boot its successor when its lifetime ends;
+ * 4. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
  *    the warmer sends what it planned, so a ping's worth is discounted by the chance that traffic comes first
- *    (a function its traffic keeps warm gets none);
- * 4. budget: the best pings first, up to the pings left in the hour (`limits.warmPingsPerHour`); the rest are
- *    skipped with the reason.
+ *    (a function its traffic keeps warm gets none but its successors);
+ * 5. budget: the best pings first (a probe ranks as the successor it makes possible), up to the pings left in
+ *    the hour (`limits.warmPingsPerHour`); the rest are skipped with the reason.
  */
 
 /** What the warmer knows about one function. */
@@ -56,10 +64,19 @@ export interface WarmPlanOptions {
   searchStepMs: number;
 }
 
+/**
+ * What a warmer's ping is for: the planner's kinds, and `probe`: a ping to a function its traffic keeps warm,
+ * sent only to learn its worker's age (the warm-up answer's `workerAgeMs`), so that the worker's successor can
+ * be booted when its lifetime ends.
+ */
+export type WarmPingKind = PingKind | "probe";
+
 /** A planned ping to a function. */
-export interface WarmPing extends Omit<PlannedPing, "expectedSavedMs"> {
+export interface WarmPing extends Omit<PlannedPing, "expectedSavedMs" | "kind"> {
   /** The function to ping. */
   fn: string;
+  /** What it is for. */
+  kind: WarmPingKind;
   /** The milliseconds of cold start it saves on average; null until the function's cold start is measured. */
   expectedSavedMs: number | null;
 }
@@ -94,15 +111,15 @@ export const warmPlanDefaults: Omit<WarmPlanOptions, "priority" | "pingsLeft" | 
 export function estimateWorker(target: WarmTargetInput, nowMs: number, options: WorkerOptions): WorkerView {
   const lastUse = Math.max(target.lastRequestMs ?? -Infinity, target.lastPingMs ?? -Infinity);
   if (lastUse === -Infinity) return { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
+  // A boot whose lifetime ended before the last use was a predecessor's: the live worker's boot is unknown.
+  const bootedAtMs = target.bootedAtMs !== null && target.bootedAtMs + options.maxLifetimeMs > lastUse
+    ? target.bootedAtMs
+    : null;
   const byIdle = lastUse + options.idleTimeoutMs;
-  const byLifetime = target.bootedAtMs === null ? Infinity : target.bootedAtMs + options.maxLifetimeMs;
+  const byLifetime = bootedAtMs === null ? Infinity : bootedAtMs + options.maxLifetimeMs;
   const liveUntil = Math.min(byIdle, byLifetime);
   if (liveUntil <= nowMs) return { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
-  return {
-    liveUntilMs: liveUntil,
-    retiresBy: byLifetime <= byIdle ? "lifetime" : "idle",
-    bootedAtMs: target.bootedAtMs,
-  };
+  return { liveUntilMs: liveUntil, retiresBy: byLifetime <= byIdle ? "lifetime" : "idle", bootedAtMs };
 }
 
 /** The worker right after a ping at `atMs`: refreshed, or a new one booted. */
@@ -135,6 +152,8 @@ export function planWarmups(
   const thresholds = minBenefitByPriority[o.priority];
   const windowEnd = nowMs + o.windowMs;
   const candidates: WarmPing[] = [];
+  // A probe avoids nothing itself; it ranks as the successor it makes possible.
+  const rankOf = new Map<WarmPing, number>();
   const skipped: WarmSkip[] = [];
   for (const target of targets) {
     // Back-off: a target whose pings keep failing is not hammered.
@@ -159,8 +178,31 @@ export function planWarmups(
       searchStepMs: o.searchStepMs,
       cancelledByTraffic: false,
     };
-    // Ping after ping through the window, each moving the worker as it will.
     let worker = estimateWorker(target, nowMs, o.workerOptions);
+    // Probe: without the live worker's boot, its lifetime's end (and its successor's ping) cannot be planned.
+    const bootKnown = target.bootedAtMs !== null && target.bootedAtMs + o.workerOptions.maxLifetimeMs > nowMs;
+    if (!bootKnown && worker.liveUntilMs !== null) {
+      const successorChance = 1 - Math.exp(-arrivals.expected(nowMs, nowMs + o.workerOptions.idleTimeoutMs));
+      if (successorChance >= thresholds.successor) {
+        const probe: WarmPing = {
+          fn: target.fn,
+          atMs: nowMs,
+          kind: "probe",
+          expectedColdStartsAvoided: 0,
+          expectedSavedMs: null,
+          reason:
+            `learn the age of the worker its traffic keeps warm: its successor, booted when its lifetime ` +
+            `ends, finds a request within ${
+              Math.round(o.workerOptions.idleTimeoutMs / 1000)
+            } s with a chance ` +
+            `of ${Math.round(successorChance * 100)} %`,
+        };
+        candidates.push(probe);
+        rankOf.set(probe, successorChance);
+        continue;
+      }
+    }
+    // Ping after ping through the window, each moving the worker as it will.
     let at = nowMs;
     let planned = 0;
     let lastReason = "";
@@ -187,15 +229,14 @@ export function planWarmups(
     if (planned === 0) skipped.push({ fn: target.fn, reason: lastReason || "no ping due in this window" });
   }
   // Budget: the pings most likely to avoid a cold start first.
-  const ranked = [...candidates].sort((a, b) => b.expectedColdStartsAvoided - a.expectedColdStartsAvoided);
+  const rank = (ping: WarmPing) => rankOf.get(ping) ?? ping.expectedColdStartsAvoided;
+  const ranked = [...candidates].sort((a, b) => rank(b) - rank(a));
   const kept = ranked.slice(0, Math.max(0, o.pingsLeft));
   for (const ping of ranked.slice(kept.length)) {
     skipped.push({
       fn: ping.fn,
       reason: `over limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
-        `with a chance of ${
-          Math.round(ping.expectedColdStartsAvoided * 100)
-        } % was dropped for likelier ones`,
+        `with a chance of ${Math.round(rank(ping) * 100)} % was dropped for likelier ones`,
     });
   }
   return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped };

@@ -24,7 +24,8 @@ create table if not exists optimizer.warm_pings (
   id bigint generated always as identity primary key,
   run_id bigint not null references optimizer.runs (id) on delete cascade,
   function_name text not null,
-  kind text not null check (kind in ('successor', 'refresh', 'pre-warm')),
+  -- 'probe': sent only to learn the age of a worker traffic keeps warm (shared/warm/plan_warmups.ts)
+  kind text not null check (kind in ('successor', 'refresh', 'pre-warm', 'probe')),
   planned_at timestamptz not null,
   expected_cold_starts_avoided double precision not null
     check (expected_cold_starts_avoided >= 0 and expected_cold_starts_avoided <= 1),

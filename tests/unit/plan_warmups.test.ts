@@ -30,7 +30,12 @@ function target(fn: string, perMinute: number, overrides: Partial<WarmTargetInpu
 }
 
 Deno.test("planWarmups() leaves a function that traffic keeps warm to its traffic", () => {
-  const plan = planWarmups([target("busy", 60)], nowMs, options);
+  // Its worker booted 20 s ago (the last ping said): its lifetime ends after this window.
+  const plan = planWarmups(
+    [target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 })],
+    nowMs,
+    options,
+  );
   assert.deepEqual(plan.pings, []);
   assert.equal(plan.skipped.length, 1);
   assert.match(plan.skipped[0].reason, /^kept warm by traffic/);
@@ -46,6 +51,28 @@ Deno.test("planWarmups() boots a successor when the worker a ping reported is ab
   assert.equal(plan.pings[0]?.kind, "successor");
   assert.equal(plan.pings[0].atMs, nowMs + 10_000);
   assert.ok(plan.pings[0].expectedSavedMs! > 399, `saved ${plan.pings[0].expectedSavedMs}`);
+});
+
+Deno.test("planWarmups() probes a busy function whose worker's boot it does not know, and nothing more", () => {
+  const plan = planWarmups([target("busy", 60)], nowMs, options);
+  assert.deepEqual(plan.pings.map((p) => [p.kind, p.atMs - nowMs, p.expectedColdStartsAvoided]), [[
+    "probe",
+    0,
+    0,
+  ]]);
+  assert.match(
+    plan.pings[0].reason,
+    /^learn the age of the worker its traffic keeps warm: .* chance of 100 %$/,
+  );
+});
+
+Deno.test("planWarmups() probes again once the worker it knew has reached its lifetime", () => {
+  const plan = planWarmups(
+    [target("busy", 60, { lastPingMs: nowMs - 200_000, bootedAtMs: nowMs - 200_000 })],
+    nowMs,
+    options,
+  );
+  assert.deepEqual(plan.pings.map((p) => p.kind), ["probe"]);
 });
 
 Deno.test("planWarmups() claims no saving for a function whose cold start is not measured", () => {
