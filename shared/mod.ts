@@ -285,6 +285,7 @@ export {
   arrivalRateDefaults,
   type ArrivalRateOptions,
   ArrivalRates,
+  GrowingMinuteCounts,
   type MinuteCounts,
 } from "./warm/arrival_rate.ts";
 export { IdleGaps } from "./warm/idle_gaps.ts";
@@ -298,6 +299,7 @@ export {
   type PlannedPing,
 } from "./warm/next_ping.ts";
 export { plannerPolicy, plannerPolicyDefaults, type PlannerPolicyOptions } from "./warm/planner_policy.ts";
+export { warmerPolicy } from "./warm/warmer_policy.ts";
 export {
   estimateWorker,
   likelierArrivals,

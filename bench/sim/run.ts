@@ -18,6 +18,7 @@ import { noWarming, oracle } from "./warming_policies.ts";
 import { fixedInterval } from "../../shared/warm/fixed_interval.ts";
 import { histogramPolicy } from "../../shared/warm/histogram_policy.ts";
 import { plannerPolicy } from "../../shared/warm/planner_policy.ts";
+import { warmerPolicy } from "../../shared/warm/warmer_policy.ts";
 import type { WarmingPolicy } from "../../shared/warm/policy.ts";
 import { forecastAccuracy, forecastAccuracyMarkdown, type ForecastAccuracyRow } from "./forecast_accuracy.ts";
 import { table } from "./markdown.ts";
@@ -56,6 +57,9 @@ export const simulationDefaults = {
     plannerPolicy({ priority: "cost" }),
     plannerPolicy({ priority: "reliability" }),
     plannerPolicy({ priority: "performance" }),
+    warmerPolicy("cost"),
+    warmerPolicy("reliability"),
+    warmerPolicy("performance"),
   ],
   cachePolicies: (ttlMs: number): CachePolicy[] => [lru(), lruTtl(ttlMs)],
   cacheCapacities: [64, 256, 1024, 4096],

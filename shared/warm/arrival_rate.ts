@@ -135,3 +135,23 @@ export function checkArrivalRateOptions(options: ArrivalRateOptions): ArrivalRat
   }
   return options;
 }
+
+/** Per-minute counts grown request by request, as a policy in the simulation sees them. */
+export class GrowingMinuteCounts implements MinuteCounts {
+  readonly #counts: number[] = [];
+  /** The first minute with a request; Infinity before the first. */
+  firstMinute: number = Infinity;
+
+  /** Counts a request at `atMs` (requests come in time order). */
+  add(atMs: number): void {
+    const minute = Math.floor(atMs / MINUTE_MS);
+    if (this.firstMinute === Infinity) this.firstMinute = minute;
+    while (this.firstMinute + this.#counts.length <= minute) this.#counts.push(0);
+    this.#counts[minute - this.firstMinute]++;
+  }
+
+  /** Requests in `minute`. */
+  count(minute: number): number {
+    return this.#counts[minute - this.firstMinute] ?? 0;
+  }
+}

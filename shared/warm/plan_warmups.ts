@@ -46,11 +46,16 @@ export interface WarmTargetInput {
   coldStartMs: number | null;
   /** Pings are not sent before this (back-off after failures); null when not backed off. */
   backedOffUntilMs: number | null;
+  /** Pings an earlier run planned for now or later and has not sent yet (runs may overlap by a moment). */
+  pendingPingsMs: readonly number[];
 }
 
 /** How the plan is made. */
 export interface WarmPlanOptions {
-  /** The window planned: pings are planned in [now, now + windowMs). */
+  /**
+   * The window planned: pings are planned in [now, now + windowMs], its end included, so that a ping due on
+   * the minute is planned by the run before it; the next run starts after it.
+   */
   windowMs: number;
   /** Sets the benefit thresholds (minBenefitByPriority). */
   priority: OptimizationPriority;
@@ -143,6 +148,9 @@ export function likelierArrivals(a: ExpectedArrivals, b: ExpectedArrivals): Expe
 /** The gaps between requests speak only once there are this many. */
 export const minGaps = 20;
 
+/** Two pings to one function closer than this are one ping. */
+const samePingMs = 1_000;
+
 /** Plans the pings of the window that starts at `nowMs`. */
 export function planWarmups(
   targets: readonly WarmTargetInput[],
@@ -206,13 +214,20 @@ export function planWarmups(
     let at = nowMs;
     let planned = 0;
     let lastReason = "";
-    while (at < windowEnd) {
+    while (at <= windowEnd) {
       const next = nextPing(worker, at, arrivals, planOptions);
       if (next.ping === null) {
         lastReason = next.reason;
         break;
       }
-      if (next.ping.atMs >= windowEnd) break;
+      if (next.ping.atMs > windowEnd) break;
+      // An earlier run's ping at (almost) this instant stands for this one.
+      if (target.pendingPingsMs.some((pendingMs) => Math.abs(pendingMs - next.ping.atMs) < samePingMs)) {
+        worker = afterPing(worker, next.ping.atMs, o.workerOptions);
+        at = next.ping.atMs + 1;
+        planned++;
+        continue;
+      }
       candidates.push({
         ...next.ping,
         fn: target.fn,

@@ -5,6 +5,7 @@ import {
   type ArrivalRateOptions,
   ArrivalRates,
   checkArrivalRateOptions,
+  GrowingMinuteCounts,
 } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
 import { minBenefitByPriority, nextPing } from "./next_ping.ts";
@@ -34,23 +35,6 @@ export const plannerPolicyDefaults: PlannerPolicyOptions = {
   searchStepMs: 10_000,
   minGaps,
 };
-
-/** Per-minute counts grown from the requests a policy has seen. */
-class GrowingMinuteCounts {
-  readonly counts: number[] = [];
-  firstMinute = Infinity;
-
-  add(atMs: number): void {
-    const minute = Math.floor(atMs / MINUTE_MS);
-    if (this.firstMinute === Infinity) this.firstMinute = minute;
-    while (this.firstMinute + this.counts.length <= minute) this.counts.push(0);
-    this.counts[minute - this.firstMinute]++;
-  }
-
-  count(minute: number): number {
-    return this.counts[minute - this.firstMinute] ?? 0;
-  }
-}
 
 /**
  * The suite's warm planner (nextPing()) as a warming policy, so that the simulation compares it with the

@@ -69,6 +69,9 @@ export const warmerHistory = {
   minPingsPerSide: 3,
 };
 
+/** An unsent ping planned up to this long ago may still be on its way (its run's sender is behind). */
+const pendingLookBackMs = 10_000;
+
 /** Consecutive failed pings back a target off for 2^n minutes, at most this long. */
 const maxBackoffMs = HOUR_MS;
 
@@ -155,6 +158,11 @@ export function createWarmerStore(sql: Sql): WarmerStore {
         where r.system = 'edge' and r.kind = 'request' and r.target = any(${names})
           and r.minute >= ${new Date(nowMs - (arrivalRateDefaults.seasonDays + 1) * DAY_MS)}
         group by r.target`;
+      const pending = await sql<{ function_name: string; planned_at: Date }[]>`
+        select p.function_name, p.planned_at from optimizer.warm_pings p
+        where p.function_name = any(${names}) and p.sent_at is null
+          -- planned by an earlier run and still to be sent (a ping never sent stays so: look only just back)
+          and p.planned_at >= ${new Date(nowMs - pendingLookBackMs)}`;
       const pings = await sql<
         {
           function_name: string;
@@ -214,6 +222,9 @@ export function createWarmerStore(sql: Sql): WarmerStore {
             )
             : null,
           backedOffUntilMs,
+          pendingPingsMs: pending.filter((row) => row.function_name === fn).map((row) =>
+            row.planned_at.getTime()
+          ),
         };
       });
     },

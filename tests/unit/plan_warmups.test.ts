@@ -25,6 +25,7 @@ function target(fn: string, perMinute: number, overrides: Partial<WarmTargetInpu
     bootedAtMs: null,
     coldStartMs: 400,
     backedOffUntilMs: null,
+    pendingPingsMs: [],
     ...overrides,
   };
 }
@@ -143,4 +144,12 @@ Deno.test("estimateWorker() knows no worker once the idle timeout has passed sin
       bootedAtMs: null,
     },
   );
+});
+
+Deno.test("planWarmups() does not plan again a ping an earlier run planned and has yet to send", () => {
+  const dying = target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 });
+  assert.equal(planWarmups([dying], nowMs, options).pings[0].atMs, nowMs + 10_000);
+  const plan = planWarmups([{ ...dying, pendingPingsMs: [nowMs + 10_000] }], nowMs, options);
+  assert.deepEqual(plan.pings, []);
+  assert.deepEqual(plan.skipped, []);
 });

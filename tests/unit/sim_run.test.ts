@@ -25,6 +25,9 @@ Deno.test("simulate() reports every warming policy beside none and the oracle, a
     "planner (cost)",
     "planner (reliability)",
     "planner (performance)",
+    "warmer (cost)",
+    "warmer (reliability)",
+    "warmer (performance)",
     "oracle",
   ]);
   const none = result.warming.rows[0];

@@ -54,6 +54,7 @@ function memoryStore(spentThisHour = 0) {
         bootedAtMs: nowMs - 145_000,
         coldStartMs: 300,
         backedOffUntilMs: null,
+        pendingPingsMs: [],
       };
       return Promise.resolve([busy]);
     },
