@@ -327,7 +327,7 @@ export {
   sendPings,
   type SendSummary,
 } from "./warm/send_pings.ts";
-export { runWarmer, type WarmerRunSummary } from "./warm/warmer_run.ts";
+export { planWarmerWindow, runWarmer, type WarmerPlan, type WarmerRunSummary } from "./warm/warmer_run.ts";
 export { WarmerRunQuerySchema, WarmTargetBodySchema, WarmTargetParamsSchema } from "./warm/requests.ts";
 export { histogramDefaults, type HistogramOptions, histogramPolicy } from "./warm/histogram_policy.ts";
 export { fixedInterval } from "./warm/fixed_interval.ts";

@@ -23,7 +23,7 @@ export interface WarmerRunSummary {
   runId: string;
   /** When it started. */
   startedAt: string;
-  /** The window planned: [from, to). */
+  /** The window planned: [from, to]. */
   window: { from: string; to: string };
   /** The hour's budget left before this plan. */
   pingsLeft: number;
@@ -31,6 +31,46 @@ export interface WarmerRunSummary {
   pings: (Omit<WarmPing, "atMs"> & { id: string; at: string })[];
   /** The targets left alone in this window, with the reason. */
   skipped: WarmSkip[];
+}
+
+/** What the warmer would do in the window that starts at `now`: nothing stored, nothing sent. */
+export interface WarmerPlan {
+  /** The window planned: [from, to]. */
+  window: { from: string; to: string };
+  /** The hour's budget left before this plan. */
+  pingsLeft: number;
+  /** The planned pings, in time order. */
+  pings: WarmPing[];
+  /** The targets left alone in this window, with the reason. */
+  skipped: WarmSkip[];
+}
+
+/** The coming window's plan from what the store knows at `now`, within the hour's budget. */
+export async function planWarmerWindow(
+  store: Pick<WarmerStore, "pingsInLastHour" | "targets">,
+  now: Date,
+  config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">,
+): Promise<WarmerPlan> {
+  const spent = await store.pingsInLastHour(now);
+  const pingsLeft = Math.max(0, config.limits.warmPingsPerHour - spent);
+  const plan = planWarmups(await store.targets(now), now.getTime(), {
+    ...warmPlanDefaults,
+    priority: config.optimization.priority,
+    pingsLeft,
+    workerOptions: {
+      idleTimeoutMs: config.platform.workerIdleTimeoutSeconds * SECOND_MS,
+      maxLifetimeMs: config.platform.workerLifetimeSeconds * SECOND_MS,
+    },
+  });
+  return {
+    window: {
+      from: now.toISOString(),
+      to: new Date(now.getTime() + warmPlanDefaults.windowMs).toISOString(),
+    },
+    pingsLeft,
+    pings: plan.pings,
+    skipped: plan.skipped,
+  };
 }
 
 /** Plans and stores one window's pings; returns the summary and the pings to send. */
@@ -45,27 +85,13 @@ export async function runWarmer(
   const { now, config } = input;
   const runId = await store.startRun(input.trigger, now);
   try {
-    const spent = await store.pingsInLastHour(now);
-    const pingsLeft = Math.max(0, config.limits.warmPingsPerHour - spent);
-    const targets = await store.targets(now);
-    const plan = planWarmups(targets, now.getTime(), {
-      ...warmPlanDefaults,
-      priority: config.optimization.priority,
-      pingsLeft,
-      workerOptions: {
-        idleTimeoutMs: config.platform.workerIdleTimeoutSeconds * SECOND_MS,
-        maxLifetimeMs: config.platform.workerLifetimeSeconds * SECOND_MS,
-      },
-    });
+    const plan = await planWarmerWindow(store, now, config);
     const ids = await store.recordPlan(runId, plan.pings);
     const summary: WarmerRunSummary = {
       runId,
       startedAt: now.toISOString(),
-      window: {
-        from: now.toISOString(),
-        to: new Date(now.getTime() + warmPlanDefaults.windowMs).toISOString(),
-      },
-      pingsLeft,
+      window: plan.window,
+      pingsLeft: plan.pingsLeft,
       pings: plan.pings.map(({ atMs, ...ping }, k) => ({
         id: ids[k],
         at: new Date(atMs).toISOString(),

@@ -122,6 +122,12 @@ const routes: Route[] = [
     allowed: { secret: 409, legacyServiceRole: 409 },
   },
   {
+    name: "GET warmer/plan",
+    method: "GET",
+    path: "/warmer/plan",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
     name: "GET warmer/targets",
     method: "GET",
     path: "/warmer/targets",

@@ -206,3 +206,20 @@ Deno.test("PUT /warmer/targets/:name names a bad name or body and changes nothin
     assert.deepEqual(calls, []);
   });
 });
+
+Deno.test("GET /warmer/plan shows what a run would plan, with the module off, and stores and sends nothing", async () => {
+  const { store, calls, outcomes } = memoryStore();
+  await withWarmer(store, configWith({}), async (fetch, background) => {
+    const response = await fetch(new Request("http://local/warmer/plan", { headers: { apikey: secretKey } }));
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.deepEqual(body.pings.map((p: { fn: string; kind: string }) => [p.fn, p.kind]), [[
+      "metrics",
+      "successor",
+    ]]);
+    assert.equal(body.pingsLeft, 120);
+    assert.deepEqual(calls, []);
+    assert.equal(background.length, 0);
+    assert.equal(outcomes.size, 0);
+  });
+});

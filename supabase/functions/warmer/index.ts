@@ -14,6 +14,7 @@ import {
   params,
   pingSenderDefaults,
   type PingSenderOptions,
+  planWarmerWindow,
   query,
   requireAuth,
   runWarmer,
@@ -29,8 +30,8 @@ import {
 /**
  * The warmer function: every minute pg_cron asks it for a run (POST /run). A run plans the coming minute's
  * warm-up pings, stores the plan, answers with it at once, and sends each ping at its planned instant in the
- * background (EdgeRuntime.waitUntil), recording what each found. The functions it may ping are listed and
- * registered with GET and PUT /targets. Every route takes a secret key only. API: docs/functions.md.
+ * background (EdgeRuntime.waitUntil), recording what each found. GET /plan shows what a run would plan, without
+ * storing or sending anything. The functions it may ping are listed and registered with GET and PUT /targets. Every route takes a secret key only. API: docs/functions.md.
  */
 
 const name = "warmer";
@@ -83,6 +84,17 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
     );
     waitUntil(sending);
     return c.json({ ...summary, requestId: c.get("requestId") });
+  });
+
+  // What a run would plan now, whether or not the module is on: nothing is stored or sent.
+  app.get("/plan", requireAuth("secret"), async (c) => {
+    const { config: current } = await config.readConfig();
+    const plan = await planWarmerWindow(store, now(), current);
+    return c.json({
+      ...plan,
+      pings: plan.pings.map(({ atMs, ...ping }) => ({ at: new Date(atMs).toISOString(), ...ping })),
+      requestId: c.get("requestId"),
+    });
   });
 
   app.get("/targets", requireAuth("secret"), async (c) => {
