@@ -17,7 +17,7 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  *   successor for the requests that follow (traffic cannot prevent this retirement, so busy functions need it
  *   most);
  * - refresh: a worker about to reach its idle deadline is pinged just before it;
- * - pre-warm: with no worker live, a boot `coldStartMs` before the first moment demand is likely enough, so
+ * - pre-warm: with no worker live, a boot `bootLeadMs` before the first moment demand is likely enough, so
  *   the boot is done when it comes.
  */
 
@@ -38,8 +38,8 @@ export interface PlannedPing {
   kind: PingKind;
   /** The chance that the ping avoids a cold start: the expected cold starts it avoids. */
   expectedColdStartsAvoided: number;
-  /** expectedColdStartsAvoided × the measured cold-start cost. */
-  expectedSavedMs: number;
+  /** expectedColdStartsAvoided × the measured cold-start cost; null while that cost is not measured. */
+  expectedSavedMs: number | null;
   /** One sentence with the figures behind the ping. */
   reason: string;
 }
@@ -49,8 +49,10 @@ export type NextPing = { ping: PlannedPing; reason?: never } | { ping: null; rea
 
 /** How the planner decides. */
 export interface PingPlanOptions {
-  /** The measured added latency of a cold start. */
-  coldStartMs: number;
+  /** The measured added latency of a cold start; null while not measured (no saving is then claimed). */
+  coldStartMs: number | null;
+  /** A pre-warm boots this long before the demand: the boot time, measured or assumed. */
+  bootLeadMs: number;
   /** The platform's idle timeout and worker lifetime. */
   workerOptions: WorkerOptions;
   /** A refresh or pre-warm ping needs at least this chance of avoiding a cold start. */
@@ -90,7 +92,8 @@ export const minBenefitByPriority: Record<OptimizationPriority, { refresh: numbe
 /** Beyond this chance that traffic reaches the worker first, a function counts as kept warm by its traffic. */
 const keptWarmChance = 0.5;
 
-const chanceOf = (expected: number) => 1 - Math.exp(-expected);
+/** The chance of at least one request when `expected` are expected (Poisson arrivals). */
+export const chanceOf = (expected: number): number => 1 - Math.exp(-expected);
 const percent = (chance: number) => `${Math.round(chance * 100)} %`;
 
 function planned(
@@ -100,15 +103,17 @@ function planned(
   o: PingPlanOptions,
   why: string,
 ): NextPing {
+  const savedMs = o.coldStartMs === null ? null : chance * o.coldStartMs;
+  const saving = savedMs === null
+    ? "; its cold-start cost is not measured yet"
+    : `, saving ${Math.round(savedMs)} ms of cold start on average`;
   return {
     ping: {
       atMs,
       kind,
       expectedColdStartsAvoided: chance,
-      expectedSavedMs: chance * o.coldStartMs,
-      reason: `${why}: a request follows in time with a chance of ${percent(chance)}, saving ${
-        Math.round(chance * o.coldStartMs)
-      } ms of cold start on average`,
+      expectedSavedMs: savedMs,
+      reason: `${why}: a request follows in time with a chance of ${percent(chance)}${saving}`,
     },
   };
 }
@@ -161,7 +166,7 @@ export function nextPing(
     const chance = noneYet * chanceOf(arrivals.expected(t, t + idle));
     if (chance >= o.minBenefit) {
       return planned(
-        Math.max(nowMs, t - o.coldStartMs),
+        Math.max(nowMs, t - o.bootLeadMs),
         "pre-warm",
         chance,
         o,

@@ -4,6 +4,7 @@ import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_
 import { idleRefreshLeadMs } from "./covering_ping.ts";
 import type { IdleGaps } from "./idle_gaps.ts";
 import {
+  chanceOf,
   type ExpectedArrivals,
   minBenefitByPriority,
   nextPing,
@@ -77,13 +78,11 @@ export interface WarmPlanOptions {
 export type WarmPingKind = PingKind | "probe";
 
 /** A planned ping to a function. */
-export interface WarmPing extends Omit<PlannedPing, "expectedSavedMs" | "kind"> {
+export interface WarmPing extends Omit<PlannedPing, "kind"> {
   /** The function to ping. */
   fn: string;
   /** What it is for. */
   kind: WarmPingKind;
-  /** The milliseconds of cold start it saves on average; null until the function's cold start is measured. */
-  expectedSavedMs: number | null;
 }
 
 /** A function not pinged in the window, and why. */
@@ -120,24 +119,25 @@ export function estimateWorker(target: WarmTargetInput, nowMs: number, options: 
   const bootedAtMs = target.bootedAtMs !== null && target.bootedAtMs + options.maxLifetimeMs > lastUse
     ? target.bootedAtMs
     : null;
-  const byIdle = lastUse + options.idleTimeoutMs;
-  const byLifetime = bootedAtMs === null ? Infinity : bootedAtMs + options.maxLifetimeMs;
-  const liveUntil = Math.min(byIdle, byLifetime);
-  if (liveUntil <= nowMs) return { liveUntilMs: null, retiresBy: null, bootedAtMs: null };
-  return { liveUntilMs: liveUntil, retiresBy: byLifetime <= byIdle ? "lifetime" : "idle", bootedAtMs };
+  const worker = workerAfterUse(lastUse, bootedAtMs, options);
+  return worker.liveUntilMs! <= nowMs ? { liveUntilMs: null, retiresBy: null, bootedAtMs: null } : worker;
 }
 
-/** The worker right after a ping at `atMs`: refreshed, or a new one booted. */
-function afterPing(worker: WorkerView, atMs: number, options: WorkerOptions): WorkerView {
-  const live = worker.liveUntilMs !== null && worker.liveUntilMs > atMs;
-  const bootedAtMs = live ? worker.bootedAtMs : atMs;
-  const byIdle = atMs + options.idleTimeoutMs;
+/** A worker last used at `lastUseMs`, booted at `bootedAtMs` (null: unknown, so no lifetime to reckon with). */
+function workerAfterUse(lastUseMs: number, bootedAtMs: number | null, options: WorkerOptions): WorkerView {
+  const byIdle = lastUseMs + options.idleTimeoutMs;
   const byLifetime = bootedAtMs === null ? Infinity : bootedAtMs + options.maxLifetimeMs;
   return {
     liveUntilMs: Math.min(byIdle, byLifetime),
     retiresBy: byLifetime <= byIdle ? "lifetime" : "idle",
     bootedAtMs,
   };
+}
+
+/** The worker right after a ping at `atMs`: refreshed, or a new one booted. */
+function afterPing(worker: WorkerView, atMs: number, options: WorkerOptions): WorkerView {
+  const live = worker.liveUntilMs !== null && worker.liveUntilMs > atMs;
+  return workerAfterUse(atMs, live ? worker.bootedAtMs : atMs, options);
 }
 
 /** Of two estimates, the one expecting more requests in each window: each sees patterns the other misses. */
@@ -177,7 +177,8 @@ export function planWarmups(
       ? likelierArrivals(rates, target.gaps.after(target.lastRequestMs))
       : rates;
     const planOptions = {
-      coldStartMs: target.coldStartMs ?? o.unmeasuredBootMs,
+      coldStartMs: target.coldStartMs,
+      bootLeadMs: target.coldStartMs ?? o.unmeasuredBootMs,
       workerOptions: o.workerOptions,
       minBenefit: thresholds.refresh,
       minSuccessorBenefit: thresholds.successor,
@@ -188,9 +189,9 @@ export function planWarmups(
     };
     let worker = estimateWorker(target, nowMs, o.workerOptions);
     // Probe: without the live worker's boot, its lifetime's end (and its successor's ping) cannot be planned.
-    const bootKnown = target.bootedAtMs !== null && target.bootedAtMs + o.workerOptions.maxLifetimeMs > nowMs;
-    if (!bootKnown && worker.liveUntilMs !== null) {
-      const successorChance = 1 - Math.exp(-arrivals.expected(nowMs, nowMs + o.workerOptions.idleTimeoutMs));
+    if (worker.liveUntilMs !== null && worker.bootedAtMs === null) {
+      const successorChance = chanceOf(arrivals.expected(nowMs, nowMs + o.workerOptions.idleTimeoutMs));
+      const idleSeconds = Math.round(o.workerOptions.idleTimeoutMs / 1000);
       if (successorChance >= thresholds.successor) {
         const probe: WarmPing = {
           fn: target.fn,
@@ -198,12 +199,9 @@ export function planWarmups(
           kind: "probe",
           expectedColdStartsAvoided: 0,
           expectedSavedMs: null,
-          reason:
-            `learn the age of the worker its traffic keeps warm: its successor, booted when its lifetime ` +
-            `ends, finds a request within ${
-              Math.round(o.workerOptions.idleTimeoutMs / 1000)
-            } s with a chance ` +
-            `of ${Math.round(successorChance * 100)} %`,
+          reason: `learn the age of the worker its traffic keeps warm: its successor, booted when its ` +
+            `lifetime ends, finds a request within ${idleSeconds} s with a chance of ` +
+            `${Math.round(successorChance * 100)} %`,
         };
         candidates.push(probe);
         rankOf.set(probe, successorChance);
@@ -222,21 +220,10 @@ export function planWarmups(
       }
       if (next.ping.atMs > windowEnd) break;
       // An earlier run's ping at (almost) this instant stands for this one.
-      if (target.pendingPingsMs.some((pendingMs) => Math.abs(pendingMs - next.ping.atMs) < samePingMs)) {
-        worker = afterPing(worker, next.ping.atMs, o.workerOptions);
-        at = next.ping.atMs + 1;
-        planned++;
-        continue;
-      }
-      candidates.push({
-        ...next.ping,
-        fn: target.fn,
-        // Without a measured cold start there is no measured saving to claim.
-        expectedSavedMs: target.coldStartMs === null ? null : next.ping.expectedSavedMs,
-        reason: target.coldStartMs === null
-          ? `${next.ping.reason.replace(/, saving .*$/, "")}; its cold-start cost is not measured yet`
-          : next.ping.reason,
-      });
+      const pending = target.pendingPingsMs.some((pendingMs) =>
+        Math.abs(pendingMs - next.ping.atMs) < samePingMs
+      );
+      if (!pending) candidates.push({ ...next.ping, fn: target.fn });
       planned++;
       worker = afterPing(worker, next.ping.atMs, o.workerOptions);
       at = next.ping.atMs + 1;

@@ -77,6 +77,7 @@ export function plannerPolicy(options: Partial<PlannerPolicyOptions> = {}): Warm
           : likelierArrivals(rates, gaps.after(history.at(history.length - 1)));
         const { ping } = nextPing(context.worker, nowMs, arrivals, {
           coldStartMs: context.coldStartMs,
+          bootLeadMs: context.coldStartMs,
           workerOptions: context.workerOptions,
           minBenefit: thresholds.refresh,
           minSuccessorBenefit: thresholds.successor,
