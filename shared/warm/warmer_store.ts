@@ -1,3 +1,4 @@
+import { median } from "../correlate/statistics.ts";
 import type { Sql } from "../db/client.ts";
 import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../time.ts";
@@ -81,13 +82,6 @@ class SparseMinuteCounts implements MinuteCounts {
   count(minute: number): number {
     return this.byMinute.get(minute) ?? 0;
   }
-}
-
-/** The median of a non-empty list. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function toTarget(
@@ -180,18 +174,24 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           and p.planned_at >= ${new Date(nowMs - warmerHistory.coldStartDays * DAY_MS)}
         order by p.planned_at desc`;
 
+      // Each query's rows by target, read once.
+      const countsOf = Map.groupBy(counts, (row) => row.target);
+      const firstOf = new Map(first.map((row) => [row.target, row.minute]));
+      const activeOf = Map.groupBy(active, (row) => row.target);
+      const pingsOf = Map.groupBy(pings, (row) => row.function_name);
+      const pendingOf = Map.groupBy(pending, (row) => row.function_name);
       return names.map((fn): WarmTargetInput => {
-        const byMinute = new Map<number, number>();
-        for (const row of counts) {
-          if (row.target === fn) byMinute.set(row.minute.getTime() / MINUTE_MS, Number(row.count));
-        }
-        const firstRow = first.find((row) => row.target === fn);
-        const activeMinutes = active.filter((row) => row.target === fn).map((row) => row.minute.getTime())
-          .sort((a, b) => a - b);
+        const byMinute = new Map(
+          (countsOf.get(fn) ?? []).map((row) => [row.minute.getTime() / MINUTE_MS, Number(row.count)]),
+        );
+        const firstMinute = firstOf.get(fn);
+        const activeMinutes = (activeOf.get(fn) ?? []).map((row) => row.minute.getTime()).sort((a, b) =>
+          a - b
+        );
         const gaps = new IdleGaps();
         for (let i = 1; i < activeMinutes.length; i++) gaps.add(activeMinutes[i] - activeMinutes[i - 1]);
         const lastActive = activeMinutes.at(-1);
-        const own = pings.filter((row) => row.function_name === fn);
+        const own = pingsOf.get(fn) ?? [];
         const lastSent = own[0];
         const answered = own.find((row) => row.worker_age_ms !== null);
         // Back-off: the failures since the last ping that worked.
@@ -208,7 +208,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           fn,
           counts: new SparseMinuteCounts(
             byMinute,
-            firstRow ? firstRow.minute.getTime() / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
+            firstMinute ? firstMinute.getTime() / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
           ),
           gaps,
           // the rollups know the minute, not the instant: the request may have come at its very end
@@ -222,9 +222,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
             )
             : null,
           backedOffUntilMs,
-          pendingPingsMs: pending.filter((row) => row.function_name === fn).map((row) =>
-            row.planned_at.getTime()
-          ),
+          pendingPingsMs: (pendingOf.get(fn) ?? []).map((row) => row.planned_at.getTime()),
         };
       });
     },
