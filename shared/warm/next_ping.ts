@@ -1,4 +1,5 @@
 import type { OptimizationPriority } from "../config/config.ts";
+import { percent as formatPercent } from "../correlate/statistics.ts";
 import type { WorkerOptions, WorkerView } from "./worker_model.ts";
 
 /**
@@ -94,7 +95,8 @@ const keptWarmChance = 0.5;
 
 /** The chance of at least one request when `expected` are expected (Poisson arrivals). */
 export const chanceOf = (expected: number): number => 1 - Math.exp(-expected);
-const percent = (chance: number) => `${Math.round(chance * 100)} %`;
+/** A chance as a whole percentage, `30 %`. */
+const percent = (chance: number) => formatPercent(chance, 0);
 
 function planned(
   atMs: number,

@@ -1,4 +1,5 @@
 import type { OptimizationPriority } from "../config/config.ts";
+import { percent } from "../correlate/statistics.ts";
 import { MINUTE_MS } from "../time.ts";
 import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
@@ -201,7 +202,7 @@ export function planWarmups(
           expectedSavedMs: null,
           reason: `learn the age of the worker its traffic keeps warm: its successor, booted when its ` +
             `lifetime ends, finds a request within ${idleSeconds} s with a chance of ` +
-            `${Math.round(successorChance * 100)} %`,
+            `${percent(successorChance, 0)}`,
         };
         candidates.push(probe);
         rankOf.set(probe, successorChance);
@@ -238,7 +239,7 @@ export function planWarmups(
     skipped.push({
       fn: ping.fn,
       reason: `over limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
-        `with a chance of ${Math.round(rank(ping) * 100)} % was dropped for likelier ones`,
+        `with a chance of ${percent(rank(ping), 0)} was dropped for likelier ones`,
     });
   }
   return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped };
