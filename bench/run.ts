@@ -17,6 +17,7 @@ import { coverLints, type Lint, type LintCoverage } from "./harness/advisors_cov
 import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts";
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
+import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
@@ -145,7 +146,7 @@ try {
 
   progress.phase("scenarios");
   const runs: ScenarioRun[] = [];
-  const specs = scenarioSpecs(compression, [recommendations]);
+  const specs = scenarioSpecs(compression, [recommendations, sharedCacheFeature(compression)]);
   for (let repeat = 0; repeat < repeats; repeat++) {
     // Interleaved, and the order rotates each repeat, so drift over the run does not favour one scenario.
     const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);

@@ -7,12 +7,17 @@ import type { ScenarioSpec, SuiteFeature } from "./scenario.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 /** The peers' cache-aside cache: entries live a minute of trace time, a thousand per function worker. */
-const peerCache = { ttlTraceMs: MINUTE_MS, maxEntries: 1000 };
+export const peerCache = { ttlTraceMs: MINUTE_MS, maxEntries: 1000 };
 
 /** The index sets of RunOptions.indexSets the peer scenarios run with. */
 export const indexSetNames = { developer: "developer", perQuery: "per-query" } as const;
 
 export const peerScenarioNames = ["peers-5m", "peers-1m", "peers-per-query"];
+
+/** The peers' TTL in real time inside the functions, compressed like the trace. */
+export function compressedTtlMs(compression: number): number {
+  return Math.max(1, Math.round(peerCache.ttlTraceMs / compression));
+}
 
 export function baselineSpec(): ScenarioSpec {
   return {
@@ -31,7 +36,7 @@ export function baselineSpec(): ScenarioSpec {
  */
 export function scenarioSpecs(compression: number, suite: SuiteFeature[]): ScenarioSpec[] {
   const cache = {
-    ttlMs: Math.max(1, Math.round(peerCache.ttlTraceMs / compression)),
+    ttlMs: compressedTtlMs(compression),
     maxEntries: peerCache.maxEntries,
   };
   const peer = (name: string, intervalMs: number, label: string): ScenarioSpec => ({

@@ -163,10 +163,16 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
   };
 }
 
-/** How the app's cache is configured: APP_CACHE=off|lru-ttl, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES, APP_CACHE_MAX_BYTES. */
+/**
+ * How the app's cache is configured: APP_CACHE=off|lru-ttl|shared, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
+ * APP_CACHE_MAX_BYTES. `shared` is the suite's cache (shared/cache/shared_cache.ts): the same per-isolate bounds
+ * in front of a tier in Postgres that survives the isolate.
+ */
 export type CacheSettings =
   | { mode: "off" }
-  | { mode: "lru-ttl"; ttlMs: number; maxEntries: number; maxBytes?: number };
+  | { mode: "lru-ttl" | "shared"; ttlMs: number; maxEntries: number; maxBytes?: number };
+
+const cacheModes = ["off", "lru-ttl", "shared"] as const;
 
 export const cacheDefaults = {
   ttlMs: 30_000,
@@ -187,7 +193,9 @@ function envWholeNumber(get: (name: string) => string | undefined, name: string,
 export function cacheSettingsFromEnv(get: (name: string) => string | undefined): CacheSettings {
   const mode = get("APP_CACHE")?.trim() || "off";
   if (mode === "off") return { mode };
-  if (mode !== "lru-ttl") throw new Error(`APP_CACHE must be "off" or "lru-ttl": got "${mode}"`);
+  if (mode !== "lru-ttl" && mode !== "shared") {
+    throw new Error(`APP_CACHE must be one of ${cacheModes.map((m) => `"${m}"`).join(", ")}: got "${mode}"`);
+  }
   return {
     mode,
     ttlMs: envWholeNumber(get, "APP_CACHE_TTL_MS", cacheDefaults.ttlMs)!,

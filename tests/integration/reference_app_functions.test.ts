@@ -13,7 +13,8 @@ import { stackEnv, userJwt } from "../support/env.ts";
 /**
  * The QuantForge reference app's functions (bench/reference_app/config.toml) on a gateway of their own,
  * against the stack's database and a local upstream quote server: every route with a user JWT, ownership,
- * writes, chat turns, the quote service's outages, and the peers' cache switched on and off by env only.
+ * writes, chat turns, the quote service's outages, and the peers' cache and the suite's shared cache switched on
+ * and off by env only.
  */
 
 const env = stackEnv();
@@ -498,6 +499,55 @@ Deno.test({
           } finally {
             await hanging.stop();
           }
+        },
+      );
+
+      await t.step(
+        "with APP_CACHE=shared a read outlives its worker, and a write in one worker is seen by another",
+        async () => {
+          const shared = {
+            UPSTREAM_URL: upstream.url,
+            APP_CACHE: "shared",
+            APP_CACHE_TTL_MS: "60000",
+            APP_CACHE_MAX_ENTRIES: "100",
+          };
+          const count = async (call: (path: string, init?: RequestInit) => Promise<Response>) => {
+            const response = await json(await call("robots/count", as(otherJwt)));
+            return { cache: response.headers.get("x-cache"), count: response.body.count as number };
+          };
+          let first = { cache: null as string | null, count: 0 };
+          await withApp(shared, async (call) => {
+            first = await count(call);
+            assert.equal(first.cache, "miss");
+          });
+          await withApp(shared, async (a) => {
+            await withApp(shared, async (b) => {
+              assert.deepEqual(
+                await count(a),
+                { ...first, cache: "hit" },
+                "a new worker reads the shared tier",
+              );
+              assert.equal((await count(a)).cache, "hit");
+              const created = await b(
+                "robots",
+                as(otherJwt, {
+                  method: "POST",
+                  body: JSON.stringify({
+                    name: `Shared cache ${fixture.word}`,
+                    code: "int OnInit(){return 0;}",
+                  }),
+                }),
+              );
+              assert.equal(created.status, 201);
+              await created.body?.cancel();
+              assert.deepEqual(
+                await count(a),
+                { cache: "miss", count: first.count + 1 },
+                "no stale read in a",
+              );
+              assert.deepEqual(await count(b), { cache: "hit", count: first.count + 1 });
+            });
+          });
         },
       );
     } finally {

@@ -69,7 +69,7 @@ Deno.test("a user's write drops what was cached for that user only", async () =>
   const load = () => Promise.resolve(jsonPayload({ count: 1 }));
   await cache.read({ target: "robots.count", key: "count:u1", userId: "u1" }, load);
   await cache.read({ target: "robots.count", key: "count:u2", userId: "u2" }, load);
-  cache.invalidateUser("u1");
+  await cache.invalidateUser("u1", ["robots.count"]);
   assert.equal(
     (await cache.read({ target: "robots.count", key: "count:u1", userId: "u1" }, load)).hit,
     false,
@@ -97,4 +97,11 @@ Deno.test("the response carries the payload's status, JSON type, request id and 
   assert.equal(response.headers.get("x-request-id"), "req-2");
   assert.match(response.headers.get("content-type") ?? "", /application\/json/);
   assert.deepEqual(await response.json(), { a: 1 });
+});
+
+Deno.test("the shared cache refuses to start without the app's database client", () => {
+  assert.throws(
+    () => createAppCache({ settings: { ...lruTtl, mode: "shared" }, reporter: null }),
+    /APP_CACHE=shared needs the app's database client/,
+  );
 });

@@ -133,7 +133,7 @@ Deno.test("bad sizes are refused with the option's name", () => {
   assert.throws(() => createLruTtlCache({ maxEntries: 1, ttlMs: 1, maxBytes: -1 }), /maxBytes/);
 });
 
-Deno.test("the cache is off unless APP_CACHE says lru-ttl, with defaults for the sizes", () => {
+Deno.test("the cache is off unless APP_CACHE names one, with defaults for the sizes", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
   assert.deepEqual(cacheSettingsFromEnv(env({})), { mode: "off" });
   assert.deepEqual(cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl" })), {
@@ -153,13 +153,19 @@ Deno.test("the cache is off unless APP_CACHE says lru-ttl, with defaults for the
     ),
     { mode: "lru-ttl", ttlMs: 500, maxEntries: 7, maxBytes: 1024 },
   );
+  assert.deepEqual(cacheSettingsFromEnv(env({ APP_CACHE: "shared", APP_CACHE_TTL_MS: "500" })), {
+    mode: "shared",
+    ttlMs: 500,
+    maxEntries: 1000,
+    maxBytes: undefined,
+  });
 });
 
 Deno.test("malformed cache switches name the variable to fix", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
   assert.throws(
     () => cacheSettingsFromEnv(env({ APP_CACHE: "redis" })),
-    /APP_CACHE must be "off" or "lru-ttl"/,
+    /APP_CACHE must be one of "off", "lru-ttl", "shared": got "redis"/,
   );
   assert.throws(
     () => cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl", APP_CACHE_TTL_MS: "soon" })),

@@ -1,3 +1,9 @@
+import type postgres from "postgres";
+import {
+  createSharedCache,
+  type SharedCache,
+  sharedCacheDefaults,
+} from "../../../../shared/cache/shared_cache.ts";
 import type { MetricReporter } from "../../../../shared/metrics/instrument.ts";
 import { type CacheSettings, createLruTtlCache } from "../../cache.ts";
 
@@ -6,6 +12,11 @@ import { type CacheSettings, createLruTtlCache } from "../../cache.ts";
  * database or the quote service and store the answer if it succeeded. Every lookup is reported as a metric
  * event (system 'cache', kind 'lookup', hit or miss) so the metric store sees the hit rate. With APP_CACHE=off
  * every read goes to the source and nothing is reported.
+ *
+ * Two caches: `lru-ttl`, the one a team writes itself (in the isolate's memory, gone when the isolate is
+ * retired), and `shared`, the suite's getOrLoad() (shared/cache/shared_cache.ts) with the same per-isolate
+ * bounds in front of its tier in Postgres. Each lookup target is a namespace of the shared cache, and a user's
+ * entries carry the tag `user:<id>`.
  */
 
 /** A JSON answer as the function sends it; only 200s are stored. */
@@ -31,13 +42,18 @@ export interface Lookup {
 
 export interface AppCache {
   read(lookup: Lookup, load: () => Promise<Payload>): Promise<CachedPayload>;
-  /** Drops everything cached for this user: called after each of their writes. */
-  invalidateUser(userId: string): void;
+  /**
+   * Drops everything cached for this user under `targets` (the lookup targets their writes make stale):
+   * awaited after each of their writes, before the answer, so that their next read sees the write.
+   */
+  invalidateUser(userId: string, targets: readonly string[]): Promise<void>;
 }
 
 export interface AppCacheOptions {
   settings: CacheSettings;
   reporter: MetricReporter | null;
+  /** The app's database client: where the `shared` cache keeps its shared tier. */
+  sql?: postgres.Sql;
   clock?: () => number;
   /** The time of the lookup events, and the clock the entries' TTLs run on (default: the system clock). */
   now?: () => Date;
@@ -45,13 +61,19 @@ export interface AppCacheOptions {
 
 const okStatus = 200;
 
+const storable = (payload: Payload) => payload.status === okStatus && payload.cacheable !== false;
+
 export function createAppCache(options: AppCacheOptions): AppCache {
   const { settings, reporter } = options;
   if (settings.mode === "off") {
     return {
       read: async (_lookup, load) => ({ ...(await load()), hit: null }),
-      invalidateUser: () => {},
+      invalidateUser: () => Promise.resolve(),
     };
+  }
+  if (settings.mode === "shared") {
+    if (!options.sql) throw new Error("APP_CACHE=shared needs the app's database client");
+    return createSharedAppCache(settings, { ...options, sql: options.sql });
   }
   const clock = options.clock ?? (() => performance.now());
   const now = options.now ?? (() => new Date());
@@ -80,12 +102,45 @@ export function createAppCache(options: AppCacheOptions): AppCache {
       });
       if (cached !== undefined) return { status: okStatus, body: cached, hit: true };
       const loaded = await load();
-      if (loaded.status === okStatus && loaded.cacheable !== false) {
-        cache.set(lookup.key, loaded.body, { tag: lookup.userId });
-      }
+      if (storable(loaded)) cache.set(lookup.key, loaded.body, { tag: lookup.userId });
       return { ...loaded, hit: false };
     },
-    invalidateUser: (userId) => void cache.invalidateTag(userId),
+    invalidateUser(userId) {
+      cache.invalidateTag(userId);
+      return Promise.resolve();
+    },
+  };
+}
+
+function createSharedAppCache(
+  settings: Exclude<CacheSettings, { mode: "off" }>,
+  { reporter, sql, now }: AppCacheOptions & { sql: postgres.Sql },
+): AppCache {
+  const namespaces = new Map<string, SharedCache>();
+  const namespace = (target: string): SharedCache => {
+    let cache = namespaces.get(target);
+    if (!cache) {
+      cache = createSharedCache({ sql, namespace: target, reporter, now }, {
+        ttlMs: settings.ttlMs,
+        isolateMaxEntries: settings.maxEntries,
+        isolateMaxBytes: settings.maxBytes ?? sharedCacheDefaults.isolateMaxBytes,
+      });
+      namespaces.set(target, cache);
+    }
+    return cache;
+  };
+  const userTag = (userId: string) => `user:${userId}`;
+  return {
+    async read(lookup, load) {
+      const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, load, {
+        tags: lookup.userId === undefined ? [] : [userTag(lookup.userId)],
+        storeIf: storable,
+      });
+      return { status: value.status, body: value.body, hit: source !== "loader" };
+    },
+    async invalidateUser(userId, targets) {
+      await Promise.all(targets.map((target) => namespace(target).invalidate([userTag(userId)])));
+    },
   };
 }
 

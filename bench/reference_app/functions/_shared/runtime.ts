@@ -15,7 +15,7 @@ import { type App, createApp } from "./http.ts";
  * pg_stat_activity and pg_stat_statements' users see), the pool a small edge isolate needs (3 connections,
  * idle ones closed after 20 s), prepare: false for the transaction pooler, a 15 s statement timeout.
  *
- * Environment: SUPABASE_DB_URL, SUPABASE_JWKS or SUPABASE_URL (http.ts), APP_CACHE, APP_CACHE_TTL_MS,
+ * Environment: SUPABASE_DB_URL, SUPABASE_JWKS or SUPABASE_URL (http.ts), APP_CACHE (off, lru-ttl, shared), APP_CACHE_TTL_MS,
  * APP_CACHE_MAX_ENTRIES, APP_CACHE_MAX_BYTES (cache.ts), METRICS_URL (where events go; default
  * `${SUPABASE_URL}/functions/v1/metrics`). A malformed value fails the boot with a message naming the variable.
  */
@@ -52,11 +52,12 @@ export function createAppRuntime(
   const settings = cacheSettingsFromEnv(env);
   const reporter = defaultReporter({ target: name, url: env("METRICS_URL") || undefined, env });
   const app = createApp(name);
+  const sql = createAppSql(name, env);
   return {
     name,
     app,
-    sql: createAppSql(name, env),
-    cache: createAppCache({ settings, reporter }),
+    sql,
+    cache: createAppCache({ settings, reporter, sql }),
     reporter,
     serve() {
       Deno.serve(instrument((request: Request) => app.fetch(request), {

@@ -53,6 +53,9 @@ const UpdateBody = z.object({
   chat_history: z.array(z.unknown()),
 });
 
+/** The cached reads a user's writes make stale. */
+const userTargets = ["robots.get", "robots.count", "robots.strategyTypes"];
+
 const user = requireUser();
 const robotIdParam = uuidParam("id");
 
@@ -105,7 +108,7 @@ app.post("/", user, limitBody(maxBodyBytes), jsonBody(NewRobotBody), async (c) =
   const userId = c.get("userId");
   try {
     const robot = await store.create(userId, c.req.valid("json"));
-    cache.invalidateUser(userId);
+    await cache.invalidateUser(userId, userTargets);
     return c.json({ robot }, 201);
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -133,7 +136,7 @@ app.put("/:id", user, robotIdParam, limitBody(maxBodyBytes), jsonBody(UpdateBody
   const id = c.req.param("id").toLowerCase();
   const robot = await store.update(userId, id, c.req.valid("json"));
   if (!robot) return c.json(errorBody(c, `no robot ${id} of yours to update`), 404);
-  cache.invalidateUser(userId);
+  await cache.invalidateUser(userId, userTargets);
   return c.json({ robot });
 });
 
@@ -143,7 +146,7 @@ app.delete("/:id", user, robotIdParam, async (c) => {
   if (!await store.softDelete(userId, id)) {
     return c.json(errorBody(c, `no robot ${id} of yours to delete`), 404);
   }
-  cache.invalidateUser(userId);
+  await cache.invalidateUser(userId, userTargets);
   return c.json({ deleted: true, id });
 });
 
@@ -152,7 +155,7 @@ app.post("/:id/duplicate", user, robotIdParam, async (c) => {
   const id = c.req.param("id").toLowerCase();
   const robot = await store.duplicate(userId, id);
   if (!robot) return c.json(errorBody(c, `no active robot ${id} that you may copy`), 404);
-  cache.invalidateUser(userId);
+  await cache.invalidateUser(userId, userTargets);
   return c.json({ robot }, 201);
 });
 
