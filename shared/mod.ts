@@ -21,7 +21,8 @@
  * - `correlate/`: cross-system rules on aligned per-minute series;
  * - `forecast/`: per-minute demand forecasts (naive, exponential smoothing, Holt-Winters) with the model
  *   chosen per series by a rolling-origin backtest, and prediction intervals; the predictive refresh that
- *   stores them and scores them once their minutes have happened;
+ *   stores them and scores them once their minutes have happened; the predictive run that also acts on them;
+ * - `buffers/`: database buffer warming: the tables to load with pg_prewarm ahead of recurring buffer-cache dips;
  * - `cache/`: a cache that survives isolate recycling: a per-isolate LRU in front of a shared tier in Postgres,
  *   with TTL, tags, stale-while-revalidate, single flight and a size budget;
  * - `warm/`: the warm planner (when to ping a function, with the chance and milliseconds each ping is worth),
@@ -256,6 +257,7 @@ export {
   forecastHistoryWindow,
   forecastKinds,
   forecastRefreshDefaults,
+  type ForecastRefreshInput,
   type ForecastRefreshOptions,
   type ForecastRefreshSummary,
   forecastTarget,
@@ -267,6 +269,31 @@ export {
   ForecastQuerySchema,
   PredictiveRefreshQuerySchema,
 } from "./forecast/requests.ts";
+export {
+  type PredictiveRunDeps,
+  type PredictiveRunInput,
+  type PredictiveRunResult,
+  runPredictive,
+} from "./forecast/predictive_run.ts";
+export {
+  loadKey,
+  type PlannedPrewarm,
+  planPrewarm,
+  prewarmDefaults,
+  type PrewarmInput,
+  type PrewarmOptions,
+  type PrewarmPlan,
+  type PrewarmRejection,
+  type RelationState,
+} from "./buffers/plan_prewarm.ts";
+export type { BufferDip, BufferDipOptions, BufferDipReport, RecurringSlot } from "./correlate/buffer_dips.ts";
+export {
+  createPrewarmStore,
+  type DipLookup,
+  type PrewarmRecord,
+  type PrewarmStore,
+  type SettledPrewarm,
+} from "./buffers/prewarm_store.ts";
 
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "./time.ts";
 

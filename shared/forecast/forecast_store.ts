@@ -3,6 +3,11 @@ import { busiestTargets } from "../analyze/target_series.ts";
 import type { Sql } from "../db/client.ts";
 import { finishRun, type RunLog, startRun } from "../db/run_log.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
+import {
+  type ForecastAccuracy,
+  forecastAccuracyOf,
+  type ForecastAccuracyRow,
+} from "../status/status_report.ts";
 import { MINUTE_MS } from "../time.ts";
 import type { Forecast } from "./forecast.ts";
 import type { ReferenceForecast } from "./reference.ts";
@@ -46,6 +51,8 @@ export interface ForecastStore extends RunLog {
   ): Promise<string>;
   /** Scores every forecast whose minutes all lie before `settledBefore`; returns how many. */
   score(settledBefore: Date): Promise<number>;
+  /** Each target's accuracy over the forecasts made since `since` and scored (optimizer.forecast_accuracy()). */
+  accuracy(since: Date): Promise<ForecastAccuracy[]>;
 }
 
 const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postgres.JSONValue);
@@ -97,6 +104,11 @@ export function createForecastStore(sql: Sql): ForecastStore {
       const [{ scored }] = await sql<{ scored: number }[]>`
         select optimizer.score_forecasts(${settledBefore.toISOString()}::timestamptz) as scored`;
       return scored;
+    },
+    async accuracy(since) {
+      const [{ rows }] = await sql<{ rows: ForecastAccuracyRow[] }[]>`
+        select optimizer.forecast_accuracy(${since.toISOString()}::timestamptz) as rows`;
+      return rows.map(forecastAccuracyOf);
     },
     startRun: (trigger, now) => startRun(sql, "predictive", trigger, now),
     finishRun: (id, status, summary, error) => finishRun(sql, id, status, summary, error),

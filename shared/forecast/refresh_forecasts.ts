@@ -5,6 +5,7 @@ import { type Forecast, forecastSeries } from "./forecast.ts";
 import type { ForecastStore, ForecastTarget } from "./forecast_store.ts";
 import { type ReferenceForecast, referenceForecast } from "./reference.ts";
 import { type CountSeries, fromFirstEvent } from "./series.ts";
+import type { RunLog } from "../db/run_log.ts";
 
 /**
  * A predictive refresh: score the stored forecasts whose minutes have all happened, then forecast the busiest
@@ -112,71 +113,54 @@ export interface ForecastRefreshSummary {
   skipped: (ForecastTarget & { reason: string })[];
 }
 
-/** Runs one refresh; `deadlineMs` (epoch ms) bounds the forecasting. */
+/** What a refresh is asked to do. */
+export interface ForecastRefreshInput {
+  /** Who asked: pg_cron or a caller of the API. */
+  trigger: "cron" | "api";
+  /** The refresh's time: forecasts start from the whole minutes before it. */
+  now: Date;
+  /** Epoch ms (real clock) after which no further target is forecast. */
+  deadlineMs: number;
+  /** Minutes forecast ahead. */
+  horizonMinutes: number;
+  /** Over forecastRefreshDefaults. */
+  options?: Partial<ForecastRefreshOptions>;
+}
+
+/** Runs one refresh as a run of its own. */
 export async function refreshForecasts(
   store: ForecastStore,
-  input: {
-    trigger: "cron" | "api";
-    now: Date;
-    deadlineMs: number;
-    horizonMinutes: number;
-    options?: Partial<ForecastRefreshOptions>;
-  },
+  input: ForecastRefreshInput,
 ): Promise<ForecastRefreshSummary> {
-  const options = resolveOptions(forecastRefreshDefaults, bounds, input.options);
-  const { now } = input;
-  const runId = await store.startRun(input.trigger, now);
+  const options = resolveForecastRefreshOptions(input.options);
+  return await recordedRun(
+    store,
+    input.trigger,
+    input.now,
+    (runId) => forecastInRun(store, runId, input, options),
+  );
+}
+
+/** `input` over forecastRefreshDefaults; throws a RangeError naming a bad option. */
+export function resolveForecastRefreshOptions(
+  input: Partial<ForecastRefreshOptions> = {},
+): ForecastRefreshOptions {
+  return resolveOptions(forecastRefreshDefaults, bounds, input);
+}
+
+/**
+ * Runs `body` as a run of the predictive module: recorded as started at `now`, then as succeeded with what
+ * `body` returned as its summary, or as failed with the error (which is thrown on).
+ */
+export async function recordedRun<T>(
+  store: RunLog,
+  trigger: "cron" | "api",
+  now: Date,
+  body: (runId: string) => Promise<T>,
+): Promise<T> {
+  const runId = await store.startRun(trigger, now);
   try {
-    const { from: historyFrom, to: historyTo } = forecastHistoryWindow(
-      now,
-      options.historyDays,
-      options.settleMinutes,
-    );
-    const scored = await store.score(historyTo);
-    const forecasts: ForecastRefreshSummary["forecasts"] = [];
-    const skipped: ForecastRefreshSummary["skipped"] = [];
-    for (const kind of forecastKinds) {
-      const names = await store.busiestTargets(kind, historyFrom, historyTo, options.maxTargets);
-      for (const name of names) {
-        const target: ForecastTarget = { ...kind, target: name };
-        if (Date.now() >= input.deadlineMs) {
-          skipped.push({
-            ...target,
-            reason: "the run's deadline (limits.maxRunDurationSeconds) passed first",
-          });
-          continue;
-        }
-        const { series, forecast, reference } = await forecastTarget(
-          store,
-          target,
-          { from: historyFrom, to: historyTo },
-          input.horizonMinutes,
-        );
-        if (series.values.length === 0) {
-          skipped.push({
-            ...target,
-            reason: `no events in the ${options.historyDays} days before ${historyTo.toISOString()}`,
-          });
-          continue;
-        }
-        const forecastId = await store.save(runId, target, forecast, reference, now, series.values.length);
-        forecasts.push({
-          ...target,
-          forecastId,
-          model: forecast.model,
-          historyMinutes: series.values.length,
-          backtestMase: forecast.backtest?.mase ?? null,
-        });
-      }
-    }
-    const summary: ForecastRefreshSummary = {
-      runId,
-      startedAt: now.toISOString(),
-      historyTo: historyTo.toISOString(),
-      scored,
-      forecasts,
-      skipped,
-    };
+    const summary = await body(runId);
     await store.finishRun(runId, "succeeded", summary, null);
     return summary;
   } catch (error) {
@@ -184,4 +168,64 @@ export async function refreshForecasts(
     await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString() }, message).catch(() => {});
     throw error;
   }
+}
+
+/** Steps 2 to 4 of a refresh, inside run `runId`. */
+export async function forecastInRun(
+  store: ForecastStore,
+  runId: string,
+  input: Omit<ForecastRefreshInput, "options">,
+  options: ForecastRefreshOptions,
+): Promise<ForecastRefreshSummary> {
+  const { now } = input;
+  const { from: historyFrom, to: historyTo } = forecastHistoryWindow(
+    now,
+    options.historyDays,
+    options.settleMinutes,
+  );
+  const scored = await store.score(historyTo);
+  const forecasts: ForecastRefreshSummary["forecasts"] = [];
+  const skipped: ForecastRefreshSummary["skipped"] = [];
+  for (const kind of forecastKinds) {
+    const names = await store.busiestTargets(kind, historyFrom, historyTo, options.maxTargets);
+    for (const name of names) {
+      const target: ForecastTarget = { ...kind, target: name };
+      if (Date.now() >= input.deadlineMs) {
+        skipped.push({
+          ...target,
+          reason: "the run's deadline (limits.maxRunDurationSeconds) passed first",
+        });
+        continue;
+      }
+      const { series, forecast, reference } = await forecastTarget(
+        store,
+        target,
+        { from: historyFrom, to: historyTo },
+        input.horizonMinutes,
+      );
+      if (series.values.length === 0) {
+        skipped.push({
+          ...target,
+          reason: `no events in the ${options.historyDays} days before ${historyTo.toISOString()}`,
+        });
+        continue;
+      }
+      const forecastId = await store.save(runId, target, forecast, reference, now, series.values.length);
+      forecasts.push({
+        ...target,
+        forecastId,
+        model: forecast.model,
+        historyMinutes: series.values.length,
+        backtestMase: forecast.backtest?.mase ?? null,
+      });
+    }
+  }
+  return {
+    runId,
+    startedAt: now.toISOString(),
+    historyTo: historyTo.toISOString(),
+    scored,
+    forecasts,
+    skipped,
+  };
 }

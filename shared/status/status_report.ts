@@ -107,6 +107,23 @@ export interface ForecastAccuracy {
   reference: string;
 }
 
+/** A row of optimizer.forecast_accuracy() as the API shows it. */
+export function forecastAccuracyOf(row: ForecastAccuracyRow): ForecastAccuracy {
+  return {
+    system: row.system,
+    target: row.target,
+    kind: row.kind,
+    forecasts: Number(row.forecasts),
+    minutes: Number(row.minutes),
+    mae: row.mae,
+    referenceMae: row.reference_mae,
+    mase: row.mase,
+    coverage: row.coverage,
+    model: row.model,
+    reference: row.reference,
+  };
+}
+
 /** A pg_cron job of the overview (cron.job with its last run in cron.job_run_details); see CronJob. */
 export interface CronJobRow {
   /** cron.job.jobname. */
@@ -474,19 +491,7 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
     volumes: overview.volumes ?? {},
     pipeline: health,
     findings,
-    forecasts: (overview.forecasts ?? []).map((row) => ({
-      system: row.system,
-      target: row.target,
-      kind: row.kind,
-      forecasts: Number(row.forecasts),
-      minutes: Number(row.minutes),
-      mae: row.mae,
-      referenceMae: row.reference_mae,
-      mase: row.mase,
-      coverage: row.coverage,
-      model: row.model,
-      reference: row.reference,
-    })),
+    forecasts: (overview.forecasts ?? []).map(forecastAccuracyOf),
     warming: (overview.warming ?? []).map((row) => ({
       functionName: row.function_name,
       source: row.source,

@@ -115,6 +115,12 @@ const routes: Route[] = [
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
   {
+    name: "POST predictive/run",
+    method: "POST",
+    path: "/predictive/run",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
     // modules.warmer is off by default: the right caller is told so
     name: "POST warmer/run",
     method: "POST",

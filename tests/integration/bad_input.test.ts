@@ -244,6 +244,7 @@ const cases: Case[] = [
       ],
     ],
     ["an unknown refresh trigger", "POST", "/predictive/refresh?trigger=later", undefined, ["trigger"]],
+    ["an unknown predictive run trigger", "POST", "/predictive/run?trigger=later", undefined, ["trigger"]],
     ["an unknown warmer trigger", "POST", "/warmer/run?trigger=later", undefined, ["trigger"]],
     ["a warm target that is not a function name", "PUT", "/warmer/targets/9lives", "{}", ["name"]],
     ["a warm target switched on with a string", "PUT", "/warmer/targets/robots", '{"enabled":"yes"}', [

@@ -195,3 +195,32 @@ Deno.test("GET /predictive/forecast refuses the publishable key", async () => {
   assert.equal(response.status, 403);
   await response.body?.cancel();
 });
+
+Deno.test("POST /predictive/run refreshes the forecasts, reports their accuracy and records the run", async () => {
+  const target = uniqueTarget("run");
+  const m0 = hourAgo();
+  await withSql((sql) => insertMinutes(sql, target, [{ minute: m0, count: 5 }]));
+  await storeForecast(target, m0, [4], { model: "seasonal-naive-daily", values: [0] });
+  const response = await fetch(`${env.url}/functions/v1/predictive/run`, {
+    method: "POST",
+    headers: { apikey: env.secretKey },
+  });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.success, true);
+  assert.ok(Array.isArray(body.optimizationsApplied) && Array.isArray(body.estimatedPerformanceGain));
+  assert.ok(
+    body.forecastAccuracy.some((row: { target: string; mae: number }) =>
+      row.target === target && row.mae === 1
+    ),
+    "the forecast of the minute that happened was scored before the accuracy was read",
+  );
+  assert.ok(body.forecasts.scored >= 1);
+  assert.equal(typeof body.history.enough, "boolean");
+  assert.equal(typeof body.buffers.dips.intervals, "number");
+  await withSql(async (sql) => {
+    const [run] =
+      await sql`select module, status, summary ->> 'success' as success from optimizer.runs where id = ${body.runId}`;
+    assert.deepEqual({ ...run }, { module: "predictive", status: "succeeded", success: "true" });
+  });
+});

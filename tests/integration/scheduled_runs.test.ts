@@ -18,7 +18,7 @@ const jobs = [
     job: "optimizer-predictive",
     module: "predictive",
     request: "request_predictive_refresh",
-    route: "predictive/refresh",
+    route: "predictive/run",
     onByDefault: true,
   },
   {

@@ -38,6 +38,7 @@ export function memoryForecastStore(
       calls.push(`score ${settledBefore.toISOString()}`);
       return Promise.resolve(2);
     },
+    accuracy: () => Promise.resolve([]),
     startRun: () => Promise.resolve("41"),
     finishRun: (id, status, _summary, error) => {
       calls.push(`finish ${id} ${status}${error ? `: ${error}` : ""}`);

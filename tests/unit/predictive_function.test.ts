@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
-import { type ConfigAccess, createAuthenticator, type ForecastStore, parseConfig } from "../../shared/mod.ts";
+import {
+  type ConfigAccess,
+  createAuthenticator,
+  type ForecastStore,
+  parseConfig,
+  type PrewarmInput,
+} from "../../shared/mod.ts";
 import { createPredictiveApp } from "../../supabase/functions/predictive/index.ts";
 import { memoryForecastStore as memoryStore } from "../support/memory_forecast_store.ts";
+import { memoryPrewarmStore } from "../support/memory_prewarm_store.ts";
 
 /** The predictive function run in process over an in-memory store of per-minute counts. */
 
@@ -13,9 +20,10 @@ const configWith = (input: Record<string, unknown>): Pick<ConfigAccess, "readCon
   readConfig: () => Promise.resolve({ config: parseConfig(input), updatedAt: null, updatedBy: null }),
 });
 
-function app(store: ForecastStore, config = configWith({})) {
+function app(store: ForecastStore, config = configWith({}), buffers = memoryPrewarmStore().store) {
   return createPredictiveApp({
     store,
+    buffers,
     config,
     now: () => now,
     authenticator: createAuthenticator({
@@ -120,5 +128,100 @@ Deno.test("POST /predictive/refresh needs the secret key", async () => {
     new Request("http://local/predictive/refresh", { method: "POST", headers: { apikey: publishableKey } }),
   );
   assert.equal(response.status, 403);
+  assert.deepEqual(calls, []);
+});
+
+/** A slot that dipped at 12:15 UTC on two of three days, read from disk by public.robot_messages. */
+function dipAt1215(): Partial<PrewarmInput> {
+  const dip = (day: string) => ({
+    from: new Date(`${day}T12:15:00Z`),
+    to: new Date(`${day}T12:20:00Z`),
+    hitRatio: 0.7,
+    blocksRead: 5000,
+    slot: "12:15",
+  });
+  return {
+    recurring: [{
+      slot: "12:15",
+      dipDays: ["2026-11-26", "2026-11-27"],
+      observedDays: 3,
+      dips: [dip("2026-11-26"), dip("2026-11-27")],
+    }],
+    readsBySlot: new Map([["12:15", [
+      { relation: "public.robot_messages", blocksRead: 3000 },
+      { relation: "public.robots", blocksRead: 800 },
+    ]]]),
+    relations: new Map([
+      ["public.robot_messages", { relation: "public.robot_messages", blocks: 2500, residentBlocks: 10 }],
+      ["public.robots", { relation: "public.robots", blocks: 600, residentBlocks: 590 }],
+    ]),
+    readMsPerBlock: 0.2,
+  };
+}
+
+const runRequest = () =>
+  new Request("http://local/predictive/run?trigger=cron", { method: "POST", headers: { apikey: secretKey } });
+
+Deno.test("POST /predictive/run loads a table ahead of a recurring dip and reports it as a Finding with its model", async () => {
+  const { store, calls } = memoryStore();
+  const buffers = memoryPrewarmStore(dipAt1215);
+  const response = await app(store, configWith({}), buffers.store).fetch(runRequest());
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.success, true);
+  assert.deepEqual(buffers.calls, ["settle", "load 41 public.robot_messages 2026-11-28T12:15:00.000Z"]);
+  const [finding] = body.optimizationsApplied;
+  assert.equal(finding.rule, "predictive.buffer-prewarm");
+  assert.equal(finding.subject, "table:public.robot_messages@12:15");
+  assert.deepEqual(
+    [finding.gain.kind, finding.gain.value, finding.gain.unit],
+    ["estimated", 300, "ms"],
+    "1500 blocks a day at 0.2 ms",
+  );
+  assert.match(finding.gain.model, /averaged over their 2 day\(s\).*measured read time per block/);
+  assert.deepEqual(
+    body.estimatedPerformanceGain.map((g: { value: number; unit: string }) => [g.value, g.unit]),
+    [[300, "ms"]],
+  );
+  assert.deepEqual(body.buffers.rejected.map((r: { relation: string }) => r.relation), ["public.robots"]);
+  assert.deepEqual(body.history, { enough: true, reason: null });
+  assert.ok(calls.includes("finish 41 succeeded"));
+});
+
+Deno.test("POST /predictive/run says when there is too little history, and changes nothing", async () => {
+  const { store } = memoryStore(() => 0);
+  const buffers = memoryPrewarmStore();
+  const body = await (await app(store, configWith({}), buffers.store).fetch(runRequest())).json();
+  assert.deepEqual(body.optimizationsApplied, []);
+  assert.equal(body.history.enough, false);
+  assert.match(body.history.reason, /no database snapshots to find buffer-cache dips in/);
+  assert.deepEqual(buffers.calls, ["settle"]);
+});
+
+Deno.test("POST /predictive/run skips a load that fails, with the reason, and still succeeds", async () => {
+  const { store } = memoryStore();
+  const buffers = memoryPrewarmStore(dipAt1215, {
+    failLoad: () => "permission denied for table robot_messages",
+  });
+  const body = await (await app(store, configWith({}), buffers.store).fetch(runRequest())).json();
+  assert.equal(body.success, true);
+  assert.deepEqual(body.optimizationsApplied, []);
+  assert.deepEqual(body.skipped, [{
+    subject: "table:public.robot_messages@12:15",
+    reason: "permission denied for table robot_messages",
+  }]);
+  assert.deepEqual(body.estimatedPerformanceGain, []);
+});
+
+Deno.test("POST /predictive/run is a 409 while the module is off, and needs the secret key", async () => {
+  const { store, calls } = memoryStore();
+  const off = await app(store, configWith({ modules: { predictive: false } })).fetch(runRequest());
+  assert.equal(off.status, 409);
+  assert.match((await off.json()).error, /modules\.predictive is off/);
+  const publishable = await app(store).fetch(
+    new Request("http://local/predictive/run", { method: "POST", headers: { apikey: publishableKey } }),
+  );
+  assert.equal(publishable.status, 403);
+  await publishable.body?.cancel();
   assert.deepEqual(calls, []);
 });

@@ -1,8 +1,10 @@
 import {
   type ConfigAccess,
+  correlationAnalyzerDefaults,
   createForecastStore,
   createFunctionApp,
   createMetricReporter,
+  createPrewarmStore,
   createSql,
   createStatusStore,
   errorBody,
@@ -14,21 +16,26 @@ import {
   type FunctionApp,
   type FunctionAppOptions,
   PredictiveRefreshQuerySchema,
+  type PrewarmStore,
   query,
   refreshForecasts,
   requireAuth,
+  runPredictive,
   SECOND_MS,
   sqlSink,
 } from "../../../shared/mod.ts";
 
 /**
  * The predictive function: a forecast of any series of the metric store with its intervals, for charts
- * (GET /forecast), and the periodic refresh that scores the stored forecasts and stores new ones for the
- * busiest series (POST /refresh). Every route takes a secret key only: forecasts show the project's traffic.
- * API: docs/functions.md.
+ * (GET /forecast); the refresh that scores the stored forecasts and stores new ones for the busiest series
+ * (POST /refresh); and the predictive run pg_cron asks for, which refreshes and then acts: it loads tables into
+ * shared buffers ahead of recurring buffer-cache dips (POST /run). Every route takes a secret key only:
+ * forecasts show the project's traffic. API: docs/functions.md.
  */
 
 const name = "predictive";
+/** Minutes past the next run's time a slot may start and still be warmed now: the next run may be late. */
+const prewarmMarginMinutes = 5;
 
 /**
  * What the predictive app reads and writes, injected so that tests can run it in process.
@@ -37,13 +44,15 @@ const name = "predictive";
 export interface PredictiveDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
   /** History, stored forecasts and runs. */
   store: ForecastStore;
+  /** Buffer warming's reads and loads. */
+  buffers: PrewarmStore;
   /** The stored config: whether the module is on, and the run's time limit. */
   config: Pick<ConfigAccess, "readConfig">;
 }
 
 /** The predictive app over the given store. */
 export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
-  const { store, config } = deps;
+  const { store, buffers, config } = deps;
   const now = deps.now ?? (() => new Date());
   const app = createFunctionApp({
     name,
@@ -98,6 +107,29 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
     return c.json({ ...summary, requestId: c.get("requestId") });
   });
 
+  app.post("/run", requireAuth("secret"), query(PredictiveRefreshQuerySchema), async (c) => {
+    const { config: current } = await config.readConfig();
+    if (!current.modules.predictive) {
+      return c.json(
+        errorBody(c, "modules.predictive is off: turn it on with PUT /status/config to run it"),
+        409,
+      );
+    }
+    const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
+      correlationAnalyzerDefaults;
+    const result = await runPredictive({ forecasts: store, buffers }, {
+      trigger: c.req.valid("query").trigger,
+      now: now(),
+      deadlineMs: Date.now() + current.limits.maxRunDurationSeconds * SECOND_MS,
+      horizonMinutes: forecastDefaults.horizonMinutes,
+      // the dips the recommendations' correlation finding reports are the ones warmed ahead of
+      dips: { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays },
+      // a slot starting before the next run is this run's to warm
+      prewarm: { lookaheadMinutes: current.intervals.predictiveMinutes + prewarmMarginMinutes },
+    });
+    return c.json({ ...result, requestId: c.get("requestId") });
+  });
+
   return app;
 }
 
@@ -106,6 +138,7 @@ function livePredictiveApp(): FunctionApp {
   const sql = createSql({ functionName: name });
   return createPredictiveApp({
     store: createForecastStore(sql),
+    buffers: createPrewarmStore(sql),
     config: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
   });

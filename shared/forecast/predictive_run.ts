@@ -1,0 +1,230 @@
+import { type DipLookup, type PrewarmStore, type SettledPrewarm } from "../buffers/prewarm_store.ts";
+import {
+  type PlannedPrewarm,
+  planPrewarm,
+  type PrewarmOptions,
+  type PrewarmRejection,
+} from "../buffers/plan_prewarm.ts";
+import { createFinding, type EstimatedGain, estimatedGain, type Finding } from "../finding/finding.ts";
+import type { ForecastAccuracy } from "../status/status_report.ts";
+import { DAY_MS } from "../time.ts";
+import type { ForecastStore } from "./forecast_store.ts";
+import {
+  forecastInRun,
+  type ForecastRefreshInput,
+  type ForecastRefreshSummary,
+  recordedRun,
+  resolveForecastRefreshOptions,
+} from "./refresh_forecasts.ts";
+
+/**
+ * One predictive run (performPredictiveOptimization), recorded as a run of module `predictive`:
+ *
+ * 1. forecasts: the stored ones scored, new ones made for the busiest series (refresh_forecasts.ts);
+ * 2. settle: earlier buffer loads whose slot has passed get the hit ratio that followed;
+ * 3. buffers: the tables to load ahead of the coming dip slots (planPrewarm());
+ * 4. act: each load, until the deadline; one that cannot be done is skipped with the reason;
+ * 5. report: every load as a Finding with its estimated gain and the model behind it, their totals, and the
+ *    accuracy of the forecasts scored so far.
+ *
+ * Function warming is the warmer's (every minute, shared/warm/); the cache's refresh-ahead is not built yet.
+ */
+
+/** What a run reports. */
+export interface PredictiveRunResult {
+  /** The run (optimizer.runs). */
+  runId: string;
+  /** True once the run ended; a run that fails answers with an error instead. */
+  success: true;
+  /** When the run started (its `now`). */
+  startedAt: string;
+  /** Every action taken, as a Finding whose gain is an estimate with its model. */
+  optimizationsApplied: Finding[];
+  /** Actions planned but not taken, with the reason. */
+  skipped: { subject: string; reason: string }[];
+  /** The applied actions' estimated gains, summed per unit (`ms`, `disk blocks`); empty when none applied. */
+  estimatedPerformanceGain: EstimatedGain[];
+  /** Each series' accuracy over the forecasts made in the last 7 days and scored since. */
+  forecastAccuracy: ForecastAccuracy[];
+  /** Whether there is enough history to act on, and why not. */
+  history: { enough: boolean; reason: string | null };
+  /** Step 1. */
+  forecasts: Omit<ForecastRefreshSummary, "runId" | "startedAt">;
+  /** Steps 2 to 4. */
+  buffers: {
+    /** Snapshot intervals judged, the recurring dip slots, and why none recur. */
+    dips: { intervals: number; recurringSlots: string[]; reason: string | null };
+    /** Why nothing was planned; null when something was. */
+    reason: string | null;
+    /** Tables left out, with the reason. */
+    rejected: PrewarmRejection[];
+    /** Earlier loads settled now. */
+    settled: SettledPrewarm[];
+  };
+}
+
+/** The stores a run works on. */
+export interface PredictiveRunDeps {
+  /** History, forecasts and the run log. */
+  forecasts: ForecastStore;
+  /** Buffer warming's reads and loads. */
+  buffers: PrewarmStore;
+}
+
+/** What a run is asked to do. */
+export interface PredictiveRunInput extends Omit<ForecastRefreshInput, "options"> {
+  /** How the buffer-cache dips are looked for (the correlation analyzer's rule 6 options). */
+  dips: DipLookup;
+  /** The buffer plan's bounds; its lookahead should cover the time to the next run. */
+  prewarm?: Partial<PrewarmOptions>;
+}
+
+const forecastAccuracyDays = 7;
+const prewarmRule = "predictive.buffer-prewarm";
+
+/** Runs steps 1 to 5. */
+export async function runPredictive(
+  deps: PredictiveRunDeps,
+  input: PredictiveRunInput,
+): Promise<PredictiveRunResult> {
+  const refreshOptions = resolveForecastRefreshOptions();
+  const { now } = input;
+  return await recordedRun(deps.forecasts, input.trigger, now, async (runId) => {
+    // 1. forecasts
+    const { runId: _, startedAt: __, ...forecasts } = await forecastInRun(
+      deps.forecasts,
+      runId,
+      input,
+      refreshOptions,
+    );
+    // 2. settle earlier loads
+    const settled = await deps.buffers.settle(now);
+    // 3. plan the loads
+    const { input: planInput, report } = await deps.buffers.readInput(now, input.dips);
+    const plan = planPrewarm(planInput, input.prewarm);
+    // 4. act until the deadline
+    const applied: Finding[] = [];
+    const skipped: PredictiveRunResult["skipped"] = [];
+    for (const planned of plan.planned) {
+      const subject = prewarmSubject(planned);
+      if (Date.now() >= input.deadlineMs) {
+        skipped.push({ subject, reason: "the run's deadline (limits.maxRunDurationSeconds) passed first" });
+        continue;
+      }
+      try {
+        const { blocksLoaded } = await deps.buffers.load(runId, planned, input.dips.slotMinutes, now);
+        applied.push(prewarmFinding(planned, blocksLoaded, now, input.dips.recurrenceDays));
+      } catch (error) {
+        skipped.push({ subject, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    // 5. report
+    return {
+      runId,
+      success: true as const,
+      startedAt: now.toISOString(),
+      optimizationsApplied: applied,
+      skipped,
+      estimatedPerformanceGain: totalGains(applied),
+      forecastAccuracy: await deps.forecasts.accuracy(
+        new Date(now.getTime() - forecastAccuracyDays * DAY_MS),
+      ),
+      history: historyVerdict(forecasts, report.intervals, input.dips),
+      forecasts,
+      buffers: {
+        dips: {
+          intervals: report.intervals,
+          recurringSlots: report.recurring.map((s) => s.slot),
+          reason: report.reason,
+        },
+        reason: plan.reason,
+        rejected: plan.rejected,
+        settled,
+      },
+    };
+  });
+}
+
+function prewarmSubject(planned: PlannedPrewarm): string {
+  return `table:${planned.relation}@${planned.slot}`;
+}
+
+/** A load as the Finding the run reports. */
+function prewarmFinding(
+  planned: PlannedPrewarm,
+  blocksLoaded: number,
+  now: Date,
+  recurrenceDays: number,
+): Finding {
+  const model =
+    `blocks the table read from disk in the ${planned.slot} UTC slot's dips, averaged over their ` +
+    `${planned.dipDays} day(s) and capped at the blocks loaded` +
+    (planned.expectedSavedMs === null ? "" : ", times the measured read time per block");
+  return createFinding({
+    rule: prewarmRule,
+    system: "db",
+    subject: prewarmSubject(planned),
+    severity: "info",
+    title: `Loaded ${planned.relation} into shared buffers ahead of the ${planned.slot} UTC dips`,
+    detail:
+      `${blocksLoaded} blocks of ${planned.relation} and its indexes loaded with pg_prewarm before the slot ` +
+      `starting ${planned.slotStartsAt.toISOString()}: ${planned.reason}.`,
+    evidence: {
+      series: ["optimizer.db_snapshots(blks_hit, blks_read)", "optimizer.table_deltas"],
+      windows: [{
+        from: new Date(now.getTime() - recurrenceDays * DAY_MS).toISOString(),
+        to: now.toISOString(),
+      }],
+      statistic: {
+        name: "blocks read from disk per day in the slot's dips",
+        value: planned.expectedBlocksAvoided,
+        unit: "blocks",
+      },
+    },
+    gain: planned.expectedSavedMs === null
+      ? estimatedGain(planned.expectedBlocksAvoided, "disk blocks", model)
+      : estimatedGain(planned.expectedSavedMs, "ms", model),
+    action: {
+      kind: "sql",
+      sql: `select optimizer.prewarm_table(to_regclass('${planned.relation.replaceAll("'", "''")}'))`,
+      rollback: "-- nothing to undo: loaded blocks are evicted from shared buffers like any others",
+    },
+    autoApplicable: true,
+  });
+}
+
+/** The applied findings' estimated gains summed per unit. */
+function totalGains(applied: Finding[]): EstimatedGain[] {
+  const byUnit = new Map<string, number>();
+  for (const finding of applied) {
+    if (finding.gain) {
+      byUnit.set(finding.gain.unit, (byUnit.get(finding.gain.unit) ?? 0) + finding.gain.value);
+    }
+  }
+  return [...byUnit].map(([unit, value]) =>
+    estimatedGain(
+      Math.round(value * 10) / 10,
+      unit,
+      `the sum of the ${prewarmRule} findings' estimates (each finding names its model)`,
+    )
+  );
+}
+
+/** Whether the run had enough history: forecasts need a series with events, buffer warming recurring days. */
+function historyVerdict(
+  forecasts: PredictiveRunResult["forecasts"],
+  snapshotIntervals: number,
+  dips: DipLookup,
+): PredictiveRunResult["history"] {
+  const missing: string[] = [];
+  if (forecasts.forecasts.length === 0) {
+    missing.push("no series of the metric store had events to forecast from");
+  }
+  if (snapshotIntervals === 0) {
+    missing.push(
+      `no database snapshots to find buffer-cache dips in: they recur only after ${dips.minRecurrenceDays} days ` +
+        "of snapshots (the optimizer-db-snapshot job)",
+    );
+  }
+  return { enough: missing.length === 0, reason: missing.length === 0 ? null : missing.join("; ") };
+}

@@ -1,0 +1,115 @@
+-- Database buffer warming by the predictive run (docs/forecasting.md, "Buffer warming"): the tables it loaded
+-- into shared buffers ahead of a time of day at which the buffer-cache hit ratio dipped before, what it expected,
+-- and the hit ratio that followed. pg_cron now asks for the whole predictive run (POST /predictive/run), which
+-- refreshes the forecasts and then acts on them.
+
+-- pg_prewarm loads a relation into shared buffers; pg_buffercache tells which blocks are there already, so that
+-- a resident table is not read again. Both are on hosted Supabase's extension allow-list and in Debian's
+-- postgresql-contrib; Supabase keeps extensions in schema `extensions`.
+create extension if not exists pg_prewarm with schema extensions;
+create extension if not exists pg_buffercache with schema extensions;
+
+create table if not exists optimizer.buffer_prewarms (
+  id bigint generated always as identity primary key,
+  run_id bigint not null references optimizer.runs (id) on delete cascade,
+  relid oid not null,
+  relation text not null,
+  -- the time-of-day slot (UTC 'hh:mm') whose dips the load is for, and this occurrence of it
+  slot text not null check (slot ~ '^[0-2][0-9]:[0-5][0-9]$'),
+  slot_starts_at timestamptz not null,
+  slot_ends_at timestamptz not null check (slot_ends_at > slot_starts_at),
+  loaded_at timestamptz not null,
+  blocks_loaded bigint not null check (blocks_loaded >= 0),
+  expected_blocks_avoided bigint not null check (expected_blocks_avoided >= 0),
+  -- null when the read time per block is not measured (track_io_timing off)
+  expected_saved_ms double precision,
+  reason text not null,
+  -- once the slot has ended and snapshots cover it: the database's hit ratio over the slot and the blocks this
+  -- table still read from disk (null when no snapshots cover the slot)
+  settled_at timestamptz,
+  hit_ratio_after double precision check (hit_ratio_after between 0 and 1),
+  blocks_read_after bigint,
+  -- one load per table and slot occurrence, whatever the number of runs before it
+  unique (slot_starts_at, relid)
+);
+alter table optimizer.buffer_prewarms enable row level security;
+-- The loads whose slot has ended and that are not settled yet.
+create index if not exists buffer_prewarms_unsettled_idx on optimizer.buffer_prewarms (slot_ends_at)
+  where settled_at is null;
+
+-- Loads a table and every valid index of it into shared buffers; returns the blocks read. Runs as its caller:
+-- pg_prewarm needs the right to select from the relation.
+create or replace function optimizer.prewarm_table(table_oid oid)
+returns bigint
+language sql
+set search_path = ''
+as $$
+  select coalesce(sum(extensions.pg_prewarm(r.oid::pg_catalog.regclass)), 0)::bigint
+  from pg_catalog.pg_class r
+  where r.oid = table_oid
+     or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = table_oid and i.indisvalid);
+$$;
+
+-- Blocks of each table (heap and valid indexes) and, with pg_buffercache, how many of them are in shared
+-- buffers now (null without it). Tables that no longer exist are left out.
+create or replace function optimizer.table_residency(table_oids oid[])
+returns table (relid oid, relation text, blocks bigint, resident_blocks bigint)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  has_buffercache boolean := exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_buffercache');
+begin
+  return query
+  with rels as (
+    select t.oid as table_oid, r.oid as rel_oid, r.relfilenode
+    from pg_catalog.pg_class t
+    join pg_catalog.pg_class r
+      on r.oid = t.oid
+      or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = t.oid and i.indisvalid)
+    where t.oid = any(table_oids) and t.relkind in ('r', 'm')
+  ),
+  sizes as (
+    select r.table_oid,
+           sum(pg_catalog.pg_relation_size(r.rel_oid))::bigint
+             / pg_catalog.current_setting('block_size')::bigint as blocks,
+           pg_catalog.array_agg(r.relfilenode) as filenodes
+    from rels r
+    group by r.table_oid
+  )
+  select s.table_oid, s.table_oid::pg_catalog.regclass::text, s.blocks,
+         case when has_buffercache then (
+           select count(*) from extensions.pg_buffercache b
+           -- the main fork only, as pg_relation_size() counts: not the free space and visibility maps
+           where b.relfilenode = any(s.filenodes) and b.relforknumber = 0
+             and b.reldatabase = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+         ) end
+  from sizes s;
+end;
+$$;
+
+-- The predictive run, through request_due_run (defaults: on, every 15 minutes, runs of at most 60 s): the same
+-- job (optimizer-predictive) now asks for /predictive/run instead of /predictive/refresh.
+create or replace function optimizer.request_predictive_refresh(now timestamptz default now())
+returns bigint
+language sql
+set search_path = ''
+as $$
+  select optimizer.request_due_run(
+    'predictive',
+    'predictive/run',
+    coalesce((c -> 'modules' ->> 'predictive')::boolean, true),
+    coalesce((c -> 'intervals' ->> 'predictiveMinutes')::integer, 15),
+    coalesce((c -> 'limits' ->> 'maxRunDurationSeconds')::integer, 60),
+    now
+  )
+  from optimizer.stored_config() c;
+$$;
+
+revoke all on optimizer.buffer_prewarms from public, anon, authenticated;
+grant all on optimizer.buffer_prewarms to service_role;
+revoke all on function optimizer.prewarm_table(oid), optimizer.table_residency(oid[]),
+  optimizer.request_predictive_refresh(timestamptz) from public, anon, authenticated;
+grant execute on function optimizer.prewarm_table(oid), optimizer.table_residency(oid[]),
+  optimizer.request_predictive_refresh(timestamptz) to service_role;

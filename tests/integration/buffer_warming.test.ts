@@ -1,0 +1,180 @@
+/**
+ * Buffer warming against the stack's Postgres (shared/buffers/prewarm_store.ts and the SQL of
+ * 20261128008000_optimizer_buffer_warming.sql): recurring dips found in database snapshots, the tables their
+ * intervals read from disk, residency from pg_buffercache, loads with pg_prewarm and their record, and the hit
+ * ratio that followed. The snapshots are written by hand at times in 2020, so no snapshot the stack's
+ * optimizer-db-snapshot job takes falls among them; each test deletes its own.
+ */
+import assert from "node:assert/strict";
+import { correlationAnalyzerDefaults, createPrewarmStore, planPrewarm, type Sql } from "../../shared/mod.ts";
+import { withSql } from "../support/metric_store_db.ts";
+
+const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
+  correlationAnalyzerDefaults;
+const dips = { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays };
+
+/** A table of its own with some blocks, and its oid. */
+async function createTable(sql: Sql): Promise<{ name: string; relid: number }> {
+  const name = `prewarm_${crypto.randomUUID().slice(0, 8)}`;
+  await sql.unsafe(`create table public.${name} (id bigint primary key, body text)`);
+  await sql.unsafe(`insert into public.${name} select i, repeat('x', 200) from generate_series(1, 2000) i`);
+  const [{ relid }] = await sql<{ relid: number }[]>`select ${`public.${name}`}::regclass::oid as relid`;
+  return { name: `public.${name}`, relid: Number(relid) };
+}
+
+/**
+ * A snapshot at `at` with the database's cumulative block counters and the table's blocks read so far; returns
+ * its id.
+ */
+async function snapshot(
+  sql: Sql,
+  at: string,
+  counters: { hit: number; read: number; tableRead: number },
+  table: { name: string; relid: number },
+): Promise<number> {
+  const [{ id }] = await sql<{ id: number }[]>`
+    insert into optimizer.db_snapshots (taken_at, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,
+      tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks,
+      connections, connections_total, max_connections, database_size_bytes)
+    values (${at}, 0, 0, ${counters.read}, ${counters.hit}, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}'::jsonb, 1, 100, 0)
+    returning id`;
+  const [schema, relname] = table.name.split(".");
+  await sql`
+    insert into optimizer.db_snapshot_tables (snapshot_id, relid, schemaname, relname, heap_blks_read, heap_blks_hit,
+      idx_blks_read, idx_blks_hit)
+    values (${id}, ${table.relid}, ${schema}, ${relname}, ${counters.tableRead}, 0, 0, 0)`;
+  return Number(id);
+}
+
+/** Dips at 07:30–07:35 UTC on 8 and 9 January 2020 (hit ratio 0.8, the table reading 1500 blocks each). */
+async function recurringDips(sql: Sql, table: { name: string; relid: number }): Promise<number[]> {
+  const ids: number[] = [];
+  let hit = 1_000_000, read = 10_000, tableRead = 100;
+  for (const day of ["2020-01-08", "2020-01-09"]) {
+    ids.push(await snapshot(sql, `${day}T07:30:00Z`, { hit, read, tableRead }, table));
+    hit += 8000, read += 2000, tableRead += 1500;
+    ids.push(await snapshot(sql, `${day}T07:35:00Z`, { hit, read, tableRead }, table));
+  }
+  return ids;
+}
+
+async function cleanUp(sql: Sql, table: string, snapshotIds: number[]) {
+  await sql`delete from optimizer.db_snapshots where id = any(${snapshotIds}::bigint[])`;
+  await sql`delete from optimizer.buffer_prewarms where relation = ${table}`;
+  await sql.unsafe(`drop table if exists ${table}`);
+}
+
+Deno.test("readInput() finds the recurring dip slot and the blocks each table read from disk in it", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    try {
+      const { input, report } = await createPrewarmStore(sql).readInput(
+        new Date("2020-01-10T07:15:00Z"),
+        dips,
+      );
+      assert.deepEqual(report.recurring.map((s) => [s.slot, s.dipDays]), [["07:30", [
+        "2020-01-08",
+        "2020-01-09",
+      ]]]);
+      assert.deepEqual(input.readsBySlot.get("07:30"), [{ relation: table.name, blocksRead: 3000 }]);
+      const state = input.relations.get(table.name)!;
+      assert.ok(state.blocks > 10, `${state.blocks} blocks`);
+      assert.ok(input.sharedBufferBlocks > 0);
+    } finally {
+      await cleanUp(sql, table.name, ids);
+    }
+  });
+});
+
+Deno.test("a table whose blocks pg_buffercache finds in shared buffers is not loaded again", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    try {
+      await sql`select optimizer.prewarm_table(${table.relid})`;
+      const { input } = await createPrewarmStore(sql).readInput(new Date("2020-01-10T07:15:00Z"), dips);
+      const state = input.relations.get(table.name)!;
+      assert.equal(state.residentBlocks, state.blocks, "every block was just loaded");
+      const plan = planPrewarm(input);
+      assert.deepEqual(plan.planned, []);
+      assert.match(plan.rejected[0].reason, /^already resident: \d+ of \d+ blocks in shared buffers/);
+    } finally {
+      await cleanUp(sql, table.name, ids);
+    }
+  });
+});
+
+Deno.test("load() reads the table and its indexes with pg_prewarm, once per slot occurrence, and records it", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    const store = createPrewarmStore(sql);
+    const [run] = await sql<{ id: string }[]>`
+      insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'running') returning id`;
+    try {
+      const now = new Date("2020-01-10T07:15:00Z");
+      const { input } = await store.readInput(now, dips);
+      const planned = planPrewarm({
+        ...input,
+        relations: new Map([...input.relations].map(([k, v]) => [k, { ...v, residentBlocks: null }])),
+      }).planned[0];
+      const loaded = await store.load(run.id, planned, slotMinutes, now);
+      assert.equal(
+        loaded.blocksLoaded,
+        input.relations.get(table.name)!.blocks,
+        "heap and primary key index",
+      );
+      await assert.rejects(() => store.load(run.id, planned, slotMinutes, now), /loaded by a concurrent run/);
+      const again = await store.readInput(now, dips);
+      assert.ok(again.input.alreadyLoaded.has(`2020-01-10T07:30:00.000Z|${table.name}`));
+      const [row] = await sql`
+        select slot, slot_ends_at, expected_blocks_avoided, settled_at from optimizer.buffer_prewarms
+        where relation = ${table.name}`;
+      // 1500 blocks a day were read in the dips, but the table has fewer: at most all of them are avoided
+      assert.deepEqual(
+        [row.slot, row.slot_ends_at.toISOString(), Number(row.expected_blocks_avoided), row.settled_at],
+        ["07:30", "2020-01-10T08:00:00.000Z", input.relations.get(table.name)!.blocks, null],
+      );
+    } finally {
+      await cleanUp(sql, table.name, ids);
+      await sql`delete from optimizer.runs where id = ${run.id}`;
+    }
+  });
+});
+
+Deno.test("settle() records the hit ratio over the slot once a snapshot after it exists", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    const store = createPrewarmStore(sql);
+    const [run] = await sql<{ id: string }[]>`
+      insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'running') returning id`;
+    try {
+      const now = new Date("2020-01-10T07:15:00Z");
+      const { input } = await store.readInput(now, dips);
+      const planned = planPrewarm({
+        ...input,
+        relations: new Map([...input.relations].map(([k, v]) => [k, { ...v, residentBlocks: null }])),
+      }).planned[0];
+      await store.load(run.id, planned, slotMinutes, now);
+      const after = new Date("2020-01-10T08:10:00Z");
+      assert.deepEqual(await store.settle(after), [], "no snapshot after the slot yet");
+      ids.push(
+        await snapshot(sql, "2020-01-10T07:25:00Z", { hit: 2_000_000, read: 20_000, tableRead: 3100 }, table),
+      );
+      ids.push(
+        await snapshot(sql, "2020-01-10T08:05:00Z", { hit: 2_009_900, read: 20_100, tableRead: 3150 }, table),
+      );
+      const [settled] = await store.settle(after);
+      assert.deepEqual(
+        [settled.relation, settled.hitRatioAfter, settled.blocksReadAfter],
+        [table.name, 0.99, 50],
+      );
+      assert.deepEqual(await store.settle(after), [], "settled once");
+    } finally {
+      await cleanUp(sql, table.name, ids);
+      await sql`delete from optimizer.runs where id = ${run.id}`;
+    }
+  });
+});
