@@ -18,6 +18,7 @@ import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts"
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
+import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
@@ -141,6 +142,7 @@ try {
     (advice.cli[0].output as { results?: Lint[] }).results ?? [],
     recommendations.report.findings,
     recommendations.rejections,
+    dbHealthDefaults.excludedSchemas,
   );
   const indexSets = { [indexSetNames.developer]: advice.indexes, [indexSetNames.perQuery]: perQuery.indexes };
 

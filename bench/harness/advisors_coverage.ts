@@ -60,17 +60,31 @@ function indexesOf(lint: Lint): string[] {
   return [];
 }
 
-/** Pure: how each lint is covered by the findings and rejections of one refresh. */
+/**
+ * Pure: how each lint is covered by the findings and rejections of one refresh. A lint on a schema the suite's
+ * analysis leaves out (`excludedSchemas`: its own, the platform's, the extensions') is explained by that.
+ */
 export function coverLints(
   lints: Lint[],
   findings: { rule: string; subject: string; title: string }[],
   rejections: { rule: string; subject: string; reason: string }[],
+  excludedSchemas: readonly string[] = [],
 ): LintCoverage[] {
   return lints.map((lint) => {
     const schema = lint.metadata?.schema ?? "public";
     const indexes = indexesOf(lint);
     const table = `${schema}.${lint.metadata?.name ?? "?"}` +
       (indexes.length > 0 ? ` (${indexes.join(", ")})` : "");
+    if (excludedSchemas.includes(schema)) {
+      return {
+        lint: lint.name,
+        table,
+        rule: lintRules[lint.name] ?? null,
+        outcome: "explained",
+        detail:
+          `schema ${schema} is left out of the analysis (excludedSchemas of the database health options)`,
+      };
+    }
     // what a matching finding's subject must name: one of the lint's indexes, or else its table
     const objects = indexes.length > 0
       ? indexes.map((index) => `${schema}.${index}`)

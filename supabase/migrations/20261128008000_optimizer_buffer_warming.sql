@@ -33,9 +33,14 @@ create table if not exists optimizer.buffer_prewarms (
   unique (slot_starts_at, relid)
 );
 alter table optimizer.buffer_prewarms enable row level security;
+-- A run's loads, and its delete cascading to them.
+create index if not exists buffer_prewarms_run_id_idx on optimizer.buffer_prewarms (run_id);
 -- The loads whose slot has ended and that are not settled yet.
 create index if not exists buffer_prewarms_unsettled_idx on optimizer.buffer_prewarms (slot_ends_at)
   where settled_at is null;
+
+-- The warmer's pings of a run likewise: a run's delete (retention) cascades to them.
+create index if not exists warm_pings_run_id_idx on optimizer.warm_pings (run_id);
 
 -- Loads a table and every valid index of it into shared buffers; returns the blocks read. Runs as its caller:
 -- pg_prewarm needs the right to select from the relation.

@@ -546,6 +546,31 @@ Deno.test({
                 "no stale read in a",
               );
               assert.deepEqual(await count(b), { cache: "hit", count: first.count + 1 });
+
+              const robot = async () => {
+                const response = await json(await a(`robots/${fixture.robots.otherPrivate}`, as(otherJwt)));
+                return {
+                  cache: response.headers.get("x-cache"),
+                  chat: response.body.robot.chat_history.length,
+                };
+              };
+              await robot();
+              const cached = await robot();
+              assert.equal(cached.cache, "hit");
+              const turn = await b(
+                `robot-chat/${fixture.robots.otherPrivate}/messages`,
+                as(otherJwt, {
+                  method: "POST",
+                  body: JSON.stringify({ messages: [{ role: "user", content: "and now?" }] }),
+                }),
+              );
+              assert.equal(turn.status, 201);
+              await turn.body?.cancel();
+              assert.deepEqual(
+                await robot(),
+                { cache: "miss", chat: cached.chat + 1 },
+                "a chat turn in another function drops the cached robot",
+              );
             });
           });
         },

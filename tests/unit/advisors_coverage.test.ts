@@ -113,3 +113,20 @@ Deno.test("coverLints() matches a policy lint by its table even when its detail 
     outcome: "found",
   });
 });
+
+Deno.test("coverLints() explains a lint on a schema the analysis leaves out", () => {
+  const [coverage] = coverLints(
+    [{
+      name: "unused_index",
+      detail: "Index `warm_pings_planned_idx` on table `optimizer.warm_pings` has not been used",
+      metadata: { schema: "optimizer", name: "warm_pings" },
+    }],
+    [],
+    [],
+    ["optimizer"],
+  );
+  assert.deepEqual({ outcome: coverage.outcome, detail: coverage.detail }, {
+    outcome: "explained",
+    detail: "schema optimizer is left out of the analysis (excludedSchemas of the database health options)",
+  });
+});

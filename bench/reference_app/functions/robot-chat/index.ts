@@ -8,7 +8,7 @@ import { createChatStore, messageRoles } from "./store.ts";
 
 const name = "robot-chat";
 const runtime = createAppRuntime(name);
-const { app } = runtime;
+const { app, cache } = runtime;
 const store = createChatStore(runtime.sql);
 
 const defaultMessageLimit = 50;
@@ -44,8 +44,12 @@ app.get(robotRoute, user, robotIdParam, query(LimitQuery), async (c) => {
 
 app.post(robotRoute, user, robotIdParam, limitBody(maxBodyBytes), jsonBody(TurnBody), async (c) => {
   const robotId = c.req.param("robotId").toLowerCase();
-  const turn = await store.append(c.get("userId"), robotId, c.req.valid("json").messages, new Date());
+  const userId = c.get("userId");
+  const turn = await store.append(userId, robotId, c.req.valid("json").messages, new Date());
   if (!turn) return c.json(errorBody(c, `no robot ${robotId} of yours`), 404);
+  // the turn grew robots.chat_history, which the robots function caches: only a cache shared across
+  // functions (APP_CACHE=shared) can drop that entry from here
+  await cache.invalidateUser(userId, ["robots.get"]);
   return c.json({ robotId, ...turn }, 201);
 });
 
