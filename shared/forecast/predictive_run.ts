@@ -97,52 +97,93 @@ export async function runPredictive(
       input,
       refreshOptions,
     );
-    // 2. settle earlier loads
-    const settled = await deps.buffers.settle(now);
-    // 3. plan the loads
-    const { input: planInput, report } = await deps.buffers.readInput(now, input.dips);
-    const plan = planPrewarm(planInput, input.prewarm);
-    // 4. act until the deadline
-    const applied: Finding[] = [];
-    const skipped: PredictiveRunResult["skipped"] = [];
-    for (const planned of plan.planned) {
-      const subject = prewarmSubject(planned);
-      if (Date.now() >= input.deadlineMs) {
-        skipped.push({ subject, reason: "the run's deadline (limits.maxRunDurationSeconds) passed first" });
-        continue;
-      }
-      try {
-        const { blocksLoaded } = await deps.buffers.load(runId, planned, input.dips.slotMinutes, now);
-        applied.push(prewarmFinding(planned, blocksLoaded, now, input.dips.recurrenceDays));
-      } catch (error) {
-        skipped.push({ subject, reason: error instanceof Error ? error.message : String(error) });
-      }
-    }
+    // 2 to 4: buffer warming; its failure (a missing extension, a revoked right) leaves the forecasts standing
+    const buffers = await warmBuffers(deps.buffers, runId, input).catch((error) => ({
+      ...noBufferWarming,
+      reason: `buffer warming failed: ${error instanceof Error ? error.message : String(error)}`,
+    }));
     // 5. report
     return {
       runId,
       success: true as const,
       startedAt: now.toISOString(),
-      optimizationsApplied: applied,
-      skipped,
-      estimatedPerformanceGain: totalGains(applied),
+      optimizationsApplied: buffers.applied,
+      skipped: buffers.skipped,
+      estimatedPerformanceGain: totalGains(buffers.applied),
       forecastAccuracy: await deps.forecasts.accuracy(
         new Date(now.getTime() - forecastAccuracyDays * DAY_MS),
       ),
-      history: historyVerdict(forecasts, report.intervals, input.dips),
+      history: historyVerdict(forecasts, buffers.dips.intervals, input.dips),
       forecasts,
       buffers: {
-        dips: {
-          intervals: report.intervals,
-          recurringSlots: report.recurring.map((s) => s.slot),
-          reason: report.reason,
-        },
-        reason: plan.reason,
-        rejected: plan.rejected,
-        settled,
+        dips: buffers.dips,
+        reason: buffers.reason,
+        rejected: buffers.rejected,
+        settled: buffers.settled,
       },
     };
   });
+}
+
+/** What steps 2 to 4 did. */
+interface BufferWarming {
+  applied: Finding[];
+  skipped: PredictiveRunResult["skipped"];
+  dips: PredictiveRunResult["buffers"]["dips"];
+  reason: string | null;
+  rejected: PrewarmRejection[];
+  settled: SettledPrewarm[];
+}
+
+const noBufferWarming: BufferWarming = {
+  applied: [],
+  skipped: [],
+  dips: { intervals: 0, recurringSlots: [], reason: null },
+  reason: null,
+  rejected: [],
+  settled: [],
+};
+
+/** Steps 2 to 4. */
+async function warmBuffers(
+  store: PrewarmStore,
+  runId: string,
+  input: PredictiveRunInput,
+): Promise<BufferWarming> {
+  const { now } = input;
+  // 2. settle earlier loads
+  const settled = await store.settle(now);
+  // 3. plan the loads
+  const { input: planInput, report } = await store.readInput(now, input.dips);
+  const plan = planPrewarm(planInput, input.prewarm);
+  // 4. act until the deadline
+  const applied: Finding[] = [];
+  const skipped: BufferWarming["skipped"] = [];
+  for (const planned of plan.planned) {
+    const subject = prewarmSubject(planned);
+    if (Date.now() >= input.deadlineMs) {
+      skipped.push({ subject, reason: "the run's deadline (limits.maxRunDurationSeconds) passed first" });
+      continue;
+    }
+    try {
+      const { blocksLoaded } = await store.load(runId, planned, input.dips.slotMinutes, now);
+      applied.push(prewarmFinding(planned, blocksLoaded, now, input.dips.recurrenceDays));
+    } catch (error) {
+      skipped.push({ subject, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return {
+    applied,
+    skipped,
+    dips: {
+      intervals: report.intervals,
+      recurringSlots: report.recurring.map((s) => s.slot),
+      reason: report.reason,
+    },
+    reason: plan.reason,
+    rejected: plan.rejected,
+    settled,
+  };
 }
 
 function prewarmSubject(planned: PlannedPrewarm): string {

@@ -6,12 +6,21 @@
  * optimizer-db-snapshot job takes falls among them; each test deletes its own.
  */
 import assert from "node:assert/strict";
-import { correlationAnalyzerDefaults, createPrewarmStore, planPrewarm, type Sql } from "../../shared/mod.ts";
+import {
+  correlationAnalyzerDefaults,
+  createPrewarmStore,
+  type PlannedPrewarm,
+  planPrewarm,
+  type Sql,
+} from "../../shared/mod.ts";
 import { withSql } from "../support/metric_store_db.ts";
 
 const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
   correlationAnalyzerDefaults;
 const dips = { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays };
+
+/** The moment the tests plan at: a quarter of an hour before the 07:30 slot of 10 January 2020. */
+const planAt = new Date("2020-01-10T07:15:00Z");
 
 /** A table of its own with some blocks, and its oid. */
 async function createTable(sql: Sql): Promise<{ name: string; relid: number }> {
@@ -93,7 +102,7 @@ Deno.test("a table whose blocks pg_buffercache finds in shared buffers is not lo
     const ids = await recurringDips(sql, table);
     try {
       await sql`select optimizer.prewarm_table(${table.relid})`;
-      const { input } = await createPrewarmStore(sql).readInput(new Date("2020-01-10T07:15:00Z"), dips);
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips);
       const state = input.relations.get(table.name)!;
       assert.equal(state.residentBlocks, state.blocks, "every block was just loaded");
       const plan = planPrewarm(input);
@@ -105,76 +114,75 @@ Deno.test("a table whose blocks pg_buffercache finds in shared buffers is not lo
   });
 });
 
-Deno.test("load() reads the table and its indexes with pg_prewarm, once per slot occurrence, and records it", async () => {
+/**
+ * Runs `body` with a table of its own read in recurring dips, a predictive run row, and the load the plan makes
+ * for the table when its residency is left unknown (a just-written table is resident); removes them after.
+ */
+async function withPlannedLoad(
+  body: (context: {
+    sql: Sql;
+    table: { name: string; relid: number };
+    snapshotIds: number[];
+    runId: string;
+    planned: PlannedPrewarm;
+    blocks: number;
+  }) => Promise<void>,
+) {
   await withSql(async (sql) => {
     const table = await createTable(sql);
-    const ids = await recurringDips(sql, table);
-    const store = createPrewarmStore(sql);
+    const snapshotIds = await recurringDips(sql, table);
     const [run] = await sql<{ id: string }[]>`
       insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'running') returning id`;
     try {
-      const now = new Date("2020-01-10T07:15:00Z");
-      const { input } = await store.readInput(now, dips);
-      const planned = planPrewarm({
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips);
+      const [planned] = planPrewarm({
         ...input,
         relations: new Map([...input.relations].map(([k, v]) => [k, { ...v, residentBlocks: null }])),
-      }).planned[0];
-      const loaded = await store.load(run.id, planned, slotMinutes, now);
-      assert.equal(
-        loaded.blocksLoaded,
-        input.relations.get(table.name)!.blocks,
-        "heap and primary key index",
-      );
-      await assert.rejects(() => store.load(run.id, planned, slotMinutes, now), /loaded by a concurrent run/);
-      const again = await store.readInput(now, dips);
-      assert.ok(again.input.alreadyLoaded.has(`2020-01-10T07:30:00.000Z|${table.name}`));
-      const [row] = await sql`
-        select slot, slot_ends_at, expected_blocks_avoided, settled_at from optimizer.buffer_prewarms
-        where relation = ${table.name}`;
-      // 1500 blocks a day were read in the dips, but the table has fewer: at most all of them are avoided
-      assert.deepEqual(
-        [row.slot, row.slot_ends_at.toISOString(), Number(row.expected_blocks_avoided), row.settled_at],
-        ["07:30", "2020-01-10T08:00:00.000Z", input.relations.get(table.name)!.blocks, null],
-      );
+      }).planned;
+      const blocks = input.relations.get(table.name)!.blocks;
+      await body({ sql, table, snapshotIds, runId: run.id, planned, blocks });
     } finally {
-      await cleanUp(sql, table.name, ids);
+      await cleanUp(sql, table.name, snapshotIds);
       await sql`delete from optimizer.runs where id = ${run.id}`;
     }
+  });
+}
+
+Deno.test("load() reads the table and its indexes with pg_prewarm, once per slot occurrence, and records it", async () => {
+  await withPlannedLoad(async ({ sql, table, runId, planned, blocks }) => {
+    const store = createPrewarmStore(sql);
+    const loaded = await store.load(runId, planned, slotMinutes, planAt);
+    assert.equal(loaded.blocksLoaded, blocks, "heap and primary key index");
+    await assert.rejects(() => store.load(runId, planned, slotMinutes, planAt), /loaded by a concurrent run/);
+    const again = await store.readInput(planAt, dips);
+    assert.ok(again.input.alreadyLoaded.has(`2020-01-10T07:30:00.000Z|${table.name}`));
+    const [row] = await sql`
+      select slot, slot_ends_at, expected_blocks_avoided, settled_at from optimizer.buffer_prewarms
+      where relation = ${table.name}`;
+    // 1500 blocks a day were read in the dips, but the table has fewer: at most all of them are avoided
+    assert.deepEqual(
+      [row.slot, row.slot_ends_at.toISOString(), Number(row.expected_blocks_avoided), row.settled_at],
+      ["07:30", "2020-01-10T08:00:00.000Z", blocks, null],
+    );
   });
 });
 
 Deno.test("settle() records the hit ratio over the slot once a snapshot after it exists", async () => {
-  await withSql(async (sql) => {
-    const table = await createTable(sql);
-    const ids = await recurringDips(sql, table);
+  await withPlannedLoad(async ({ sql, table, snapshotIds, runId, planned }) => {
     const store = createPrewarmStore(sql);
-    const [run] = await sql<{ id: string }[]>`
-      insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'running') returning id`;
-    try {
-      const now = new Date("2020-01-10T07:15:00Z");
-      const { input } = await store.readInput(now, dips);
-      const planned = planPrewarm({
-        ...input,
-        relations: new Map([...input.relations].map(([k, v]) => [k, { ...v, residentBlocks: null }])),
-      }).planned[0];
-      await store.load(run.id, planned, slotMinutes, now);
-      const after = new Date("2020-01-10T08:10:00Z");
-      assert.deepEqual(await store.settle(after), [], "no snapshot after the slot yet");
-      ids.push(
-        await snapshot(sql, "2020-01-10T07:25:00Z", { hit: 2_000_000, read: 20_000, tableRead: 3100 }, table),
-      );
-      ids.push(
-        await snapshot(sql, "2020-01-10T08:05:00Z", { hit: 2_009_900, read: 20_100, tableRead: 3150 }, table),
-      );
-      const [settled] = await store.settle(after);
-      assert.deepEqual(
-        [settled.relation, settled.hitRatioAfter, settled.blocksReadAfter],
-        [table.name, 0.99, 50],
-      );
-      assert.deepEqual(await store.settle(after), [], "settled once");
-    } finally {
-      await cleanUp(sql, table.name, ids);
-      await sql`delete from optimizer.runs where id = ${run.id}`;
-    }
+    await store.load(runId, planned, slotMinutes, planAt);
+    const after = new Date("2020-01-10T08:10:00Z");
+    assert.deepEqual(await store.settle(after), [], "no snapshot after the slot yet");
+    snapshotIds.push(
+      await snapshot(sql, "2020-01-10T07:25:00Z", { hit: 2_000_000, read: 20_000, tableRead: 3100 }, table),
+      await snapshot(sql, "2020-01-10T08:05:00Z", { hit: 2_009_900, read: 20_100, tableRead: 3150 }, table),
+    );
+    const [settled] = await store.settle(after);
+    assert.deepEqual([settled.relation, settled.hitRatioAfter, settled.blocksReadAfter], [
+      table.name,
+      0.99,
+      50,
+    ]);
+    assert.deepEqual(await store.settle(after), [], "settled once");
   });
 });

@@ -2,15 +2,17 @@ import type { PrewarmInput, PrewarmStore } from "../../shared/mod.ts";
 
 /**
  * An in-memory PrewarmStore for in-process tests: readInput() answers `input` (made at the run's `now`), loads
- * are recorded in `calls` and read `blocksLoaded` blocks, or fail with `failLoad`'s message for that relation.
+ * are recorded in `calls` and read the planned blocks, or fail with `failLoad`'s message for that relation;
+ * `failRead` makes readInput() fail with that message.
  */
 export function memoryPrewarmStore(
   input: (now: Date) => Partial<PrewarmInput> = () => ({}),
-  options: { failLoad?: (relation: string) => string | null } = {},
+  options: { failLoad?: (relation: string) => string | null; failRead?: string } = {},
 ) {
   const calls: string[] = [];
   const store: PrewarmStore = {
     readInput: (now) => {
+      if (options.failRead) return Promise.reject(new Error(options.failRead));
       const given = input(now);
       const recurring = [...(given.recurring ?? [])];
       return Promise.resolve({

@@ -213,6 +213,17 @@ Deno.test("POST /predictive/run skips a load that fails, with the reason, and st
   assert.deepEqual(body.estimatedPerformanceGain, []);
 });
 
+Deno.test("POST /predictive/run keeps its forecasts when buffer warming fails, and says why", async () => {
+  const { store, calls } = memoryStore();
+  const buffers = memoryPrewarmStore(dipAt1215, { failRead: "permission denied for view pg_buffercache" });
+  const response = await app(store, configWith({}), buffers.store).fetch(runRequest());
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.buffers.reason, "buffer warming failed: permission denied for view pg_buffercache");
+  assert.equal(body.forecasts.forecasts.length, 1);
+  assert.ok(calls.includes("finish 41 succeeded"));
+});
+
 Deno.test("POST /predictive/run is a 409 while the module is off, and needs the secret key", async () => {
   const { store, calls } = memoryStore();
   const off = await app(store, configWith({ modules: { predictive: false } })).fetch(runRequest());
