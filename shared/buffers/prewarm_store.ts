@@ -62,7 +62,7 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
       const readsBySlot = new Map<string, { relation: string; blocksRead: number }[]>();
       const relids = new Set<number>();
       for (const slot of report.recurring) {
-        const totals = new Map<string, { relid: number; blocksRead: number }>();
+        const totals = new Map<string, number>();
         const latest = [...slot.dips].sort((a, b) => b.to.getTime() - a.to.getTime()).slice(
           0,
           maxDipsPerSlot,
@@ -75,15 +75,13 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
             -- a reset makes the delta the counter's whole value, not the dip's reads
             where not d.reset_detected and coalesce(d.heap_blks_read, 0) + coalesce(d.idx_blks_read, 0) > 0`;
           for (const row of rows) {
-            const total = totals.get(row.relation) ?? { relid: Number(row.relid), blocksRead: 0 };
-            total.blocksRead += Number(row.blocks_read);
-            totals.set(row.relation, total);
+            totals.set(row.relation, (totals.get(row.relation) ?? 0) + Number(row.blocks_read));
             relids.add(Number(row.relid));
           }
         }
         readsBySlot.set(
           slot.slot,
-          [...totals].map(([relation, { blocksRead }]) => ({ relation, blocksRead })),
+          [...totals].map(([relation, blocksRead]) => ({ relation, blocksRead })),
         );
       }
       const residency = relids.size === 0 ? [] : await sql<
@@ -120,7 +118,8 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
     },
 
     async load(runId, planned, slotMinutes, now) {
-      // the relation named as the plan read it: a table renamed since is not loaded under its old name
+      // the table named as the plan read it: one dropped or renamed since is not loaded. A second load of the
+      // same slot occurrence (only a concurrent run gets here) reads the blocks again and records nothing.
       const [row] = await sql<{ id: string; blocks_loaded: string }[]>`
         with t as (select pg_catalog.to_regclass(${planned.relation})::oid as relid)
         insert into optimizer.buffer_prewarms (run_id, relid, relation, slot, slot_starts_at, slot_ends_at,
@@ -133,7 +132,11 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
         where t.relid is not null
         on conflict (slot_starts_at, relid) do nothing
         returning id, blocks_loaded`;
-      if (!row) throw new Error(`${planned.relation} was dropped, or loaded by a concurrent run`);
+      if (!row) {
+        throw new Error(
+          `${planned.relation} was dropped or renamed since the plan, or loaded by a concurrent run`,
+        );
+      }
       return { id: String(row.id), blocksLoaded: Number(row.blocks_loaded) };
     },
 

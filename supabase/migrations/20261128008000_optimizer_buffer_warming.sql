@@ -43,20 +43,35 @@ create index if not exists buffer_prewarms_unsettled_idx on optimizer.buffer_pre
 create index if not exists warm_pings_run_id_idx on optimizer.warm_pings (run_id);
 
 -- Loads a table and every valid index of it into shared buffers; returns the blocks read. Runs as its caller:
--- pg_prewarm needs the right to select from the relation.
+-- pg_prewarm needs the right to select from the relation. pg_prewarm is found in whichever schema it was
+-- installed in (a project may have had it before this migration).
 create or replace function optimizer.prewarm_table(table_oid oid)
 returns bigint
-language sql
+language plpgsql
 set search_path = ''
 as $$
-  select coalesce(sum(extensions.pg_prewarm(r.oid::pg_catalog.regclass)), 0)::bigint
-  from pg_catalog.pg_class r
-  where r.oid = table_oid
-     or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = table_oid and i.indisvalid);
+declare
+  prewarm_schema text :=
+    (select e.extnamespace::pg_catalog.regnamespace::text from pg_catalog.pg_extension e where e.extname = 'pg_prewarm');
+  loaded bigint;
+begin
+  if prewarm_schema is null then
+    raise exception 'pg_prewarm is not installed' using hint = 'create extension pg_prewarm with schema extensions';
+  end if;
+  execute pg_catalog.format(
+    'select coalesce(sum(%s.pg_prewarm(r.oid::pg_catalog.regclass)), 0)::bigint
+     from pg_catalog.pg_class r
+     where r.oid = $1
+        or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = $1 and i.indisvalid)',
+    prewarm_schema)
+    into loaded using table_oid;
+  return loaded;
+end;
 $$;
 
 -- Blocks of each table (heap and valid indexes) and, with pg_buffercache, how many of them are in shared
--- buffers now (null without it). Tables that no longer exist are left out.
+-- buffers now: null without it, or without the right to read it (pg_monitor's, by default). Tables that no
+-- longer exist are left out.
 create or replace function optimizer.table_residency(table_oids oid[])
 returns table (relid oid, relation text, blocks bigint, resident_blocks bigint)
 language plpgsql
@@ -64,33 +79,40 @@ stable
 set search_path = ''
 as $$
 declare
-  has_buffercache boolean := exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_buffercache');
+  buffercache_schema text :=
+    (select e.extnamespace::pg_catalog.regnamespace::text from pg_catalog.pg_extension e
+     where e.extname = 'pg_buffercache');
+  readable boolean := buffercache_schema is not null
+    and pg_catalog.has_table_privilege(buffercache_schema || '.pg_buffercache', 'select');
 begin
-  return query
-  with rels as (
-    select t.oid as table_oid, r.oid as rel_oid, r.relfilenode
-    from pg_catalog.pg_class t
-    join pg_catalog.pg_class r
-      on r.oid = t.oid
-      or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = t.oid and i.indisvalid)
-    where t.oid = any(table_oids) and t.relkind in ('r', 'm')
-  ),
-  sizes as (
-    select r.table_oid,
-           sum(pg_catalog.pg_relation_size(r.rel_oid))::bigint
-             / pg_catalog.current_setting('block_size')::bigint as blocks,
-           pg_catalog.array_agg(r.relfilenode) as filenodes
-    from rels r
-    group by r.table_oid
-  )
-  select s.table_oid, s.table_oid::pg_catalog.regclass::text, s.blocks,
-         case when has_buffercache then (
-           select count(*) from extensions.pg_buffercache b
-           -- the main fork only, as pg_relation_size() counts: not the free space and visibility maps
-           where b.relfilenode = any(s.filenodes) and b.relforknumber = 0
-             and b.reldatabase = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
-         ) end
-  from sizes s;
+  return query execute pg_catalog.format(
+    'with rels as (
+       select t.oid as table_oid, r.oid as rel_oid, r.relfilenode
+       from pg_catalog.pg_class t
+       join pg_catalog.pg_class r
+         on r.oid = t.oid
+         or r.oid in (select i.indexrelid from pg_catalog.pg_index i where i.indrelid = t.oid and i.indisvalid)
+       where t.oid = any($1) and t.relkind in (''r'', ''m'')
+     ),
+     sizes as (
+       select r.table_oid,
+              sum(pg_catalog.pg_relation_size(r.rel_oid))::bigint
+                / pg_catalog.current_setting(''block_size'')::bigint as blocks,
+              pg_catalog.array_agg(r.relfilenode) as filenodes
+       from rels r
+       group by r.table_oid
+     )
+     select s.table_oid, s.table_oid::pg_catalog.regclass::text, s.blocks, %s
+     from sizes s',
+    case when readable then pg_catalog.format(
+      -- the main fork only, as pg_relation_size() counts: not the free space and visibility maps
+      '(select count(*) from %s.pg_buffercache b
+        where b.relfilenode = any(s.filenodes) and b.relforknumber = 0
+          and b.reldatabase = (select d.oid from pg_catalog.pg_database d
+                               where d.datname = pg_catalog.current_database()))',
+      buffercache_schema)
+    else 'null::bigint' end)
+    using table_oids;
 end;
 $$;
 

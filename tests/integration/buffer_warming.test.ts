@@ -186,3 +186,23 @@ Deno.test("settle() records the hit ratio over the slot once a snapshot after it
     assert.deepEqual(await store.settle(after), [], "settled once");
   });
 });
+
+Deno.test("table_residency() leaves residency unknown to a role that may not read pg_buffercache", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    try {
+      const rows = await sql.begin(async (tx) => {
+        // the service role has no pg_monitor, whose right pg_buffercache asks for by default
+        await tx`set local role service_role`;
+        return await tx`select blocks, resident_blocks from optimizer.table_residency(${[
+          table.relid,
+        ]}::oid[])`;
+      });
+      assert.equal(rows.length, 1);
+      assert.ok(Number(rows[0].blocks) > 10);
+      assert.equal(rows[0].resident_blocks, null);
+    } finally {
+      await cleanUp(sql, table.name, []);
+    }
+  });
+});
