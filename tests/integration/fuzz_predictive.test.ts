@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing of the predictive function while the database is up: whatever a caller sends to
- * GET /predictive/forecast, the answer is never a 5xx. Deterministic: a fixed seed and a bounded run count.
+ * GET /predictive/forecast or POST /predictive/run, the answer is never a 5xx. Deterministic: a fixed seed and a bounded run count.
  */
 import fc from "fast-check";
 import { stackEnv } from "../support/env.ts";
@@ -37,5 +37,26 @@ Deno.test("GET /predictive/forecast never answers 5xx to generated queries", asy
       }
     }),
     { seed, numRuns: 60 },
+  );
+});
+
+const runQuery = fc.record(
+  { trigger: mostly(fc.constantFrom("api", "cron"), awkwardText), extra: awkwardText },
+  { requiredKeys: [] },
+);
+
+Deno.test("POST /predictive/run never answers 5xx to generated queries", async () => {
+  await fc.assert(
+    fc.asyncProperty(runQuery, async (query) => {
+      for (const search of querySpellings(query)) {
+        const response = await fetch(`${env.url}/functions/v1/predictive/run?${search}`, {
+          method: "POST",
+          headers: { apikey: env.secretKey },
+        });
+        await expectNo5xx(response, `POST /predictive/run?${search}`);
+      }
+    }),
+    // a valid query makes a whole run: few of them
+    { seed, numRuns: 15 },
   );
 });
