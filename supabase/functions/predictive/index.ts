@@ -34,6 +34,9 @@ import {
  */
 
 const name = "predictive";
+/** The 409's message while the module is off. */
+const moduleOff = (action: string) =>
+  `modules.predictive is off: turn it on with PUT /status/config to ${action}`;
 /** Minutes past the next run's time a slot may start and still be warmed now: the next run may be late. */
 const prewarmMarginMinutes = 5;
 
@@ -90,12 +93,7 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
 
   app.post("/refresh", requireAuth("secret"), query(PredictiveRefreshQuerySchema), async (c) => {
     const { config: current } = await config.readConfig();
-    if (!current.modules.predictive) {
-      return c.json(
-        errorBody(c, "modules.predictive is off: turn it on with PUT /status/config to refresh forecasts"),
-        409,
-      );
-    }
+    if (!current.modules.predictive) return c.json(errorBody(c, moduleOff("refresh forecasts")), 409);
     const startedAt = now();
     const summary = await refreshForecasts(store, {
       trigger: c.req.valid("query").trigger,
@@ -109,12 +107,7 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
 
   app.post("/run", requireAuth("secret"), query(PredictiveRefreshQuerySchema), async (c) => {
     const { config: current } = await config.readConfig();
-    if (!current.modules.predictive) {
-      return c.json(
-        errorBody(c, "modules.predictive is off: turn it on with PUT /status/config to run it"),
-        409,
-      );
-    }
+    if (!current.modules.predictive) return c.json(errorBody(c, moduleOff("run it")), 409);
     const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
       correlationAnalyzerDefaults;
     const result = await runPredictive({ forecasts: store, buffers }, {
