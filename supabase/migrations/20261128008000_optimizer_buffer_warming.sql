@@ -5,9 +5,18 @@
 
 -- pg_prewarm loads a relation into shared buffers; pg_buffercache tells which blocks are there already, so that
 -- a resident table is not read again. Both are on hosted Supabase's extension allow-list and in Debian's
--- postgresql-contrib; Supabase keeps extensions in schema `extensions`.
-create extension if not exists pg_prewarm with schema extensions;
-create extension if not exists pg_buffercache with schema extensions;
+-- postgresql-contrib; Supabase keeps extensions in schema `extensions`. Where one is not available, the
+-- predictive run says so (prewarm_table() raises, table_residency() leaves residency unknown).
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_prewarm') then
+    create extension if not exists pg_prewarm with schema extensions;
+  end if;
+  if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_buffercache') then
+    create extension if not exists pg_buffercache with schema extensions;
+  end if;
+end;
+$$;
 
 create table if not exists optimizer.buffer_prewarms (
   id bigint generated always as identity primary key,
