@@ -50,6 +50,12 @@ export interface PrewarmStore {
   settle(now: Date): Promise<SettledPrewarm[]>;
 }
 
+/**
+ * How far before a slot's start and after its end the snapshots that measure it may be: three of the
+ * optimizer-db-snapshot job's 5-minute intervals, so that a late or missed snapshot does not stop settling.
+ */
+const margin = "15 minutes";
+
 /** Dip intervals per slot whose reads are looked up (the latest), one optimizer.table_deltas() call each. */
 const maxDipsPerSlot = 7;
 
@@ -153,16 +159,20 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
         with due as (
           select p.id, p.relid, p.slot_starts_at, p.slot_ends_at from optimizer.buffer_prewarms p
           where p.settled_at is null and p.slot_ends_at <= ${now.toISOString()}::timestamptz
-            -- wait for the snapshot after the slot, unless it will not come any more
+            -- wait for a snapshot soon after the slot, unless it will not come any more
             and (p.slot_ends_at < ${now.toISOString()}::timestamptz - interval '1 day'
-                 or exists (select 1 from optimizer.db_snapshots s where s.taken_at >= p.slot_ends_at))
+                 or exists (select 1 from optimizer.db_snapshots s
+                            where s.taken_at >= p.slot_ends_at and s.taken_at <= p.slot_ends_at + ${margin}::interval))
         ),
-        -- the snapshots around the slot: the last at or before its start, the first at or after its end
+        -- the snapshots around the slot, within the margin: the last at or before its start, the first at or
+        -- after its end; a snapshot further off would measure other hours than the slot's
         bounds as (
           select d.id, d.relid,
-                 (select s.taken_at from optimizer.db_snapshots s where s.taken_at <= d.slot_starts_at
+                 (select s.taken_at from optimizer.db_snapshots s
+                  where s.taken_at <= d.slot_starts_at and s.taken_at >= d.slot_starts_at - ${margin}::interval
                   order by s.taken_at desc limit 1) as from_at,
-                 (select s.taken_at from optimizer.db_snapshots s where s.taken_at >= d.slot_ends_at
+                 (select s.taken_at from optimizer.db_snapshots s
+                  where s.taken_at >= d.slot_ends_at and s.taken_at <= d.slot_ends_at + ${margin}::interval
                   order by s.taken_at limit 1) as to_at
           from due d
         ),

@@ -27,6 +27,32 @@ export interface StatusOverview {
   forecasts?: ForecastAccuracyRow[];
   /** Each warm target's pings and cold starts over the last 24 hours (optimizer.warm_activity()). */
   warming?: WarmActivityRow[];
+  /** The buffer loads of the last 7 days (optimizer.buffer_activity()). */
+  buffer_loads?: BufferLoadRow[];
+}
+
+/** A buffer load as optimizer.buffer_activity() gives it; see BufferLoad. Block counts are bigints. */
+export interface BufferLoadRow {
+  /** The table, `schema.table`. */
+  relation: string;
+  /** The dip slot, `hh:mm` UTC. */
+  slot: string;
+  /** The slot occurrence loaded for. */
+  slot_starts_at: string;
+  /** When it was loaded. */
+  loaded_at: string;
+  /** Blocks pg_prewarm read. */
+  blocks_loaded: number | string;
+  /** Blocks expected to be read from memory instead of disk in the slot. */
+  expected_blocks_avoided: number | string;
+  /** That in ms; null without measured read times. */
+  expected_saved_ms: number | null;
+  /** When what followed was recorded; null until then. */
+  settled_at: string | null;
+  /** The database's hit ratio over the slot; null until settled or without snapshots. */
+  hit_ratio_after: number | null;
+  /** Blocks the table still read from disk in the slot; null until settled or without snapshots. */
+  blocks_read_after: number | string | null;
 }
 
 /** A warm target's last 24 hours as optimizer.warm_activity() gives it; see WarmActivity. Counts are bigints. */
@@ -226,6 +252,32 @@ export interface StatusReport {
   forecasts: ForecastAccuracy[];
   /** Each warm target's pings over the last 24 hours beside the cold starts its users met. */
   warming: WarmActivity[];
+  /** The predictive run's buffer loads of the last 7 days, newest first: what each expected, and what followed. */
+  bufferLoads: BufferLoad[];
+}
+
+/** A table the predictive run loaded into shared buffers ahead of a dip slot. */
+export interface BufferLoad {
+  /** The table, `schema.table`. */
+  relation: string;
+  /** The dip slot, `hh:mm` UTC. */
+  slot: string;
+  /** The slot occurrence loaded for. */
+  slotStartsAt: string;
+  /** When it was loaded. */
+  loadedAt: string;
+  /** Blocks pg_prewarm read. */
+  blocksLoaded: number;
+  /** Blocks expected to be read from memory instead of disk in the slot: the plan's estimate. */
+  expectedBlocksAvoided: number;
+  /** That in ms; null without measured read times (track_io_timing). */
+  expectedSavedMs: number | null;
+  /** When what followed was recorded; null until the slot has passed and a snapshot covers it. */
+  settledAt: string | null;
+  /** The database's buffer-cache hit ratio over the slot, measured; null until settled. */
+  hitRatioAfter: number | null;
+  /** Blocks the table still read from disk in the slot, measured; null until settled. */
+  blocksReadAfter: number | null;
 }
 
 /** What the warmer did for one function over the last 24 hours, and what the function's users met. */
@@ -504,6 +556,18 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       lastSentAt: row.last_sent_at,
       requests: Number(row.requests),
       coldStarts: Number(row.cold_starts),
+    })),
+    bufferLoads: (overview.buffer_loads ?? []).map((row) => ({
+      relation: row.relation,
+      slot: row.slot,
+      slotStartsAt: row.slot_starts_at,
+      loadedAt: row.loaded_at,
+      blocksLoaded: Number(row.blocks_loaded),
+      expectedBlocksAvoided: Number(row.expected_blocks_avoided),
+      expectedSavedMs: row.expected_saved_ms,
+      settledAt: row.settled_at,
+      hitRatioAfter: row.hit_ratio_after,
+      blocksReadAfter: row.blocks_read_after === null ? null : Number(row.blocks_read_after),
     })),
   };
 }

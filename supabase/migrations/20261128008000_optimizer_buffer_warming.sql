@@ -125,6 +125,40 @@ begin
 end;
 $$;
 
+-- The buffer loads of the last `since`, newest first (at most 50), each with what it expected and, once settled,
+-- what followed: what GET /status shows as `bufferLoads`.
+create or replace function optimizer.buffer_activity(since timestamptz)
+returns jsonb
+language sql
+stable
+set search_path = ''
+begin atomic
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+    'relation', p.relation, 'slot', p.slot, 'slot_starts_at', p.slot_starts_at, 'loaded_at', p.loaded_at,
+    'blocks_loaded', p.blocks_loaded, 'expected_blocks_avoided', p.expected_blocks_avoided,
+    'expected_saved_ms', p.expected_saved_ms, 'settled_at', p.settled_at, 'hit_ratio_after', p.hit_ratio_after,
+    'blocks_read_after', p.blocks_read_after
+  ) order by p.loaded_at desc, p.id desc), '[]'::jsonb)
+  from (
+    select * from optimizer.buffer_prewarms b where b.loaded_at >= since order by b.loaded_at desc, b.id desc limit 50
+  ) p;
+end;
+
+-- The status overview gains the buffer loads of the last 7 days.
+create or replace function optimizer.status_overview(now timestamptz default now())
+returns jsonb
+language sql
+stable
+set search_path = ''
+begin atomic
+  select optimizer.pipeline_overview(now) || pg_catalog.jsonb_build_object(
+    'modules', optimizer.module_last_runs(),
+    'forecasts', optimizer.forecast_accuracy(now - interval '7 days'),
+    'warming', optimizer.warm_activity(now - interval '24 hours'),
+    'buffer_loads', optimizer.buffer_activity(now - interval '7 days')
+  );
+end;
+
 -- The predictive run, through request_due_run (defaults: on, every 15 minutes, runs of at most 60 s): the same
 -- job (optimizer-predictive) now asks for /predictive/run instead of /predictive/refresh.
 create or replace function optimizer.request_predictive_refresh(now timestamptz default now())
@@ -146,6 +180,8 @@ $$;
 revoke all on optimizer.buffer_prewarms from public, anon, authenticated;
 grant all on optimizer.buffer_prewarms to service_role;
 revoke all on function optimizer.prewarm_table(oid), optimizer.table_residency(oid[]),
+  optimizer.buffer_activity(timestamptz), optimizer.status_overview(timestamptz),
   optimizer.request_predictive_refresh(timestamptz) from public, anon, authenticated;
 grant execute on function optimizer.prewarm_table(oid), optimizer.table_residency(oid[]),
+  optimizer.buffer_activity(timestamptz), optimizer.status_overview(timestamptz),
   optimizer.request_predictive_refresh(timestamptz) to service_role;

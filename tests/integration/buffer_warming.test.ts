@@ -184,6 +184,13 @@ Deno.test("settle() records the hit ratio over the slot once a snapshot after it
       50,
     ]);
     assert.deepEqual(await store.settle(after), [], "settled once");
+    const [{ overview }] = await sql`select optimizer.status_overview(${after}) as overview`;
+    const shown = overview.buffer_loads.find((l: { relation: string }) => l.relation === table.name);
+    assert.deepEqual(
+      shown && [shown.hit_ratio_after, shown.blocks_read_after],
+      [0.99, 50],
+      "GET /status shows it",
+    );
   });
 });
 

@@ -288,3 +288,40 @@ Deno.test("statusReport() gives each warm target's pings beside its measured col
     coldStarts: 12,
   }]);
 });
+
+Deno.test("statusReport() lists the buffer loads with what each expected and what followed, counts as numbers", () => {
+  const load = {
+    relation: "public.robot_messages",
+    slot: "07:30",
+    slot_starts_at: "2026-11-28T07:30:00Z",
+    loaded_at: "2026-11-28T07:15:02Z",
+    blocks_loaded: "2500",
+    expected_blocks_avoided: "1500",
+    expected_saved_ms: null,
+  };
+  const report = statusReport(
+    overview({
+      buffer_loads: [
+        { ...load, settled_at: "2026-11-28T08:15:00Z", hit_ratio_after: 0.997, blocks_read_after: "40" },
+        {
+          ...load,
+          slot_starts_at: "2026-11-29T07:30:00Z",
+          settled_at: null,
+          hit_ratio_after: null,
+          blocks_read_after: null,
+        },
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(
+    report.bufferLoads.map((
+      l,
+    ) => [l.blocksLoaded, l.expectedBlocksAvoided, l.hitRatioAfter, l.blocksReadAfter]),
+    [
+      [2500, 1500, 0.997, 40],
+      [2500, 1500, null, null],
+    ],
+  );
+});
