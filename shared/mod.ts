@@ -135,6 +135,8 @@ export {
 } from "./metrics/series.ts";
 
 export {
+  type BufferLoad,
+  type BufferLoadRow,
   type CronJob,
   type CronJobRow,
   type ForecastAccuracy,
