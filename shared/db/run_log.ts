@@ -46,3 +46,28 @@ export async function finishRun(
       summary = ${sql.json(summary as postgres.JSONValue)}, error = ${error}
     where id = ${id}`;
 }
+
+/**
+ * Runs `body` as a recorded run: started at `now`, then succeeded with the summary `body` returns, or failed
+ * with the error, which is thrown on. A failed run's summary is its id and start, with `failedSummary()`'s
+ * fields (what the run had done so far). A failure to record the failure does not hide the error.
+ */
+export async function recordedRun<S>(
+  log: RunLog,
+  trigger: "cron" | "api",
+  now: Date,
+  body: (runId: string) => Promise<S>,
+  failedSummary: () => Record<string, unknown> = () => ({}),
+): Promise<S> {
+  const runId = await log.startRun(trigger, now);
+  try {
+    const summary = await body(runId);
+    await log.finishRun(runId, "succeeded", summary, null);
+    return summary;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await log.finishRun(runId, "failed", { runId, startedAt: now.toISOString(), ...failedSummary() }, message)
+      .catch(() => {});
+    throw error;
+  }
+}

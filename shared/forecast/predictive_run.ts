@@ -8,12 +8,12 @@ import {
 import { createFinding, type EstimatedGain, estimatedGain, type Finding } from "../finding/finding.ts";
 import type { ForecastAccuracy } from "../status/status_report.ts";
 import { DAY_MS } from "../time.ts";
+import { recordedRun } from "../db/run_log.ts";
 import type { ForecastStore } from "./forecast_store.ts";
 import {
   forecastInRun,
   type ForecastRefreshInput,
   type ForecastRefreshSummary,
-  recordedRun,
   resolveForecastRefreshOptions,
 } from "./refresh_forecasts.ts";
 
@@ -98,9 +98,15 @@ export async function runPredictive(
       refreshOptions,
     );
     // 2 to 4: buffer warming; its failure (a missing extension, a revoked right) leaves the forecasts standing
-    const buffers = await warmBuffers(deps.buffers, runId, input).catch((error) => ({
-      ...noBufferWarming,
-      reason: `buffer warming failed: ${error instanceof Error ? error.message : String(error)}`,
+    const buffers = await warmBuffers(deps.buffers, runId, input).catch((error): BufferWarming => ({
+      applied: [],
+      skipped: [],
+      report: {
+        dips: { intervals: 0, recurringSlots: [], reason: null },
+        reason: `buffer warming failed: ${error instanceof Error ? error.message : String(error)}`,
+        rejected: [],
+        settled: [],
+      },
     }));
     // 5. report
     return {
@@ -113,36 +119,19 @@ export async function runPredictive(
       forecastAccuracy: await deps.forecasts.accuracy(
         new Date(now.getTime() - forecastAccuracyDays * DAY_MS),
       ),
-      history: historyVerdict(forecasts, buffers.dips.intervals, input.dips),
+      history: historyVerdict(forecasts, buffers.report.dips.intervals, input.dips),
       forecasts,
-      buffers: {
-        dips: buffers.dips,
-        reason: buffers.reason,
-        rejected: buffers.rejected,
-        settled: buffers.settled,
-      },
+      buffers: buffers.report,
     };
   });
 }
 
-/** What steps 2 to 4 did. */
+/** What steps 2 to 4 did: the loads, those not done, and the rest of the result's `buffers`. */
 interface BufferWarming {
   applied: Finding[];
   skipped: PredictiveRunResult["skipped"];
-  dips: PredictiveRunResult["buffers"]["dips"];
-  reason: string | null;
-  rejected: PrewarmRejection[];
-  settled: SettledPrewarm[];
+  report: PredictiveRunResult["buffers"];
 }
-
-const noBufferWarming: BufferWarming = {
-  applied: [],
-  skipped: [],
-  dips: { intervals: 0, recurringSlots: [], reason: null },
-  reason: null,
-  rejected: [],
-  settled: [],
-};
 
 /** Steps 2 to 4. */
 async function warmBuffers(
@@ -175,14 +164,16 @@ async function warmBuffers(
   return {
     applied,
     skipped,
-    dips: {
-      intervals: report.intervals,
-      recurringSlots: report.recurring.map((s) => s.slot),
-      reason: report.reason,
+    report: {
+      dips: {
+        intervals: report.intervals,
+        recurringSlots: report.recurring.map((s) => s.slot),
+        reason: report.reason,
+      },
+      reason: plan.reason,
+      rejected: plan.rejected,
+      settled,
     },
-    reason: plan.reason,
-    rejected: plan.rejected,
-    settled,
   };
 }
 

@@ -5,7 +5,7 @@ import { type Forecast, forecastSeries } from "./forecast.ts";
 import type { ForecastStore, ForecastTarget } from "./forecast_store.ts";
 import { type ReferenceForecast, referenceForecast } from "./reference.ts";
 import { type CountSeries, fromFirstEvent } from "./series.ts";
-import type { RunLog } from "../db/run_log.ts";
+import { recordedRun } from "../db/run_log.ts";
 
 /**
  * A predictive refresh: score the stored forecasts whose minutes have all happened, then forecast the busiest
@@ -146,28 +146,6 @@ export function resolveForecastRefreshOptions(
   input: Partial<ForecastRefreshOptions> = {},
 ): ForecastRefreshOptions {
   return resolveOptions(forecastRefreshDefaults, bounds, input);
-}
-
-/**
- * Runs `body` as a run of the predictive module: recorded as started at `now`, then as succeeded with what
- * `body` returned as its summary, or as failed with the error (which is thrown on).
- */
-export async function recordedRun<T>(
-  store: RunLog,
-  trigger: "cron" | "api",
-  now: Date,
-  body: (runId: string) => Promise<T>,
-): Promise<T> {
-  const runId = await store.startRun(trigger, now);
-  try {
-    const summary = await body(runId);
-    await store.finishRun(runId, "succeeded", summary, null);
-    return summary;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString() }, message).catch(() => {});
-    throw error;
-  }
 }
 
 /** Steps 2 to 4 of a refresh, inside run `runId`. */

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/client.ts";
+import { recordedRun } from "../db/run_log.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import type { Analyzer } from "./analyzer.ts";
 import type { MergeOutcome } from "./merge.ts";
@@ -48,20 +49,13 @@ export interface RefreshOptions {
 /** Runs the analysis and stores its findings (see the top of this file). Rethrows a failure to store. */
 export async function refreshRecommendations(options: RefreshOptions): Promise<RunSummary> {
   const { store, now } = options;
-  const runId = await store.startRun(options.trigger, now);
+  // reported with a failed run: what the analyzers found before the failure
   let analyzers: AnalyzerReport[] = [];
-  try {
+  return await recordedRun(store, options.trigger, now, async (runId): Promise<RunSummary> => {
     const outcome = await runAnalyzers(options.analyzers, options);
     analyzers = outcome.analyzers;
     const transitions = await store.merge(outcome, now, `run:${runId}`, options.config.retention.runDays);
     const window = { from: outcome.window.from.toISOString(), to: outcome.window.to.toISOString() };
-    const summary: RunSummary = { runId, startedAt: now.toISOString(), window, analyzers, transitions };
-    await store.finishRun(runId, "succeeded", summary, null);
-    return summary;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString(), analyzers }, message)
-      .catch(() => {});
-    throw error;
-  }
+    return { runId, startedAt: now.toISOString(), window, analyzers, transitions };
+  }, () => ({ analyzers }));
 }

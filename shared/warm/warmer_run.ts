@@ -1,4 +1,5 @@
 import type { OptimizationConfig } from "../config/config.ts";
+import { recordedRun } from "../db/run_log.ts";
 import { SECOND_MS } from "../time.ts";
 import { planWarmups, type WarmPing, warmPlanDefaults, type WarmSkip } from "./plan_warmups.ts";
 import type { PingToSend } from "./send_pings.ts";
@@ -83,11 +84,12 @@ export async function runWarmer(
   },
 ): Promise<{ summary: WarmerRunSummary; toSend: PingToSend[] }> {
   const { now, config } = input;
-  const runId = await store.startRun(input.trigger, now);
-  try {
+  let toSend: PingToSend[] = [];
+  const summary = await recordedRun(store, input.trigger, now, async (runId): Promise<WarmerRunSummary> => {
     const plan = await planWarmerWindow(store, now, config);
     const ids = await store.recordPlan(runId, plan.pings);
-    const summary: WarmerRunSummary = {
+    toSend = plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs }));
+    return {
       runId,
       startedAt: now.toISOString(),
       window: plan.window,
@@ -99,11 +101,6 @@ export async function runWarmer(
       })),
       skipped: plan.skipped,
     };
-    await store.finishRun(runId, "succeeded", summary, null);
-    return { summary, toSend: plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs })) };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await store.finishRun(runId, "failed", { runId, startedAt: now.toISOString() }, message).catch(() => {});
-    throw error;
-  }
+  });
+  return { summary, toSend };
 }
