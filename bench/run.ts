@@ -154,7 +154,10 @@ try {
 
   progress.phase("scenarios");
   const runs: ScenarioRun[] = [];
-  const specs = scenarioSpecs(compression, [recommendations]);
+  const specs = scenarioSpecs(compression, [
+    recommendations,
+    ...(values["with-shared-cache"] ? [sharedCacheFeature(compression)] : []),
+  ]);
   for (let repeat = 0; repeat < repeats; repeat++) {
     // Interleaved, and the order rotates each repeat, so drift over the run does not favour one scenario.
     const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);

@@ -43,8 +43,22 @@ export interface SuiteFeature {
    * read what the feature reports on, then undo what prepare did.
    */
   restore?: (world: World) => Promise<void>;
-  /** Runs beside the replay, e.g. the suite's warmer; resolves when `signal` aborts. */
-  during?: (context: FeatureContext, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs beside the replay, e.g. the suite's warmer; resolves when `signal` aborts (as soon as the replay
+   * ends), with what it did meanwhile.
+   */
+  during?: (context: FeatureContext, signal: AbortSignal) => Promise<FeatureActivity>;
+  /**
+   * The config.toml the scenario's gateway serves instead of the app's alone: e.g. the app's functions beside
+   * the suite's, as one hosted project serves them, so that pg_cron's calls and the warmer's pings reach them.
+   */
+  functionsConfigPath?: string;
+}
+
+/** What a feature did beside the replay. */
+export interface FeatureActivity {
+  /** Warm-up pings it sent to the app's functions. */
+  warmPings?: number;
 }
 
 export interface FeatureContext {
@@ -245,9 +259,15 @@ async function replay(
     seed: world.options.seed,
   });
   const envPath = await functionsEnvFile(world, spec, upstream.url);
+  const configPaths = new Set(spec.features.flatMap((f) => f.functionsConfigPath ?? []));
+  if (configPaths.size > 1) {
+    throw new Error(
+      `scenario ${spec.name}: its features ask for ${configPaths.size} gateway configs; one at most`,
+    );
+  }
   const gateway = await startGateway({
     port: 0,
-    configPath: appConfigPath,
+    configPath: [...configPaths][0] ?? appConfigPath,
     functionsEnvPath: envPath,
     dbUrl: world.env.SUPABASE_DB_URL,
     workerIdleTimeoutS: hostedIdleTimeoutS / (options.timeoutCompression ?? compression),
@@ -262,6 +282,8 @@ async function replay(
   const featureRuns = spec.features.filter((f) => f.during).map((f) =>
     f.during!(featureContext, featuresStop.signal)
   );
+  // Awaited once the replay ends; a feature failing earlier must not be an unhandled rejection meanwhile.
+  for (const run of featureRuns) run.catch(() => {});
   const directory = createDirectory(world.robotsByUser.map((ids) => [...ids]));
   const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
   try {
@@ -299,6 +321,8 @@ async function replay(
         };
       },
     });
+    featuresStop.abort();
+    const activities = await Promise.all(featureRuns);
     const after = await databaseCounters(world);
     const hits = after.hit - before.hit;
     const reads = after.read - before.read;
@@ -309,7 +333,7 @@ async function replay(
       appIndexBytes: await appIndexBytes(world),
       suiteDbTimeMs: Math.round(after.suite - before.suite),
       workerBoots: gateway.stats().coldStarts,
-      warmPings: warmer?.stop() ?? 0,
+      warmPings: (warmer?.stop() ?? 0) + activities.reduce((sum, a) => sum + (a.warmPings ?? 0), 0),
     };
     const upstreamStats = upstream.stats();
     const client: ScenarioRun["client"] = {};

@@ -147,6 +147,17 @@ export function createWarmerStore(sql: Sql): WarmerStore {
             and r.minute >= ${new Date(nowMs - warmerHistory.gapDays * DAY_MS)}
           order by r.minute desc limit ${warmerHistory.maxGapMinutes}
         ) x`;
+      // The requests the rollup has not folded yet (up to its one-minute schedule behind), read from the raw
+      // events above its watermark: the id range keeps the scan to those, and their instants are exact.
+      const unfolded = await sql<{ target: string; minute: Date; count: string; last: Date }[]>`
+        select e.target, pg_catalog.date_bin('1 minute', e.occurred_at, timestamptz '2000-01-01 00:00:00+00') as minute,
+               count(*) as count, max(e.occurred_at) as last
+        from optimizer.metric_events e
+        where e.id > (select s.last_event_id from optimizer.rollup_state s where s.id)
+          and e.system = 'edge' and e.kind = 'request' and e.target = any(${names})
+          -- the partitions of the minutes the rate reads; a later event (a skewed clock) is not yet
+          and e.occurred_at >= ${new Date(nowMinute - before * MINUTE_MS)} and e.occurred_at <= ${now}
+        group by e.target, minute`;
       const first = await sql<{ target: string; minute: Date }[]>`
         select r.target, min(r.minute) as minute from optimizer.metric_rollups r
         where r.system = 'edge' and r.kind = 'request' and r.target = any(${names})
@@ -178,16 +189,27 @@ export function createWarmerStore(sql: Sql): WarmerStore {
       const countsOf = Map.groupBy(counts, (row) => row.target);
       const firstOf = new Map(first.map((row) => [row.target, row.minute]));
       const activeOf = Map.groupBy(active, (row) => row.target);
+      const unfoldedOf = Map.groupBy(unfolded, (row) => row.target);
       const pingsOf = Map.groupBy(pings, (row) => row.function_name);
       const pendingOf = Map.groupBy(pending, (row) => row.function_name);
       return names.map((fn): WarmTargetInput => {
         const byMinute = new Map(
           (countsOf.get(fn) ?? []).map((row) => [row.minute.getTime() / MINUTE_MS, Number(row.count)]),
         );
-        const firstMinute = firstOf.get(fn);
-        const activeMinutes = (activeOf.get(fn) ?? []).map((row) => row.minute.getTime()).sort((a, b) =>
-          a - b
-        );
+        const recent = unfoldedOf.get(fn) ?? [];
+        // A minute the rollup folded in part has the rest of its requests here: the two add up.
+        for (const row of recent) {
+          const minute = row.minute.getTime() / MINUTE_MS;
+          byMinute.set(minute, (byMinute.get(minute) ?? 0) + Number(row.count));
+        }
+        const firstMinute = [firstOf.get(fn)?.getTime(), ...recent.map((row) => row.minute.getTime())]
+          .filter((ms) => ms !== undefined).reduce((a, b) => Math.min(a, b), Infinity);
+        const activeMinutes = [
+          ...new Set([...(activeOf.get(fn) ?? []), ...recent].map((row) => row.minute.getTime())),
+        ].sort((a, b) => a - b);
+        const lastUnfolded = recent.length === 0
+          ? null
+          : Math.max(...recent.map((row) => row.last.getTime()));
         const gaps = new IdleGaps();
         for (let i = 1; i < activeMinutes.length; i++) gaps.add(activeMinutes[i] - activeMinutes[i - 1]);
         const lastActive = activeMinutes.at(-1);
@@ -208,11 +230,14 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           fn,
           counts: new SparseMinuteCounts(
             byMinute,
-            firstMinute ? firstMinute.getTime() / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
+            Number.isFinite(firstMinute) ? firstMinute / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
           ),
           gaps,
-          // the rollups know the minute, not the instant: the request may have come at its very end
-          lastRequestMs: lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS),
+          // an unfolded request's instant is known, and no folded one is later (but for the reporters'
+          // batching, a second or so); the rollups know the minute, not the instant, so a folded request may
+          // have come at its very end
+          lastRequestMs: lastUnfolded ??
+            (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS)),
           lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
           bootedAtMs: answered ? answered.sent_at!.getTime() - Number(answered.worker_age_ms) : null,
           coldStartMs: measured

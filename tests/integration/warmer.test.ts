@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createSql, createWarmerStore, MINUTE_MS, type WarmerStore } from "../../shared/mod.ts";
 import { stackEnv } from "../support/env.ts";
-import { type Sql, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { connect, event, ingest, type Sql, uniqueTarget, withSql } from "../support/metric_store_db.ts";
 
 const env = stackEnv();
 
@@ -89,6 +89,37 @@ Deno.test("the warmer store reads a target's minutes, its last request and what 
     assert.equal(target.backedOffUntilMs, null);
     assert.equal(target.gaps?.count, 19, "gaps between the 20 minutes with requests");
   });
+});
+
+Deno.test("the warmer store reads the requests the rollup has not folded yet to the millisecond", async () => {
+  const fn = uniqueTarget("unfolded");
+  const holder = connect();
+  try {
+    await withStore(async (store, sql) => {
+      await store.putTarget(fn, true);
+      // both events in this minute: not within its first seconds
+      const intoMinute = Date.now() % MINUTE_MS;
+      if (intoMinute < 5_000) await new Promise((resolve) => setTimeout(resolve, 5_000 - intoMinute));
+      const now = Date.now();
+      const folded = thisMinute() - 2 * MINUTE_MS;
+      await insertMinutes(sql, fn, [folded], 4);
+      // The rollup's own lock, held so that pg_cron's rollup cannot fold the events while the store reads.
+      await holder.begin(async (tx) => {
+        await tx`select pg_catalog.pg_advisory_xact_lock(8061130002)`;
+        await ingest(sql, [
+          event(fn, { occurred_at: new Date(now - 3_000).toISOString() }),
+          event(fn, { occurred_at: new Date(now - 1_234).toISOString() }),
+        ]);
+        const target = (await store.targets(new Date(now))).find((t) => t.fn === fn)!;
+        assert.equal(target.lastRequestMs, now - 1_234, "the instant of the latest unfolded request");
+        assert.equal(target.counts.count(Math.floor(now / MINUTE_MS)), 2);
+        assert.equal(target.counts.count(folded / MINUTE_MS), 4);
+        assert.equal(target.gaps?.count, 1, "the gap from the folded minute to the unfolded one");
+      });
+    });
+  } finally {
+    await holder.end();
+  }
 });
 
 Deno.test("the warmer store backs off a target whose last pings failed, 2^n minutes after the last", async () => {

@@ -1,0 +1,180 @@
+/**
+ * The suite's warmer as a feature of a scenario, used as a developer would use it: the app's functions
+ * registered as warm targets (`PUT /warmer/targets/:name`), the module switched on with a budget and a
+ * priority (`PUT /status/config`), and pg_cron's `optimizer-warmer` job left to ask for `POST /warmer/run`
+ * every minute through net.http_post, at the Vault's `project_url`. The scenario's gateway serves the app's
+ * functions beside the suite's, as one hosted project does, and `project_url` names that gateway while the
+ * scenario runs, so the warmer's pings reach the workers the replay's requests reach.
+ *
+ * The warmer plans in the platform's minutes, from per-minute rollups, so it is measured in a replay at
+ * compression 1 (bench/warm_replay.ts): in the 60x replay of `npm run bench` a trace minute lasts one second.
+ */
+import { stringify } from "smol-toml";
+import { fileURLToPath } from "node:url";
+import { loadFunctionsConfig } from "../../scripts/stack/functions_config.ts";
+import { upsertVaultSecrets } from "../../scripts/stack/vault.ts";
+import type { FeatureActivity, SuiteFeature } from "./scenario.ts";
+
+/** What the warmer did in one run, from optimizer.warm_pings. */
+export interface WarmerActivity {
+  /** Pings to the app's functions planned while the replay ran. */
+  planned: number;
+  /** Of those, sent (an answer or a failure recorded). */
+  sent: number;
+  /** Sent pings that found a worker just booted: the pings that made a worker. */
+  foundCold: number;
+  /** Sent pings without a 2xx answer. */
+  failed: number;
+  /** Planned pings by kind (successor, refresh, pre-warm, probe). */
+  byKind: Record<string, number>;
+  /** Warmer runs pg_cron asked for while the replay ran, and those that failed. */
+  runs: number;
+  failedRuns: number;
+}
+
+export interface WarmerFeature extends SuiteFeature {
+  /** One entry per run of the scenario, in order. */
+  activity: WarmerActivity[];
+}
+
+export interface WarmerFeatureOptions {
+  /** The app's functions to register as warm targets. */
+  appFunctions: readonly string[];
+  /** `optimization.priority` while the scenario runs. */
+  priority: "performance" | "cost" | "reliability";
+  /** `limits.warmPingsPerHour` while the scenario runs. */
+  pingsPerHour: number;
+  /** A config.toml serving the app's and the suite's functions (projectFunctionsConfig()). */
+  functionsConfigPath: string;
+}
+
+const suiteConfigPath = fileURLToPath(new URL("../../supabase/config.toml", import.meta.url));
+const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
+
+/**
+ * Writes a config.toml, in a temporary folder, that lists the suite's functions and the reference app's with
+ * absolute paths: what one project deploys. Returns its path; the caller removes its folder.
+ */
+export async function projectFunctionsConfig(): Promise<string> {
+  const functions: Record<string, Record<string, string | boolean>> = {};
+  for (const path of [suiteConfigPath, appConfigPath]) {
+    for (const [name, settings] of await loadFunctionsConfig(path)) {
+      if (functions[name]) {
+        throw new Error(`function ${name} is in both ${suiteConfigPath} and ${appConfigPath}`);
+      }
+      functions[name] = {
+        enabled: settings.enabled,
+        verify_jwt: settings.verifyJwt,
+        entrypoint: settings.entrypoint,
+        ...(settings.importMap === null ? {} : { import_map: settings.importMap }),
+      };
+    }
+  }
+  // The gateway runs workers from the folder above the config's own, as it does from a project's supabase/.
+  const dir = await Deno.makeTempDir({ prefix: "bench-project-" });
+  await Deno.mkdir(`${dir}/supabase`);
+  const path = `${dir}/supabase/config.toml`;
+  await Deno.writeTextFile(path, stringify({ functions }));
+  return path;
+}
+
+/** The warmer feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
+export function warmerFeature(env: Record<string, string>, options: WarmerFeatureOptions): WarmerFeature {
+  const functions = `${env.SUPABASE_URL}/functions/v1`;
+  const activity: WarmerActivity[] = [];
+  let savedConfig: Record<string, unknown> | null = null;
+  let savedTargets: { functionName: string; enabled: boolean }[] = [];
+
+  async function request(
+    method: "GET" | "PUT",
+    path: string,
+    json?: unknown,
+  ): Promise<Record<string, unknown>> {
+    const response = await fetch(`${functions}${path}`, {
+      method,
+      headers: {
+        apikey: env.SUPABASE_SECRET_KEY,
+        ...(json === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    const body = await response.json();
+    if (!response.ok) {
+      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(body)}`);
+    }
+    return body;
+  }
+  const putTarget = (name: string, enabled: boolean) =>
+    request("PUT", `/warmer/targets/${encodeURIComponent(name)}`, { enabled });
+
+  return {
+    name: `the warmer (pg_cron → POST /warmer/run every minute; priority ${options.priority}, ` +
+      `at most ${options.pingsPerHour} pings an hour, the app's ${options.appFunctions.length} functions its targets)`,
+    activity,
+    functionsConfigPath: options.functionsConfigPath,
+
+    async prepare() {
+      const { config } = await request("GET", "/status/config") as { config: Record<string, unknown> };
+      savedConfig = config;
+      const section = (key: string) => (config[key] ?? {}) as Record<string, unknown>;
+      await request("PUT", "/status/config", {
+        ...config,
+        modules: { ...section("modules"), warmer: true },
+        limits: { ...section("limits"), warmPingsPerHour: options.pingsPerHour },
+        optimization: { ...section("optimization"), priority: options.priority },
+      });
+      const { targets } = await request("GET", "/warmer/targets") as { targets: typeof savedTargets };
+      savedTargets = targets;
+      // The budget goes to the app: the suite's own functions, registered by its migration, are left out.
+      for (const target of targets) {
+        if (!options.appFunctions.includes(target.functionName)) await putTarget(target.functionName, false);
+      }
+      for (const name of options.appFunctions) await putTarget(name, true);
+    },
+
+    async during({ world, gatewayUrl }, signal): Promise<FeatureActivity> {
+      const since = new Date();
+      await upsertVaultSecrets(world.sql, { project_url: gatewayUrl });
+      try {
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+      } finally {
+        await upsertVaultSecrets(world.sql, { project_url: env.SUPABASE_URL });
+      }
+      const until = new Date();
+      const [pings] = await world.sql<
+        { planned: number; sent: number; foundCold: number; failed: number; byKind: Record<string, number> }[]
+      >`
+        select count(*)::int as planned,
+               count(p.sent_at)::int as sent,
+               count(*) filter (where p.cold_start)::int as "foundCold",
+               count(*) filter (where p.sent_at is not null and coalesce(p.status not between 200 and 299, true))::int
+                 as failed,
+               coalesce((select jsonb_object_agg(k.kind, k.n) from (
+                 select q.kind, count(*) as n from optimizer.warm_pings q
+                 where q.function_name = any(${options.appFunctions as string[]}) and q.planned_at >= ${since}
+                   and q.planned_at < ${until}
+                 group by q.kind) k), '{}'::jsonb) as "byKind"
+        from optimizer.warm_pings p
+        where p.function_name = any(${options.appFunctions as string[]})
+          and p.planned_at >= ${since} and p.planned_at < ${until}`;
+      const [runs] = await world.sql<{ runs: number; failedRuns: number }[]>`
+        select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns"
+        from optimizer.runs r
+        where r.module = 'warmer' and r.started_at >= ${since} and r.started_at < ${until}`;
+      activity.push({ ...pings, ...runs });
+      return { warmPings: pings.sent };
+    },
+
+    async restore() {
+      if (savedConfig) await request("PUT", "/status/config", savedConfig);
+      for (const target of savedTargets) await putTarget(target.functionName, target.enabled);
+      // There is no unregistering: targets this feature registered are switched off again.
+      for (const name of options.appFunctions) {
+        if (!savedTargets.some((t) => t.functionName === name)) await putTarget(name, false);
+      }
+    },
+  };
+}
