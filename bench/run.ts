@@ -21,7 +21,7 @@ import { recommendationsFeature, type RecommendationsReport } from "./harness/su
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { runScenario, type ScenarioRun } from "./harness/scenario.ts";
+import { runInterleaved, runScenario } from "./harness/scenario.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
 import {
   measureSuiteCosts,
@@ -153,26 +153,15 @@ try {
   const indexSets = { [indexSetNames.developer]: advice.indexes, [indexSetNames.perQuery]: perQuery.indexes };
 
   progress.phase("scenarios");
-  const runs: ScenarioRun[] = [];
   const specs = scenarioSpecs(compression, [
     recommendations,
     ...(values["with-shared-cache"] ? [sharedCacheFeature(compression)] : []),
   ]);
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    // Interleaved, and the order rotates each repeat, so drift over the run does not favour one scenario.
-    const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);
-    for (const spec of order) {
-      const label = `repeat ${repeat + 1}/${repeats}, ${spec.name}`;
-      progress.detail(label);
-      runs.push(
-        await runScenario(world, world.measured, spec, repeat, {
-          compression,
-          indexSets,
-          onProgress: (text) => progress.detail(`${label}: ${text}`),
-        }),
-      );
-    }
-  }
+  const runs = await runInterleaved(world, world.measured, specs, repeats, {
+    compression,
+    indexSets,
+    onProgress: (text) => progress.detail(text),
+  });
   const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
   const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
     variant: worldOptions.variant,

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { leaseStack } from "../scripts/with_stack.ts";
 import { createProgress } from "./harness/progress.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { runScenario, type ScenarioRun, type ScenarioSpec } from "./harness/scenario.ts";
+import { runInterleaved, type ScenarioSpec } from "./harness/scenario.ts";
 import { baselineSpec } from "./harness/scenarios.ts";
 import { projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
 import { prepareWorld, type WorldOptions } from "./harness/world.ts";
@@ -119,22 +119,11 @@ try {
   ];
 
   progress.phase("scenarios");
-  const runs: ScenarioRun[] = [];
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    // Interleaved, the order rotating each repeat, so drift over the run does not favour one scenario.
-    const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);
-    for (const spec of order) {
-      const label = `repeat ${repeat + 1}/${repeats}, ${spec.name}`;
-      progress.detail(label);
-      runs.push(
-        await runScenario(world, world.measured, spec, repeat, {
-          compression,
-          indexSets: {},
-          onProgress: (text) => progress.detail(`${label}: ${text}`),
-        }),
-      );
-    }
-  }
+  const runs = await runInterleaved(world, world.measured, specs, repeats, {
+    compression,
+    indexSets: {},
+    onProgress: (text) => progress.detail(text),
+  });
 
   progress.phase("report");
   const comparison = compareRuns(runs, scenarioNames, ["baseline", "fixed-1m"]);

@@ -375,3 +375,31 @@ async function replay(
     await Deno.remove(envPath).catch(() => {});
   }
 }
+
+/**
+ * Runs every scenario `repeats` times on `trace`, interleaved, the order rotating each repeat so that drift
+ * over the run favours no scenario; `onRun` is told which run starts and how its replay goes.
+ */
+export async function runInterleaved(
+  world: World,
+  trace: Trace,
+  specs: readonly ScenarioSpec[],
+  repeats: number,
+  options: Omit<RunOptions, "onProgress"> & { onProgress?: (text: string) => void },
+): Promise<ScenarioRun[]> {
+  const runs: ScenarioRun[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    const order = specs.map((_, i) => specs[(i + repeat) % specs.length]);
+    for (const spec of order) {
+      const label = `repeat ${repeat + 1}/${repeats}, ${spec.name}`;
+      options.onProgress?.(label);
+      runs.push(
+        await runScenario(world, trace, spec, repeat, {
+          ...options,
+          onProgress: options.onProgress && ((text) => options.onProgress!(`${label}: ${text}`)),
+        }),
+      );
+    }
+  }
+  return runs;
+}

@@ -21,6 +21,7 @@ import {
 } from "../../shared/mod.ts";
 import type { SuiteFeature } from "./scenario.ts";
 import type { World } from "./world.ts";
+import { suiteApi } from "./suite_api.ts";
 
 /** One applied index suggestion and what it did in each run. */
 export interface AppliedIndex {
@@ -80,30 +81,10 @@ export interface RecommendationsFeature extends SuiteFeature {
 
 /** The recommendations feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
 export function recommendationsFeature(env: Record<string, string>): RecommendationsFeature {
-  const functions = `${env.SUPABASE_URL}/functions/v1`;
   const report: RecommendationsReport = { refresh: null, findings: [], indexes: [], drops: [] };
   const applied: string[] = [];
   const rejections: Rejection[] = [];
-
-  async function request(
-    method: "GET" | "POST" | "PUT",
-    path: string,
-    json?: unknown,
-  ): Promise<Record<string, unknown>> {
-    const response = await fetch(`${functions}${path}`, {
-      method,
-      headers: {
-        apikey: env.SUPABASE_SECRET_KEY,
-        ...(json === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(body)}`);
-    }
-    return body;
-  }
+  const request = suiteApi(env);
   const call = (method: "GET" | "POST", path: string) => request(method, `/recommendations${path}`);
 
   return {

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { loadFunctionsConfig } from "../../scripts/stack/functions_config.ts";
 import { upsertVaultSecrets } from "../../scripts/stack/vault.ts";
 import type { FeatureActivity, SuiteFeature } from "./scenario.ts";
+import { suiteApi } from "./suite_api.ts";
 
 /** What the warmer did in one run, from optimizer.warm_pings. */
 export interface WarmerActivity {
@@ -80,30 +81,10 @@ export async function projectFunctionsConfig(): Promise<string> {
 
 /** The warmer feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
 export function warmerFeature(env: Record<string, string>, options: WarmerFeatureOptions): WarmerFeature {
-  const functions = `${env.SUPABASE_URL}/functions/v1`;
   const activity: WarmerActivity[] = [];
   let savedConfig: Record<string, unknown> | null = null;
   let savedTargets: { functionName: string; enabled: boolean }[] = [];
-
-  async function request(
-    method: "GET" | "PUT",
-    path: string,
-    json?: unknown,
-  ): Promise<Record<string, unknown>> {
-    const response = await fetch(`${functions}${path}`, {
-      method,
-      headers: {
-        apikey: env.SUPABASE_SECRET_KEY,
-        ...(json === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(body)}`);
-    }
-    return body;
-  }
+  const request = suiteApi(env);
   const putTarget = (name: string, enabled: boolean) =>
     request("PUT", `/warmer/targets/${encodeURIComponent(name)}`, { enabled });
 

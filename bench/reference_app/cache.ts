@@ -165,12 +165,22 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
 
 /**
  * How the app's cache is configured: APP_CACHE=off|lru-ttl|shared, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
- * APP_CACHE_MAX_BYTES. `shared` is the suite's cache (shared/cache/shared_cache.ts): the same per-isolate bounds
- * in front of a tier in Postgres that survives the isolate.
+ * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS. `shared` is the suite's cache (shared/cache/shared_cache.ts): the
+ * same per-isolate bounds in front of a tier in Postgres that survives the isolate.
  */
 export type CacheSettings =
   | { mode: "off" }
-  | { mode: "lru-ttl" | "shared"; ttlMs: number; maxEntries: number; maxBytes?: number };
+  | {
+    mode: "lru-ttl" | "shared";
+    ttlMs: number;
+    maxEntries: number;
+    maxBytes?: number;
+    /**
+     * `shared` only: the TTL of a user's own reads, which that user's writes invalidate by tag in every isolate,
+     * so that only changes made outside the app wait for it; other reads keep `ttlMs`. Unset: `ttlMs`.
+     */
+    ownedTtlMs?: number;
+  };
 
 const cacheModes = ["off", "lru-ttl", "shared"] as const;
 
@@ -196,10 +206,18 @@ export function cacheSettingsFromEnv(get: (name: string) => string | undefined):
   if (mode !== "lru-ttl" && mode !== "shared") {
     throw new Error(`APP_CACHE must be one of ${cacheModes.map((m) => `"${m}"`).join(", ")}: got "${mode}"`);
   }
+  const ownedTtlMs = envWholeNumber(get, "APP_CACHE_OWNED_TTL_MS");
+  if (ownedTtlMs !== undefined && mode !== "shared") {
+    throw new Error(
+      "APP_CACHE_OWNED_TTL_MS needs APP_CACHE=shared: the lru-ttl cache drops a user's entries only in the " +
+        "isolate that served the write, so every other isolate would serve them stale until their TTL",
+    );
+  }
   return {
     mode,
     ttlMs: envWholeNumber(get, "APP_CACHE_TTL_MS", cacheDefaults.ttlMs)!,
     maxEntries: envWholeNumber(get, "APP_CACHE_MAX_ENTRIES", cacheDefaults.maxEntries)!,
     maxBytes: envWholeNumber(get, "APP_CACHE_MAX_BYTES"),
+    ...(ownedTtlMs === undefined ? {} : { ownedTtlMs }),
   };
 }

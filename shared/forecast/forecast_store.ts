@@ -9,25 +9,43 @@ import {
   type ForecastAccuracyRow,
 } from "../status/status_report.ts";
 import { MINUTE_MS } from "../time.ts";
+import { readWorkload } from "../workload/workload.ts";
 import type { Forecast } from "./forecast.ts";
 import type { ReferenceForecast } from "./reference.ts";
 import { type CountSeries, regularSeries } from "./series.ts";
 
 /**
  * Postgres adapter of the predictive module's forecasts: the per-minute history a forecast is made from
- * (optimizer.metric_rollups), the forecasts it stores with the reference beside each point, their scoring
- * (optimizer.score_forecasts()) and the run log. Schema: supabase/migrations/20261128005000_optimizer_forecasts.sql.
+ * (optimizer.metric_rollups; for statements, optimizer.statement_call_minutes() over the statement snapshots),
+ * the forecasts it stores with the reference beside each point, their scoring (optimizer.score_forecasts()) and
+ * the run log. Schema: supabase/migrations/20261128005000_optimizer_forecasts.sql and
+ * 20261129000000_optimizer_statement_forecasts.sql.
  */
 
-/** A series of the metric store: the rollup rows of one system, target and kind. */
+/**
+ * A series of the metric store: the rollup rows of one system, target and kind; or, as system `db` and kind
+ * `calls` (statementCalls), one statement's calls, its queryid the target.
+ */
 export interface ForecastTarget {
   /** The events' system. */
   system: MetricSystem;
-  /** A function's name, a cache namespace, … */
+  /** A function's name, a cache namespace, a statement's queryid, … */
   target: string;
   /** The events' kind, e.g. `request` or `lookup`. */
   kind: string;
 }
+
+/** The series kind of statement calls, read from the statement snapshots rather than the rollups. */
+export const statementCalls = { system: "db", kind: "calls" } as const satisfies Omit<
+  ForecastTarget,
+  "target"
+>;
+
+const isStatementCalls = (filter: { system: string; kind: string }) =>
+  filter.system === statementCalls.system && filter.kind === statementCalls.kind;
+
+/** A queryid as pg_stat_statements has it (a bigint); a target that is not one names no statement. */
+const queryidPattern = /^-?\d{1,19}$/;
 
 /** What the predictive module reads and writes; its runs are module `predictive`'s. */
 export interface ForecastStore extends RunLog {
@@ -60,9 +78,31 @@ const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postg
 /** The store over `sql` (the service role's connection). */
 export function createForecastStore(sql: Sql): ForecastStore {
   return {
-    busiestTargets: async (filter, from, to, limit) =>
-      (await busiestTargets(sql, filter, from, to, limit)).targets,
+    async busiestTargets(filter, from, to, limit) {
+      if (!isStatementCalls(filter)) return (await busiestTargets(sql, filter, from, to, limit)).targets;
+      // the project's statements, the suite's own left out, as the index advisor reads them
+      const { statements } = await readWorkload(sql, { from, to });
+      return statements.toSorted((a, b) => b.calls - a.calls).slice(0, limit).map((s) => s.queryid);
+    },
     async history(target, from, to) {
+      if (isStatementCalls(target)) {
+        if (!queryidPattern.test(target.target)) {
+          return regularSeries([], { fromMs: from.getTime(), toMs: from.getTime(), stepMs: MINUTE_MS });
+        }
+        // minutes after the latest snapshot are not known yet: the series ends there, not with zeros
+        const [{ until }] = await sql<{ until: Date | null }[]>`
+          select optimizer.statement_minutes_known_until() as until`;
+        const end = Math.max(from.getTime(), Math.min(to.getTime(), until?.getTime() ?? from.getTime()));
+        const rows = await sql<{ minute: Date; calls: number }[]>`
+          select c.minute, c.calls
+          from optimizer.statement_call_minutes(${from}, ${new Date(
+          end,
+        )}, array[${target.target}::bigint]) c`;
+        return regularSeries(
+          rows.map((row) => ({ atMs: row.minute.getTime(), value: row.calls })),
+          { fromMs: from.getTime(), toMs: end, stepMs: MINUTE_MS },
+        );
+      }
       const rows = await sql<{ minute: Date; count: string }[]>`
         select r.minute, sum(r.count) as count
         from optimizer.metric_rollups r

@@ -2,7 +2,7 @@ import { resolveOptions } from "../analyze/options.ts";
 import type { MetricSystem } from "../metrics/metric_event.ts";
 import { DAY_MS, MINUTE_MS } from "../time.ts";
 import { type Forecast, forecastSeries } from "./forecast.ts";
-import type { ForecastStore, ForecastTarget } from "./forecast_store.ts";
+import { type ForecastStore, type ForecastTarget, statementCalls } from "./forecast_store.ts";
 import { type ReferenceForecast, referenceForecast } from "./reference.ts";
 import { type CountSeries, fromFirstEvent } from "./series.ts";
 import { recordedRun } from "../db/run_log.ts";
@@ -21,9 +21,10 @@ import { recordedRun } from "../db/run_log.ts";
  * 5. run: recorded with the summary, or as failed with the error.
  */
 
-/** The series kinds forecast: each function's requests and each cache namespace's lookups. */
+/** The series kinds forecast: each function's requests, each statement's calls, each cache namespace's lookups. */
 export const forecastKinds: readonly { system: MetricSystem; kind: string }[] = [
   { system: "edge", kind: "request" },
+  statementCalls,
   { system: "cache", kind: "lookup" },
 ];
 

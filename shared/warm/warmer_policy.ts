@@ -9,7 +9,8 @@ import type { WarmingPolicy } from "./policy.ts";
  * The deployed warmer as a warming policy: planWarmups(), the code the `warmer` function runs, fed only what the
  * warmer can know. So the simulation measures what the function does, not what the planner could do with
  * perfect information (plannerPolicy()). At each minute's start it plans that minute from:
- * - the requests of the whole minutes before (the rollups know minutes; their lag is taken as nil);
+ * - the requests of the whole minutes before, at minute resolution (the deployed warmer reads the rollups,
+ *   and the events they have not folded yet to the millisecond: it knows at least this much);
  * - the gaps between the minutes that had requests;
  * - its own pings, and the boot of the worker each one found (the warm-up answer's `workerAgeMs`).
  * It then sends every ping it planned at its instant, whatever requests come in between: a plan made a minute

@@ -503,12 +503,15 @@ Deno.test({
       );
 
       await t.step(
-        "with APP_CACHE=shared a read outlives its worker, and a write in one worker is seen by another",
+        "with APP_CACHE=shared a user's read outlives its worker for APP_CACHE_OWNED_TTL_MS, and a write in " +
+          "one worker is seen by another",
         async () => {
           const shared = {
             UPSTREAM_URL: upstream.url,
             APP_CACHE: "shared",
-            APP_CACHE_TTL_MS: "60000",
+            // other reads would expire at once: the hits below come from the owned TTL
+            APP_CACHE_TTL_MS: "1",
+            APP_CACHE_OWNED_TTL_MS: "3600000",
             APP_CACHE_MAX_ENTRIES: "100",
           };
           const count = async (call: (path: string, init?: RequestInit) => Promise<Response>) => {

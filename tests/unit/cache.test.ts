@@ -172,3 +172,21 @@ Deno.test("malformed cache switches name the variable to fix", () => {
     /APP_CACHE_TTL_MS must be a whole number >= 1: got "soon"/,
   );
 });
+
+Deno.test("APP_CACHE_OWNED_TTL_MS sets the shared cache's TTL of a user's own reads", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.deepEqual(
+    cacheSettingsFromEnv(
+      env({ APP_CACHE: "shared", APP_CACHE_TTL_MS: "500", APP_CACHE_OWNED_TTL_MS: "9000" }),
+    ),
+    { mode: "shared", ttlMs: 500, maxEntries: 1000, maxBytes: undefined, ownedTtlMs: 9000 },
+  );
+});
+
+Deno.test("APP_CACHE_OWNED_TTL_MS is refused with the lru-ttl cache, whose invalidation stays in one isolate", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.throws(
+    () => cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl", APP_CACHE_OWNED_TTL_MS: "9000" })),
+    /APP_CACHE_OWNED_TTL_MS needs APP_CACHE=shared/,
+  );
+});

@@ -132,8 +132,10 @@ function createSharedAppCache(
   const userTag = (userId: string) => `user:${userId}`;
   return {
     async read(lookup, load) {
+      const owned = lookup.userId !== undefined;
       const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, load, {
-        tags: lookup.userId === undefined ? [] : [userTag(lookup.userId)],
+        tags: owned ? [userTag(lookup.userId!)] : [],
+        ...(owned && settings.ownedTtlMs !== undefined ? { ttlMs: settings.ownedTtlMs } : {}),
         storeIf: storable,
       });
       return { status: value.status, body: value.body, hit: source !== "loader" };
