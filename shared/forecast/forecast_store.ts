@@ -44,8 +44,12 @@ export const statementCalls = { system: "db", kind: "calls" } as const satisfies
 const isStatementCalls = (filter: { system: string; kind: string }) =>
   filter.system === statementCalls.system && filter.kind === statementCalls.kind;
 
-/** A queryid as pg_stat_statements has it (a bigint); a target that is not one names no statement. */
-const queryidPattern = /^-?\d{1,19}$/;
+/** Whether `target` is a queryid as pg_stat_statements has it (a bigint); one that is not names no statement. */
+function isQueryid(target: string): boolean {
+  if (!/^-?\d{1,19}$/.test(target)) return false;
+  const value = BigInt(target);
+  return value >= -(2n ** 63n) && value < 2n ** 63n;
+}
 
 /** What the predictive module reads and writes; its runs are module `predictive`'s. */
 export interface ForecastStore extends RunLog {
@@ -86,7 +90,7 @@ export function createForecastStore(sql: Sql): ForecastStore {
     },
     async history(target, from, to) {
       if (isStatementCalls(target)) {
-        if (!queryidPattern.test(target.target)) {
+        if (!isQueryid(target.target)) {
           return regularSeries([], { fromMs: from.getTime(), toMs: from.getTime(), stepMs: MINUTE_MS });
         }
         // minutes after the latest snapshot are not known yet: the series ends there, not with zeros

@@ -20,8 +20,15 @@ const number = (min: number, max: number) =>
 const forecastQuery = fc.record(
   {
     system: mostly(fc.constantFrom("db", "cache", "edge", "app"), awkwardText),
-    target: mostly(fc.string({ unit: "binary", minLength: 1, maxLength: 30 }), awkwardText),
-    kind: mostly(fc.constantFrom("request", "lookup"), awkwardText),
+    target: mostly(
+      fc.oneof(
+        fc.string({ unit: "binary", minLength: 1, maxLength: 30 }),
+        // a statement's target is a queryid: around and beyond a bigint's range
+        fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String),
+      ),
+      awkwardText,
+    ),
+    kind: mostly(fc.constantFrom("request", "lookup", "calls"), awkwardText),
     horizonMinutes: number(1, 1440),
     historyDays: number(1, 28),
   },

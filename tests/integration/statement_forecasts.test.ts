@@ -101,6 +101,12 @@ Deno.test("the forecast store reads a statement's calls per minute as its series
       at("00:15"),
     );
     assert.deepEqual(none.values, [], "a target that is no queryid names no statement");
+    const tooBig = await store.history(
+      { system: "db", kind: "calls", target: "9223372036854775808" },
+      at("00:00"),
+      at("00:15"),
+    );
+    assert.deepEqual(tooBig.values, [], "nor does a number beyond a bigint");
   });
 });
 
