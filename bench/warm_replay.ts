@@ -79,7 +79,8 @@ const scenarioNames = ["baseline", "fixed-1m", "optimized"];
 const progress = createProgress([
   { name: "stack", expectedSeconds: 5 },
   { name: "reference data", expectedSeconds: 5 },
-  { name: "scenarios", expectedSeconds: repeats * scenarioNames.length * (minutes * 60 + 10) },
+  // each run: its window in real time, and about 25 s to restore the data and start its gateway
+  { name: "scenarios", expectedSeconds: repeats * scenarioNames.length * (minutes * 60 + 25) },
   { name: "report", expectedSeconds: 1 },
 ]);
 

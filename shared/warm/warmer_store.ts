@@ -239,7 +239,12 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           lastRequestMs: lastUnfolded ??
             (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS)),
           lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
-          bootedAtMs: answered ? answered.sent_at!.getTime() - Number(answered.worker_age_ms) : null,
+          // the age was the worker's when it answered, a latency after sending: a ping that booted the worker
+          // waited for its boot, so counting from sending would put the boot, and the successor ping planned
+          // from it, a cold start early, at the old worker still live
+          bootedAtMs: answered
+            ? answered.sent_at!.getTime() + (answered.latency_ms ?? 0) - Number(answered.worker_age_ms)
+            : null,
           coldStartMs: measured
             ? Math.max(
               0,
