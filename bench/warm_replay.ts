@@ -111,7 +111,7 @@ try {
     },
     {
       name: "optimized",
-      description: `the suite's ${warmer.name}, nothing else`,
+      description: `${warmer.name}, nothing else`,
       appCache: null,
       warmerIntervalMs: null,
       indexes: null,

@@ -89,7 +89,7 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
     request("PUT", `/warmer/targets/${encodeURIComponent(name)}`, { enabled });
 
   return {
-    name: `the warmer (pg_cron → POST /warmer/run every minute; priority ${options.priority}, ` +
+    name: `the suite's warmer (pg_cron → POST /warmer/run every minute; priority ${options.priority}, ` +
       `at most ${options.pingsPerHour} pings an hour, the app's ${options.appFunctions.length} functions its targets)`,
     activity,
     functionsConfigPath: options.functionsConfigPath,
