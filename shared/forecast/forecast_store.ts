@@ -96,15 +96,15 @@ export function createForecastStore(sql: Sql): ForecastStore {
         // minutes after the latest snapshot are not known yet: the series ends there, not with zeros
         const [{ until }] = await sql<{ until: Date | null }[]>`
           select optimizer.statement_minutes_known_until() as until`;
-        const end = Math.max(from.getTime(), Math.min(to.getTime(), until?.getTime() ?? from.getTime()));
+        const end = new Date(
+          Math.max(from.getTime(), Math.min(to.getTime(), until?.getTime() ?? from.getTime())),
+        );
         const rows = await sql<{ minute: Date; calls: number }[]>`
           select c.minute, c.calls
-          from optimizer.statement_call_minutes(${from}, ${new Date(
-          end,
-        )}, array[${target.target}::bigint]) c`;
+          from optimizer.statement_call_minutes(${from}, ${end}, array[${target.target}::bigint]) c`;
         return regularSeries(
           rows.map((row) => ({ atMs: row.minute.getTime(), value: row.calls })),
-          { fromMs: from.getTime(), toMs: end, stepMs: MINUTE_MS },
+          { fromMs: from.getTime(), toMs: end.getTime(), stepMs: MINUTE_MS },
         );
       }
       const rows = await sql<{ minute: Date; count: string }[]>`
