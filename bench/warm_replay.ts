@@ -86,7 +86,7 @@ const progress = createProgress([
 
 progress.phase("stack");
 const lease = await leaseStack();
-const configPath = await projectFunctionsConfig();
+const project = await projectFunctionsConfig();
 let world: Awaited<ReturnType<typeof prepareWorld>> | null = null;
 try {
   progress.phase("reference data");
@@ -97,7 +97,7 @@ try {
     appFunctions,
     priority,
     pingsPerHour,
-    functionsConfigPath: configPath,
+    functionsConfigPath: project.path,
   });
   const specs: ScenarioSpec[] = [
     baselineSpec(),
@@ -174,6 +174,6 @@ try {
   console.log(markdown);
 } finally {
   await world?.sql.end();
-  await Deno.remove(configPath.replace(/\/supabase\/config\.toml$/, ""), { recursive: true }).catch(() => {});
+  await project.remove().catch(() => {});
   await lease.release();
 }

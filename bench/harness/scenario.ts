@@ -378,14 +378,14 @@ async function replay(
 
 /**
  * Runs every scenario `repeats` times on `trace`, interleaved, the order rotating each repeat so that drift
- * over the run favours no scenario; `onRun` is told which run starts and how its replay goes.
+ * over the run favours no scenario; `onProgress` is told which run starts and how its replay goes.
  */
 export async function runInterleaved(
   world: World,
   trace: Trace,
   specs: readonly ScenarioSpec[],
   repeats: number,
-  options: Omit<RunOptions, "onProgress"> & { onProgress?: (text: string) => void },
+  options: RunOptions,
 ): Promise<ScenarioRun[]> {
   const runs: ScenarioRun[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {

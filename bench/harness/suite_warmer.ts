@@ -54,9 +54,9 @@ const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", impo
 
 /**
  * Writes a config.toml, in a temporary folder, that lists the suite's functions and the reference app's with
- * absolute paths: what one project deploys. Returns its path; the caller removes its folder.
+ * absolute paths: what one project deploys. Returns its path, and `remove()` for the folder.
  */
-export async function projectFunctionsConfig(): Promise<string> {
+export async function projectFunctionsConfig(): Promise<{ path: string; remove: () => Promise<void> }> {
   const functions: Record<string, Record<string, string | boolean>> = {};
   for (const path of [suiteConfigPath, appConfigPath]) {
     for (const [name, settings] of await loadFunctionsConfig(path)) {
@@ -76,7 +76,7 @@ export async function projectFunctionsConfig(): Promise<string> {
   await Deno.mkdir(`${dir}/supabase`);
   const path = `${dir}/supabase/config.toml`;
   await Deno.writeTextFile(path, stringify({ functions }));
-  return path;
+  return { path, remove: () => Deno.remove(dir, { recursive: true }) };
 }
 
 /** The warmer feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
@@ -125,22 +125,28 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
         await upsertVaultSecrets(world.sql, { project_url: env.SUPABASE_URL });
       }
       const until = new Date();
-      const [pings] = await world.sql<
-        { planned: number; sent: number; foundCold: number; failed: number; byKind: Record<string, number> }[]
+      const byKind = await world.sql<
+        { kind: string; planned: number; sent: number; foundCold: number; failed: number }[]
       >`
-        select count(*)::int as planned,
+        select p.kind,
+               count(*)::int as planned,
                count(p.sent_at)::int as sent,
                count(*) filter (where p.cold_start)::int as "foundCold",
                count(*) filter (where p.sent_at is not null and coalesce(p.status not between 200 and 299, true))::int
-                 as failed,
-               coalesce((select jsonb_object_agg(k.kind, k.n) from (
-                 select q.kind, count(*) as n from optimizer.warm_pings q
-                 where q.function_name = any(${options.appFunctions as string[]}) and q.planned_at >= ${since}
-                   and q.planned_at < ${until}
-                 group by q.kind) k), '{}'::jsonb) as "byKind"
+                 as failed
         from optimizer.warm_pings p
         where p.function_name = any(${options.appFunctions as string[]})
-          and p.planned_at >= ${since} and p.planned_at < ${until}`;
+          and p.planned_at >= ${since} and p.planned_at < ${until}
+        group by p.kind`;
+      const total = (field: "planned" | "sent" | "foundCold" | "failed") =>
+        byKind.reduce((sum, row) => sum + row[field], 0);
+      const pings = {
+        planned: total("planned"),
+        sent: total("sent"),
+        foundCold: total("foundCold"),
+        failed: total("failed"),
+        byKind: Object.fromEntries(byKind.map((row) => [row.kind, row.planned])),
+      };
       const [runs] = await world.sql<{ runs: number; failedRuns: number }[]>`
         select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns"
         from optimizer.runs r

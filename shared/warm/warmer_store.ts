@@ -202,8 +202,10 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           const minute = row.minute.getTime() / MINUTE_MS;
           byMinute.set(minute, (byMinute.get(minute) ?? 0) + Number(row.count));
         }
-        const firstMinute = [firstOf.get(fn)?.getTime(), ...recent.map((row) => row.minute.getTime())]
-          .filter((ms) => ms !== undefined).reduce((a, b) => Math.min(a, b), Infinity);
+        const firstMinute = Math.min(
+          firstOf.get(fn)?.getTime() ?? Infinity,
+          ...recent.map((row) => row.minute.getTime()),
+        );
         const activeMinutes = [
           ...new Set([...(activeOf.get(fn) ?? []), ...recent].map((row) => row.minute.getTime())),
         ].sort((a, b) => a - b);

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { dirname } from "node:path";
 import { loadFunctionsConfig } from "../../scripts/stack/functions_config.ts";
 import { projectFunctionsConfig } from "../../bench/harness/suite_warmer.ts";
 
 const repo = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 Deno.test("projectFunctionsConfig() serves the suite's functions and the app's with their own settings", async () => {
-  const path = await projectFunctionsConfig();
+  const config = await projectFunctionsConfig();
   try {
-    const project = await loadFunctionsConfig(path);
+    const project = await loadFunctionsConfig(config.path);
     const suite = await loadFunctionsConfig(`${repo}/supabase/config.toml`);
     const app = await loadFunctionsConfig(`${repo}/bench/reference_app/config.toml`);
     assert.deepEqual(
@@ -17,6 +16,6 @@ Deno.test("projectFunctionsConfig() serves the suite's functions and the app's w
     );
     for (const [name, settings] of [...suite, ...app]) assert.deepEqual(project.get(name), settings, name);
   } finally {
-    await Deno.remove(dirname(dirname(path)), { recursive: true });
+    await config.remove();
   }
 });
