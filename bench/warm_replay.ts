@@ -9,7 +9,13 @@
  * the 60x replay of `npm run bench` squeezes a trace minute into a second, which no rollup resolves. The
  * gateway's workers live as on hosted Supabase's Free plan: 60 s idle timeout, 150 s lifetime.
  *
- * Options: --minutes N (20: the window each scenario replays, in real minutes), --repeats N (1), --seed N (1),
+ * Each run first replays the trace's --lead-in-minutes before the window, left out of every figure: longer than
+ * a worker's lifetime, so every worker live when the window opens was booted by the scenario's own traffic and
+ * pings. Without it the window would open on a new gateway with no worker at all, cold for every scenario but
+ * `fixed-1m`, which pings at its start; a deployed warmer runs for months.
+ *
+ * Options: --minutes N (20: the window each scenario measures, in real minutes), --lead-in-minutes N (3),
+ * --repeats N (1), --seed N (1),
  * --scale small|medium|large|<robots> (small), --priority performance|cost|reliability (performance),
  * --pings-per-hour N (120, the config's default budget), --out DIR (bench/results).
  * Writes DIR/warm-<time>.json and .md and DIR/warm-latest.json and .md.
@@ -23,12 +29,14 @@ import { baselineSpec } from "./harness/scenarios.ts";
 import { projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
 import { prepareWorld, type WorldOptions } from "./harness/world.ts";
 import { parseScale } from "./reference_app/data/options.ts";
+import { sliceTrace } from "./trace/replay.ts";
 import { HOUR_MS, MINUTE_MS } from "../shared/time.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     minutes: { type: "string", default: "20" },
+    "lead-in-minutes": { type: "string", default: "3" },
     repeats: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
     scale: { type: "string", default: "small" },
@@ -39,12 +47,14 @@ const { values } = parseArgs({
 });
 
 const minutes = Number(values.minutes);
+const leadInMinutes = Number(values["lead-in-minutes"]);
 const repeats = Number(values.repeats);
 const seed = Number(values.seed);
 const pingsPerHour = Number(values["pings-per-hour"]);
 for (
   const [name, value, min] of [
     ["minutes", minutes, 2],
+    ["lead-in-minutes", leadInMinutes, 0],
     ["repeats", repeats, 1],
     ["seed", seed, 0],
     ["pings-per-hour", pingsPerHour, 1],
@@ -79,8 +89,11 @@ const scenarioNames = ["baseline", "fixed-1m", "optimized"];
 const progress = createProgress([
   { name: "stack", expectedSeconds: 5 },
   { name: "reference data", expectedSeconds: 5 },
-  // each run: its window in real time, and about 25 s to restore the data and start its gateway
-  { name: "scenarios", expectedSeconds: repeats * scenarioNames.length * (minutes * 60 + 25) },
+  // each run: its lead-in and window in real time, and about 25 s to restore the data and start its gateway
+  {
+    name: "scenarios",
+    expectedSeconds: repeats * scenarioNames.length * ((leadInMinutes + minutes) * 60 + 25),
+  },
   { name: "report", expectedSeconds: 1 },
 ]);
 
@@ -120,8 +133,12 @@ try {
   ];
 
   progress.phase("scenarios");
-  const runs = await runInterleaved(world, world.measured, specs, repeats, {
+  const leadInMs = leadInMinutes * MINUTE_MS;
+  const { fromMs, toMs } = world.windows.measured;
+  if (fromMs < leadInMs) throw new Error(`--lead-in-minutes ${leadInMinutes} reaches before the traced day`);
+  const runs = await runInterleaved(world, sliceTrace(world.day, fromMs - leadInMs, toMs), specs, repeats, {
     compression,
+    leadInMs,
     indexSets: {},
     onProgress: (text) => progress.detail(text),
   });
@@ -142,7 +159,7 @@ try {
     "",
     `\`${command}\`: ${minutes} minutes of the reference trace from ${
       new Date(Date.parse(world.measured.startIso)).toISOString()
-    } (${world.measured.requests.length} requests), compression 1, ${repeats} repeat(s), ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}. Workers: 60 s idle timeout, 150 s lifetime.`,
+    } (${world.measured.requests.length} requests), after a lead-in of ${leadInMinutes} minute(s) replayed and not measured, compression 1, ${repeats} repeat(s), ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}. Workers: 60 s idle timeout, 150 s lifetime.`,
     "",
     ...specs.map((s) => `- \`${s.name}\`: ${s.description}`),
     "",

@@ -8,7 +8,7 @@ import { type GatewayStats, startGateway } from "../../scripts/stack/mod.ts";
 import { restoreReferenceData } from "../reference_app/data/load.ts";
 import { referenceTables } from "../reference_app/schema/mod.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
-import { replayTrace } from "../trace/replay.ts";
+import { replayDefaults, replayTrace, sliceTrace } from "../trace/replay.ts";
 import { endpointFunction, type Trace } from "../trace/trace.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
@@ -65,6 +65,8 @@ export interface FeatureContext {
   world: World;
   gatewayUrl: string;
   compression: number;
+  /** When the measured window begins: after the run's lead-in (RunOptions.leadInMs). */
+  measuredFrom: Date;
 }
 
 export interface RunOptions {
@@ -76,6 +78,12 @@ export interface RunOptions {
   timeoutCompression?: number;
   /** The extra index sets scenarios may ask for by name; every one is dropped when a scenario is isolated. */
   indexSets: Record<string, PeerIndex[]>;
+  /**
+   * The first `leadInMs` of the trace (trace time) are replayed but left out of every figure, so the measured
+   * window starts in the steady state of the scenario's policy: workers booted by its traffic and its pings,
+   * not a new gateway's empty one (a deployment is new once; a warmer runs for months). Default 0.
+   */
+  leadInMs?: number;
   /**
    * Called once the scenario is isolated, its features prepared and its buffers warmed, just before the replay
    * (e.g. to take a statement snapshot).
@@ -96,6 +104,8 @@ export interface ScenarioRun {
   gateway: GatewayStats["requests"];
   /** Per index of the app's tables (`schema.name`): index scans during the replay (pg_stat_user_indexes). */
   indexScans: Record<string, number>;
+  /** The measured requests a cold worker answered: when (trace ms into the window) and what. */
+  coldRequests: { atMs: number; endpoint: string }[];
 }
 
 const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
@@ -199,12 +209,15 @@ async function functionsEnvFile(world: World, spec: ScenarioSpec, upstreamUrl: s
   return path;
 }
 
-/** Pings every app function at a fixed interval of trace time, as serverless-plugin-warmup does. */
-function startFixedWarmer(gatewayUrl: string, intervalMs: number, compression: number) {
+/**
+ * Pings every app function at a fixed interval of trace time, as serverless-plugin-warmup does; counts the
+ * pings sent from `countFrom` on.
+ */
+function startFixedWarmer(gatewayUrl: string, intervalMs: number, compression: number, countFrom: Date) {
   let pings = 0;
   const ping = () => {
     for (const fn of appFunctions) {
-      pings++;
+      if (Date.now() >= countFrom.getTime()) pings++;
       fetch(`${gatewayUrl}/functions/v1/${fn}`, { headers: { "x-warmup": "1" } })
         .then((response) => response.body?.cancel())
         .catch(() => {});
@@ -251,6 +264,12 @@ async function replay(
   options: RunOptions,
 ): Promise<ScenarioRun> {
   const { compression } = options;
+  const leadInMs = options.leadInMs ?? 0;
+  if (!(leadInMs >= 0 && leadInMs < trace.durationMs)) {
+    throw new Error(
+      `leadInMs must be >= 0 and shorter than the trace (${trace.durationMs} ms): got ${leadInMs}`,
+    );
+  }
   const upstream = await startUpstream({
     port: 0,
     outages: trace.outages,
@@ -274,10 +293,11 @@ async function replay(
     workerMaxLifetimeS: hostedMaxLifetimeS / (options.timeoutCompression ?? compression),
     log: () => {},
   });
+  const measuredFrom = new Date(Date.now() + leadInMs / compression);
   const warmer = spec.warmerIntervalMs === null
     ? null
-    : startFixedWarmer(gateway.url, spec.warmerIntervalMs, compression);
-  const featureContext = { world, gatewayUrl: gateway.url, compression };
+    : startFixedWarmer(gateway.url, spec.warmerIntervalMs, compression, measuredFrom);
+  const featureContext = { world, gatewayUrl: gateway.url, compression, measuredFrom };
   const featuresStop = new AbortController();
   const featureRuns = spec.features.filter((f) => f.during).map((f) =>
     f.during!(featureContext, featuresStop.signal)
@@ -287,8 +307,11 @@ async function replay(
   const directory = createDirectory(world.robotsByUser.map((ids) => [...ids]));
   const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
   try {
-    const before = await databaseCounters(world);
-    const scansBefore = await appIndexScans(world);
+    // the counters as the measured window begins
+    const atMeasuredFrom = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, measuredFrom.getTime() - Date.now()));
+      return { counters: await databaseCounters(world), scans: await appIndexScans(world) };
+    })();
     const report = await replayTrace<SendResult>(trace, {
       compression,
       maxInFlight: 512,
@@ -323,6 +346,7 @@ async function replay(
     });
     featuresStop.abort();
     const activities = await Promise.all(featureRuns);
+    const { counters: before, scans: scansBefore } = await atMeasuredFrom;
     const after = await databaseCounters(world);
     const hits = after.hit - before.hit;
     const reads = after.read - before.read;
@@ -336,8 +360,11 @@ async function replay(
       warmPings: (warmer?.stop() ?? 0) + activities.reduce((sum, a) => sum + (a.warmPings ?? 0), 0),
     };
     const upstreamStats = upstream.stats();
+    const measured = report.records
+      .filter((r) => r.request.atMs >= leadInMs)
+      .map((r) => ({ ...r, request: { ...r.request, atMs: r.request.atMs - leadInMs } }));
     const client: ScenarioRun["client"] = {};
-    for (const record of report.records) {
+    for (const record of measured) {
       if (record.outcome === "dropped" || (record.result && "skipped" in record.result)) continue;
       const counts = client[endpointFunction[record.request.endpoint]] ??= { sent: 0, noAnswer: 0 };
       counts.sent++;
@@ -353,7 +380,12 @@ async function replay(
     return {
       scenario: spec.name,
       repeat,
-      figures: scenarioFigures(report.records, trace.outages, report.late, counters),
+      figures: scenarioFigures(
+        measured,
+        sliceTrace(trace, leadInMs, trace.durationMs).outages,
+        measured.filter((r) => r.sendLagMs !== null && r.sendLagMs > replayDefaults.lateThresholdMs).length,
+        counters,
+      ),
       replay: {
         dispatched: report.dispatched,
         dropped: report.dropped,
@@ -365,6 +397,9 @@ async function replay(
       client,
       gateway: gateway.stats().requests,
       indexScans,
+      coldRequests: measured
+        .filter((r) => r.result !== undefined && "coldStart" in r.result && r.result.coldStart)
+        .map((r) => ({ atMs: r.request.atMs, endpoint: r.request.endpoint })),
     };
   } finally {
     warmer?.stop();

@@ -18,7 +18,7 @@ import { suiteApi } from "./suite_api.ts";
 
 /** What the warmer did in one run, from optimizer.warm_pings. */
 export interface WarmerActivity {
-  /** Pings to the app's functions planned while the replay ran. */
+  /** Pings to the app's functions planned in the measured window (after the lead-in). */
   planned: number;
   /** Of those, sent (an answer or a failure recorded). */
   sent: number;
@@ -28,7 +28,7 @@ export interface WarmerActivity {
   failed: number;
   /** Planned pings by kind (successor, refresh, pre-warm, probe). */
   byKind: Record<string, number>;
-  /** Warmer runs pg_cron asked for while the replay ran, and those that failed. */
+  /** Warmer runs pg_cron asked for in the measured window, and those that failed. */
   runs: number;
   failedRuns: number;
 }
@@ -113,8 +113,7 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
       for (const name of options.appFunctions) await putTarget(name, true);
     },
 
-    async during({ world, gatewayUrl }, signal): Promise<FeatureActivity> {
-      const since = new Date();
+    async during({ world, gatewayUrl, measuredFrom }, signal): Promise<FeatureActivity> {
       await upsertVaultSecrets(world.sql, { project_url: gatewayUrl });
       try {
         await new Promise<void>((resolve) => {
@@ -136,7 +135,7 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
                  as failed
         from optimizer.warm_pings p
         where p.function_name = any(${options.appFunctions as string[]})
-          and p.planned_at >= ${since} and p.planned_at < ${until}
+          and p.planned_at >= ${measuredFrom} and p.planned_at < ${until}
         group by p.kind`;
       const total = (field: "planned" | "sent" | "foundCold" | "failed") =>
         byKind.reduce((sum, row) => sum + row[field], 0);
@@ -150,7 +149,7 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
       const [runs] = await world.sql<{ runs: number; failedRuns: number }[]>`
         select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns"
         from optimizer.runs r
-        where r.module = 'warmer' and r.started_at >= ${since} and r.started_at < ${until}`;
+        where r.module = 'warmer' and r.started_at >= ${measuredFrom} and r.started_at < ${until}`;
       activity.push({ ...pings, ...runs });
       return { warmPings: pings.sent };
     },

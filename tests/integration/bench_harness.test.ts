@@ -61,3 +61,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runScenario() replays a lead-in and leaves it out of the figures",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const lease = await leaseStack();
+    const world = await prepareWorld(lease.env, {
+      seed: 4,
+      scale: "small",
+      variant: "pk-only",
+      dayIso: "2025-03-04T00:00:00.000Z",
+      measuredMs: 3 * MINUTE_MS,
+      discoveryMs: MINUTE_MS,
+      notBeforeMs: 14 * HOUR_MS,
+      peakRequestsPerMinute: 30,
+    });
+    try {
+      await world.sql`create extension if not exists pg_prewarm with schema extensions`;
+      const [baseline] = scenarioSpecs(60, []);
+      const leadInMs = MINUTE_MS;
+      const run = await runScenario(world, world.measured, baseline, 0, {
+        compression: 60,
+        indexSets: {},
+        leadInMs,
+      });
+      const all = world.measured.requests.length;
+      const measured = world.measured.requests.filter((r) => r.atMs >= leadInMs).length;
+      assert.ok(measured > 10 && measured < all, `both parts hold requests: ${measured} of ${all}`);
+      assert.equal(run.replay.dispatched, all, "the lead-in was replayed");
+      assert.equal(run.figures.overall.count + run.figures.skipped, measured, "only the rest was measured");
+    } finally {
+      await dropReferenceApp(world.sql);
+      await world.sql.end();
+      await lease.release();
+    }
+  },
+});
