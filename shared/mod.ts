@@ -24,7 +24,8 @@
  *   stores them and scores them once their minutes have happened; the predictive run that also acts on them;
  * - `buffers/`: database buffer warming: the tables to load with pg_prewarm ahead of recurring buffer-cache dips;
  * - `cache/`: a cache that survives isolate recycling: a per-isolate LRU in front of a shared tier in Postgres,
- *   with TTL, tags, stale-while-revalidate, single flight and a size budget;
+ *   with TTL, tags, stale-while-revalidate, single flight and a size budget, and refresh-ahead of the entries
+ *   likely to be read, through loaders registered by name;
  * - `warm/`: the warm planner (when to ping a function, with the chance and milliseconds each ping is worth),
  *   the arrival-rate and idle-gap estimates it reads, and the warming policies it is compared with.
  *
@@ -60,6 +61,7 @@ export {
 export { type FieldIssue, fieldIssues, type ValidationFailure } from "./http/validation.ts";
 export { edgeRuntimeWaitUntil } from "./http/wait_until.ts";
 export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
+export { projectSecretKey } from "./http/project_secret_key.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
 export type { RunLog } from "./db/run_log.ts";
@@ -137,6 +139,8 @@ export {
 export {
   type BufferLoad,
   type BufferLoadRow,
+  type CacheActivity,
+  type CacheActivityRow,
   type CronJob,
   type CronJobRow,
   type ForecastAccuracy,
@@ -309,6 +313,32 @@ export {
   type SharedCacheDeps,
   type SharedCacheOptions,
 } from "./cache/shared_cache.ts";
+export {
+  minReadChanceByPriority,
+  type NamespaceLookupCosts,
+  type PlannedRefresh,
+  planRefreshes,
+  type RefreshCandidate,
+  type RefreshPlan,
+  refreshPlanDefaults,
+  type RefreshPlanOptions,
+  type RefreshSkip,
+} from "./cache/plan_refreshes.ts";
+export {
+  type CacheLoader,
+  createRefreshStore,
+  type EndpointCaller,
+  type LoaderSpec,
+  type RefreshOutcome,
+  type RefreshStore,
+} from "./cache/refresh_store.ts";
+export {
+  planCacheRefreshes,
+  refreshSenderDefaults,
+  type RefreshSenderOptions,
+  type RefreshSummary,
+  sendRefreshes,
+} from "./cache/refresh_ahead.ts";
 
 export {
   arrivalRateDefaults,
@@ -356,8 +386,22 @@ export {
   sendPings,
   type SendSummary,
 } from "./warm/send_pings.ts";
-export { planWarmerWindow, runWarmer, type WarmerPlan, type WarmerRunSummary } from "./warm/warmer_run.ts";
-export { WarmerRunQuerySchema, WarmTargetBodySchema, WarmTargetParamsSchema } from "./warm/requests.ts";
+export {
+  planWarmerWindow,
+  type RefreshPlanShown,
+  runWarmer,
+  showPlan,
+  type WarmerPlan,
+  type WarmerRunSummary,
+} from "./warm/warmer_run.ts";
+export {
+  type CacheLoaderBody,
+  CacheLoaderBodySchema,
+  CacheLoaderParamsSchema,
+  WarmerRunQuerySchema,
+  WarmTargetBodySchema,
+  WarmTargetParamsSchema,
+} from "./warm/requests.ts";
 export { histogramDefaults, type HistogramOptions, histogramPolicy } from "./warm/histogram_policy.ts";
 export { fixedInterval } from "./warm/fixed_interval.ts";
 export type { TimeSeriesView, WarmingContext, WarmingDecide, WarmingPolicy } from "./warm/policy.ts";

@@ -307,11 +307,14 @@ async function replay(
   const directory = createDirectory(world.robotsByUser.map((ids) => [...ids]));
   const publishable = world.env.SUPABASE_PUBLISHABLE_KEY;
   try {
-    // the counters as the measured window begins
-    const atMeasuredFrom = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, measuredFrom.getTime() - Date.now()));
-      return { counters: await databaseCounters(world), scans: await appIndexScans(world) };
-    })();
+    const readCounters = async () => ({
+      counters: await databaseCounters(world),
+      scans: await appIndexScans(world),
+    });
+    // the counters as the measured window begins: before the replay, or once its lead-in has played
+    const atMeasuredFrom = leadInMs === 0
+      ? Promise.resolve(await readCounters())
+      : new Promise((resolve) => setTimeout(resolve, measuredFrom.getTime() - Date.now())).then(readCounters);
     const report = await replayTrace<SendResult>(trace, {
       compression,
       maxInFlight: 512,

@@ -1,3 +1,4 @@
+import { projectSecretKey } from "../http/project_secret_key.ts";
 import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
 import { createRequestTally, type RequestTally } from "../http/request_tally.ts";
@@ -42,23 +43,12 @@ export const instrumentDefaults = {
   timeoutMs: 10_000,
 } as const;
 
-function defaultApiKey(env: (name: string) => string | undefined): string | undefined {
-  try {
-    const keys = JSON.parse(env("SUPABASE_SECRET_KEYS") ?? "{}") as Record<string, unknown>;
-    const key = keys.default ?? Object.values(keys)[0];
-    if (typeof key === "string" && key) return key;
-  } catch {
-    // malformed: fall back to the legacy key below
-  }
-  return env("SUPABASE_SERVICE_ROLE_KEY") || undefined;
-}
-
 /** The reporter instrument() uses unless given one; null (with a warning) when url or key cannot be found. */
 export function defaultReporter(options: InstrumentOptions): MetricReporter | null {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const base = env("SUPABASE_URL");
   const url = options.url ?? (base ? `${base.replace(/\/+$/, "")}/functions/v1/metrics` : undefined);
-  const apiKey = options.apiKey ?? defaultApiKey(env);
+  const apiKey = options.apiKey ?? projectSecretKey(env);
   if (!url || !apiKey) {
     console.warn(
       `instrument(${options.target}): metrics are off: ${

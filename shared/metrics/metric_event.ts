@@ -27,7 +27,15 @@ export const metricSystems = ["db", "cache", "edge", "app"] as const;
 export type MetricSystem = (typeof metricSystems)[number];
 
 /** Kinds the modules understand; any other kind matching the pattern is stored and charted too. */
-export const documentedKinds = ["request", "query", "lookup", "warm_ping", "eviction", "job"] as const;
+export const documentedKinds = [
+  "request",
+  "query",
+  "lookup",
+  "warm_ping",
+  "eviction",
+  "refresh",
+  "job",
+] as const;
 
 export const maxEventsPerBatch = 1000;
 export const maxLatencyMs = HOUR_MS;

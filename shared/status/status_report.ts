@@ -29,6 +29,30 @@ export interface StatusOverview {
   warming?: WarmActivityRow[];
   /** The buffer loads of the last 7 days (optimizer.buffer_activity()). */
   buffer_loads?: BufferLoadRow[];
+  /** Each cache namespace's last 24 hours (optimizer.cache_activity()). */
+  caching?: CacheActivityRow[];
+}
+
+/** A cache namespace as optimizer.cache_activity() gives it; see CacheActivity. Counts are bigints. */
+export interface CacheActivityRow {
+  /** The namespace. */
+  namespace: string;
+  /** Lookups. */
+  lookups: number | string;
+  /** Lookups a tier answered. */
+  hits: number | string;
+  /** Reloads by refresh-ahead. */
+  refreshes: number | string;
+  /** Reloads that failed. */
+  refresh_failures: number | string;
+  /** Entries evicted for size. */
+  evictions: number | string;
+  /** Entries the shared tier holds of it now. */
+  entries: number | string;
+  /** Bytes of their values. */
+  bytes: number | string;
+  /** Its named loader; null when none is registered. */
+  loader: { function_name: string | null; endpoint: string | null; enabled: boolean } | null;
 }
 
 /** A buffer load as optimizer.buffer_activity() gives it; see BufferLoad. Block counts are bigints. */
@@ -254,6 +278,32 @@ export interface StatusReport {
   warming: WarmActivity[];
   /** The predictive run's buffer loads of the last 7 days, newest first: what each expected, and what followed. */
   bufferLoads: BufferLoad[];
+  /** Each cache namespace over the last 24 hours: hit rate, refresh-ahead's reloads, evictions, size, loader. */
+  caching: CacheActivity[];
+}
+
+/** A cache namespace over the last 24 hours, as the metric store's rollups and the shared tier have it. */
+export interface CacheActivity {
+  /** The namespace. */
+  namespace: string;
+  /** Lookups (both tiers). */
+  lookups: number;
+  /** Lookups a tier answered. */
+  hits: number;
+  /** hits / lookups; null without lookups. */
+  hitRate: number | null;
+  /** Entries refresh-ahead reloaded. */
+  refreshes: number;
+  /** Of those, reloads that failed (the loader's error or timeout). */
+  refreshFailures: number;
+  /** Entries evicted for size (limits.cacheSizeBudgetMb). */
+  evictions: number;
+  /** Entries the shared tier holds now. */
+  entries: number;
+  /** Bytes of their values. */
+  bytes: number;
+  /** Its named loader (a Postgres function or an app endpoint); null when none is registered. */
+  loader: { functionName: string | null; endpoint: string | null; enabled: boolean } | null;
 }
 
 /** A table the predictive run loaded into shared buffers ahead of a dip slot. */
@@ -568,6 +618,22 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       settledAt: row.settled_at,
       hitRatioAfter: row.hit_ratio_after,
       blocksReadAfter: row.blocks_read_after === null ? null : Number(row.blocks_read_after),
+    })),
+    caching: (overview.caching ?? []).map((row) => ({
+      namespace: row.namespace,
+      lookups: Number(row.lookups),
+      hits: Number(row.hits),
+      hitRate: Number(row.lookups) === 0 ? null : Number(row.hits) / Number(row.lookups),
+      refreshes: Number(row.refreshes),
+      refreshFailures: Number(row.refresh_failures),
+      evictions: Number(row.evictions),
+      entries: Number(row.entries),
+      bytes: Number(row.bytes),
+      loader: row.loader === null ? null : {
+        functionName: row.loader.function_name,
+        endpoint: row.loader.endpoint,
+        enabled: row.loader.enabled,
+      },
     })),
   };
 }

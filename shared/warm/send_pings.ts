@@ -1,3 +1,4 @@
+import { runAtInstants } from "../run_at_instants.ts";
 import type { PingOutcome } from "./warmer_store.ts";
 
 /**
@@ -49,8 +50,6 @@ export interface SendSummary {
   /** The last of those storage errors; null when none. */
   lastRecordError: string | null;
 }
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Sends one ping and reads its answer. */
 async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutcome> {
@@ -110,28 +109,17 @@ export async function sendPings(
   o: PingSenderOptions,
   record: (id: string, outcome: PingOutcome) => Promise<void>,
 ): Promise<SendSummary> {
-  if (!(Number.isInteger(o.concurrency) && o.concurrency >= 1)) {
-    throw new RangeError(`concurrency must be an integer >= 1: got ${o.concurrency}`);
-  }
   const summary: SendSummary = { sent: 0, failed: 0, coldStarts: 0, unrecorded: 0, lastRecordError: null };
-  const queue = [...pings].sort((a, b) => a.atMs - b.atMs);
-  let next = 0;
-  // `concurrency` lanes take the pings in time order; a lane waits for its ping's instant before sending it.
-  const lane = async () => {
-    while (next < queue.length) {
-      const ping = queue[next++];
-      await delay(ping.atMs - o.now());
-      const outcome = await sendOne(ping, o);
-      if (outcome.error === null) summary.sent++;
-      else summary.failed++;
-      if (outcome.coldStart) summary.coldStarts++;
-      // One outcome that cannot be stored must not stop the pings after it.
-      await record(ping.id, outcome).catch((error) => {
-        summary.unrecorded++;
-        summary.lastRecordError = error instanceof Error ? error.message : String(error);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, queue.length) }, lane));
+  await runAtInstants(pings, o, async (ping) => {
+    const outcome = await sendOne(ping, o);
+    if (outcome.error === null) summary.sent++;
+    else summary.failed++;
+    if (outcome.coldStart) summary.coldStarts++;
+    // One outcome that cannot be stored must not stop the pings after it.
+    await record(ping.id, outcome).catch((error) => {
+      summary.unrecorded++;
+      summary.lastRecordError = error instanceof Error ? error.message : String(error);
+    });
+  });
   return summary;
 }

@@ -1,3 +1,6 @@
+import { planCacheRefreshes } from "../cache/refresh_ahead.ts";
+import type { PlannedRefresh, RefreshPlan, RefreshSkip } from "../cache/plan_refreshes.ts";
+import type { RefreshStore } from "../cache/refresh_store.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { recordedRun } from "../db/run_log.ts";
 import { SECOND_MS } from "../time.ts";
@@ -14,9 +17,32 @@ import type { WarmerStore } from "./warmer_store.ts";
  * 2. budget: `limits.warmPingsPerHour` less the pings planned in the hour before now;
  * 3. plan: planWarmups() over every enabled target, at `optimization.priority`, for workers that live as
  *    `platform` says;
- * 4. store: the planned pings, each with its expected cold starts avoided, its saving and its reason;
- * 5. run: recorded with the plan as its summary, or as failed with the error.
+ * 4. refresh-ahead: the shared-cache entries to reload through their named loaders before they expire
+ *    (planCacheRefreshes());
+ * 5. store: the planned pings, each with its expected cold starts avoided, its saving and its reason;
+ * 6. run: recorded with the plan as its summary, or as failed with the error.
  */
+
+/** Refresh-ahead's part of a plan: the reloads, and the first `maxSkipsShown` entries left alone of all. */
+export interface RefreshPlanShown {
+  /** The reloads, each with its instant as ISO 8601. */
+  planned: (Omit<PlannedRefresh, "atMs"> & { at: string })[];
+  /** The first entries left alone, with the reason. */
+  skipped: RefreshSkip[];
+  /** All the entries left alone. */
+  skippedTotal: number;
+}
+
+/** Entries left alone that a plan lists (a run is stored every minute: the reasons of thousands would bloat it). */
+const maxSkipsShown = 50;
+
+function showRefreshes(plan: RefreshPlan): RefreshPlanShown {
+  return {
+    planned: plan.refreshes.map(({ atMs, ...refresh }) => ({ at: new Date(atMs).toISOString(), ...refresh })),
+    skipped: plan.skipped.slice(0, maxSkipsShown),
+    skippedTotal: plan.skipped.length,
+  };
+}
 
 /** What a run planned. */
 export interface WarmerRunSummary {
@@ -32,6 +58,8 @@ export interface WarmerRunSummary {
   pings: (Omit<WarmPing, "atMs"> & { id: string; at: string })[];
   /** The targets left alone in this window, with the reason. */
   skipped: WarmSkip[];
+  /** The cache entries to reload in this window. */
+  refreshes: RefreshPlanShown;
 }
 
 /** What the warmer would do in the window that starts at `now`: nothing stored, nothing sent. */
@@ -44,11 +72,14 @@ export interface WarmerPlan {
   pings: WarmPing[];
   /** The targets left alone in this window, with the reason. */
   skipped: WarmSkip[];
+  /** The cache entries to reload in this window, and those left alone. */
+  refreshes: RefreshPlan;
 }
 
 /** The coming window's plan from what the store knows at `now`, within the hour's budget. */
 export async function planWarmerWindow(
   store: Pick<WarmerStore, "pingsInLastHour" | "targets">,
+  refreshes: Pick<RefreshStore, "candidates" | "lookupCosts">,
   now: Date,
   config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">,
 ): Promise<WarmerPlan> {
@@ -71,22 +102,40 @@ export async function planWarmerWindow(
     pingsLeft,
     pings: plan.pings,
     skipped: plan.skipped,
+    refreshes: await planCacheRefreshes(refreshes, now, config.optimization.priority),
   };
 }
 
-/** Plans and stores one window's pings; returns the summary and the pings to send. */
+/** A plan as it is answered: instants as ISO 8601, the cache entries left alone capped. */
+export function showPlan(
+  plan: WarmerPlan,
+): Omit<WarmerPlan, "pings" | "refreshes"> & {
+  pings: (Omit<WarmPing, "atMs"> & { at: string })[];
+  refreshes: RefreshPlanShown;
+} {
+  return {
+    ...plan,
+    pings: plan.pings.map(({ atMs, ...ping }) => ({ at: new Date(atMs).toISOString(), ...ping })),
+    refreshes: showRefreshes(plan.refreshes),
+  };
+}
+
+/** Plans and stores one window's pings and reloads; returns the summary, the pings to send and the reloads. */
 export async function runWarmer(
   store: WarmerStore,
+  refreshes: Pick<RefreshStore, "candidates" | "lookupCosts">,
   input: {
     trigger: "cron" | "api";
     now: Date;
     config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">;
   },
-): Promise<{ summary: WarmerRunSummary; toSend: PingToSend[] }> {
+): Promise<{ summary: WarmerRunSummary; toSend: PingToSend[]; toRefresh: PlannedRefresh[] }> {
   const { now, config } = input;
   let toSend: PingToSend[] = [];
+  let toRefresh: PlannedRefresh[] = [];
   const summary = await recordedRun(store, input.trigger, now, async (runId): Promise<WarmerRunSummary> => {
-    const plan = await planWarmerWindow(store, now, config);
+    const plan = await planWarmerWindow(store, refreshes, now, config);
+    toRefresh = plan.refreshes.refreshes;
     const ids = await store.recordPlan(runId, plan.pings);
     toSend = plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs }));
     return {
@@ -100,7 +149,8 @@ export async function runWarmer(
         ...ping,
       })),
       skipped: plan.skipped,
+      refreshes: showRefreshes(plan.refreshes),
     };
   });
-  return { summary, toSend };
+  return { summary, toSend, toRefresh };
 }

@@ -146,6 +146,20 @@ const routes: Route[] = [
     body: () => ({ enabled: false }),
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
+  {
+    name: "GET warmer/loaders",
+    method: "GET",
+    path: "/warmer/loaders",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    // a function that does not exist: the right caller learns so (422), and nothing is registered
+    name: "PUT warmer/loaders/:namespace",
+    method: "PUT",
+    path: "/warmer/loaders/auth-matrix",
+    body: () => ({ function: "public.auth_matrix_no_such_loader" }),
+    allowed: { secret: 422, legacyServiceRole: 422 },
+  },
 ];
 
 /** Callers that carry a credential which is wrong in itself, whatever the route. */

@@ -250,6 +250,12 @@ const cases: Case[] = [
     ["a warm target switched on with a string", "PUT", "/warmer/targets/robots", '{"enabled":"yes"}', [
       "enabled",
     ]],
+    ["a cache loader without a schema", "PUT", "/warmer/loaders/market.candles", '{"function":"load"}', [
+      "function",
+    ]],
+    ["a cache namespace with a NUL", "PUT", "/warmer/loaders/a%00b", '{"function":"public.load"}', [
+      "namespace",
+    ]],
   ].map(([name, method, path, body, mentions]): Case => ({
     name: name as string,
     method: method as Case["method"],

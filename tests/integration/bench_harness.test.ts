@@ -3,9 +3,32 @@ import { dropReferenceApp } from "../../bench/reference_app/schema/mod.ts";
 import { compareRuns } from "../../bench/harness/report.ts";
 import { runScenario } from "../../bench/harness/scenario.ts";
 import { scenarioSpecs } from "../../bench/harness/scenarios.ts";
-import { prepareWorld } from "../../bench/harness/world.ts";
+import { prepareWorld, type World } from "../../bench/harness/world.ts";
 import { leaseStack } from "../../scripts/with_stack.ts";
 import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
+
+/** Runs `body` on a world of small data whose measured window is 3 trace minutes of the afternoon. */
+async function withWorld(seed: number, body: (world: World) => Promise<void>): Promise<void> {
+  const lease = await leaseStack();
+  const world = await prepareWorld(lease.env, {
+    seed,
+    scale: "small",
+    variant: "pk-only",
+    dayIso: "2025-03-04T00:00:00.000Z",
+    measuredMs: 3 * MINUTE_MS,
+    discoveryMs: MINUTE_MS,
+    notBeforeMs: 14 * HOUR_MS,
+    peakRequestsPerMinute: 30,
+  });
+  try {
+    await world.sql`create extension if not exists pg_prewarm with schema extensions`;
+    await body(world);
+  } finally {
+    await dropReferenceApp(world.sql);
+    await world.sql.end();
+    await lease.release();
+  }
+}
 
 /**
  * The comparison harness end to end on a few trace minutes: each scenario really runs against the stack,
@@ -16,19 +39,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const lease = await leaseStack();
-    const world = await prepareWorld(lease.env, {
-      seed: 3,
-      scale: "small",
-      variant: "pk-only",
-      dayIso: "2025-03-04T00:00:00.000Z",
-      measuredMs: 3 * MINUTE_MS,
-      discoveryMs: MINUTE_MS,
-      notBeforeMs: 14 * HOUR_MS,
-      peakRequestsPerMinute: 30,
-    });
-    try {
-      await world.sql`create extension if not exists pg_prewarm with schema extensions`;
+    await withWorld(3, async (world) => {
       const [baseline, peer] = scenarioSpecs(60, []);
       const runs = [];
       for (const spec of [baseline, peer]) {
@@ -54,11 +65,7 @@ Deno.test({
 
       const report = compareRuns(runs, [baseline.name, peer.name], [baseline.name]);
       assert.equal(report.ratios[`${peer.name} / baseline`].p95.n, 1);
-    } finally {
-      await dropReferenceApp(world.sql);
-      await world.sql.end();
-      await lease.release();
-    }
+    });
   },
 });
 
@@ -67,19 +74,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const lease = await leaseStack();
-    const world = await prepareWorld(lease.env, {
-      seed: 4,
-      scale: "small",
-      variant: "pk-only",
-      dayIso: "2025-03-04T00:00:00.000Z",
-      measuredMs: 3 * MINUTE_MS,
-      discoveryMs: MINUTE_MS,
-      notBeforeMs: 14 * HOUR_MS,
-      peakRequestsPerMinute: 30,
-    });
-    try {
-      await world.sql`create extension if not exists pg_prewarm with schema extensions`;
+    await withWorld(4, async (world) => {
       const [baseline] = scenarioSpecs(60, []);
       const leadInMs = MINUTE_MS;
       const run = await runScenario(world, world.measured, baseline, 0, {
@@ -92,10 +87,6 @@ Deno.test({
       assert.ok(measured > 10 && measured < all, `both parts hold requests: ${measured} of ${all}`);
       assert.equal(run.replay.dispatched, all, "the lead-in was replayed");
       assert.equal(run.figures.overall.count + run.figures.skipped, measured, "only the rest was measured");
-    } finally {
-      await dropReferenceApp(world.sql);
-      await world.sql.end();
-      await lease.release();
-    }
+    });
   },
 });

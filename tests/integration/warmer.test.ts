@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { createSql, createWarmerStore, MINUTE_MS, type WarmerStore } from "../../shared/mod.ts";
 import { stackEnv } from "../support/env.ts";
-import { connect, event, ingest, type Sql, uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import {
+  connect,
+  event,
+  ingest,
+  type Sql,
+  uniqueTarget,
+  withModuleOn,
+  withSql,
+} from "../support/metric_store_db.ts";
 
 const env = stackEnv();
 
@@ -173,9 +181,7 @@ Deno.test("POST /warmer/run plans a due ping, answers at once, then sends it and
       workerAgeMs: 135_000,
       latencyMs: 20,
     }]);
-    await sql`update optimizer.config set value = jsonb_set(value, '{modules}',
-               coalesce(value -> 'modules', '{}') || '{"warmer": true}') where id`;
-    try {
+    await withModuleOn(sql, "warmer", async () => {
       const response = await fetch(`${env.url}/functions/v1/warmer/run`, {
         method: "POST",
         headers: { apikey: env.secretKey },
@@ -209,8 +215,6 @@ Deno.test("POST /warmer/run plans a due ping, answers at once, then sends it and
         },
         { planned: 2, sent: 2, failed: 1, requests: 600 },
       );
-    } finally {
-      await sql`update optimizer.config set value = value #- '{modules,warmer}' where id`;
-    }
+    });
   });
 });

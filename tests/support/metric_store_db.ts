@@ -115,3 +115,17 @@ export async function seriesTotals(sql: Sql, target: string, from: Date, to: Dat
   }
   return totals;
 }
+
+/**
+ * Runs `body` with `modules.<module>` switched on in the stored config (committed: the functions read it), and
+ * takes the switch out again afterwards, so the module is back to its default.
+ */
+export async function withModuleOn<T>(sql: Sql, module: string, body: () => Promise<T>): Promise<T> {
+  await sql`update optimizer.config set value = jsonb_set(value, '{modules}',
+             coalesce(value -> 'modules', '{}') || jsonb_build_object(${module}::text, true)) where id`;
+  try {
+    return await body();
+  } finally {
+    await sql`update optimizer.config set value = value #- ${["modules", module]}::text[] where id`;
+  }
+}

@@ -325,3 +325,62 @@ Deno.test("statusReport() lists the buffer loads with what each expected and wha
     ],
   );
 });
+
+Deno.test("statusReport() lists each cache namespace with its hit rate, reloads, size and loader", () => {
+  const report = statusReport(
+    overview({
+      caching: [
+        {
+          namespace: "market.candles",
+          lookups: "200",
+          hits: "150",
+          refreshes: "40",
+          refresh_failures: "1",
+          evictions: "0",
+          entries: "12",
+          bytes: "48000",
+          loader: { function_name: "public.load_candles", endpoint: null, enabled: true },
+        },
+        {
+          namespace: "robots.get",
+          lookups: 0,
+          hits: 0,
+          refreshes: 0,
+          refresh_failures: 0,
+          evictions: 3,
+          entries: 0,
+          bytes: 0,
+          loader: null,
+        },
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(report.caching, [
+    {
+      namespace: "market.candles",
+      lookups: 200,
+      hits: 150,
+      hitRate: 0.75,
+      refreshes: 40,
+      refreshFailures: 1,
+      evictions: 0,
+      entries: 12,
+      bytes: 48000,
+      loader: { functionName: "public.load_candles", endpoint: null, enabled: true },
+    },
+    {
+      namespace: "robots.get",
+      lookups: 0,
+      hits: 0,
+      hitRate: null,
+      refreshes: 0,
+      refreshFailures: 0,
+      evictions: 3,
+      entries: 0,
+      bytes: 0,
+      loader: null,
+    },
+  ]);
+});

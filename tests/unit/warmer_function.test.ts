@@ -5,6 +5,7 @@ import {
   parseConfig,
   type PingOutcome,
   pingSenderDefaults,
+  type RefreshStore,
   type WarmerStore,
   type WarmPing,
   type WarmTarget,
@@ -68,10 +69,51 @@ function memoryStore(spentThisHour = 0) {
   return { store, calls, outcomes };
 }
 
+/**
+ * Named loaders in memory, and one entry of `market.candles` read in each of its 20 minutes whose freshness ends
+ * in 3 s, in a namespace whose misses cost 40 ms more than its hits.
+ */
+function memoryRefreshes() {
+  const calls: string[] = [];
+  const refreshes: RefreshStore = {
+    listLoaders: () => Promise.resolve([]),
+    putLoader(namespace, loader, enabled) {
+      calls.push(`putLoader ${namespace} ${JSON.stringify(loader)} ${enabled}`);
+      if ("function" in loader && loader.function === "public.missing") {
+        return Promise.resolve({ problem: "function public.missing (key text) does not exist" });
+      }
+      return Promise.resolve({
+        namespace,
+        functionName: "function" in loader ? loader.function : null,
+        endpoint: "endpoint" in loader ? loader.endpoint : null,
+        enabled,
+        updatedAt: "2026-11-28T12:00:00.000Z",
+      });
+    },
+    candidates: (now) =>
+      Promise.resolve([{
+        namespace: "market.candles",
+        key: "AAPL:1m",
+        freshUntilMs: now.getTime() + 3_000,
+        ttlMs: MINUTE_MS,
+        readMinutes: 20,
+        firstStoredAtMs: now.getTime() - 20 * MINUTE_MS,
+      }]),
+    lookupCosts: (namespaces) =>
+      Promise.resolve(namespaces.map((namespace) => ({ namespace, missMs: 42, hitMs: 2 }))),
+    refresh(namespace, key) {
+      calls.push(`refresh ${namespace} ${key}`);
+      return Promise.resolve("refreshed");
+    },
+  };
+  return { refreshes, calls };
+}
+
 async function withWarmer(
   store: WarmerStore,
   config: Pick<ConfigAccess, "readConfig">,
   body: (fetch: (request: Request) => Promise<Response>, background: Promise<unknown>[]) => Promise<void>,
+  refreshes: RefreshStore = memoryRefreshes().refreshes,
 ) {
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
@@ -80,6 +122,8 @@ async function withWarmer(
   const background: Promise<unknown>[] = [];
   const app = createWarmerApp({
     store,
+    refreshes,
+    refreshSender: { concurrency: 1, timeoutMs: 1_000, now: Date.now },
     config,
     sender: {
       ...pingSenderDefaults,
@@ -116,7 +160,7 @@ Deno.test("POST /warmer/run answers with the plan at once and sends its pings in
     ]);
     assert.equal(body.pingsLeft, 120);
     assert.equal(outcomes.size, 0, "the answer does not wait for the ping, due 5 s later");
-    assert.equal(background.length, 1);
+    assert.equal(background.length, 2, "the pings, and the cache's reloads");
     await Promise.all(background);
     assert.equal(outcomes.get("100")?.coldStart, true);
     assert.deepEqual(calls, ["startRun", "recordPlan metrics:successor", "finishRun succeeded"]);
@@ -160,8 +204,18 @@ Deno.test("the warmer's routes need the secret key", async () => {
     for (const headers of [{}, { apikey: publishableKey }] as Record<string, string>[]) {
       statuses.push((await fetch(run(headers))).status);
       statuses.push((await fetch(new Request("http://local/warmer/targets", { headers }))).status);
+      statuses.push((await fetch(new Request("http://local/warmer/loaders", { headers }))).status);
+      statuses.push(
+        (await fetch(
+          new Request("http://local/warmer/loaders/market.candles", {
+            method: "PUT",
+            headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify({ function: "public.load_candles" }),
+          }),
+        )).status,
+      );
     }
-    assert.deepEqual(statuses, [401, 401, 403, 403]);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 403, 403, 403, 403]);
     assert.deepEqual(calls, []);
   });
 });
@@ -222,4 +276,104 @@ Deno.test("GET /warmer/plan shows what a run would plan, with the module off, an
     assert.equal(background.length, 0);
     assert.equal(outcomes.size, 0);
   });
+});
+
+Deno.test("POST /warmer/run reloads in the background the cache entries likely to be read before they expire", async () => {
+  const { store } = memoryStore();
+  const { refreshes, calls } = memoryRefreshes();
+  await withWarmer(store, configWith(on), async (fetch, background) => {
+    const body = await (await fetch(run())).json();
+    assert.equal(body.refreshes.planned.length, 1);
+    const [planned] = body.refreshes.planned;
+    assert.equal(planned.key, "AAPL:1m");
+    assert.match(planned.reason, /each saving 40 ms/);
+    assert.deepEqual(calls, [], "the answer does not wait for the reload, due 1 s later");
+    await Promise.all(background);
+    assert.deepEqual(calls, ["refresh market.candles AAPL:1m"]);
+  }, refreshes);
+});
+
+Deno.test("PUT /warmer/loaders/:namespace registers a namespace's loader", async () => {
+  const { store } = memoryStore();
+  const { refreshes, calls } = memoryRefreshes();
+  await withWarmer(store, configWith(on), async (fetch) => {
+    const response = await fetch(
+      new Request("http://local/warmer/loaders/market.candles", {
+        method: "PUT",
+        headers: { apikey: secretKey, "content-type": "application/json" },
+        body: JSON.stringify({ function: "public.load_candles" }),
+      }),
+    );
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).loader.functionName, "public.load_candles");
+    assert.deepEqual(calls, ['putLoader market.candles {"function":"public.load_candles"} true']);
+  }, refreshes);
+});
+
+Deno.test("PUT /warmer/loaders/:namespace registers an app endpoint as a namespace's loader", async () => {
+  const { store } = memoryStore();
+  const { refreshes, calls } = memoryRefreshes();
+  await withWarmer(store, configWith(on), async (fetch) => {
+    const response = await fetch(
+      new Request("http://local/warmer/loaders/market.quote", {
+        method: "PUT",
+        headers: { apikey: secretKey, "content-type": "application/json" },
+        body: JSON.stringify({ endpoint: "market-data/cache-load", enabled: false }),
+      }),
+    );
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).loader.endpoint, "market-data/cache-load");
+    assert.deepEqual(calls, ['putLoader market.quote {"endpoint":"market-data/cache-load"} false']);
+  }, refreshes);
+});
+
+Deno.test("PUT /warmer/loaders/:namespace answers 422 with what is wrong with the function named", async () => {
+  const { store } = memoryStore();
+  await withWarmer(store, configWith(on), async (fetch) => {
+    const response = await fetch(
+      new Request("http://local/warmer/loaders/market.candles", {
+        method: "PUT",
+        headers: { apikey: secretKey, "content-type": "application/json" },
+        body: JSON.stringify({ function: "public.missing" }),
+      }),
+    );
+    assert.equal(response.status, 422);
+    assert.equal(
+      (await response.json()).error,
+      "function: function public.missing (key text) does not exist",
+    );
+  });
+});
+
+Deno.test("PUT /warmer/loaders/:namespace names a bad namespace or body and changes nothing", async () => {
+  const { store } = memoryStore();
+  const { refreshes, calls } = memoryRefreshes();
+  await withWarmer(store, configWith(on), async (fetch) => {
+    const cases: [string, string, string][] = [
+      ["market%00candles", '{"function":"public.f"}', "namespace"],
+      ["market.candles", '{"function":"f"}', "function"],
+      ["market.candles", '{"function":"public.f(text)"}', "function"],
+      ["market.candles", '{"function":"public.f; drop table x"}', "function"],
+      ["market.candles", '{"function":"public.f","enabled":1}', "enabled"],
+      ["market.candles", '{"function":"public.f","other":1}', "(root)"],
+      ["market.candles", '{"endpoint":"../etc/passwd"}', "endpoint"],
+      ["market.candles", '{"endpoint":"market-data//x"}', "endpoint"],
+      ["market.candles", '{"endpoint":"market-data/../../rest/v1/robots"}', "endpoint"],
+      ["market.candles", '{"function":"public.f","endpoint":"market-data/load"}', "(root)"],
+      ["market.candles", "{}", "(root)"],
+    ];
+    for (const [namespace, body, field] of cases) {
+      const response = await fetch(
+        new Request(`http://local/warmer/loaders/${namespace}`, {
+          method: "PUT",
+          headers: { apikey: secretKey, "content-type": "application/json" },
+          body,
+        }),
+      );
+      assert.equal(response.status, 400, `${namespace} ${body}`);
+      const { issues } = await response.json();
+      assert.ok(issues.some((issue: { path: string }) => issue.path === field), JSON.stringify(issues));
+    }
+    assert.deepEqual(calls, []);
+  }, refreshes);
 });

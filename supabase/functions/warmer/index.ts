@@ -1,7 +1,10 @@
 import {
+  CacheLoaderBodySchema,
+  CacheLoaderParamsSchema,
   type ConfigAccess,
   createFunctionApp,
   createMetricReporter,
+  createRefreshStore,
   createSql,
   createStatusStore,
   createWarmerStore,
@@ -15,11 +18,18 @@ import {
   pingSenderDefaults,
   type PingSenderOptions,
   planWarmerWindow,
+  projectSecretKey,
   query,
+  refreshSenderDefaults,
+  type RefreshSenderOptions,
+  type RefreshStore,
+  type RefreshSummary,
   requireAuth,
   runWarmer,
   sendPings,
+  sendRefreshes,
   type SendSummary,
+  showPlan,
   sqlSink,
   WarmerRunQuerySchema,
   type WarmerStore,
@@ -29,9 +39,11 @@ import {
 
 /**
  * The warmer function: every minute pg_cron asks it for a run (POST /run). A run plans the coming minute's
- * warm-up pings, stores the plan, answers with it at once, and sends each ping at its planned instant in the
- * background (EdgeRuntime.waitUntil), recording what each found. GET /plan shows what a run would plan, without
- * storing or sending anything. The functions it may ping are listed and registered with GET and PUT /targets. Every route takes a secret key only. API: docs/functions.md.
+ * warm-up pings and the shared-cache entries to reload ahead of their expiry, stores the plan, answers with it at
+ * once, and sends each ping and reload at its planned instant in the background (EdgeRuntime.waitUntil),
+ * recording what each found. GET /plan shows what a run would plan, without storing or sending anything. The
+ * functions it may ping are listed and registered with GET and PUT /targets, the cache's named loaders with GET
+ * and PUT /loaders. Every route takes a secret key only. API: docs/functions.md.
  */
 
 const name = "warmer";
@@ -43,6 +55,10 @@ const name = "warmer";
 export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
   /** Targets, what is known about them, the planned pings and runs. */
   store: WarmerStore;
+  /** The cache's named loaders and the entries they may reload. */
+  refreshes: RefreshStore;
+  /** How reloads run (concurrency, the loader's timeout, clock). */
+  refreshSender: RefreshSenderOptions;
   /** The stored config: whether the module is on, the ping budget and the priority. */
   config: Pick<ConfigAccess, "readConfig">;
   /** Where and how pings go (the project's URL, headers, timeout, concurrency, clock, HTTP client). */
@@ -51,11 +67,13 @@ export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authe
   waitUntil: (promise: Promise<unknown>) => void;
   /** Told how each run's sending went (logged by the deployed function). */
   onSent?: (runId: string, summary: SendSummary | Error) => void;
+  /** Told how each run's reloads went. */
+  onRefreshed?: (runId: string, summary: RefreshSummary | Error) => void;
 }
 
 /** The warmer app over the given store. */
 export function createWarmerApp(deps: WarmerDeps): FunctionApp {
-  const { store, config, sender, waitUntil } = deps;
+  const { store, refreshes, config, sender, waitUntil } = deps;
   const now = deps.now ?? (() => new Date());
   const app = createFunctionApp({
     name,
@@ -72,7 +90,7 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
         409,
       );
     }
-    const { summary, toSend } = await runWarmer(store, {
+    const { summary, toSend, toRefresh } = await runWarmer(store, refreshes, {
       trigger: c.req.valid("query").trigger,
       now: now(),
       config: current,
@@ -83,18 +101,35 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
       (error) => deps.onSent?.(summary.runId, error instanceof Error ? error : new Error(String(error))),
     );
     waitUntil(sending);
+    // Each reload is a metric event (system cache, kind refresh), so the cache's reports see what it did.
+    const reloading = sendRefreshes(
+      toRefresh,
+      refreshes,
+      deps.refreshSender,
+      (refresh, outcome, latencyMs) =>
+        deps.reporter?.record({
+          occurredAt: new Date(deps.refreshSender.now()).toISOString(),
+          system: "cache",
+          target: refresh.namespace,
+          kind: "refresh",
+          latencyMs,
+          error: typeof outcome !== "string",
+          coldStart: false,
+          attrs: { outcome: typeof outcome === "string" ? outcome : "error" },
+        }),
+    ).then(
+      (done) => deps.onRefreshed?.(summary.runId, done),
+      (error) => deps.onRefreshed?.(summary.runId, error instanceof Error ? error : new Error(String(error))),
+    ).then(() => deps.reporter?.settled());
+    waitUntil(reloading);
     return c.json({ ...summary, requestId: c.get("requestId") });
   });
 
   // What a run would plan now, whether or not the module is on: nothing is stored or sent.
   app.get("/plan", requireAuth("secret"), async (c) => {
     const { config: current } = await config.readConfig();
-    const plan = await planWarmerWindow(store, now(), current);
-    return c.json({
-      ...plan,
-      pings: plan.pings.map(({ atMs, ...ping }) => ({ at: new Date(atMs).toISOString(), ...ping })),
-      requestId: c.get("requestId"),
-    });
+    const plan = await planWarmerWindow(store, refreshes, now(), current);
+    return c.json({ ...showPlan(plan), requestId: c.get("requestId") });
   });
 
   app.get("/targets", requireAuth("secret"), async (c) => {
@@ -113,6 +148,29 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
     },
   );
 
+  app.get("/loaders", requireAuth("secret"), async (c) => {
+    return c.json({ loaders: await refreshes.listLoaders(), requestId: c.get("requestId") });
+  });
+
+  app.put(
+    "/loaders/:namespace",
+    requireAuth("secret"),
+    params(CacheLoaderParamsSchema),
+    limitBody(1024),
+    jsonBody(CacheLoaderBodySchema),
+    async (c) => {
+      const { enabled, ...loader } = c.req.valid("json");
+      const saved = await refreshes.putLoader(c.req.valid("param").namespace, loader, enabled);
+      if ("problem" in saved) {
+        return c.json(
+          errorBody(c, `${"function" in loader ? "function" : "endpoint"}: ${saved.problem}`),
+          422,
+        );
+      }
+      return c.json({ loader: saved, requestId: c.get("requestId") });
+    },
+  );
+
   return app;
 }
 
@@ -125,6 +183,13 @@ function liveWarmerApp(): FunctionApp {
   const anonKey = Deno.env.get("SUPABASE_ANON_KEY");
   return createWarmerApp({
     store: createWarmerStore(sql),
+    // App endpoint loaders are called with the secret key: they answer any key's value to the suite alone.
+    refreshes: createRefreshStore(sql, {
+      baseUrl,
+      headers: { apikey: projectSecretKey((name) => Deno.env.get(name)) ?? "" },
+      fetch: globalThis.fetch.bind(globalThis),
+    }),
+    refreshSender: { ...refreshSenderDefaults, now: Date.now },
     config: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
     sender: {
@@ -143,6 +208,11 @@ function liveWarmerApp(): FunctionApp {
           `warmer run ${runId}: ${outcome.unrecorded} outcomes not stored: ${outcome.lastRecordError}`,
         );
       }
+    },
+    onRefreshed: (runId, outcome) => {
+      if (outcome instanceof Error) {
+        console.error(`warmer run ${runId}: reloading failed: ${outcome.message}`);
+      } else if (outcome.error) console.error(`warmer run ${runId}: ${outcome.error} reloads failed`);
     },
   });
 }
