@@ -60,7 +60,7 @@ export {
 } from "./http/auth.ts";
 export { type FieldIssue, fieldIssues, type ValidationFailure } from "./http/validation.ts";
 export { edgeRuntimeWaitUntil } from "./http/wait_until.ts";
-export { isWarmupRequest, warmupResponse } from "./http/warmup.ts";
+export { isWarmupRequest, warmupResponse, workerAgeMs } from "./http/warmup.ts";
 export { projectSecretKey } from "./http/project_secret_key.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
@@ -388,6 +388,7 @@ export {
 } from "./warm/send_pings.ts";
 export {
   planWarmerWindow,
+  type PlanWindow,
   type RefreshPlanShown,
   runWarmer,
   showPlan,

@@ -14,21 +14,30 @@ import type { RefreshOutcome, RefreshStore } from "./refresh_store.ts";
  * reload each at its instant in the background, after the run has answered.
  */
 
+/** The shortest window planRefreshes() plans. */
+const minWindowMs = 1_000;
+
 /** How far back a namespace's lookups are read for what a miss and a hit cost. */
 export const lookupCostWindowMs = HOUR_MS;
 
-/** The reloads for the window that starts at `now`, at `priority`. */
+/**
+ * The reloads for the window of `windowMs` (the warmer's minute, or less when its worker retires sooner) that
+ * starts at `now`, at `priority`.
+ */
 export async function planCacheRefreshes(
   store: Pick<RefreshStore, "candidates" | "lookupCosts">,
   now: Date,
   priority: OptimizationPriority,
+  windowMs: number = refreshPlanDefaults.windowMs,
 ): Promise<RefreshPlan> {
-  const { windowMs, leadMs } = refreshPlanDefaults;
+  const { leadMs } = refreshPlanDefaults;
+  // a window too short to send anything in plans nothing: the next run's worker will
+  if (windowMs < minWindowMs) return { refreshes: [], skipped: [] };
   const candidates = await store.candidates(now, new Date(now.getTime() + windowMs + leadMs));
   if (candidates.length === 0) return { refreshes: [], skipped: [] };
   const namespaces = [...new Set(candidates.map((c) => c.namespace))];
   const costs = await store.lookupCosts(namespaces, new Date(now.getTime() - lookupCostWindowMs), now);
-  return planRefreshes(candidates, costs, now.getTime(), priority);
+  return planRefreshes(candidates, costs, now.getTime(), priority, { windowMs });
 }
 
 /** How the reloads went, by outcome (`refreshed`, `gone`, `invalidated`, …, `error`). */

@@ -14,13 +14,16 @@ import type { WarmerStore } from "./warmer_store.ts";
  * and the run's answer does not wait for them).
  *
  * 1. run: recorded as started (module `warmer`);
- * 2. budget: `limits.warmPingsPerHour` less the pings planned in the hour before now;
- * 3. plan: planWarmups() over every enabled target, at `optimization.priority`, for workers that live as
- *    `platform` says;
- * 4. refresh-ahead: the shared-cache entries to reload through their named loaders before they expire
+ * 2. window: the coming minute, cut short when the worker that sends the pings (the one serving this run) will
+ *    be retired before its end: it lives `platform.workerLifetimeSeconds` from its boot like any other, and the
+ *    pings it has not sent by then are lost;
+ * 3. budget: `limits.warmPingsPerHour` less the pings planned in the hour before now;
+ * 4. plan: planWarmups() over every enabled target in that window, at `optimization.priority`, for workers
+ *    that live as `platform` says;
+ * 5. refresh-ahead: the shared-cache entries to reload through their named loaders before they expire
  *    (planCacheRefreshes());
- * 5. store: the planned pings, each with its expected cold starts avoided, its saving and its reason;
- * 6. run: recorded with the plan as its summary, or as failed with the error.
+ * 6. store: the planned pings, each with its expected cold starts avoided, its saving and its reason;
+ * 7. run: recorded with the plan as its summary, or as failed with the error.
  */
 
 /** Refresh-ahead's part of a plan: the reloads, and the first `maxSkipsShown` entries left alone of all. */
@@ -32,6 +35,9 @@ export interface RefreshPlanShown {
   /** All the entries left alone. */
   skippedTotal: number;
 }
+
+/** Room a ping needs before the sending worker's retirement: to be sent, answered and recorded. */
+const senderMarginMs = 2_000;
 
 /** Entries left alone that a plan lists (a run is stored every minute: the reasons of thousands would bloat it). */
 const maxSkipsShown = 50;
@@ -50,8 +56,8 @@ export interface WarmerRunSummary {
   runId: string;
   /** When it started. */
   startedAt: string;
-  /** The window planned: [from, to]. */
-  window: { from: string; to: string };
+  /** The window planned: [from, to], and why it ends before the minute does (null when it does not). */
+  window: PlanWindow;
   /** The hour's budget left before this plan. */
   pingsLeft: number;
   /** The planned pings, in time order, with their stored ids. */
@@ -64,8 +70,8 @@ export interface WarmerRunSummary {
 
 /** What the warmer would do in the window that starts at `now`: nothing stored, nothing sent. */
 export interface WarmerPlan {
-  /** The window planned: [from, to]. */
-  window: { from: string; to: string };
+  /** The window planned: [from, to], and why it ends before the minute does (null when it does not). */
+  window: PlanWindow;
   /** The hour's budget left before this plan. */
   pingsLeft: number;
   /** The planned pings, in time order. */
@@ -76,17 +82,35 @@ export interface WarmerPlan {
   refreshes: RefreshPlan;
 }
 
-/** The coming window's plan from what the store knows at `now`, within the hour's budget. */
+/** The window a plan covers. */
+export interface PlanWindow {
+  /** Its start, ISO 8601. */
+  from: string;
+  /** Its end, ISO 8601. */
+  to: string;
+  /** Why it ends before the minute does; null when it does not. */
+  cutShort: string | null;
+}
+
+/**
+ * The coming window's plan from what the store knows at `now`, within the hour's budget. `senderAgeMs` is the
+ * age of the worker that will send the pings (null: unknown, the whole minute is planned).
+ */
 export async function planWarmerWindow(
   store: Pick<WarmerStore, "pingsInLastHour" | "targets">,
   refreshes: Pick<RefreshStore, "candidates" | "lookupCosts">,
   now: Date,
   config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">,
+  senderAgeMs: number | null = null,
 ): Promise<WarmerPlan> {
+  const lifetimeMs = config.platform.workerLifetimeSeconds * SECOND_MS;
+  const sendableMs = senderAgeMs === null ? Infinity : lifetimeMs - senderAgeMs - senderMarginMs;
+  const windowMs = Math.max(0, Math.floor(Math.min(warmPlanDefaults.windowMs, sendableMs)));
   const spent = await store.pingsInLastHour(now);
   const pingsLeft = Math.max(0, config.limits.warmPingsPerHour - spent);
   const plan = planWarmups(await store.targets(now), now.getTime(), {
     ...warmPlanDefaults,
+    windowMs,
     priority: config.optimization.priority,
     pingsLeft,
     workerOptions: {
@@ -97,12 +121,17 @@ export async function planWarmerWindow(
   return {
     window: {
       from: now.toISOString(),
-      to: new Date(now.getTime() + warmPlanDefaults.windowMs).toISOString(),
+      to: new Date(now.getTime() + windowMs).toISOString(),
+      cutShort: windowMs < warmPlanDefaults.windowMs
+        ? `this warmer worker, ${Math.round(senderAgeMs! / SECOND_MS)} s old, is retired ${
+          Math.round(lifetimeMs / SECOND_MS)
+        } s after its boot, and its background sends with it: pings and reloads due later are left to the next run`
+        : null,
     },
     pingsLeft,
     pings: plan.pings,
     skipped: plan.skipped,
-    refreshes: await planCacheRefreshes(refreshes, now, config.optimization.priority),
+    refreshes: await planCacheRefreshes(refreshes, now, config.optimization.priority, windowMs),
   };
 }
 
@@ -128,13 +157,15 @@ export async function runWarmer(
     trigger: "cron" | "api";
     now: Date;
     config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">;
+    /** The age of the worker that will send the pings; null: unknown. */
+    senderAgeMs: number | null;
   },
 ): Promise<{ summary: WarmerRunSummary; toSend: PingToSend[]; toRefresh: PlannedRefresh[] }> {
   const { now, config } = input;
   let toSend: PingToSend[] = [];
   let toRefresh: PlannedRefresh[] = [];
   const summary = await recordedRun(store, input.trigger, now, async (runId): Promise<WarmerRunSummary> => {
-    const plan = await planWarmerWindow(store, refreshes, now, config);
+    const plan = await planWarmerWindow(store, refreshes, now, config, input.senderAgeMs);
     toRefresh = plan.refreshes.refreshes;
     const ids = await store.recordPlan(runId, plan.pings);
     toSend = plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs }));

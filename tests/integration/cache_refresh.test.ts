@@ -13,6 +13,7 @@ import {
 } from "../../shared/mod.ts";
 import { stackEnv } from "../support/env.ts";
 import { withModuleOn } from "../support/metric_store_db.ts";
+import { awaitYoungWorker } from "../support/young_worker.ts";
 
 const env = stackEnv();
 
@@ -230,6 +231,8 @@ Deno.test("lookupCosts() takes the median latency of a namespace's misses and of
 Deno.test("POST /warmer/run reloads an entry likely to be read through its named loader before it expires", async () => {
   await withDb(async (sql) => {
     const ns = namespace("warmer");
+    // the run plans only what its worker lives to send: a young one plans the whole minute
+    await awaitYoungWorker("warmer");
     const store = createRefreshStore(sql);
     // a minute's TTL with 5 s of it left, read in each of the 20 minutes since it was first stored
     await cache(sql, ns).getOrLoad("EURUSD:M1", () => Promise.resolve({ from: "app" }));

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createSql, createWarmerStore, MINUTE_MS, type WarmerStore } from "../../shared/mod.ts";
 import { stackEnv } from "../support/env.ts";
+import { awaitYoungWorker } from "../support/young_worker.ts";
 import {
   connect,
   event,
@@ -166,6 +167,8 @@ Deno.test("a disabled warm target is not planned for, and a name the gateway can
 Deno.test("POST /warmer/run plans a due ping, answers at once, then sends it and records what it found", async () => {
   // A busy target whose worker (booted 140 s ago, said its last ping) reaches its lifetime in about 10 s.
   const fn = uniqueTarget("due");
+  // the run plans only what its worker lives to send: a young one plans the whole minute
+  await awaitYoungWorker("warmer");
   await withStore(async (store, sql) => {
     await store.putTarget(fn, true);
     const now = Date.now();

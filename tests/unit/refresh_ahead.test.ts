@@ -73,3 +73,16 @@ Deno.test("sendRefreshes() counts the outcomes, a failure as error, and tells ea
   assert.deepEqual(summary, { refreshed: 1, gone: 1, error: 1 });
   assert.deepEqual(told.sort(), ["a refreshed", "b gone", "c canceling statement"]);
 });
+
+Deno.test("planCacheRefreshes() plans nothing in a window shorter than a second, and reads nothing", async () => {
+  const plan = await planCacheRefreshes(
+    {
+      candidates: () => Promise.reject(new Error("read")),
+      lookupCosts: () => Promise.reject(new Error("read")),
+    },
+    now,
+    "performance",
+    900,
+  );
+  assert.deepEqual(plan, { refreshes: [], skipped: [] });
+});

@@ -114,6 +114,7 @@ async function withWarmer(
   config: Pick<ConfigAccess, "readConfig">,
   body: (fetch: (request: Request) => Promise<Response>, background: Promise<unknown>[]) => Promise<void>,
   refreshes: RefreshStore = memoryRefreshes().refreshes,
+  workerAgeMs?: () => number,
 ) {
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
@@ -133,6 +134,7 @@ async function withWarmer(
       fetch: globalThis.fetch.bind(globalThis),
     },
     waitUntil: (promise) => void background.push(promise),
+    workerAgeMs,
     authenticator: createAuthenticator({
       env: { secretKeys: { default: secretKey }, publishableKeys: { default: publishableKey } },
     }),
@@ -165,6 +167,44 @@ Deno.test("POST /warmer/run answers with the plan at once and sends its pings in
     assert.equal(outcomes.get("100")?.coldStart, true);
     assert.deepEqual(calls, ["startRun", "recordPlan metrics:successor", "finishRun succeeded"]);
   });
+});
+
+Deno.test("POST /warmer/run plans no ping its own worker will be retired before, and says why", async () => {
+  // The warmer's worker is 146 s old: retired 4 s from now, before the successor due in 5 s.
+  const { store, calls } = memoryStore();
+  await withWarmer(
+    store,
+    configWith(on),
+    async (fetch) => {
+      const body = await (await fetch(run())).json();
+      assert.deepEqual(body.pings, []);
+      assert.equal(
+        Date.parse(body.window.to) - Date.parse(body.window.from),
+        2_000,
+        "its 4 s less the margin",
+      );
+      assert.match(body.window.cutShort, /^this warmer worker, 146 s old, is retired 150 s after its boot/);
+      assert.deepEqual(calls, ["startRun", "recordPlan ", "finishRun succeeded"]);
+    },
+    undefined,
+    () => 146_000,
+  );
+});
+
+Deno.test("POST /warmer/run plans the whole minute for a young warmer worker", async () => {
+  const { store } = memoryStore();
+  await withWarmer(
+    store,
+    configWith(on),
+    async (fetch) => {
+      const body = await (await fetch(run())).json();
+      assert.equal(body.pings.length, 1);
+      assert.equal(Date.parse(body.window.to) - Date.parse(body.window.from), 60_000);
+      assert.equal(body.window.cutShort, null);
+    },
+    undefined,
+    () => 10_000,
+  );
 });
 
 Deno.test("POST /warmer/run plans for the worker lifetime of the project's plan", async () => {

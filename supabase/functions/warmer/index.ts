@@ -35,6 +35,7 @@ import {
   type WarmerStore,
   WarmTargetBodySchema,
   WarmTargetParamsSchema,
+  workerAgeMs,
 } from "../../../shared/mod.ts";
 
 /**
@@ -67,6 +68,11 @@ export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authe
   waitUntil: (promise: Promise<unknown>) => void;
   /** Told how each run's sending went (logged by the deployed function). */
   onSent?: (runId: string, summary: SendSummary | Error) => void;
+  /**
+   * The age of the worker serving this app (shared/http/warmup.ts workerAgeMs()): a run plans no ping it will
+   * not live to send. Absent: the whole minute is planned (tests in process, whose process outlives any worker).
+   */
+  workerAgeMs?: () => number;
   /** Told how each run's reloads went. */
   onRefreshed?: (runId: string, summary: RefreshSummary | Error) => void;
 }
@@ -94,6 +100,7 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
       trigger: c.req.valid("query").trigger,
       now: now(),
       config: current,
+      senderAgeMs: deps.workerAgeMs?.() ?? null,
     });
     // The answer does not wait for the pings: they go at their instants within the coming minute.
     const sending = sendPings(toSend, sender, (id, outcome) => store.recordOutcome(id, outcome)).then(
@@ -128,7 +135,7 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
   // What a run would plan now, whether or not the module is on: nothing is stored or sent.
   app.get("/plan", requireAuth("secret"), async (c) => {
     const { config: current } = await config.readConfig();
-    const plan = await planWarmerWindow(store, refreshes, now(), current);
+    const plan = await planWarmerWindow(store, refreshes, now(), current, deps.workerAgeMs?.() ?? null);
     return c.json({ ...showPlan(plan), requestId: c.get("requestId") });
   });
 
@@ -201,6 +208,7 @@ function liveWarmerApp(): FunctionApp {
     },
     // without the Edge Runtime (plain Deno) the promise runs on while the process lives
     waitUntil: edgeRuntimeWaitUntil() ?? (() => {}),
+    workerAgeMs,
     onSent: (runId, outcome) => {
       if (outcome instanceof Error) console.error(`warmer run ${runId}: sending failed: ${outcome.message}`);
       else if (outcome.unrecorded > 0) {
