@@ -8,7 +8,7 @@ import { type GatewayStats, startGateway } from "../../scripts/stack/mod.ts";
 import { restoreReferenceData } from "../reference_app/data/load.ts";
 import { referenceTables } from "../reference_app/schema/mod.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
-import { replayDefaults, replayTrace, sliceTrace } from "../trace/replay.ts";
+import { replayTrace, sliceTrace } from "../trace/replay.ts";
 import { endpointFunction, type Trace } from "../trace/trace.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
@@ -386,7 +386,7 @@ async function replay(
       figures: scenarioFigures(
         measured,
         sliceTrace(trace, leadInMs, trace.durationMs).outages,
-        measured.filter((r) => r.sendLagMs !== null && r.sendLagMs > replayDefaults.lateThresholdMs).length,
+        measured.filter((r) => r.late).length,
         counters,
       ),
       replay: {

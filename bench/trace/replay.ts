@@ -59,6 +59,8 @@ export interface ReplayRecord<R> {
   /** doneMs - sentMs: the system's own time. */
   serviceMs: number | null;
   sendLagMs: number | null;
+  /** Sent more than lateThresholdMs after it was due. */
+  late: boolean;
   /** Waited for a free slot (whenFull "queue"). */
   queued: boolean;
   outcome: ReplayOutcome;
@@ -192,7 +194,8 @@ export async function replayTrace<R>(
     record.sentMs = elapsed();
     record.sendLagMs = record.sentMs - record.scheduledMs;
     maxSendLagMs = Math.max(maxSendLagMs, record.sendLagMs);
-    if (record.sendLagMs > o.lateThresholdMs) late++;
+    record.late = record.sendLagMs > o.lateThresholdMs;
+    if (record.late) late++;
     inFlight++;
     maxInFlightSeen = Math.max(maxInFlightSeen, inFlight);
     let sent: Promise<R>;
@@ -238,6 +241,7 @@ export async function replayTrace<R>(
       latencyMs: null,
       serviceMs: null,
       sendLagMs: null,
+      late: false,
       queued: false,
       outcome: "dropped",
     };

@@ -97,8 +97,11 @@ export const refreshPlanDefaults: RefreshPlanOptions = {
   maxRefreshes: 200,
 };
 
+/** The shortest window a plan covers. */
+export const minRefreshWindowMs = 1_000;
+
 const bounds = {
-  windowMs: { min: 1_000, max: 3_600_000, integer: true },
+  windowMs: { min: minRefreshWindowMs, max: 3_600_000, integer: true },
   leadMs: { min: 0, max: 600_000, integer: true },
   maxRefreshes: { min: 0, max: 100_000, integer: true },
 };

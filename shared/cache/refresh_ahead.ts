@@ -2,6 +2,7 @@ import type { OptimizationPriority } from "../config/config.ts";
 import { runAtInstants } from "../run_at_instants.ts";
 import { HOUR_MS } from "../time.ts";
 import {
+  minRefreshWindowMs,
   type PlannedRefresh,
   planRefreshes,
   type RefreshPlan,
@@ -13,9 +14,6 @@ import type { RefreshOutcome, RefreshStore } from "./refresh_store.ts";
  * Refresh-ahead as the warmer runs it every minute: plan the window's reloads from what the store knows, then
  * reload each at its instant in the background, after the run has answered.
  */
-
-/** The shortest window planRefreshes() plans. */
-const minWindowMs = 1_000;
 
 /** How far back a namespace's lookups are read for what a miss and a hit cost. */
 export const lookupCostWindowMs = HOUR_MS;
@@ -32,7 +30,7 @@ export async function planCacheRefreshes(
 ): Promise<RefreshPlan> {
   const { leadMs } = refreshPlanDefaults;
   // a window too short to send anything in plans nothing: the next run's worker will
-  if (windowMs < minWindowMs) return { refreshes: [], skipped: [] };
+  if (windowMs < minRefreshWindowMs) return { refreshes: [], skipped: [] };
   const candidates = await store.candidates(now, new Date(now.getTime() + windowMs + leadMs));
   if (candidates.length === 0) return { refreshes: [], skipped: [] };
   const namespaces = [...new Set(candidates.map((c) => c.namespace))];

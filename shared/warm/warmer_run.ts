@@ -169,18 +169,12 @@ export async function runWarmer(
     toRefresh = plan.refreshes.refreshes;
     const ids = await store.recordPlan(runId, plan.pings);
     toSend = plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs }));
+    const shown = showPlan(plan);
     return {
       runId,
       startedAt: now.toISOString(),
-      window: plan.window,
-      pingsLeft: plan.pingsLeft,
-      pings: plan.pings.map(({ atMs, ...ping }, k) => ({
-        id: ids[k],
-        at: new Date(atMs).toISOString(),
-        ...ping,
-      })),
-      skipped: plan.skipped,
-      refreshes: showRefreshes(plan.refreshes),
+      ...shown,
+      pings: shown.pings.map((ping, k) => ({ id: ids[k], ...ping })),
     };
   });
   return { summary, toSend, toRefresh };

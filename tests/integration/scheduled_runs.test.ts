@@ -4,7 +4,7 @@
  * module started within the interval or while the module is off.
  */
 import assert from "node:assert/strict";
-import { type Sql, withSql } from "../support/metric_store_db.ts";
+import { type Sql, withModuleOn, withSql } from "../support/metric_store_db.ts";
 
 const jobs = [
   {
@@ -45,12 +45,7 @@ async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<v
 for (const { job, module, request, route, onByDefault } of jobs) {
   Deno.test(`the ${job} job runs every minute and calls POST /${route} when a run is due`, async () => {
     await withSql(async (sql) => {
-      // a module that starts off is switched on for this test; the function reads the config as committed
-      if (!onByDefault) {
-        await sql`update optimizer.config set value = jsonb_set(value, '{modules}',
-                   coalesce(value -> 'modules', '{}') || jsonb_build_object(${module}::text, true)) where id`;
-      }
-      try {
+      const dueRunIsCalled = async () => {
         const [row] = await sql`select schedule, command, active from cron.job where jobname = ${job}`;
         assert.deepEqual({ ...row }, {
           schedule: "* * * * *",
@@ -70,11 +65,9 @@ for (const { job, module, request, route, onByDefault } of jobs) {
         const { runId } = JSON.parse(String(response.content));
         const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
         assert.deepEqual({ ...run }, { module, trigger: "cron", status: "succeeded" });
-      } finally {
-        if (!onByDefault) {
-          await sql`update optimizer.config set value = value #- array['modules', ${module}::text] where id`;
-        }
-      }
+      };
+      // a module that starts off is switched on for this test; the function reads the config as committed
+      await (onByDefault ? dueRunIsCalled() : withModuleOn(sql, module, dueRunIsCalled));
     });
   });
 

@@ -30,6 +30,7 @@ function searches(latencies: number[], cold: number[]): ReplayRecord<SendResult>
     latencyMs,
     serviceMs: latencyMs,
     sendLagMs: 0,
+    late: false,
     queued: false,
     outcome: "resolved",
     result: { status: 200, coldStart: cold.includes(latencyMs), cache: null },
