@@ -64,7 +64,7 @@ export { isWarmupRequest, warmupResponse, workerAgeMs } from "./http/warmup.ts";
 export { projectSecretKey } from "./http/project_secret_key.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
-export type { RunLog } from "./db/run_log.ts";
+export type { RunLog, RunTrigger } from "./db/run_log.ts";
 
 export { cached } from "./config/cached.ts";
 export {
@@ -380,6 +380,7 @@ export {
   type WarmTarget,
 } from "./warm/warmer_store.ts";
 export {
+  type PingLog,
   pingSenderDefaults,
   type PingSenderOptions,
   type PingToSend,

@@ -7,10 +7,16 @@ import type { Sql } from "./client.ts";
  * from its start, so that the pg_cron jobs do not ask for it twice, then `succeeded` or `failed`.
  */
 
+/**
+ * What started a run: pg_cron's schedule, a caller of the API, or (the warmer only) pg_cron's handoff job,
+ * when the worker that answered the previous run was retired before the next scheduled one.
+ */
+export type RunTrigger = "cron" | "api" | "handoff";
+
 /** A module's store, as far as its runs go. */
 export interface RunLog {
   /** Records a run as running; returns its id. */
-  startRun(trigger: "cron" | "api", now: Date): Promise<string>;
+  startRun(trigger: RunTrigger, now: Date): Promise<string>;
   /** Records how a run ended. */
   finishRun(
     id: string,
@@ -24,7 +30,7 @@ export interface RunLog {
 export async function startRun(
   sql: Sql,
   module: ModuleName,
-  trigger: "cron" | "api",
+  trigger: RunTrigger,
   now: Date,
 ): Promise<string> {
   const [{ id }] = await sql<{ id: string }[]>`
@@ -54,7 +60,7 @@ export async function finishRun(
  */
 export async function recordedRun<S>(
   log: RunLog,
-  trigger: "cron" | "api",
+  trigger: RunTrigger,
   now: Date,
   body: (runId: string) => Promise<S>,
   failedSummary: () => Record<string, unknown> = () => ({}),

@@ -91,6 +91,8 @@ export interface WarmActivityRow {
   planned: number | string;
   /** Pings sent. */
   sent: number | string;
+  /** Pings dropped unsent because a request came first. */
+  dropped: number | string;
   /** Pings that found a cold worker. */
   found_cold: number | string;
   /** Pings that failed. */
@@ -342,11 +344,13 @@ export interface WarmActivity {
   planned: number;
   /** Pings sent (a planned ping whose run ended first is not). */
   sent: number;
+  /** Pings dropped unsent because a request reached the function first. */
+  dropped: number;
   /** Pings that found no live worker and booted one. */
   foundCold: number;
   /** Pings that failed (no answer in time, not a warm-up answer). */
   failed: number;
-  /** The cold starts the planned pings were expected to avoid, summed: the planner's estimate. */
+  /** The cold starts the planned pings not dropped were expected to avoid, summed: the planner's estimate. */
   expectedColdStartsAvoided: number;
   /** When the last ping was sent; null when none was. */
   lastSentAt: string | null;
@@ -600,6 +604,7 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       enabled: row.enabled,
       planned: Number(row.planned),
       sent: Number(row.sent),
+      dropped: Number(row.dropped),
       foundCold: Number(row.found_cold),
       failed: Number(row.failed),
       expectedColdStartsAvoided: row.expected_cold_starts_avoided,

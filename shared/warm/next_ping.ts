@@ -13,6 +13,11 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  * cold-start cost it is the milliseconds it saves. A ping is planned when its benefit reaches the priority's
  * threshold, so pings per avoided cold start stay near the threshold's inverse.
  *
+ * A refresh or pre-warm that a request pre-empts is not sent: the simulation re-plans after every request, and
+ * the warmer looks for requests just before it sends (sendPings()). So traffic never makes a ping needless
+ * after it is sent, and a ping's worth is its benefit when it is sent; how likely traffic is to come first is
+ * recorded beside it (`trafficFirstChance`), as the chance that it is dropped.
+ *
  * Three kinds of ping, tried in this order:
  * - successor: a worker retiring at the end of its lifetime cannot be kept; a ping at that instant boots its
  *   successor for the requests that follow (traffic cannot prevent this retirement, so busy functions need it
@@ -41,6 +46,11 @@ export interface PlannedPing {
   expectedColdStartsAvoided: number;
   /** expectedColdStartsAvoided × the measured cold-start cost; null while that cost is not measured. */
   expectedSavedMs: number | null;
+  /**
+   * The chance that a request reaches the worker before the ping, which then goes unsent (0 for a successor,
+   * which traffic cannot make needless: the worker retires all the same).
+   */
+  trafficFirstChance: number;
   /** One sentence with the figures behind the ping. */
   reason: string;
 }
@@ -66,13 +76,6 @@ export interface PingPlanOptions {
   searchHorizonMs: number;
   /** The pre-warm search steps through time by this much. */
   searchStepMs: number;
-  /**
-   * Whether a request that arrives before the ping cancels it: true for a caller that re-plans after every
-   * request (the simulation). A warmer that plans a minute ahead cannot take a ping back, so its benefit is
-   * discounted by the chance that traffic reaches the worker first; a function busy enough that this chance
-   * is high is left to its traffic.
-   */
-  cancelledByTraffic: boolean;
 }
 
 /**
@@ -90,9 +93,6 @@ export const minBenefitByPriority: Record<OptimizationPriority, { refresh: numbe
   cost: { refresh: 0.7, successor: 0.1 },
 };
 
-/** Beyond this chance that traffic reaches the worker first, a function counts as kept warm by its traffic. */
-const keptWarmChance = 0.5;
-
 /** The chance of at least one request when `expected` are expected (Poisson arrivals). */
 export const chanceOf = (expected: number): number => 1 - Math.exp(-expected);
 /** A chance as a whole percentage, `30 %`. */
@@ -102,6 +102,7 @@ function planned(
   atMs: number,
   kind: PingKind,
   chance: number,
+  trafficFirstChance: number,
   o: PingPlanOptions,
   why: string,
 ): NextPing {
@@ -109,13 +110,17 @@ function planned(
   const saving = savedMs === null
     ? "; its cold-start cost is not measured yet"
     : `, saving ${Math.round(savedMs)} ms of cold start on average`;
+  const dropped = trafficFirstChance > 0
+    ? `; dropped if a request comes first (a chance of ${percent(trafficFirstChance)})`
+    : "";
   return {
     ping: {
       atMs,
       kind,
       expectedColdStartsAvoided: chance,
       expectedSavedMs: savedMs,
-      reason: `${why}: a request follows in time with a chance of ${percent(chance)}${saving}`,
+      trafficFirstChance,
+      reason: `${why}: a request follows in time with a chance of ${percent(chance)}${saving}${dropped}`,
     },
   };
 }
@@ -137,43 +142,33 @@ export function nextPing(
   if (liveUntil !== null && worker.retiresBy === "lifetime") {
     const chance = chanceOf(arrivals.expected(liveUntil, liveUntil + idle));
     if (chance >= o.minSuccessorBenefit) {
-      return planned(liveUntil, "successor", chance, o, "the worker's lifetime ends; boot its successor");
+      return planned(liveUntil, "successor", chance, 0, o, "the worker's lifetime ends; boot its successor");
     }
   }
 
-  // Refresh: ping just before the idle deadline, unless traffic will most likely do it.
+  // Refresh: ping just before the idle deadline, for the requests that would otherwise find the worker gone.
   if (liveUntil !== null && worker.retiresBy === "idle") {
     const atMs = Math.max(nowMs, liveUntil - o.refreshLeadMs);
-    const untouched = o.cancelledByTraffic ? 1 : Math.exp(-arrivals.expected(nowMs, atMs));
-    if (1 - untouched > keptWarmChance) {
-      return {
-        ping: null,
-        reason: `kept warm by traffic: a request comes first with a chance of ${percent(1 - untouched)}`,
-      };
-    }
-    const chance = untouched * chanceOf(arrivals.expected(liveUntil, atMs + idle));
+    const chance = chanceOf(arrivals.expected(liveUntil, atMs + idle));
     if (chance >= o.minBenefit) {
-      return planned(atMs, "refresh", chance, o, "the worker reaches its idle deadline");
+      const trafficFirst = chanceOf(arrivals.expected(nowMs, atMs));
+      return planned(atMs, "refresh", chance, trafficFirst, o, "the worker reaches its idle deadline");
     }
   }
 
   // Pre-warm: the earliest boot whose window is likely enough to hold the first request after the worker is gone.
   const from = liveUntil ?? nowMs;
-  // A request before the boot makes it needless: only a ping that traffic cannot cancel pays for that chance.
-  let noneYet = o.cancelledByTraffic ? 1 : Math.exp(-arrivals.expected(nowMs, from));
+  // Given no request before the window (one would drop the ping): the chance it holds the first one after `from`.
+  let noneYet = 1;
   let best = 0;
   for (let t = from; t <= from + o.searchHorizonMs; t += o.searchStepMs) {
     // Quiet spells (nights, weekends) are crossed a window at a time: nothing in them changes the answer.
     while (t <= from + o.searchHorizonMs && arrivals.expected(t, t + idle + o.searchStepMs) === 0) t += idle;
     const chance = noneYet * chanceOf(arrivals.expected(t, t + idle));
     if (chance >= o.minBenefit) {
-      return planned(
-        Math.max(nowMs, t - o.bootLeadMs),
-        "pre-warm",
-        chance,
-        o,
-        "demand is expected after an idle spell",
-      );
+      const atMs = Math.max(nowMs, t - o.bootLeadMs);
+      const trafficFirst = chanceOf(arrivals.expected(nowMs, atMs));
+      return planned(atMs, "pre-warm", chance, trafficFirst, o, "demand is expected after an idle spell");
     }
     best = Math.max(best, chance);
     noneYet *= Math.exp(-arrivals.expected(t, t + o.searchStepMs));

@@ -24,10 +24,11 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  * 3. probe: a function its traffic keeps warm, whose worker's boot is unknown (or belongs to a worker already
  *    retired), gets one ping to learn its age; the next runs boot its successor when its lifetime ends;
  * 4. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
- *    the warmer sends what it planned, so a ping's worth is discounted by the chance that traffic comes first
- *    (a function its traffic keeps warm gets none but its successors);
- * 5. budget: the best pings first (a probe ranks as the successor it makes possible), up to the pings left in
- *    the hour (`limits.warmPingsPerHour`); the rest are skipped with the reason.
+ *    a refresh or pre-warm is dropped unsent when a request comes first (sendPings() looks just before), so a
+ *    function its traffic keeps warm gets pings planned that it almost never receives;
+ * 5. budget: the pings likeliest to avoid a cold start when planned (their benefit times the chance that no
+ *    request drops them; a probe ranks as the successor it makes possible) take the pings left in the hour
+ *    (`limits.warmPingsPerHour`), one each; the rest are skipped with the reason.
  */
 
 /** What the warmer knows about one function. */
@@ -186,7 +187,6 @@ export function planWarmups(
       refreshLeadMs: Math.min(idleRefreshLeadMs, o.workerOptions.idleTimeoutMs / 2),
       searchHorizonMs: o.windowMs,
       searchStepMs: o.searchStepMs,
-      cancelledByTraffic: false,
     };
     let worker = estimateWorker(target, nowMs, o.workerOptions);
     // Probe: without the live worker's boot, its lifetime's end (and its successor's ping) cannot be planned.
@@ -200,6 +200,7 @@ export function planWarmups(
           kind: "probe",
           expectedColdStartsAvoided: 0,
           expectedSavedMs: null,
+          trafficFirstChance: 0,
           reason: `learn the age of the worker its traffic keeps warm: its successor, booted when its ` +
             `lifetime ends, finds a request within ${idleSeconds} s with a chance of ` +
             `${percent(successorChance, 0)}`,
@@ -231,8 +232,9 @@ export function planWarmups(
     }
     if (planned === 0) skipped.push({ fn: target.fn, reason: lastReason || "no ping due in this window" });
   }
-  // Budget: the pings most likely to avoid a cold start first.
-  const rank = (ping: WarmPing) => rankOf.get(ping) ?? ping.expectedColdStartsAvoided;
+  // Budget: the pings most likely to avoid a cold start first; one that traffic will likely drop ranks low.
+  const rank = (ping: WarmPing) =>
+    rankOf.get(ping) ?? ping.expectedColdStartsAvoided * (1 - ping.trafficFirstChance);
   const ranked = [...candidates].sort((a, b) => rank(b) - rank(a));
   const kept = ranked.slice(0, Math.max(0, o.pingsLeft));
   for (const ping of ranked.slice(kept.length)) {

@@ -84,7 +84,6 @@ export function plannerPolicy(options: Partial<PlannerPolicyOptions> = {}): Warm
           refreshLeadMs: Math.min(idleRefreshLeadMs, context.workerOptions.idleTimeoutMs / 2),
           searchHorizonMs: Math.min(o.searchHorizonMs, context.endMs - nowMs),
           searchStepMs: o.searchStepMs,
-          cancelledByTraffic: true,
         });
         if (ping === null) return null;
         // Two plans can land on one instant (a successor at the lifetime's end right after a ping); one ping does.

@@ -1,11 +1,15 @@
 import { z } from "zod";
 import { storableText } from "../db/pg_input.ts";
+import type { RunTrigger } from "../db/run_log.ts";
 
 /** The requests of the warmer function, validated before anything reaches the store. */
 
-/** `POST /warmer/run`: what started it (the pg_cron job says `cron`). */
-export const WarmerRunQuerySchema: z.ZodType<{ trigger: "cron" | "api" }> = z.strictObject({
-  trigger: z.enum(["cron", "api"]).default("api"),
+/**
+ * `POST /warmer/run`: what started it (pg_cron's schedule says `cron`, its handoff job `handoff`: see
+ * optimizer.request_warmer_handoff()).
+ */
+export const WarmerRunQuerySchema: z.ZodType<{ trigger: RunTrigger }> = z.strictObject({
+  trigger: z.enum(["cron", "api", "handoff"]).default("api"),
 });
 
 /** `PUT /warmer/targets/:name`: the function's slug, as the gateway routes it. */

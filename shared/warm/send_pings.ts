@@ -1,11 +1,14 @@
 import { runAtInstants } from "../run_at_instants.ts";
-import type { PingOutcome } from "./warmer_store.ts";
+import type { PingOutcome, WarmerStore } from "./warmer_store.ts";
 
 /**
  * Sends planned warm-up pings at their instants: each waits for its time, then for one of `concurrency` slots,
  * and is given `timeoutMs` to answer. The answer (`{"warm":true,"coldStart":…,"workerAgeMs":…}`,
  * shared/http/warmup.ts) says whether the worker was cold and how old it is; anything else is a failure with
- * its reason. Every outcome goes to `record` as it comes, so that a run cut short keeps what it sent.
+ * its reason. A ping that traffic can make needless (a refresh or a pre-warm) is first checked against the
+ * metric store: when the function had a request after the plan was made, that request kept or booted its
+ * worker, and the ping is dropped. Every outcome is stored as it comes, so that a run cut short keeps what it
+ * sent.
  */
 
 /** A ping to send: the stored ping's id, the function and the instant (epoch ms). */
@@ -16,7 +19,15 @@ export interface PingToSend {
   fn: string;
   /** When to send it (epoch ms). */
   atMs: number;
+  /**
+   * The ping is dropped when the function had a request after this instant (epoch ms; the plan's); null for
+   * a ping that traffic cannot make needless (a successor, a probe).
+   */
+  droppedAfterRequestSinceMs: number | null;
 }
+
+/** Where sendPings() stores outcomes and looks for requests. */
+export type PingLog = Pick<WarmerStore, "recordOutcome" | "recordDropped" | "lastRequestAfter">;
 
 /** Where and how pings go. */
 export interface PingSenderOptions {
@@ -43,11 +54,13 @@ export interface SendSummary {
   sent: number;
   /** Pings that failed (no answer in time, refused, not a warm-up answer). */
   failed: number;
+  /** Pings dropped unsent because a request came first. */
+  dropped: number;
   /** Pings that found a cold worker (and booted it). */
   coldStarts: number;
-  /** Outcomes that could not be stored (the database out of reach). */
+  /** Outcomes that could not be stored and requests that could not be looked up (the database out of reach). */
   unrecorded: number;
-  /** The last of those storage errors; null when none. */
+  /** The last of those errors; null when none. */
   lastRecordError: string | null;
 }
 
@@ -103,23 +116,47 @@ async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutc
   }
 }
 
+/** Why a ping is dropped, or null when it goes: a request after `sinceMs` reached the worker first. */
+async function droppedFor(ping: PingToSend, log: PingLog): Promise<string | null> {
+  if (ping.droppedAfterRequestSinceMs === null) return null;
+  const last = await log.lastRequestAfter(ping.fn, new Date(ping.droppedAfterRequestSinceMs));
+  return last === null
+    ? null
+    : `a request at ${last.toISOString()}, after the plan, reached the worker first`;
+}
+
 /** Sends `pings` at their instants within the concurrency limit; resolves when all are done. */
 export async function sendPings(
   pings: readonly PingToSend[],
   o: PingSenderOptions,
-  record: (id: string, outcome: PingOutcome) => Promise<void>,
+  log: PingLog,
 ): Promise<SendSummary> {
-  const summary: SendSummary = { sent: 0, failed: 0, coldStarts: 0, unrecorded: 0, lastRecordError: null };
+  const summary: SendSummary = {
+    sent: 0,
+    failed: 0,
+    dropped: 0,
+    coldStarts: 0,
+    unrecorded: 0,
+    lastRecordError: null,
+  };
+  // One outcome that cannot be stored (or looked up) must not stop the pings after it.
+  const unrecorded = (error: unknown) => {
+    summary.unrecorded++;
+    summary.lastRecordError = error instanceof Error ? error.message : String(error);
+  };
   await runAtInstants(pings, o, async (ping) => {
+    // A lookup that fails sends the ping: a needless ping costs less than a cold start.
+    const dropped = await droppedFor(ping, log).catch((error) => (unrecorded(error), null));
+    if (dropped !== null) {
+      summary.dropped++;
+      await log.recordDropped(ping.id, dropped).catch(unrecorded);
+      return;
+    }
     const outcome = await sendOne(ping, o);
     if (outcome.error === null) summary.sent++;
     else summary.failed++;
     if (outcome.coldStart) summary.coldStarts++;
-    // One outcome that cannot be stored must not stop the pings after it.
-    await record(ping.id, outcome).catch((error) => {
-      summary.unrecorded++;
-      summary.lastRecordError = error instanceof Error ? error.message : String(error);
-    });
+    await log.recordOutcome(ping.id, outcome).catch(unrecorded);
   });
   return summary;
 }

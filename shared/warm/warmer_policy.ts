@@ -3,24 +3,40 @@ import { MINUTE_MS } from "../time.ts";
 import { GrowingMinuteCounts } from "./arrival_rate.ts";
 import { IdleGaps } from "./idle_gaps.ts";
 import { planWarmups, warmPlanDefaults } from "./plan_warmups.ts";
-import type { WarmingPolicy } from "./policy.ts";
+import type { TimeSeriesView, WarmingPolicy } from "./policy.ts";
+import { reporterDefaults } from "../metrics/metric_reporter.ts";
+
+/**
+ * A request is in the metric store this long after it came, at most: the reporter sends its batch a second
+ * after the batch's first event (reporterDefaults.flushIntervalMs), and the ingest stores it within a second.
+ */
+const requestSeenAfterMs = reporterDefaults.flushIntervalMs + 1_000;
+
+/** The latest request in `history` at or before `atMs`; -Infinity when none. */
+function lastRequestBy(history: TimeSeriesView, atMs: number): number {
+  for (let i = history.length - 1; i >= 0; i--) if (history.at(i) <= atMs) return history.at(i);
+  return -Infinity;
+}
 
 /**
  * The deployed warmer as a warming policy: planWarmups(), the code the `warmer` function runs, fed only what the
  * warmer can know. So the simulation measures what the function does, not what the planner could do with
  * perfect information (plannerPolicy()). At each minute's start it plans that minute from:
- * - the requests of the whole minutes before, at minute resolution (the deployed warmer reads the rollups,
- *   and the events they have not folded yet to the millisecond: it knows at least this much);
+ * - the requests of the whole minutes before, counted per minute (the rollups);
+ * - the instant of the last request stored by then, `requestSeenAfterMs` after it came (the deployed warmer
+ *   reads the raw events of the last minutes, whose instants are exact);
  * - the gaps between the minutes that had requests;
  * - its own pings, and the boot of the worker each one found (the warm-up answer's `workerAgeMs`).
- * It then sends every ping it planned at its instant, whatever requests come in between: a plan made a minute
- * ahead cannot be taken back. The hour's ping budget is not modelled (functions are simulated one at a time).
+ * It then sends each ping it planned at its instant, but for a refresh or pre-warm after which a request came
+ * that it could see: one stored `requestSeenAfterMs` before the send. The hour's ping budget is not modelled
+ * (functions are simulated one at a time).
  */
 export function warmerPolicy(priority: OptimizationPriority = "performance"): WarmingPolicy {
   return {
     name: `warmer (${priority})`,
     description: `the warmer function's planWarmups() at priority ${priority}, planning each minute from ` +
-      "per-minute counts and its own pings' answers, its pings sent as planned",
+      "per-minute counts and its own pings' answers, a refresh or pre-warm dropped when a stored request came " +
+      "after it was planned",
     replanEveryMs: MINUTE_MS,
     forFunction: (fn) => {
       const counts = new GrowingMinuteCounts();
@@ -28,7 +44,7 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
       let learned = 0;
       let lastActiveMinute: number | null = null;
       let plannedMinute = -Infinity;
-      let planned: number[] = [];
+      let planned: { atMs: number; droppable: boolean }[] = [];
       let lastPingMs: number | null = null;
       let bootedAtMs: number | null = null;
       return (context) => {
@@ -51,12 +67,13 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
             lastActiveMinute = requestMinute;
           }
           const startMs = minute * MINUTE_MS;
+          const lastStored = lastRequestBy(history, startMs - requestSeenAfterMs);
           const plan = planWarmups(
             [{
               fn,
               counts,
               gaps,
-              lastRequestMs: lastActiveMinute === null ? null : (lastActiveMinute + 1) * MINUTE_MS,
+              lastRequestMs: lastStored === -Infinity ? null : lastStored,
               lastPingMs,
               bootedAtMs,
               coldStartMs: context.coldStartMs,
@@ -71,11 +88,17 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
               workerOptions: context.workerOptions,
             },
           );
-          planned = plan.pings.map((ping) => ping.atMs);
+          planned = plan.pings.map((ping) => ({ atMs: ping.atMs, droppable: ping.trafficFirstChance > 0 }));
           plannedMinute = minute;
         }
         const after = lastPing ?? -Infinity;
-        return planned.find((atMs) => atMs >= nowMs && atMs > after) ?? null;
+        const plannedAtMs = plannedMinute * MINUTE_MS;
+        // The sender's look for requests just before each ping, with what the store holds by then.
+        const sent = planned.find(({ atMs, droppable }) =>
+          atMs >= nowMs && atMs > after &&
+          !(droppable && lastRequestBy(history, atMs - requestSeenAfterMs) > plannedAtMs)
+        );
+        return sent?.atMs ?? null;
       };
     },
   };

@@ -2,7 +2,7 @@ import { planCacheRefreshes } from "../cache/refresh_ahead.ts";
 import type { PlannedRefresh, RefreshPlan, RefreshSkip } from "../cache/plan_refreshes.ts";
 import type { RefreshStore } from "../cache/refresh_store.ts";
 import type { OptimizationConfig } from "../config/config.ts";
-import { recordedRun } from "../db/run_log.ts";
+import { recordedRun, type RunTrigger } from "../db/run_log.ts";
 import { SECOND_MS } from "../time.ts";
 import { planWarmups, type WarmPing, warmPlanDefaults, type WarmSkip } from "./plan_warmups.ts";
 import type { PingToSend } from "./send_pings.ts";
@@ -90,6 +90,12 @@ export interface PlanWindow {
   to: string;
   /** Why it ends before the minute does; null when it does not. */
   cutShort: string | null;
+  /**
+   * When the worker sending the pings is retired (ISO 8601; null: its age is unknown). pg_cron's handoff job
+   * asks for a run just after it when that falls before the next minute's run
+   * (optimizer.request_warmer_handoff()).
+   */
+  senderRetiresAt: string | null;
 }
 
 /**
@@ -125,8 +131,12 @@ export async function planWarmerWindow(
       cutShort: windowMs < warmPlanDefaults.windowMs
         ? `this warmer worker, ${Math.round(senderAgeMs! / SECOND_MS)} s old, is retired ${
           Math.round(lifetimeMs / SECOND_MS)
-        } s after its boot, and its background sends with it: pings and reloads due later are left to the next run`
+        } s after its boot, and its background sends with it: pings and reloads due later are left to the run ` +
+          `pg_cron asks for once it is gone`
         : null,
+      senderRetiresAt: senderAgeMs === null
+        ? null
+        : new Date(now.getTime() + lifetimeMs - senderAgeMs).toISOString(),
     },
     pingsLeft,
     pings: plan.pings,
@@ -154,7 +164,7 @@ export async function runWarmer(
   store: WarmerStore,
   refreshes: Pick<RefreshStore, "candidates" | "lookupCosts">,
   input: {
-    trigger: "cron" | "api";
+    trigger: RunTrigger;
     now: Date;
     config: Pick<OptimizationConfig, "limits" | "optimization" | "platform">;
     /** The age of the worker that will send the pings; null: unknown. */
@@ -168,7 +178,12 @@ export async function runWarmer(
     const plan = await planWarmerWindow(store, refreshes, now, config, input.senderAgeMs);
     toRefresh = plan.refreshes.refreshes;
     const ids = await store.recordPlan(runId, plan.pings);
-    toSend = plan.pings.map((ping, k) => ({ id: ids[k], fn: ping.fn, atMs: ping.atMs }));
+    toSend = plan.pings.map((ping, k) => ({
+      id: ids[k],
+      fn: ping.fn,
+      atMs: ping.atMs,
+      droppedAfterRequestSinceMs: ping.trafficFirstChance > 0 ? now.getTime() : null,
+    }));
     const shown = showPlan(plan);
     return {
       runId,

@@ -48,12 +48,16 @@ export interface WarmerStore extends RunLog {
   putTarget(functionName: string, enabled: boolean): Promise<WarmTarget>;
   /** Every enabled target with what the warmer knows about it as of `now`. */
   targets(now: Date): Promise<WarmTargetInput[]>;
-  /** Pings planned in the hour before `now` (the budget's spent part). */
+  /** Pings planned in the hour before `now` and not dropped (the budget's spent part). */
   pingsInLastHour(now: Date): Promise<number>;
   /** Stores the planned pings of run `runId`; returns their ids in order. */
   recordPlan(runId: string, pings: readonly WarmPing[]): Promise<string[]>;
   /** Stores what sending ping `id` found. */
   recordOutcome(id: string, outcome: PingOutcome): Promise<void>;
+  /** Stores why ping `id` was not sent. */
+  recordDropped(id: string, reason: string): Promise<void>;
+  /** The instant of the function's last request stored after `since`; null when none. */
+  lastRequestAfter(functionName: string, since: Date): Promise<Date | null>;
 }
 
 /** How far back the warmer reads. */
@@ -72,6 +76,24 @@ export const warmerHistory = {
 
 /** An unsent ping planned up to this long ago may still be on its way (its run's sender is behind). */
 const pendingLookBackMs = 10_000;
+
+/**
+ * The requests of this last stretch are read with their exact instants: it is longer than the platform's idle
+ * timeout (60 s), so the last request that can still hold a worker is among them.
+ */
+const exactRequestsMs = 2 * MINUTE_MS;
+
+/**
+ * An id below every event stored after `since`: the watermark of the last rollup that started by then (every
+ * id up to it was committed when it started), or 0 when none did.
+ */
+function eventsStoredSince(sql: Sql, since: Date) {
+  return sql`coalesce(
+    (select (r.summary ->> 'watermark')::bigint from optimizer.runs r
+     where r.module = 'monitoring' and r.started_at <= ${since} and r.summary ->> 'step' = 'rollup'
+     order by r.started_at desc limit 1),
+    0)`;
+}
 
 /** Consecutive failed pings back a target off for 2^n minutes, at most this long. */
 const maxBackoffMs = HOUR_MS;
@@ -147,13 +169,15 @@ export function createWarmerStore(sql: Sql): WarmerStore {
             and r.minute >= ${new Date(nowMs - warmerHistory.gapDays * DAY_MS)}
           order by r.minute desc limit ${warmerHistory.maxGapMinutes}
         ) x`;
-      // The requests the rollup has not folded yet (up to its one-minute schedule behind), read from the raw
-      // events above its watermark: the id range keeps the scan to those, and their instants are exact.
+      // The latest requests from the raw events, whose instants are exact: those of the last minutes (the
+      // rollup folds minutes, so the last request's instant would be lost), of which the ones the rollup has
+      // not folded yet (up to its one-minute schedule behind) add to the counts. Id ranges keep the scan short.
       const unfolded = await sql<{ target: string; minute: Date; count: string; last: Date }[]>`
         select e.target, pg_catalog.date_bin('1 minute', e.occurred_at, timestamptz '2000-01-01 00:00:00+00') as minute,
-               count(*) as count, max(e.occurred_at) as last
+               count(*) filter (where e.id > (select s.last_event_id from optimizer.rollup_state s where s.id)) as count,
+               max(e.occurred_at) as last
         from optimizer.metric_events e
-        where e.id > (select s.last_event_id from optimizer.rollup_state s where s.id)
+        where e.id > ${eventsStoredSince(sql, new Date(nowMs - exactRequestsMs))}
           and e.system = 'edge' and e.kind = 'request' and e.target = any(${names})
           -- the partitions of the minutes the rate reads; a later event (a skewed clock) is not yet
           and e.occurred_at >= ${new Date(nowMinute - before * MINUTE_MS)} and e.occurred_at <= ${now}
@@ -167,7 +191,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
         select p.function_name, p.planned_at from optimizer.warm_pings p
         where p.function_name = any(${names}) and p.sent_at is null
           -- planned by an earlier run and still to be sent (a ping never sent stays so: look only just back)
-          and p.planned_at >= ${new Date(nowMs - pendingLookBackMs)}`;
+          and p.dropped is null and p.planned_at >= ${new Date(nowMs - pendingLookBackMs)}`;
       const pings = await sql<
         {
           function_name: string;
@@ -199,6 +223,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
         const recent = unfoldedOf.get(fn) ?? [];
         // A minute the rollup folded in part has the rest of its requests here: the two add up.
         for (const row of recent) {
+          if (Number(row.count) === 0) continue;
           const minute = row.minute.getTime() / MINUTE_MS;
           byMinute.set(minute, (byMinute.get(minute) ?? 0) + Number(row.count));
         }
@@ -235,9 +260,9 @@ export function createWarmerStore(sql: Sql): WarmerStore {
             Number.isFinite(firstMinute) ? firstMinute / MINUTE_MS : Math.floor(nowMs / MINUTE_MS),
           ),
           gaps,
-          // an unfolded request's instant is known, and no folded one is later (but for the reporters'
-          // batching, a second or so); the rollups know the minute, not the instant, so a folded request may
-          // have come at its very end
+          // a recent request's instant is known, and no older one is later (but for the reporters' batching, a
+          // second or so); the rollups know the minute, not the instant, so an older request may have come at
+          // its very end
           lastRequestMs: lastUnfolded ??
             (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS)),
           lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
@@ -262,7 +287,8 @@ export function createWarmerStore(sql: Sql): WarmerStore {
     async pingsInLastHour(now) {
       const [{ count }] = await sql<{ count: string }[]>`
         select count(*) as count from optimizer.warm_pings p
-        where p.planned_at > ${new Date(now.getTime() - HOUR_MS)} and p.planned_at <= ${now}`;
+        where p.planned_at > ${new Date(now.getTime() - HOUR_MS)} and p.planned_at <= ${now}
+          and p.dropped is null`;
       return Number(count);
     },
 
@@ -300,6 +326,19 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           cold_start = ${outcome.coldStart}, worker_age_ms = ${outcome.workerAgeMs},
           latency_ms = ${outcome.latencyMs}, error = ${outcome.error}
         where id = ${id}`;
+    },
+
+    async recordDropped(id, reason) {
+      await sql`update optimizer.warm_pings set dropped = ${reason} where id = ${id}`;
+    },
+
+    async lastRequestAfter(functionName, since) {
+      const [{ last }] = await sql<{ last: Date | null }[]>`
+        select max(e.occurred_at) as last from optimizer.metric_events e
+        where e.id > ${eventsStoredSince(sql, since)}
+          and e.system = 'edge' and e.kind = 'request' and e.target = ${functionName}
+          and e.occurred_at > ${since}`;
+      return last;
     },
   };
 }

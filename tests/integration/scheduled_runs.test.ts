@@ -92,3 +92,85 @@ for (const { job, module, request, route, onByDefault } of jobs) {
     });
   });
 }
+
+/** Waits until the current minute has at least `ms` left, so that pg_cron's runs on the minute stay out of the way. */
+async function awayFromTheMinute(ms: number): Promise<void> {
+  const left = 60_000 - Date.now() % 60_000;
+  if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 1_000));
+}
+
+Deno.test("the optimizer-warmer-handoff job waits for the last run's worker to retire, then asks for a run", async () => {
+  await withSql(async (sql) => {
+    const [row] =
+      await sql`select schedule, command, active from cron.job where jobname = 'optimizer-warmer-handoff'`;
+    assert.deepEqual({ ...row }, {
+      schedule: "* * * * *",
+      command: "select optimizer.request_warmer_handoff()",
+      active: true,
+    });
+    await withModuleOn(sql, "warmer", async () => {
+      await awayFromTheMinute(15_000);
+      // the latest run says its worker retires in 2 s
+      const [{ id: runId }] = await sql`
+        insert into optimizer.runs (module, trigger, status, summary)
+        values ('warmer', 'api', 'succeeded', jsonb_build_object('window', jsonb_build_object(
+          'senderRetiresAt', now() + interval '2 seconds')))
+        returning id`;
+      try {
+        const started = Date.now();
+        const [{ id }] = await sql`select optimizer.request_warmer_handoff() as id`;
+        assert.notEqual(id, null);
+        assert.ok(
+          Date.now() - started >= 2_500,
+          `asked after ${Date.now() - started} ms: not before the retirement`,
+        );
+        let response: Record<string, unknown> | undefined;
+        for (let attempt = 0; attempt < 150 && !response; attempt++) {
+          [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
+          if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(response, "pg_net answered within 30 s");
+        assert.equal(response.status_code, 200, String(response.content));
+        const [run] = await sql`
+          select module, trigger, status from optimizer.runs where id = ${
+          JSON.parse(String(response.content)).runId
+        }`;
+        assert.deepEqual({ ...run }, { module: "warmer", trigger: "handoff", status: "succeeded" });
+      } finally {
+        await sql`delete from optimizer.runs where id = ${runId}`;
+      }
+    });
+  });
+});
+
+Deno.test("the optimizer-warmer-handoff job asks for nothing when the last run's worker outlives the minute", async () => {
+  await withSql(async (sql) => {
+    await withModuleOn(sql, "warmer", async () => {
+      await rolledBack(sql, async (tx) => {
+        for (const retires of ["5 minutes", "-1 minute"]) {
+          await tx`
+            insert into optimizer.runs (module, trigger, status, started_at, summary)
+            values ('warmer', 'api', 'succeeded', now() + interval '1 hour', jsonb_build_object('window',
+              jsonb_build_object('senderRetiresAt', now() + ${retires}::interval)))`;
+          const [{ id }] = await tx`select optimizer.request_warmer_handoff(now() + interval '1 hour') as id`;
+          assert.equal(id, null, `a worker retired ${retires} from now`);
+        }
+      });
+    });
+  });
+});
+
+Deno.test("a handoff run does not hold back the next scheduled run of its module", async () => {
+  await withSql(async (sql) => {
+    await rolledBack(sql, async (tx) => {
+      // no module records systemWide runs yet: only the ones inserted here count
+      const due = async () =>
+        (await tx`select optimizer.request_due_run('systemWide', 'warmer/plan', true, 1, 60, now()) as id`)[0]
+          .id;
+      await tx`insert into optimizer.runs (module, trigger, status) values ('systemWide', 'handoff', 'succeeded')`;
+      assert.notEqual(await due(), null);
+      await tx`insert into optimizer.runs (module, trigger, status) values ('systemWide', 'cron', 'succeeded')`;
+      assert.equal(await due(), null);
+    });
+  });
+});

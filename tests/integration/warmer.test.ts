@@ -11,6 +11,7 @@ import {
   connect,
   event,
   ingest,
+  rollup,
   type Sql,
   uniqueTarget,
   withModuleOn,
@@ -129,6 +130,70 @@ Deno.test("the warmer store reads the requests the rollup has not folded yet to 
   } finally {
     await holder.end();
   }
+});
+
+Deno.test("the warmer store knows a folded request's instant, and counts it once", async () => {
+  const fn = uniqueTarget("folded");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, true);
+    const at = Date.now() - 5_000;
+    await ingest(sql, [event(fn, { occurred_at: new Date(at).toISOString() })]);
+    await rollup(sql);
+    const target = (await store.targets(new Date())).find((t) => t.fn === fn)!;
+    assert.equal(target.lastRequestMs, at, "the instant, not the end of its minute");
+    assert.equal(target.counts.count(Math.floor(at / MINUTE_MS)), 1);
+  });
+});
+
+Deno.test("the warmer store finds a function's last request after an instant, folded or not", async () => {
+  const fn = uniqueTarget("after");
+  await withStore(async (store, sql) => {
+    const now = Date.now();
+    await ingest(sql, [
+      event(fn, { occurred_at: new Date(now - 3_000).toISOString() }),
+      event(fn, { occurred_at: new Date(now - 2_000).toISOString() }),
+      event(fn, { occurred_at: new Date(now - 1_000).toISOString(), kind: "warm_ping" }),
+    ]);
+    assert.equal((await store.lastRequestAfter(fn, new Date(now - 10_000)))?.getTime(), now - 2_000);
+    await rollup(sql);
+    assert.equal((await store.lastRequestAfter(fn, new Date(now - 10_000)))?.getTime(), now - 2_000);
+    assert.equal(await store.lastRequestAfter(fn, new Date(now - 2_000)), null, "none after the instant");
+  });
+});
+
+Deno.test("a dropped ping keeps its reason, leaves the hour's budget and is counted apart", async () => {
+  const fn = uniqueTarget("dropped");
+  await withStore(async (store, sql) => {
+    await store.putTarget(fn, true);
+    const now = new Date();
+    const spent = await store.pingsInLastHour(now);
+    const [{ id: runId }] = await sql`
+      insert into optimizer.runs (module, trigger, status) values ('warmer', 'api', 'running') returning id`;
+    const planned = {
+      fn,
+      kind: "refresh" as const,
+      expectedColdStartsAvoided: 0.4,
+      expectedSavedMs: 120,
+      trafficFirstChance: 0.9,
+      reason: "test",
+    };
+    const [kept, dropped] = await store.recordPlan(String(runId), [
+      { ...planned, atMs: now.getTime() - 2_000 },
+      { ...planned, atMs: now.getTime() - 1_000 },
+    ]);
+    await store.recordDropped(dropped, "a request came first");
+    assert.equal(await store.pingsInLastHour(now), spent + 1);
+    const [row] = await sql`select dropped, sent_at from optimizer.warm_pings where id = ${dropped}`;
+    assert.deepEqual(row, { dropped: "a request came first", sent_at: null });
+    const [{ activity }] = await sql`
+      select a as activity from pg_catalog.jsonb_array_elements(optimizer.warm_activity(${new Date(
+      now.getTime() - 60_000,
+    )})) a where a ->> 'function_name' = ${fn}`;
+    assert.equal(activity.planned, 2);
+    assert.equal(activity.dropped, 1);
+    assert.equal(activity.expected_cold_starts_avoided, 0.4, "only the ping not dropped claims its worth");
+    assert.ok(kept);
+  });
 });
 
 Deno.test("the warmer store backs off a target whose last pings failed, 2^n minutes after the last", async () => {

@@ -12,7 +12,6 @@ const options: PingPlanOptions = {
   refreshLeadMs: 1_000,
   searchHorizonMs: 60 * MINUTE_MS,
   searchStepMs: 10_000,
-  cancelledByTraffic: false,
 };
 
 /** A constant rate, in requests per minute. */
@@ -36,33 +35,26 @@ Deno.test("nextPing() boots a successor at the instant a busy worker's lifetime 
   assert.match(ping!.reason, /lifetime ends; boot its successor: .*100 %.*saving 100 ms/);
 });
 
-Deno.test("nextPing() leaves a function that traffic keeps warm to its traffic", () => {
-  const result = nextPing(idleWorker(70_000), 10_000, steady(20), options);
-  assert.equal(result.ping, null);
-  assert.match(result.reason, /^kept warm by traffic: a request comes first with a chance of 100 %/);
+Deno.test("nextPing() refreshes a busy function's worker too, saying how likely a request drops the ping", () => {
+  const { ping } = nextPing(idleWorker(70_000), 10_000, steady(20), options);
+  assert.equal(ping?.kind, "refresh");
+  assert.ok(ping!.trafficFirstChance > 0.99);
+  assert.match(ping!.reason, /; dropped if a request comes first \(a chance of 100 %\)$/);
 });
 
 Deno.test("nextPing() refreshes a worker just before its idle deadline when a request is likely soon after", () => {
   // One request every two minutes: traffic alone lets the worker expire, a ping before the deadline keeps it.
-  const { ping } = nextPing(idleWorker(70_000), 10_000, steady(0.5), {
-    ...options,
-    cancelledByTraffic: true,
-  });
+  const { ping } = nextPing(idleWorker(70_000), 10_000, steady(0.5), options);
   assert.equal(ping?.kind, "refresh");
   assert.equal(ping?.atMs, 69_000);
   assert.ok(Math.abs(ping!.expectedColdStartsAvoided - (1 - Math.exp(-0.5 * 59 / 60))) < 1e-9);
   assert.ok(Math.abs(ping!.expectedSavedMs! - 100 * ping!.expectedColdStartsAvoided) < 1e-9);
+  assert.ok(Math.abs(ping!.trafficFirstChance - (1 - Math.exp(-0.5 * 59 / 60))) < 1e-9);
 });
 
-Deno.test("nextPing() discounts a ping it cannot take back by the chance that traffic comes first", () => {
-  // The same worker and rate, planned by a warmer that sends what it planned: a request in the next 59 s
-  // would make the ping needless, so its worth falls below the threshold and nothing is planned.
-  const result = nextPing(idleWorker(70_000), 10_000, steady(0.5), options);
-  assert.equal(result.ping, null);
-  assert.match(
-    result.reason,
-    /^no ping reaches 30 %: the likeliest avoids a cold start with a chance of 2\d %/,
-  );
+Deno.test("nextPing() gives a successor no chance of being dropped: traffic cannot keep a worker past its lifetime", () => {
+  const worker: WorkerView = { liveUntilMs: 150_000, retiresBy: "lifetime", bootedAtMs: 0 };
+  assert.equal(nextPing(worker, 140_000, steady(20), options).ping?.trafficFirstChance, 0);
 });
 
 Deno.test("nextPing() pre-warms a boot time before demand that follows a quiet spell", () => {
@@ -86,11 +78,11 @@ Deno.test("nextPing() under the cost priority skips a refresh the performance pr
   const rate = steady(0.6);
   const worker = idleWorker(70_000);
   assert.equal(
-    nextPing(worker, 68_000, rate, { ...options, cancelledByTraffic: true }).ping?.kind,
+    nextPing(worker, 68_000, rate, options).ping?.kind,
     "refresh",
   );
   assert.notEqual(
-    nextPing(worker, 68_000, rate, { ...cost, cancelledByTraffic: true }).ping?.kind,
+    nextPing(worker, 68_000, rate, cost).ping?.kind,
     "refresh",
   );
 });

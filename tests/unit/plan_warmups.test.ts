@@ -30,16 +30,32 @@ function target(fn: string, perMinute: number, overrides: Partial<WarmTargetInpu
   };
 }
 
-Deno.test("planWarmups() leaves a function that traffic keeps warm to its traffic", () => {
+Deno.test("planWarmups() plans a refresh for a function its traffic keeps warm, to be dropped if a request comes first", () => {
   // Its worker booted 20 s ago (the last ping said): its lifetime ends after this window.
   const plan = planWarmups(
     [target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 })],
     nowMs,
     options,
   );
-  assert.deepEqual(plan.pings, []);
+  assert.deepEqual(plan.pings.map((p) => [p.kind, p.atMs - nowMs]), [["refresh", 58_000]]);
+  assert.ok(
+    plan.pings[0].trafficFirstChance > 0.99,
+    `trafficFirstChance ${plan.pings[0].trafficFirstChance}`,
+  );
+  assert.match(plan.pings[0].reason, /dropped if a request comes first \(a chance of 100 %\)$/);
+});
+
+Deno.test("planWarmups() gives the hour's last ping to the one traffic is least likely to drop", () => {
+  const booted = { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 };
+  const plan = planWarmups(
+    [target("busy", 60, booted), target("sparse", 0.5, booted)],
+    nowMs,
+    { ...options, pingsLeft: 1 },
+  );
+  assert.deepEqual(plan.pings.map((p) => [p.fn, p.kind]), [["sparse", "refresh"]]);
   assert.equal(plan.skipped.length, 1);
-  assert.match(plan.skipped[0].reason, /^kept warm by traffic/);
+  assert.match(plan.skipped[0].reason, /^over limits.warmPingsPerHour: a refresh ping .* for likelier ones$/);
+  assert.equal(plan.skipped[0].fn, "busy");
 });
 
 Deno.test("planWarmups() boots a successor when the worker a ping reported is about to reach its lifetime", () => {

@@ -30,7 +30,7 @@ Deno.test("warmerPolicy() probes a busy function once, then boots each successor
   assert.ok(warmer.pings <= none.coldStarts + 3, `pings: ${warmer.pings}`);
 });
 
-Deno.test("warmerPolicy() sends a planned ping even when a request comes first, as the deployed warmer does", () => {
+Deno.test("warmerPolicy() sends a successor even when requests keep coming, as the deployed warmer does", () => {
   // Requests every 5 s: the successor pings are planned a minute ahead and sent though traffic keeps coming.
   const times = every(5_000, 20 * MINUTE_MS);
   const counts = run(times, warmerPolicy());
@@ -40,4 +40,14 @@ Deno.test("warmerPolicy() sends a planned ping even when a request comes first, 
 
 Deno.test("warmerPolicy() sends nothing to a function without requests in the last minutes", () => {
   assert.equal(run([0, 10 * 60 * MINUTE_MS], warmerPolicy()).pings, 0);
+});
+
+Deno.test("warmerPolicy() drops the refreshes that requests it can see make needless", () => {
+  // A request every 50 s keeps the worker from its 60-s idle deadline: each minute's refresh, planned for just
+  // before that deadline, finds a later request stored and is dropped. Only lifetime successors (24 in the
+  // hour) and the probes that learn the worker's age are sent.
+  const times = every(50_000, 60 * MINUTE_MS);
+  const counts = run(times, warmerPolicy());
+  assert.ok(counts.pings <= 30, `pings: ${counts.pings}`);
+  assert.ok(counts.coldStarts <= 3, `cold starts: ${counts.coldStarts}`);
 });

@@ -103,7 +103,7 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
       senderAgeMs: deps.workerAgeMs?.() ?? null,
     });
     // The answer does not wait for the pings: they go at their instants within the coming minute.
-    const sending = sendPings(toSend, sender, (id, outcome) => store.recordOutcome(id, outcome)).then(
+    const sending = sendPings(toSend, sender, store).then(
       (sent) => deps.onSent?.(summary.runId, sent),
       (error) => deps.onSent?.(summary.runId, error instanceof Error ? error : new Error(String(error))),
     );
