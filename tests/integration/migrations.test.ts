@@ -48,6 +48,7 @@ Deno.test({
         "optimizer-retention",
         "optimizer-rollup",
         "optimizer-warmer",
+        "optimizer-warmer-handoff",
       ]);
 
       // INFO lints (tables with row level security and no policies: closed to anon and authenticated on
