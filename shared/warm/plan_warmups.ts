@@ -1,5 +1,6 @@
 import type { OptimizationPriority } from "../config/config.ts";
 import { percent } from "../correlate/statistics.ts";
+import { reporterDefaults } from "../metrics/metric_reporter.ts";
 import { MINUTE_MS } from "../time.ts";
 import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
@@ -70,6 +71,8 @@ export interface WarmPlanOptions {
   unmeasuredBootMs: number;
   /** The pre-warm search's step. */
   searchStepMs: number;
+  /** A request is in the metric store at most this long after it came. */
+  requestStoredWithinMs: number;
 }
 
 /**
@@ -85,6 +88,13 @@ export interface WarmPing extends Omit<PlannedPing, "kind"> {
   fn: string;
   /** What it is for. */
   kind: WarmPingKind;
+  /**
+   * A refresh or pre-warm is dropped unsent when the function has a request after this instant (epoch ms):
+   * the last request the plan knew of, or the plan's start less `requestStoredWithinMs`, whichever is later
+   * (a request stored after the plan began may have come before it). Null for a successor or a probe, which
+   * traffic cannot make needless.
+   */
+  droppedAfterRequestSinceMs: number | null;
 }
 
 /** A function not pinged in the window, and why. */
@@ -105,12 +115,15 @@ export interface WarmPlan {
 
 /**
  * Defaults: a one-minute window; a pre-warm lead of 1 s until a cold start is measured (the local stack's boots
- * take 65–1,150 ms to the first response).
+ * take 65–1,150 ms to the first response); requests stored within 2 s (the metric reporter sends its batch a
+ * second after the batch's first event, reporterDefaults.flushIntervalMs, and the ingest takes well under
+ * another).
  */
 export const warmPlanDefaults: Omit<WarmPlanOptions, "priority" | "pingsLeft" | "workerOptions"> = {
   windowMs: MINUTE_MS,
   unmeasuredBootMs: 1_000,
   searchStepMs: 10_000,
+  requestStoredWithinMs: reporterDefaults.flushIntervalMs + 1_000,
 };
 
 /** Where a function's worker stands at `nowMs`, from what the warmer saw. */
@@ -201,6 +214,7 @@ export function planWarmups(
           expectedColdStartsAvoided: 0,
           expectedSavedMs: null,
           trafficFirstChance: 0,
+          droppedAfterRequestSinceMs: null,
           reason: `learn the age of the worker its traffic keeps warm: its successor, booted when its ` +
             `lifetime ends, finds a request within ${idleSeconds} s with a chance of ` +
             `${percent(successorChance, 0)}`,
@@ -210,6 +224,11 @@ export function planWarmups(
         continue;
       }
     }
+    // A request after this makes a refresh or pre-warm needless: one the plan could not have known of.
+    const unknownRequestAfterMs = Math.max(
+      nowMs - o.requestStoredWithinMs,
+      target.lastRequestMs ?? -Infinity,
+    );
     // Ping after ping through the window, each moving the worker as it will.
     let at = nowMs;
     let planned = 0;
@@ -225,7 +244,13 @@ export function planWarmups(
       const pending = target.pendingPingsMs.some((pendingMs) =>
         Math.abs(pendingMs - next.ping.atMs) < samePingMs
       );
-      if (!pending) candidates.push({ ...next.ping, fn: target.fn });
+      if (!pending) {
+        candidates.push({
+          ...next.ping,
+          fn: target.fn,
+          droppedAfterRequestSinceMs: next.ping.kind === "successor" ? null : unknownRequestAfterMs,
+        });
+      }
       planned++;
       worker = afterPing(worker, next.ping.atMs, o.workerOptions);
       at = next.ping.atMs + 1;

@@ -2,15 +2,8 @@ import type { OptimizationPriority } from "../config/config.ts";
 import { MINUTE_MS } from "../time.ts";
 import { GrowingMinuteCounts } from "./arrival_rate.ts";
 import { IdleGaps } from "./idle_gaps.ts";
-import { planWarmups, warmPlanDefaults } from "./plan_warmups.ts";
+import { planWarmups, type WarmPing, warmPlanDefaults } from "./plan_warmups.ts";
 import type { TimeSeriesView, WarmingPolicy } from "./policy.ts";
-import { reporterDefaults } from "../metrics/metric_reporter.ts";
-
-/**
- * A request is in the metric store this long after it came, at most: the reporter sends its batch a second
- * after the batch's first event (reporterDefaults.flushIntervalMs), and the ingest stores it within a second.
- */
-const requestSeenAfterMs = reporterDefaults.flushIntervalMs + 1_000;
 
 /** The latest request in `history` at or before `atMs`; -Infinity when none. */
 function lastRequestBy(history: TimeSeriesView, atMs: number): number {
@@ -23,12 +16,12 @@ function lastRequestBy(history: TimeSeriesView, atMs: number): number {
  * warmer can know. So the simulation measures what the function does, not what the planner could do with
  * perfect information (plannerPolicy()). At each minute's start it plans that minute from:
  * - the requests of the whole minutes before, counted per minute (the rollups);
- * - the instant of the last request stored by then, `requestSeenAfterMs` after it came (the deployed warmer
+ * - the instant of the last request stored by then, `requestStoredWithinMs` after it came (the deployed warmer
  *   reads the raw events of the last minutes, whose instants are exact);
  * - the gaps between the minutes that had requests;
  * - its own pings, and the boot of the worker each one found (the warm-up answer's `workerAgeMs`).
  * It then sends each ping it planned at its instant, but for a refresh or pre-warm after which a request came
- * that it could see: one stored `requestSeenAfterMs` before the send. The hour's ping budget is not modelled
+ * that it could see: one stored `requestStoredWithinMs` before the send. The hour's ping budget is not modelled
  * (functions are simulated one at a time).
  */
 export function warmerPolicy(priority: OptimizationPriority = "performance"): WarmingPolicy {
@@ -44,7 +37,7 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
       let learned = 0;
       let lastActiveMinute: number | null = null;
       let plannedMinute = -Infinity;
-      let planned: { atMs: number; droppable: boolean }[] = [];
+      let planned: WarmPing[] = [];
       let lastPingMs: number | null = null;
       let bootedAtMs: number | null = null;
       return (context) => {
@@ -67,7 +60,7 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
             lastActiveMinute = requestMinute;
           }
           const startMs = minute * MINUTE_MS;
-          const lastStored = lastRequestBy(history, startMs - requestSeenAfterMs);
+          const lastStored = lastRequestBy(history, startMs - warmPlanDefaults.requestStoredWithinMs);
           const plan = planWarmups(
             [{
               fn,
@@ -88,15 +81,14 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
               workerOptions: context.workerOptions,
             },
           );
-          planned = plan.pings.map((ping) => ({ atMs: ping.atMs, droppable: ping.trafficFirstChance > 0 }));
+          planned = plan.pings;
           plannedMinute = minute;
         }
         const after = lastPing ?? -Infinity;
-        const plannedAtMs = plannedMinute * MINUTE_MS;
         // The sender's look for requests just before each ping, with what the store holds by then.
-        const sent = planned.find(({ atMs, droppable }) =>
+        const sent = planned.find(({ atMs, droppedAfterRequestSinceMs: since }) =>
           atMs >= nowMs && atMs > after &&
-          !(droppable && lastRequestBy(history, atMs - requestSeenAfterMs) > plannedAtMs)
+          !(since !== null && lastRequestBy(history, atMs - warmPlanDefaults.requestStoredWithinMs) > since)
         );
         return sent?.atMs ?? null;
       };

@@ -50,6 +50,14 @@ function showRefreshes(plan: RefreshPlan): RefreshPlanShown {
   };
 }
 
+/** A planned ping as a run's answer shows it, its instants as ISO 8601. */
+export type ShownPing = Omit<WarmPing, "atMs" | "droppedAfterRequestSinceMs"> & {
+  /** When it is sent. */
+  at: string;
+  /** A refresh or pre-warm is dropped unsent when the function has a request after this; null: never. */
+  droppedIfRequestAfter: string | null;
+};
+
 /** What a run planned. */
 export interface WarmerRunSummary {
   /** The run (optimizer.runs) it was recorded as. */
@@ -61,7 +69,7 @@ export interface WarmerRunSummary {
   /** The hour's budget left before this plan. */
   pingsLeft: number;
   /** The planned pings, in time order, with their stored ids. */
-  pings: (Omit<WarmPing, "atMs"> & { id: string; at: string })[];
+  pings: (ShownPing & { id: string })[];
   /** The targets left alone in this window, with the reason. */
   skipped: WarmSkip[];
   /** The cache entries to reload in this window. */
@@ -149,12 +157,17 @@ export async function planWarmerWindow(
 export function showPlan(
   plan: WarmerPlan,
 ): Omit<WarmerPlan, "pings" | "refreshes"> & {
-  pings: (Omit<WarmPing, "atMs"> & { at: string })[];
+  pings: ShownPing[];
   refreshes: RefreshPlanShown;
 } {
+  const iso = (ms: number) => new Date(ms).toISOString();
   return {
     ...plan,
-    pings: plan.pings.map(({ atMs, ...ping }) => ({ at: new Date(atMs).toISOString(), ...ping })),
+    pings: plan.pings.map(({ atMs, droppedAfterRequestSinceMs, ...ping }) => ({
+      at: iso(atMs),
+      ...ping,
+      droppedIfRequestAfter: droppedAfterRequestSinceMs === null ? null : iso(droppedAfterRequestSinceMs),
+    })),
     refreshes: showRefreshes(plan.refreshes),
   };
 }
@@ -182,7 +195,7 @@ export async function runWarmer(
       id: ids[k],
       fn: ping.fn,
       atMs: ping.atMs,
-      droppedAfterRequestSinceMs: ping.trafficFirstChance > 0 ? now.getTime() : null,
+      droppedAfterRequestSinceMs: ping.droppedAfterRequestSinceMs,
     }));
     const shown = showPlan(plan);
     return {

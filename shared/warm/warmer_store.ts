@@ -172,7 +172,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
       // The latest requests from the raw events, whose instants are exact: those of the last minutes (the
       // rollup folds minutes, so the last request's instant would be lost), of which the ones the rollup has
       // not folded yet (up to its one-minute schedule behind) add to the counts. Id ranges keep the scan short.
-      const unfolded = await sql<{ target: string; minute: Date; count: string; last: Date }[]>`
+      const latest = await sql<{ target: string; minute: Date; count: string; last: Date }[]>`
         select e.target, pg_catalog.date_bin('1 minute', e.occurred_at, timestamptz '2000-01-01 00:00:00+00') as minute,
                count(*) filter (where e.id > (select s.last_event_id from optimizer.rollup_state s where s.id)) as count,
                max(e.occurred_at) as last
@@ -213,14 +213,14 @@ export function createWarmerStore(sql: Sql): WarmerStore {
       const countsOf = Map.groupBy(counts, (row) => row.target);
       const firstOf = new Map(first.map((row) => [row.target, row.minute]));
       const activeOf = Map.groupBy(active, (row) => row.target);
-      const unfoldedOf = Map.groupBy(unfolded, (row) => row.target);
+      const latestOf = Map.groupBy(latest, (row) => row.target);
       const pingsOf = Map.groupBy(pings, (row) => row.function_name);
       const pendingOf = Map.groupBy(pending, (row) => row.function_name);
       return names.map((fn): WarmTargetInput => {
         const byMinute = new Map(
           (countsOf.get(fn) ?? []).map((row) => [row.minute.getTime() / MINUTE_MS, Number(row.count)]),
         );
-        const recent = unfoldedOf.get(fn) ?? [];
+        const recent = latestOf.get(fn) ?? [];
         // A minute the rollup folded in part has the rest of its requests here: the two add up.
         for (const row of recent) {
           if (Number(row.count) === 0) continue;
@@ -234,9 +234,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
         const activeMinutes = [
           ...new Set([...(activeOf.get(fn) ?? []), ...recent].map((row) => row.minute.getTime())),
         ].sort((a, b) => a - b);
-        const lastUnfolded = recent.length === 0
-          ? null
-          : Math.max(...recent.map((row) => row.last.getTime()));
+        const lastExact = recent.length === 0 ? null : Math.max(...recent.map((row) => row.last.getTime()));
         const gaps = new IdleGaps();
         for (let i = 1; i < activeMinutes.length; i++) gaps.add(activeMinutes[i] - activeMinutes[i - 1]);
         const lastActive = activeMinutes.at(-1);
@@ -263,7 +261,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           // a recent request's instant is known, and no older one is later (but for the reporters' batching, a
           // second or so); the rollups know the minute, not the instant, so an older request may have come at
           // its very end
-          lastRequestMs: lastUnfolded ??
+          lastRequestMs: lastExact ??
             (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS)),
           lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
           // the age was the worker's when it answered, a latency after sending: a ping that booted the worker

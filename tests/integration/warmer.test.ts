@@ -175,6 +175,7 @@ Deno.test("a dropped ping keeps its reason, leaves the hour's budget and is coun
       expectedColdStartsAvoided: 0.4,
       expectedSavedMs: 120,
       trafficFirstChance: 0.9,
+      droppedAfterRequestSinceMs: now.getTime() - 5_000,
       reason: "test",
     };
     const [kept, dropped] = await store.recordPlan(String(runId), [

@@ -12,6 +12,7 @@ const options = {
   workerOptions,
   unmeasuredBootMs: 1_000,
   searchStepMs: 10_000,
+  requestStoredWithinMs: 2_000,
 };
 
 /** A function with `perMinute` requests in each of the last 30 minutes. */
@@ -43,6 +44,28 @@ Deno.test("planWarmups() plans a refresh for a function its traffic keeps warm, 
     `trafficFirstChance ${plan.pings[0].trafficFirstChance}`,
   );
   assert.match(plan.pings[0].reason, /dropped if a request comes first \(a chance of 100 %\)$/);
+});
+
+Deno.test("planWarmups() drops a refresh only for a request after the last one the plan knew of", () => {
+  const booted = { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 };
+  const [known] = planWarmups([target("busy", 60, booted)], nowMs, options).pings;
+  assert.equal(known.droppedAfterRequestSinceMs, nowMs - 1_000, "its last request, a second ago");
+  // The last request known is 30 s old: one in the last 2 s may not be stored yet, so it counts as unknown.
+  const [older] =
+    planWarmups([target("sparse", 0.5, { ...booted, lastRequestMs: nowMs - 30_000 })], nowMs, options)
+      .pings;
+  assert.equal(older.kind, "refresh");
+  assert.equal(older.droppedAfterRequestSinceMs, nowMs - 2_000);
+});
+
+Deno.test("planWarmups() never drops a successor for traffic", () => {
+  const plan = planWarmups(
+    [target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 })],
+    nowMs,
+    options,
+  );
+  assert.equal(plan.pings[0].kind, "successor");
+  assert.equal(plan.pings[0].droppedAfterRequestSinceMs, null);
 });
 
 Deno.test("planWarmups() gives the hour's last ping to the one traffic is least likely to drop", () => {
