@@ -392,6 +392,7 @@ export {
   type PlanWindow,
   type RefreshPlanShown,
   runWarmer,
+  type ShownPing,
   showPlan,
   type WarmerPlan,
   type WarmerRunSummary,
