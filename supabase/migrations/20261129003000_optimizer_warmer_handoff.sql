@@ -9,6 +9,33 @@
 alter table optimizer.runs drop constraint if exists runs_trigger_check;
 alter table optimizer.runs add constraint runs_trigger_check check (trigger in ('cron', 'api', 'manual', 'handoff'));
 
+-- A POST to /functions/v1/<route> through pg_net with the Vault secrets, `trigger` in its query; returns the
+-- pg_net request id. pg_net sends it when the caller's transaction commits.
+create or replace function optimizer.post_to_function(route text, run_trigger text, timeout_ms integer)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+  project_url text;
+  secret_key text;
+begin
+  select s.decrypted_secret into project_url from vault.decrypted_secrets s where s.name = 'project_url';
+  select s.decrypted_secret into secret_key from vault.decrypted_secrets s where s.name = 'optimizer_secret_key';
+  if project_url is null or secret_key is null then
+    raise exception 'Vault secrets project_url and optimizer_secret_key are needed to call /functions/v1/%', route
+      using hint = 'select vault.create_secret(''https://<ref>.supabase.co'', ''project_url''); '
+                   'select vault.create_secret(''sb_secret_…'', ''optimizer_secret_key'');';
+  end if;
+  return net.http_post(
+    url := pg_catalog.rtrim(project_url, '/') || '/functions/v1/' || route,
+    params := pg_catalog.jsonb_build_object('trigger', run_trigger),
+    headers := pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', secret_key),
+    timeout_milliseconds := timeout_ms
+  );
+end;
+$$;
+
 -- request_due_run() as before, but a handoff run does not make the minute's run wait: it plans from mid-minute,
 -- and the scheduled runs go on at their instants.
 create or replace function optimizer.request_due_run(
@@ -23,9 +50,6 @@ returns bigint
 language plpgsql
 set search_path = ''
 as $$
-declare
-  project_url text;
-  secret_key text;
 begin
   if not enabled then
     return null;
@@ -38,20 +62,8 @@ begin
   ) then
     return null;
   end if;
-  select s.decrypted_secret into project_url from vault.decrypted_secrets s where s.name = 'project_url';
-  select s.decrypted_secret into secret_key from vault.decrypted_secrets s where s.name = 'optimizer_secret_key';
-  if project_url is null or secret_key is null then
-    raise exception 'Vault secrets project_url and optimizer_secret_key are needed to call /functions/v1/%', route
-      using hint = 'select vault.create_secret(''https://<ref>.supabase.co'', ''project_url''); '
-                   'select vault.create_secret(''sb_secret_…'', ''optimizer_secret_key'');';
-  end if;
-  return net.http_post(
-    url := pg_catalog.rtrim(project_url, '/') || '/functions/v1/' || route,
-    params := pg_catalog.jsonb_build_object('trigger', 'cron'),
-    headers := pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', secret_key),
-    -- the function answers when the run ends, within limits.maxRunDurationSeconds; 30 s for the rest
-    timeout_milliseconds := (max_run_seconds + 30) * 1000
-  );
+  -- the function answers when the run ends, within limits.maxRunDurationSeconds; 30 s for the rest
+  return optimizer.post_to_function(route, 'cron', (max_run_seconds + 30) * 1000);
 end;
 $$;
 
@@ -68,8 +80,6 @@ declare
   -- little after the platform starts the lifetime's clock, so the retirement is never later than reckoned
   margin constant interval := interval '1 second';
   retires timestamptz;
-  project_url text;
-  secret_key text;
 begin
   if not coalesce((select (c -> 'modules' ->> 'warmer')::boolean from optimizer.stored_config() c), false) then
     return null;
@@ -83,22 +93,14 @@ begin
   if retires is null or retires + margin <= now or retires + margin > now + interval '1 minute' then
     return null;
   end if;
-  select s.decrypted_secret into project_url from vault.decrypted_secrets s where s.name = 'project_url';
-  select s.decrypted_secret into secret_key from vault.decrypted_secrets s where s.name = 'optimizer_secret_key';
-  if project_url is null or secret_key is null then
-    return null;
-  end if;
   perform pg_catalog.pg_sleep(greatest(0, extract(epoch from retires + margin - pg_catalog.clock_timestamp())));
-  return net.http_post(
-    url := pg_catalog.rtrim(project_url, '/') || '/functions/v1/warmer/run',
-    params := pg_catalog.jsonb_build_object('trigger', 'handoff'),
-    headers := pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', secret_key),
-    timeout_milliseconds := 90000
-  );
+  return optimizer.post_to_function('warmer/run', 'handoff', 90000);
 end;
 $$;
 
 select cron.schedule('optimizer-warmer-handoff', '* * * * *', 'select optimizer.request_warmer_handoff()');
 
-revoke all on function optimizer.request_warmer_handoff(timestamptz) from public, anon, authenticated;
-grant execute on function optimizer.request_warmer_handoff(timestamptz) to service_role;
+revoke all on function optimizer.post_to_function(text, text, integer), optimizer.request_warmer_handoff(timestamptz)
+  from public, anon, authenticated;
+grant execute on function optimizer.post_to_function(text, text, integer), optimizer.request_warmer_handoff(timestamptz)
+  to service_role;

@@ -42,6 +42,18 @@ async function rolledBack(sql: Sql, body: (tx: Sql) => Promise<void>): Promise<v
   );
 }
 
+/** The run id the function answered pg_net request `id` with, once pg_net has its answer (at most 30 s). */
+async function answeredRunId(sql: Sql, id: string): Promise<string> {
+  let response: Record<string, unknown> | undefined;
+  for (let attempt = 0; attempt < 150 && !response; attempt++) {
+    [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
+    if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(response, "pg_net answered within 30 s");
+  assert.equal(response.status_code, 200, String(response.content));
+  return JSON.parse(String(response.content)).runId;
+}
+
 for (const { job, module, request, route, onByDefault } of jobs) {
   Deno.test(`the ${job} job runs every minute and calls POST /${route} when a run is due`, async () => {
     await withSql(async (sql) => {
@@ -55,14 +67,7 @@ for (const { job, module, request, route, onByDefault } of jobs) {
         // a day ahead, every run recorded so far is older than the interval: a run is due
         const [{ id }] = await sql.unsafe(`select optimizer.${request}(now() + interval '1 day') as id`);
         assert.notEqual(id, null);
-        let response: Record<string, unknown> | undefined;
-        for (let attempt = 0; attempt < 150 && !response; attempt++) {
-          [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
-          if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-        assert.ok(response, "pg_net answered within 30 s");
-        assert.equal(response.status_code, 200, String(response.content));
-        const { runId } = JSON.parse(String(response.content));
+        const runId = await answeredRunId(sql, id);
         const [run] = await sql`select module, trigger, status from optimizer.runs where id = ${runId}`;
         assert.deepEqual({ ...run }, { module, trigger: "cron", status: "succeeded" });
       };
@@ -111,7 +116,7 @@ Deno.test("the optimizer-warmer-handoff job waits for the last run's worker to r
     await withModuleOn(sql, "warmer", async () => {
       await awayFromTheMinute(15_000);
       // the latest run says its worker retires in 2 s
-      const [{ id: runId }] = await sql`
+      const [{ id: lastRunId }] = await sql`
         insert into optimizer.runs (module, trigger, status, summary)
         values ('warmer', 'api', 'succeeded', jsonb_build_object('window', jsonb_build_object(
           'senderRetiresAt', now() + interval '2 seconds')))
@@ -120,24 +125,14 @@ Deno.test("the optimizer-warmer-handoff job waits for the last run's worker to r
         const started = Date.now();
         const [{ id }] = await sql`select optimizer.request_warmer_handoff() as id`;
         assert.notEqual(id, null);
-        assert.ok(
-          Date.now() - started >= 2_500,
-          `asked after ${Date.now() - started} ms: not before the retirement`,
-        );
-        let response: Record<string, unknown> | undefined;
-        for (let attempt = 0; attempt < 150 && !response; attempt++) {
-          [response] = await sql`select status_code, content from net._http_response where id = ${id}`;
-          if (!response) await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-        assert.ok(response, "pg_net answered within 30 s");
-        assert.equal(response.status_code, 200, String(response.content));
-        const [run] = await sql`
-          select module, trigger, status from optimizer.runs where id = ${
-          JSON.parse(String(response.content)).runId
-        }`;
+        const waited = Date.now() - started;
+        assert.ok(waited >= 2_500, `asked after ${waited} ms: not before the retirement`);
+        const handoffRunId = await answeredRunId(sql, id);
+        const [run] =
+          await sql`select module, trigger, status from optimizer.runs where id = ${handoffRunId}`;
         assert.deepEqual({ ...run }, { module: "warmer", trigger: "handoff", status: "succeeded" });
       } finally {
-        await sql`delete from optimizer.runs where id = ${runId}`;
+        await sql`delete from optimizer.runs where id = ${lastRunId}`;
       }
     });
   });
