@@ -20,8 +20,9 @@ export interface PingToSend {
   /** When to send it (epoch ms). */
   atMs: number;
   /**
-   * The ping is dropped when the function had a request after this instant (epoch ms; the plan's); null for
-   * a ping that traffic cannot make needless (a successor, a probe).
+   * The ping is dropped when the function had a request after this instant (epoch ms: the last request its
+   * plan knew of, WarmPing.droppedAfterRequestSinceMs); null for a ping that traffic cannot make needless (a
+   * successor, a probe).
    */
   droppedAfterRequestSinceMs: number | null;
 }
@@ -122,7 +123,7 @@ async function droppedFor(ping: PingToSend, log: PingLog): Promise<string | null
   const last = await log.lastRequestAfter(ping.fn, new Date(ping.droppedAfterRequestSinceMs));
   return last === null
     ? null
-    : `a request at ${last.toISOString()}, after the plan, reached the worker first`;
+    : `a request at ${last.toISOString()}, after those the plan knew of, reached the worker first`;
 }
 
 /** Sends `pings` at their instants within the concurrency limit; resolves when all are done. */

@@ -159,7 +159,7 @@ Deno.test("sendPings() drops a refresh when the function had a request after the
     assert.equal(outcomes.size, 0);
     assert.equal(
       dropped.get("7"),
-      `a request at ${request.toISOString()}, after the plan, reached the worker first`,
+      `a request at ${request.toISOString()}, after those the plan knew of, reached the worker first`,
     );
   });
 });
