@@ -4,10 +4,19 @@
  * policies ignore and Belady's MIN needs. All caches drop invalidated items (cache-aside deletes on write).
  */
 import type { CacheOps } from "./cache_ops.ts";
+import {
+  type ReadMark,
+  readPriority,
+  readPriorityDefaults,
+  rememberedMark,
+} from "../../shared/cache/read_priority.ts";
 
 export interface Cache {
-  /** Reads `item` at `atMs`; true on a hit. `nextUse` is the position of the item's next read (ops.reads if none). */
-  access(item: number, atMs: number, nextUse: number): boolean;
+  /**
+   * Reads `item` (a version of `key`) at `atMs`; true on a hit. `nextUse` is the position of the item's next read
+   * (ops.reads if none).
+   */
+  access(item: number, atMs: number, nextUse: number, key: number): boolean;
   invalidate(item: number): void;
   /** Policy-specific counts for the report (for example misses on expired entries). */
   counters?(): Record<string, number>;
@@ -192,6 +201,69 @@ export function beladyMin(): CachePolicy {
   };
 }
 
+/**
+ * The suite's shared tier (shared/cache/read_priority.ts, optimizer.cache_evict()): evicts the entry of the
+ * lowest LRFU priority over read minutes, and keeps the marks of an entry evicted or invalidated for
+ * `historyMinutes` after its last read, so that the key's next entry starts from them. Without a TTL, as MIN,
+ * and in entries: the tier itself evicts by bytes, once a minute. The bound on the marks kept (100,000 keys) is
+ * not reached by the traces here and is left out. O(log n) per
+ * read with a lazily cleaned heap: a read only raises an entry's priority, so an outdated heap entry surfaces
+ * before the current one and is dropped.
+ */
+export function sharedTier(): CachePolicy {
+  const { halfLifeMinutes, historyMinutes } = readPriorityDefaults;
+  return {
+    name: "suite",
+    description:
+      `the suite's shared tier: LRFU over read minutes (half-life ${halfLifeMinutes} min), the marks ` +
+      `of a gone entry kept ${historyMinutes} min`,
+    create(capacity) {
+      const marks = new Map<number, { key: number; mark: ReadMark }>();
+      const history = new Map<number, ReadMark>();
+      // max-heap on the negated priority: the top is the entry to evict
+      const heap = new NextUseHeap();
+      const compactAbove = 4 * capacity + 1024;
+      const push = (item: number, mark: ReadMark) => {
+        heap.push(-mark.priority, item);
+        if (heap.size > compactAbove) {
+          heap.clear();
+          for (const [cached, entry] of marks) heap.push(-entry.mark.priority, cached);
+        }
+      };
+      const forget = (item: number) => {
+        const entry = marks.get(item);
+        if (entry === undefined) return;
+        marks.delete(item);
+        history.set(entry.key, entry.mark);
+      };
+      return {
+        access(item, atMs, _nextUse, key) {
+          const cached = marks.get(item);
+          if (cached !== undefined) {
+            const mark = readPriority(cached.mark, atMs);
+            if (mark !== cached.mark) {
+              cached.mark = mark;
+              push(item, mark);
+            }
+            return true;
+          }
+          if (marks.size >= capacity) {
+            while (marks.get(heap.items[0])?.mark.priority !== -heap.keys[0]) heap.pop();
+            forget(heap.items[0]);
+            heap.pop();
+          }
+          const mark = readPriority(rememberedMark(history.get(key) ?? null, atMs), atMs);
+          history.delete(key);
+          marks.set(item, { key, mark });
+          push(item, mark);
+          return false;
+        },
+        invalidate: forget,
+      };
+    },
+  };
+}
+
 export function simulateCache(ops: CacheOps, policy: CachePolicy, capacity: number): CacheStats {
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new Error(`cache capacity must be an integer >= 1: got ${capacity}`);
@@ -201,7 +273,7 @@ export function simulateCache(ops: CacheOps, policy: CachePolicy, capacity: numb
   let hits = 0;
   for (let r = 0; r < ops.reads; r++) {
     for (let i = invalidationBounds[r]; i < invalidationBounds[r + 1]; i++) cache.invalidate(invalidated[i]);
-    if (cache.access(item[r], atMs[r], nextUse[r])) hits++;
+    if (cache.access(item[r], atMs[r], nextUse[r], ops.itemKey[item[r]])) hits++;
   }
   return {
     policy: policy.name,

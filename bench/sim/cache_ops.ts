@@ -38,6 +38,8 @@ export interface CacheOps {
   writes: number;
   /** Item read by read r. */
   item: Int32Array;
+  /** The key of each item (keys numbered from 0 in order of first read): an item is one version of its key. */
+  itemKey: Int32Array;
   atMs: Float64Array;
   /** Position of the next read of the same item after read r; `reads` when there is none. */
   nextUse: Int32Array;
@@ -52,6 +54,8 @@ export interface CacheOps {
 /** Collects requests one by one (so a long trace can stream in) and builds CacheOps. */
 export class CacheOpsBuilder {
   readonly #currentItem = new Map<string, number>();
+  readonly #keyIds = new Map<string, number>();
+  readonly #itemKey: number[] = [];
   readonly #keysReadByUser = new Map<number, Set<string>>();
   #items = 0;
   #writes = 0;
@@ -81,7 +85,12 @@ export class CacheOpsBuilder {
       keys.add(request.key);
     }
     let item = this.#currentItem.get(request.key);
-    if (item === undefined) this.#currentItem.set(request.key, item = this.#items++);
+    if (item === undefined) {
+      this.#currentItem.set(request.key, item = this.#items++);
+      let keyId = this.#keyIds.get(request.key);
+      if (keyId === undefined) this.#keyIds.set(request.key, keyId = this.#keyIds.size);
+      this.#itemKey.push(keyId);
+    }
     this.#invalidationBounds.push(this.#invalidated.length);
     this.#item.push(item);
     this.#atMs.push(request.atMs);
@@ -100,6 +109,7 @@ export class CacheOpsBuilder {
       reads,
       writes: this.#writes,
       item,
+      itemKey: Int32Array.from(this.#itemKey),
       atMs: Float64Array.from(this.#atMs),
       nextUse,
       invalidationBounds: Int32Array.from(this.#invalidationBounds),

@@ -6,7 +6,15 @@
  * The baseline (`none`) and the limits (`oracle`, `belady-min`) always run; the policies to compare are open
  * lists of objects, so the suite's own policies plug in beside the peers' without changes here.
  */
-import { beladyMin, type CachePolicy, type CacheStats, lru, lruTtl, simulateCache } from "./cache.ts";
+import {
+  beladyMin,
+  type CachePolicy,
+  type CacheStats,
+  lru,
+  lruTtl,
+  sharedTier,
+  simulateCache,
+} from "./cache.ts";
 import { CacheOpsBuilder, type CacheRequest } from "./cache_ops.ts";
 import {
   addWarmingCounts,
@@ -61,7 +69,7 @@ export const simulationDefaults = {
     warmerPolicy("reliability"),
     warmerPolicy("performance"),
   ],
-  cachePolicies: (ttlMs: number): CachePolicy[] => [lru(), lruTtl(ttlMs)],
+  cachePolicies: (ttlMs: number): CachePolicy[] => [lru(), lruTtl(ttlMs), sharedTier()],
   cacheCapacities: [64, 256, 1024, 4096],
   ttlMs: MINUTE_MS,
 };

@@ -12,6 +12,8 @@ import {
   type Sql,
 } from "../../shared/mod.ts";
 
+import { type ReadMark, readPriority, readPriorityDefaults } from "../../shared/cache/read_priority.ts";
+import { HOUR_MS, MINUTE_MS } from "../../shared/time.ts";
 import { stackEnv } from "../support/env.ts";
 
 const env = stackEnv();
@@ -209,13 +211,13 @@ Deno.test("getOrLoad() reports each lookup as a cache event with its tier", asyn
   });
 });
 
-Deno.test("cache_evict() removes the least recently read entries beyond the budget and records evictions", async () => {
+Deno.test("cache_evict() removes the entries of the lowest read priority beyond the budget and records evictions", async () => {
   await withDb(async (sql) => {
     const ns = namespace("evict");
     const c = cache(sql, ns);
     for (const key of ["a", "b", "c"]) await c.getOrLoad(key, () => Promise.resolve("x".repeat(100)));
-    // the three were read long ago: the first to go, `c` first (equal times go by namespace, then key)
-    await sql`update optimizer.cache_entries set read_at = '2000-01-01' where namespace = ${ns}`;
+    // the three rank below every other entry: the first to go, `c` first (equal priorities go by namespace, then key)
+    await sql`update optimizer.cache_entries set read_priority = -1 where namespace = ${ns}`;
     // expired entries of other tests go first, whatever the budget
     await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER})`;
     const [{ total }] = await sql<
@@ -228,10 +230,117 @@ Deno.test("cache_evict() removes the least recently read entries beyond the budg
     const [{ weight }] = await sql<{ weight: number }[]>`
       select coalesce(sum(weight), 0)::int as weight from optimizer.metric_events
       where system = 'cache' and target = ${ns} and kind = 'eviction' and reporter = 'job:optimizer-cache-evict'`;
-    assert.deepEqual({ evicted, left: left.map((row) => row.key), weight }, {
+    const remembered = await sql<{ key: string }[]>`
+      select key from optimizer.cache_read_history where namespace = ${ns}`;
+    assert.deepEqual({
+      evicted,
+      left: left.map((row) => row.key),
+      weight,
+      remembered: remembered.map((row) => row.key),
+    }, {
       evicted: 1,
       left: ["a", "b"],
       weight: 1,
+      remembered: ["c"],
+    });
+  });
+});
+
+Deno.test("optimizer.cache_read_priority() computes what readPriority() does", async () => {
+  await withDb(async (sql) => {
+    const base = Date.UTC(2026, 10, 29, 10, 0, 0);
+    const cases: [ReadMark | null, number][] = [
+      [null, base + 17_000],
+      [readPriority(null, base), base + 59_999],
+      [readPriority(null, base), base - MINUTE_MS],
+      [readPriority(null, base), base + MINUTE_MS],
+      [readPriority(readPriority(null, base), base + 3 * MINUTE_MS), base + 18 * MINUTE_MS],
+      [readPriority(null, base), base + 900 * MINUTE_MS],
+      [readPriority(null, base), base + 2_000_000 * MINUTE_MS],
+    ];
+    for (const [previous, atMs] of cases) {
+      const [{ priority }] = await sql<{ priority: number }[]>`
+        select optimizer.cache_read_priority(
+          ${previous?.priority ?? null}::double precision,
+          ${previous === null ? null : new Date(previous.minuteMs).toISOString()}::timestamptz,
+          ${new Date(atMs).toISOString()}) as priority`;
+      const expected = readPriority(previous, atMs).priority;
+      assert.ok(
+        Math.abs(priority - expected) < 1e-9,
+        `${JSON.stringify(previous)} at ${atMs}: ${priority} ≠ ${expected}`,
+      );
+    }
+  });
+});
+
+Deno.test("cache_get() ranks a key read in several minutes above one read once since", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("rank");
+    const time = clock();
+    // isolate tiers of no entries: every read reaches the shared tier
+    const read = (key: string) =>
+      createSharedCache({ sql, namespace: ns, reporter: null, now: time.now }, {
+        isolateMaxEntries: 0,
+        ttlMs: HOUR_MS,
+      })
+        .getOrLoad(key, () => Promise.resolve(key));
+    for (let minute = 0; minute < 4; minute++, time.advance(MINUTE_MS)) await read("often");
+    await read("once");
+    const rows = await sql<{ key: string }[]>`
+      select key from optimizer.cache_entries where namespace = ${ns} order by read_priority desc`;
+    assert.deepEqual(rows.map((row) => row.key), ["often", "once"]);
+  });
+});
+
+Deno.test("cache_put() starts a key stored again after an invalidation from the read marks it left", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("history");
+    const time = clock();
+    const read = (key: string) =>
+      createSharedCache({ sql, namespace: ns, reporter: null, now: time.now }, {
+        isolateMaxEntries: 0,
+        ttlMs: HOUR_MS,
+      })
+        .getOrLoad(key, () => Promise.resolve(key), { tags: [`tag:${key}`] });
+    for (let minute = 0; minute < 4; minute++, time.advance(MINUTE_MS)) await read("k");
+    const [before] = await sql<{ read_priority: number; read_at: Date }[]>`
+      select read_priority, read_at from optimizer.cache_entries where namespace = ${ns}`;
+    await cache(sql, ns).invalidate(["tag:k"]);
+    const [history] = await sql<{ read_priority: number }[]>`
+      select read_priority from optimizer.cache_read_history where namespace = ${ns}`;
+    await read("k");
+    const [after] = await sql<{ read_priority: number }[]>`
+      select read_priority from optimizer.cache_entries where namespace = ${ns}`;
+    const expected = readPriority(
+      { priority: before.read_priority, minuteMs: before.read_at.getTime() },
+      time.now().getTime(),
+    );
+    assert.equal(history.read_priority, before.read_priority);
+    assert.ok(Math.abs(after.read_priority - expected.priority) < 1e-9);
+  });
+});
+
+Deno.test("cache_evict() forgets read marks older than historyMinutes and keeps at most 100,000", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("forget");
+    const historyMs = readPriorityDefaults.historyMinutes * MINUTE_MS;
+    await sql`
+      insert into optimizer.cache_read_history (namespace, key, read_at, read_priority)
+      values (${ns}, 'old', ${new Date(Date.now() - historyMs - MINUTE_MS)}, 1e9),
+        (${ns}, 'recent', now(), 1e9)`;
+    // a flood of marks of lower priority than any real one
+    await sql`
+      insert into optimizer.cache_read_history (namespace, key, read_at, read_priority)
+      select ${ns}, 'flood-' || i, now(), -i from pg_catalog.generate_series(1, 100000) i`;
+    await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER})`;
+    const [{ total }] = await sql<{ total: number }[]>`
+      select count(*)::int as total from optimizer.cache_read_history`;
+    const kept = await sql<{ key: string }[]>`
+      select key from optimizer.cache_read_history where namespace = ${ns} and key in ('old', 'recent', 'flood-1')`;
+    await sql`delete from optimizer.cache_read_history where namespace = ${ns}`;
+    assert.deepEqual({ total, kept: kept.map((row) => row.key).sort() }, {
+      total: 100_000,
+      kept: ["flood-1", "recent"],
     });
   });
 });

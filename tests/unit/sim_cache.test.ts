@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { beladyMin, lru, lruTtl, simulateCache } from "../../bench/sim/cache.ts";
+import { beladyMin, lru, lruTtl, sharedTier, simulateCache } from "../../bench/sim/cache.ts";
 import { buildCacheOps, type CacheOps, type CacheRequest } from "../../bench/sim/cache_ops.ts";
 import { createRng } from "../../bench/trace/prng.ts";
 import { generateTrace } from "../../bench/trace/generate.ts";
+import { readPriorityDefaults } from "../../shared/cache/read_priority.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
 
 function read(key: string, atMs = 0, userIndex = 0, fn = "robots"): CacheRequest {
   return { atMs, fn, endpoint: fn === "market-data" ? "market.quote" : "robots.get", userIndex, key };
@@ -19,7 +21,7 @@ function hitsOf(ops: CacheOps, cache: ReturnType<ReturnType<typeof lru>["create"
     for (let i = ops.invalidationBounds[r]; i < ops.invalidationBounds[r + 1]; i++) {
       cache.invalidate(ops.invalidated[i]);
     }
-    hits.push(cache.access(ops.item[r], ops.atMs[r], ops.nextUse[r]));
+    hits.push(cache.access(ops.item[r], ops.atMs[r], ops.nextUse[r], ops.itemKey[ops.item[r]]));
   }
   return hits;
 }
@@ -119,7 +121,7 @@ Deno.test("Belady's MIN hits at least as often as lru and lru+ttl on seeded rand
     const ops = buildCacheOps(randomRequests(seed, 3_000, 400, 30));
     for (const capacity of [4, 16, 64, 256]) {
       const min = simulateCache(ops, beladyMin(), capacity).hits;
-      for (const policy of [lru(), lruTtl(20_000)]) {
+      for (const policy of [lru(), lruTtl(20_000), sharedTier()]) {
         const hits = simulateCache(ops, policy, capacity).hits;
         assert.ok(min >= hits, `${policy.name}: ${hits} > MIN ${min}, seed ${seed}, capacity ${capacity}`);
       }
@@ -132,6 +134,46 @@ Deno.test("Belady's MIN with a cache holding every item misses only the compulso
   const ops = buildCacheOps(generateTrace({ seed: 3, durationMs: 86_400_000, users: 40 }).requests);
   assert.equal(simulateCache(ops, beladyMin(), ops.items).misses, ops.compulsoryMisses);
   assert.equal(simulateCache(ops, lru(), ops.items).misses, ops.compulsoryMisses);
+});
+
+/** Reads of `key`, one per listed minute. */
+const readsIn = (key: string, ...minutes: number[]) => minutes.map((m) => read(key, m * MINUTE_MS));
+
+Deno.test("sharedTier() keeps a key read in many minutes over one read once since, where lru does not", () => {
+  const ops = buildCacheOps([
+    ...readsIn("a", 0, 1, 2, 3),
+    ...readsIn("b", 4),
+    ...readsIn("c", 5),
+    ...readsIn("a", 6),
+  ]);
+  assert.deepEqual(hitsOf(ops, sharedTier().create(2)), [false, true, true, true, false, false, true]);
+  assert.deepEqual(hitsOf(ops, lru().create(2)), [false, true, true, true, false, false, false]);
+});
+
+Deno.test("sharedTier() gives a key invalidated by a write the worth its reads had", () => {
+  const ops = buildCacheOps([
+    ...readsIn("a", 0, 1, 2, 3),
+    write(0, 4 * MINUTE_MS),
+    ...readsIn("a", 5),
+    ...readsIn("b", 6),
+    ...readsIn("c", 7),
+    ...readsIn("a", 8),
+  ]);
+  assert.deepEqual(hitsOf(ops, sharedTier().create(2)).slice(4), [false, false, false, true]);
+});
+
+Deno.test("sharedTier() forgets the reads of a key gone for longer than historyMinutes", () => {
+  const again = 3 + readPriorityDefaults.historyMinutes + 2;
+  const ops = buildCacheOps([
+    ...readsIn("a", 0, 1, 2, 3),
+    write(0, 4 * MINUTE_MS),
+    ...readsIn("a", again),
+    ...readsIn("b", again + 1),
+    ...readsIn("c", again + 2),
+    ...readsIn("a", again + 3),
+  ]);
+  // `a` comes back as a stranger, read before `b`: the first to go
+  assert.deepEqual(hitsOf(ops, sharedTier().create(2)).slice(4), [false, false, false, false]);
 });
 
 Deno.test("simulateCache() refuses a capacity that is not a positive integer", () => {

@@ -41,7 +41,7 @@ Deno.test("simulate() reports every warming policy beside none and the oracle, a
   assert.equal(best.overall.avoidedVsNone, 3);
   assert.equal(best.overall.pingsPerAvoided, 1);
   assert.equal(best.overall.shareOfOracleAvoided, 1);
-  assert.deepEqual(result.caching.rows.map((row) => row.policy), ["lru", "lru+ttl", "belady-min"]);
+  assert.deepEqual(result.caching.rows.map((row) => row.policy), ["lru", "lru+ttl", "suite", "belady-min"]);
   assert.equal(result.caching.compulsoryMisses, 3, "the write made the last list read a new item");
   assert.equal(result.caching.rows[2].hits, 1);
   assert.deepEqual(JSON.parse(JSON.stringify(result)), result, "the result is plain JSON");
