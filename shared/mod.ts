@@ -22,7 +22,8 @@
  * - `forecast/`: per-minute demand forecasts (naive, exponential smoothing, Holt-Winters) with the model
  *   chosen per series by a rolling-origin backtest, and prediction intervals; the predictive refresh that
  *   stores them and scores them once their minutes have happened; the predictive run that also acts on them;
- * - `buffers/`: database buffer warming: the tables to load with pg_prewarm ahead of recurring buffer-cache dips;
+ * - `buffers/`: database buffer warming: the tables to load with pg_prewarm ahead of recurring buffer-cache dips
+ *   whose statements are forecast to spike;
  * - `cache/`: a cache that survives isolate recycling: a per-isolate LRU in front of a shared tier in Postgres,
  *   with TTL, tags, stale-while-revalidate, single flight and a size budget, and refresh-ahead of the entries
  *   likely to be read, through loaders registered by name;
@@ -291,7 +292,15 @@ export {
   type PrewarmPlan,
   type PrewarmRejection,
   type RelationState,
+  type StatementTables,
 } from "./buffers/plan_prewarm.ts";
+export {
+  type SlotStatement,
+  slotStatements,
+  type SpikeOptions,
+  type StatementOutlook,
+  statementOutlook,
+} from "./buffers/statement_spikes.ts";
 export type { BufferDip, BufferDipOptions, BufferDipReport, RecurringSlot } from "./correlate/buffer_dips.ts";
 export {
   createPrewarmStore,

@@ -1,5 +1,5 @@
 import type { Sql } from "../db/client.ts";
-import { inRolledBackSavepoint, inRolledBackTransaction } from "../db/rolled_back.ts";
+import { inRolledBackSavepoint, inRolledBackTransaction, type Tx } from "../db/rolled_back.ts";
 import { type Candidate, indexDdl } from "./candidates.ts";
 import { type PlanSummary, summarizePlan } from "./plan.ts";
 import { rewriteForPrepare } from "./rewrite.ts";
@@ -86,6 +86,47 @@ async function clearPrepared(tx: Sql): Promise<void> {
   if (left > 0) await tx.unsafe("deallocate advisor_q");
 }
 
+const planningLimits = (options: Pick<PlannerOptions, "statementTimeoutMs">) => ({
+  lockTimeoutMs: 1000,
+  statementTimeoutMs: Math.round(options.statementTimeoutMs),
+});
+
+/** The generic plan of each statement, or why it could not be explained, and the texts that were prepared. */
+async function explainEach(tx: Tx, statements: PlannableStatement[]) {
+  const t = tx as unknown as Sql;
+  await t.unsafe("set local plan_cache_mode = force_generic_plan");
+  await clearPrepared(t);
+  const texts = new Map<string, { text: string; parameters: number }>();
+  const plans: PlannerSession["plans"] = new Map();
+  for (const s of statements) {
+    const prepared = rewriteForPrepare(s.query);
+    try {
+      // a savepoint each: a text that cannot be prepared must not end the transaction
+      const [plan] = await tx.savepoint((sp) => explainAll(sp as unknown as Sql, [prepared]));
+      plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
+      texts.set(s.queryid, prepared);
+    } catch (error) {
+      plans.set(s.queryid, { error: (error as Error).message });
+      await clearPrepared(t);
+    }
+  }
+  return { plans, texts };
+}
+
+/**
+ * The generic plan of each statement, or why it could not be explained, by queryid: step 2 alone, in a
+ * transaction that is rolled back, for callers that make no hypothetical index.
+ */
+export async function explainGenericPlans(
+  sql: Sql,
+  statements: PlannableStatement[],
+  options: Pick<PlannerOptions, "statementTimeoutMs">,
+): Promise<PlannerSession["plans"]> {
+  return await inRolledBackTransaction(sql, planningLimits(options), async (tx) => {
+    return (await explainEach(tx, statements)).plans;
+  });
+}
+
 /**
  * Runs `body` in one transaction that is rolled back at the end, after explaining every statement; returns
  * what `body` returns.
@@ -97,25 +138,9 @@ export async function withPlanner<T>(
   body: (session: PlannerSession) => Promise<T>,
 ): Promise<T> {
   const hypopg = readableIdent(options.hypopgSchema);
-  const limits = { lockTimeoutMs: 1000, statementTimeoutMs: Math.round(options.statementTimeoutMs) };
-  return await inRolledBackTransaction(sql, limits, async (tx) => {
+  return await inRolledBackTransaction(sql, planningLimits(options), async (tx) => {
     const t = tx as unknown as Sql;
-    await t.unsafe("set local plan_cache_mode = force_generic_plan");
-    await clearPrepared(t);
-    const texts = new Map<string, { text: string; parameters: number }>();
-    const plans: PlannerSession["plans"] = new Map();
-    for (const s of statements) {
-      const prepared = rewriteForPrepare(s.query);
-      try {
-        // a savepoint each: a text that cannot be prepared must not end the transaction
-        const [plan] = await tx.savepoint((sp) => explainAll(sp as unknown as Sql, [prepared]));
-        plans.set(s.queryid, { plan: summarizePlan(plan), rewrites: prepared.rewrites });
-        texts.set(s.queryid, prepared);
-      } catch (error) {
-        plans.set(s.queryid, { error: (error as Error).message });
-        await clearPrepared(t);
-      }
-    }
+    const { plans, texts } = await explainEach(tx, statements);
 
     async function costsOf(on: Sql, queryids: string[]): Promise<Map<string, number>> {
       const ids = queryids.filter((id) => texts.has(id));

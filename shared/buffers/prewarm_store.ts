@@ -3,6 +3,8 @@ import { type BufferDipOptions, type BufferDipReport, findBufferDips } from "../
 import { loadSnapshots } from "../correlate/snapshot_points.ts";
 import { DAY_MS, MINUTE_MS } from "../time.ts";
 import { loadKey, type PlannedPrewarm, type PrewarmInput } from "./plan_prewarm.ts";
+import type { StatementOutlook } from "./statement_spikes.ts";
+import { explainGenericPlans } from "../advisor/hypopg.ts";
 
 /**
  * Postgres adapter of buffer warming: what planPrewarm() reads (the recurring dips of the database snapshots,
@@ -42,8 +44,15 @@ export interface SettledPrewarm {
 
 /** What the predictive run asks of Postgres for buffer warming. */
 export interface PrewarmStore {
-  /** planPrewarm()'s input at `now`, and the dip report it rests on. */
-  readInput(now: Date, dips: DipLookup): Promise<{ input: PrewarmInput; report: BufferDipReport }>;
+  /**
+   * planPrewarm()'s input at `now`, with the tables the generic plan of each of `statements` reads (explained
+   * only when some slot recurs), and the dip report it rests on.
+   */
+  readInput(
+    now: Date,
+    dips: DipLookup,
+    statements: readonly StatementOutlook[],
+  ): Promise<{ input: PrewarmInput; report: BufferDipReport }>;
   /** Loads the planned table and records the load in run `runId`. */
   load(runId: string, planned: PlannedPrewarm, slotMinutes: number, now: Date): Promise<PrewarmRecord>;
   /** Records the hit ratio that followed every load whose slot ended before `now`; returns them. */
@@ -59,10 +68,41 @@ const margin = "15 minutes";
 /** Dip intervals per slot whose reads are looked up (the latest), one optimizer.table_deltas() call each. */
 const maxDipsPerSlot = 7;
 
+/** statement_timeout of each explain: a generic plan takes milliseconds, a catalog lock held elsewhere longer. */
+const explainTimeoutMs = 5_000;
+
+/**
+ * The tables (`schema.table`, spelt as optimizer.table_deltas() spells them) the generic plan of each statement
+ * reads, by queryid; a statement whose text the snapshots do not hold, or that cannot be explained, has none.
+ */
+async function statementTables(
+  sql: Sql,
+  statements: readonly StatementOutlook[],
+): Promise<Map<string, string[]>> {
+  if (statements.length === 0) return new Map();
+  const texts = await sql<{ queryid: string; query: string }[]>`
+    select t.queryid::text as queryid, t.query from optimizer.db_statement_texts t
+    where t.queryid = any(${statements.map((s) => s.queryid)}::bigint[])`;
+  const plans = await explainGenericPlans(sql, texts, { statementTimeoutMs: explainTimeoutMs });
+  const tables = new Map<string, string[]>();
+  for (const [queryid, result] of plans) {
+    if (!("plan" in result)) continue;
+    const accesses = result.plan.accesses;
+    const names = accesses.length === 0 ? [] : await sql<{ relation: string }[]>`
+      select distinct pg_catalog.format('%I.%I', a.schema, a.name) as relation
+      from rows from (
+        pg_catalog.unnest(${accesses.map((a) => a.schema)}::text[]),
+        pg_catalog.unnest(${accesses.map((a) => a.table)}::text[])
+      ) as a(schema, name)`;
+    tables.set(queryid, names.map((row) => row.relation));
+  }
+  return tables;
+}
+
 /** The store over `sql` (the service role's connection). */
 export function createPrewarmStore(sql: Sql): PrewarmStore {
   return {
-    async readInput(now, dips) {
+    async readInput(now, dips, statements) {
       const snapshots = await loadSnapshots(sql, new Date(now.getTime() - dips.recurrenceDays * DAY_MS), now);
       const report = findBufferDips(snapshots, dips);
       const readsBySlot = new Map<string, { relation: string; blocksRead: number }[]>();
@@ -103,11 +143,14 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
       const loaded = await sql<{ slot_starts_at: Date; relation: string }[]>`
         select p.slot_starts_at, p.relation from optimizer.buffer_prewarms p
         where p.slot_starts_at > ${now.toISOString()}::timestamptz`;
+      const tables = report.recurring.length === 0 ? new Map() : await statementTables(sql, statements);
       return {
         report,
         input: {
           now,
           recurring: report.recurring,
+          slotMinutes: dips.slotMinutes,
+          statements: statements.map((s) => ({ ...s, tables: tables.get(s.queryid) ?? null })),
           readsBySlot,
           relations: new Map(residency.map((r) => [r.relation, {
             relation: r.relation,

@@ -41,7 +41,8 @@ export const statementCalls = { system: "db", kind: "calls" } as const satisfies
   "target"
 >;
 
-const isStatementCalls = (filter: { system: string; kind: string }) =>
+/** Whether a series is a statement's calls (statementCalls). */
+export const isStatementCalls = (filter: { system: string; kind: string }): boolean =>
   filter.system === statementCalls.system && filter.kind === statementCalls.kind;
 
 /** Whether `target` is a queryid as pg_stat_statements has it (a bigint); one that is not names no statement. */

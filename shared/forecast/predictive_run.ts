@@ -9,7 +9,8 @@ import { createFinding, type EstimatedGain, estimatedGain, type Finding } from "
 import type { ForecastAccuracy } from "../status/status_report.ts";
 import { DAY_MS } from "../time.ts";
 import { recordedRun } from "../db/run_log.ts";
-import type { ForecastStore } from "./forecast_store.ts";
+import { type ForecastStore, isStatementCalls } from "./forecast_store.ts";
+import { type StatementOutlook, statementOutlook } from "../buffers/statement_spikes.ts";
 import {
   forecastInRun,
   type ForecastRefreshInput,
@@ -22,12 +23,13 @@ import {
  *
  * 1. forecasts: the stored ones scored, new ones made for the busiest series (refresh_forecasts.ts);
  * 2. settle: earlier buffer loads whose slot has passed get the hit ratio that followed;
- * 3. buffers: the tables to load ahead of the coming dip slots (planPrewarm());
+ * 3. buffers: the tables to load ahead of the coming dip slots whose statements are forecast to spike
+ *    (planPrewarm());
  * 4. act: each load, until the deadline; one that cannot be done is skipped with the reason;
  * 5. report: every load as a Finding with its estimated gain and the model behind it, their totals, and the
  *    accuracy of the forecasts scored so far.
  *
- * Function warming is the warmer's (every minute, shared/warm/); the cache's refresh-ahead is not built yet.
+ * Function warming and the cache's refresh-ahead are the warmer's (every minute, shared/warm/, shared/cache/).
  */
 
 /** What a run reports. */
@@ -90,15 +92,23 @@ export async function runPredictive(
   const refreshOptions = resolveForecastRefreshOptions();
   const { now } = input;
   return await recordedRun(deps.forecasts, input.trigger, now, async (runId) => {
-    // 1. forecasts
+    // 1. forecasts; the statements' go on to buffer warming
+    const statements: StatementOutlook[] = [];
     const { runId: _, startedAt: __, ...forecasts } = await forecastInRun(
       deps.forecasts,
       runId,
       input,
       refreshOptions,
+      (target, made) => {
+        if (isStatementCalls(target)) {
+          statements.push(statementOutlook(target.target, made.series, made.forecast));
+        }
+      },
     );
     // 2 to 4: buffer warming; its failure (a missing extension, a revoked right) leaves the forecasts standing
-    const buffers = await warmBuffers(deps.buffers, runId, input).catch((error): BufferWarming => ({
+    const buffers = await warmBuffers(deps.buffers, runId, input, statements).catch((
+      error,
+    ): BufferWarming => ({
       applied: [],
       skipped: [],
       report: {
@@ -138,12 +148,13 @@ async function warmBuffers(
   store: PrewarmStore,
   runId: string,
   input: PredictiveRunInput,
+  statements: readonly StatementOutlook[],
 ): Promise<BufferWarming> {
   const { now } = input;
   // 2. settle earlier loads
   const settled = await store.settle(now);
   // 3. plan the loads
-  const { input: planInput, report } = await store.readInput(now, input.dips);
+  const { input: planInput, report } = await store.readInput(now, input.dips, statements);
   const plan = planPrewarm(planInput, input.prewarm);
   // 4. act until the deadline
   const applied: Finding[] = [];

@@ -149,12 +149,16 @@ export function resolveForecastRefreshOptions(
   return resolveOptions(forecastRefreshDefaults, bounds, input);
 }
 
-/** Steps 2 to 4 of a refresh, inside run `runId`. */
+/**
+ * Steps 2 to 4 of a refresh, inside run `runId`; `onForecast` is handed each forecast stored, for a caller that
+ * acts on it in the same run.
+ */
 export async function forecastInRun(
   store: ForecastStore,
   runId: string,
   input: Omit<ForecastRefreshInput, "options">,
   options: ForecastRefreshOptions,
+  onForecast: (target: ForecastTarget, made: TargetForecast) => void = () => {},
 ): Promise<ForecastRefreshSummary> {
   const { now } = input;
   const { from: historyFrom, to: historyTo } = forecastHistoryWindow(
@@ -176,12 +180,13 @@ export async function forecastInRun(
         });
         continue;
       }
-      const { series, forecast, reference } = await forecastTarget(
+      const made = await forecastTarget(
         store,
         target,
         { from: historyFrom, to: historyTo },
         input.horizonMinutes,
       );
+      const { series, forecast, reference } = made;
       if (series.values.length === 0) {
         skipped.push({
           ...target,
@@ -190,6 +195,7 @@ export async function forecastInRun(
         continue;
       }
       const forecastId = await store.save(runId, target, forecast, reference, now, series.values.length);
+      onForecast(target, made);
       forecasts.push({
         ...target,
         forecastId,

@@ -81,6 +81,7 @@ Deno.test("readInput() finds the recurring dip slot and the blocks each table re
       const { input, report } = await createPrewarmStore(sql).readInput(
         new Date("2020-01-10T07:15:00Z"),
         dips,
+        [],
       );
       assert.deepEqual(report.recurring.map((s) => [s.slot, s.dipDays]), [["07:30", [
         "2020-01-08",
@@ -96,13 +97,43 @@ Deno.test("readInput() finds the recurring dip slot and the blocks each table re
   });
 });
 
+Deno.test("readInput() gives each forecast statement the tables its generic plan reads", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    // queryids no statement of the stack has: random, within a bigint
+    const [reads, broken] = [1, 2].map(() =>
+      String(BigInt(Math.floor(Math.random() * 2 ** 52)) * 1000n + 7n)
+    );
+    await sql`
+      insert into optimizer.db_statement_texts (queryid, query)
+      values (${reads}, ${`select body from ${table.name} where id = $1`}),
+        (${broken}, 'select body from public.no_such_table_here where id = $1')`;
+    try {
+      const outlook = (queryid: string) => ({ queryid, recentPerMinute: 1, points: [] });
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips, [
+        outlook(reads),
+        outlook(broken),
+      ]);
+      assert.deepEqual(input.statements.map((s) => [s.queryid, s.tables]), [
+        [reads, [table.name]],
+        [broken, null],
+      ]);
+      assert.equal(input.slotMinutes, slotMinutes);
+    } finally {
+      await sql`delete from optimizer.db_statement_texts where queryid = any(${[reads, broken]}::bigint[])`;
+      await cleanUp(sql, table.name, ids);
+    }
+  });
+});
+
 Deno.test("a table whose blocks pg_buffercache finds in shared buffers is not loaded again", async () => {
   await withSql(async (sql) => {
     const table = await createTable(sql);
     const ids = await recurringDips(sql, table);
     try {
       await sql`select optimizer.prewarm_table(${table.relid})`;
-      const { input } = await createPrewarmStore(sql).readInput(planAt, dips);
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips, []);
       const state = input.relations.get(table.name)!;
       assert.equal(state.residentBlocks, state.blocks, "every block was just loaded");
       const plan = planPrewarm(input);
@@ -134,7 +165,7 @@ async function withPlannedLoad(
     const [run] = await sql<{ id: string }[]>`
       insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'running') returning id`;
     try {
-      const { input } = await createPrewarmStore(sql).readInput(planAt, dips);
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips, []);
       const [planned] = planPrewarm({
         ...input,
         relations: new Map([...input.relations].map(([k, v]) => [k, { ...v, residentBlocks: null }])),
@@ -154,7 +185,7 @@ Deno.test("load() reads the table and its indexes with pg_prewarm, once per slot
     const loaded = await store.load(runId, planned, slotMinutes, planAt);
     assert.equal(loaded.blocksLoaded, blocks, "heap and primary key index");
     await assert.rejects(() => store.load(runId, planned, slotMinutes, planAt), /loaded by a concurrent run/);
-    const again = await store.readInput(planAt, dips);
+    const again = await store.readInput(planAt, dips, []);
     assert.ok(again.input.alreadyLoaded.has(`2020-01-10T07:30:00.000Z|${table.name}`));
     const [row] = await sql`
       select slot, slot_ends_at, expected_blocks_avoided, settled_at from optimizer.buffer_prewarms

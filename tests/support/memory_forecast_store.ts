@@ -8,22 +8,27 @@ import {
 
 /**
  * An in-memory ForecastStore for in-process tests: every edge target is `robots` with `perMinute(atMs)` events a
- * minute, and every call is recorded in `calls`. `fail` makes save() throw, as a lost connection would.
+ * minute, the statements are those of `statements` (queryid: calls a minute), and every call is recorded in
+ * `calls`. `failOnSave` makes save() throw, as a lost connection would.
  */
 export function memoryForecastStore(
   perMinute: (atMs: number) => number = () => 4,
-  options: { failOnSave?: boolean } = {},
+  options: { failOnSave?: boolean; statements?: Record<string, (atMs: number) => number> } = {},
 ) {
   const calls: string[] = [];
+  const statements = options.statements ?? {};
   const store: ForecastStore = {
-    busiestTargets: (filter) => Promise.resolve(filter.system === "edge" ? ["robots"] : []),
+    busiestTargets: (filter) =>
+      Promise.resolve(
+        filter.system === "edge" ? ["robots"] : filter.system === "db" ? Object.keys(statements) : [],
+      ),
     history: (target: ForecastTarget, from: Date, to: Date): Promise<CountSeries> => {
       calls.push(
         `history ${target.system}/${target.target}/${target.kind} ${from.toISOString()}–${to.toISOString()}`,
       );
       const points = [];
       for (let at = from.getTime(); at < to.getTime(); at += MINUTE_MS) {
-        points.push({ atMs: at, value: perMinute(at) });
+        points.push({ atMs: at, value: (statements[target.target] ?? perMinute)(at) });
       }
       return Promise.resolve(
         regularSeries(points, { fromMs: from.getTime(), toMs: to.getTime(), stepMs: MINUTE_MS }),

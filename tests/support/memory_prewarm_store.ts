@@ -1,17 +1,22 @@
 import type { PrewarmInput, PrewarmStore } from "../../shared/mod.ts";
 
 /**
- * An in-memory PrewarmStore for in-process tests: readInput() answers `input` (made at the run's `now`), loads
- * are recorded in `calls` and read the planned blocks, or fail with `failLoad`'s message for that relation;
- * `failRead` makes readInput() fail with that message.
+ * An in-memory PrewarmStore for in-process tests: readInput() answers `input` (made at the run's `now`), with
+ * the run's statement forecasts and the tables `tables` gives each (none: not explained); loads are recorded in
+ * `calls` and read the planned blocks, or fail with `failLoad`'s message for that relation; `failRead` makes
+ * readInput() fail with that message.
  */
 export function memoryPrewarmStore(
   input: (now: Date) => Partial<PrewarmInput> = () => ({}),
-  options: { failLoad?: (relation: string) => string | null; failRead?: string } = {},
+  options: {
+    failLoad?: (relation: string) => string | null;
+    failRead?: string;
+    tables?: Record<string, string[]>;
+  } = {},
 ) {
   const calls: string[] = [];
   const store: PrewarmStore = {
-    readInput: (now) => {
+    readInput: (now, dips, statements) => {
       if (options.failRead) return Promise.reject(new Error(options.failRead));
       const given = input(now);
       const recurring = [...(given.recurring ?? [])];
@@ -31,6 +36,8 @@ export function memoryPrewarmStore(
           sharedBufferBlocks: 16_384,
           readMsPerBlock: null,
           alreadyLoaded: new Set(),
+          slotMinutes: dips.slotMinutes,
+          statements: statements.map((s) => ({ ...s, tables: options.tables?.[s.queryid] ?? null })),
           ...given,
         },
       });

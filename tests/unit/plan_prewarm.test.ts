@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { RecurringSlot } from "../../shared/correlate/buffer_dips.ts";
-import { loadKey, planPrewarm, type PrewarmInput } from "../../shared/buffers/plan_prewarm.ts";
+import {
+  loadKey,
+  planPrewarm,
+  type PrewarmInput,
+  type StatementTables,
+} from "../../shared/buffers/plan_prewarm.ts";
 
 const now = new Date("2025-03-10T07:15:00Z");
 
@@ -36,7 +41,25 @@ function input(overrides: Partial<PrewarmInput> = {}): PrewarmInput {
     sharedBufferBlocks: 16_384,
     readMsPerBlock: 0.25,
     alreadyLoaded: new Set(),
+    slotMinutes: 30,
+    statements: [],
     ...overrides,
+  };
+}
+
+/** A statement forecast at `forecast` calls a minute from 07:00 to 09:00, after `recent` a minute lately. */
+function statement(
+  queryid: string,
+  recent: number,
+  forecast: number,
+  tables: string[] | null,
+): StatementTables {
+  const from = Date.parse("2025-03-10T07:00:00Z");
+  return {
+    queryid,
+    recentPerMinute: recent,
+    points: Array.from({ length: 120 }, (_, k) => ({ atMs: from + k * 60_000, value: forecast })),
+    tables,
   };
 }
 
@@ -118,4 +141,58 @@ Deno.test("planPrewarm() skips a table that no longer exists and the tables beyo
 
 Deno.test("planPrewarm() names a bad option", () => {
   assert.throws(() => planPrewarm(input(), { maxBufferShare: 2 }), /maxBufferShare must be <= 1: got 2/);
+});
+
+Deno.test("planPrewarm() leaves a slot alone when statements are forecast through it and none spikes", () => {
+  const plan = planPrewarm(input({ statements: [statement("11", 10, 12, ["public.robot_messages"])] }));
+  assert.deepEqual(plan.planned, []);
+  assert.deepEqual(plan.rejected.map((r) => r.relation), ["public.robot_messages", "public.robots"]);
+  assert.match(
+    plan.rejected[0].reason,
+    /no statement is forecast to spike over the slot: of the 1 forecast through it, the steepest rise is statement 11's, 12 calls a minute over the slot against 10 lately \(1\.2×\), below minSpikeRatio 2/,
+  );
+});
+
+Deno.test("planPrewarm() loads only the tables a spiking statement reads, and names the statement", () => {
+  const plan = planPrewarm(input({
+    statements: [statement("11", 2, 20, ["public.robot_messages"]), statement("12", 5, 5, ["public.robots"])],
+  }));
+  assert.deepEqual(plan.planned.map((p) => p.relation), ["public.robot_messages"]);
+  assert.match(
+    plan.planned[0].reason,
+    /statement 11 reads it and is forecast at 20 calls a minute over the slot against 2 lately \(10×\)/,
+  );
+  assert.deepEqual(plan.rejected, [{
+    slot: "07:30",
+    relation: "public.robots",
+    reason: "read by none of the 1 statement(s) forecast to spike over the slot",
+  }]);
+});
+
+Deno.test("planPrewarm() counts a rise below minCallsPerMinute as no spike", () => {
+  const plan = planPrewarm(input({ statements: [statement("11", 0, 0.5, ["public.robot_messages"])] }));
+  assert.deepEqual(plan.planned, []);
+  assert.match(plan.rejected[0].reason, /0\.5 calls a minute over the slot against 0 lately \(from none\)/);
+});
+
+Deno.test("planPrewarm() loads on the recurrence alone when no statement forecast reaches the slot, and says so", () => {
+  const early = {
+    ...statement("11", 10, 10, ["public.robots"]),
+    points: [{ atMs: now.getTime(), value: 10 }],
+  };
+  const plan = planPrewarm(input({ statements: [early] }));
+  assert.equal(plan.planned.length, 2);
+  assert.match(
+    plan.planned[0].reason,
+    /no statement forecast of this run reaches the slot: loaded on the recurrence alone$/,
+  );
+});
+
+Deno.test("planPrewarm() loads on the recurrence alone when no spiking statement could be explained", () => {
+  const plan = planPrewarm(input({ statements: [statement("11", 2, 20, null)] }));
+  assert.equal(plan.planned.length, 2);
+  assert.match(
+    plan.planned[0].reason,
+    /the 1 statement\(s\) forecast to spike over the slot could not be explained: loaded on the recurrence alone$/,
+  );
 });

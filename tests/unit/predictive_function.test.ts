@@ -188,6 +188,29 @@ Deno.test("POST /predictive/run loads a table ahead of a recurring dip and repor
   assert.ok(calls.includes("finish 41 succeeded"));
 });
 
+/** Calls a minute of a statement that runs `base` times a minute, and `peak` from 12:15 to 12:45 UTC. */
+const dailyPeakAt1215 = (base: number, peak: number) => (atMs: number) => {
+  const minuteOfDay = Math.floor(atMs / 60_000) % 1440;
+  return minuteOfDay >= 735 && minuteOfDay < 765 ? peak : base;
+};
+
+Deno.test("POST /predictive/run loads ahead of a dip only the tables a statement forecast to spike reads", async () => {
+  const { store } = memoryStore(() => 4, { statements: { "9": dailyPeakAt1215(2, 40) } });
+  const buffers = memoryPrewarmStore(dipAt1215, { tables: { "9": ["public.robot_messages"] } });
+  const body = await (await app(store, configWith({}), buffers.store).fetch(runRequest())).json();
+  assert.deepEqual(buffers.calls, ["settle", "load 41 public.robot_messages 2026-11-28T12:15:00.000Z"]);
+  assert.match(body.optimizationsApplied[0].detail, /statement 9 reads it and is forecast at/);
+});
+
+Deno.test("POST /predictive/run leaves a recurring dip alone when no statement is forecast to spike", async () => {
+  const { store } = memoryStore(() => 4, { statements: { "9": () => 2 } });
+  const buffers = memoryPrewarmStore(dipAt1215, { tables: { "9": ["public.robot_messages"] } });
+  const body = await (await app(store, configWith({}), buffers.store).fetch(runRequest())).json();
+  assert.deepEqual(buffers.calls, ["settle"]);
+  assert.deepEqual(body.optimizationsApplied, []);
+  assert.match(body.buffers.rejected[0].reason, /no statement is forecast to spike over the slot/);
+});
+
 Deno.test("POST /predictive/run says when there is too little history, and changes nothing", async () => {
   const { store } = memoryStore(() => 0);
   const buffers = memoryPrewarmStore();
