@@ -233,6 +233,8 @@ export function planWarmups(
     let at = nowMs;
     let planned = 0;
     let lastReason = "";
+    // An earlier run's pings still to be sent, the earliest first: each is taken once, where it falls.
+    const pending = [...target.pendingPingsMs].sort((a, b) => a - b);
     while (at <= windowEnd) {
       const next = nextPing(worker, at, arrivals, planOptions);
       if (next.ping === null) {
@@ -240,11 +242,14 @@ export function planWarmups(
         break;
       }
       if (next.ping.atMs > windowEnd) break;
-      // An earlier run's ping at (almost) this instant stands for this one.
-      const pending = target.pendingPingsMs.some((pendingMs) =>
-        Math.abs(pendingMs - next.ping.atMs) < samePingMs
-      );
-      if (!pending) {
+      // An earlier run's ping due by then stands for this one, at whatever instant that run chose (its plan
+      // started from another `now`): the worker goes on from it, and nothing is planned twice.
+      while (pending.length > 0 && pending[0] < at - samePingMs) pending.shift();
+      const standIn = pending.length > 0 && pending[0] < next.ping.atMs + samePingMs
+        ? pending.shift()!
+        : null;
+      const atMs = standIn === null ? next.ping.atMs : Math.max(standIn, at);
+      if (standIn === null) {
         candidates.push({
           ...next.ping,
           fn: target.fn,
@@ -252,8 +257,8 @@ export function planWarmups(
         });
       }
       planned++;
-      worker = afterPing(worker, next.ping.atMs, o.workerOptions);
-      at = next.ping.atMs + 1;
+      worker = afterPing(worker, atMs, o.workerOptions);
+      at = atMs + 1;
     }
     if (planned === 0) skipped.push({ fn: target.fn, reason: lastReason || "no ping due in this window" });
   }

@@ -192,3 +192,22 @@ Deno.test("planWarmups() does not plan again a ping an earlier run planned and h
   assert.deepEqual(plan.pings, []);
   assert.deepEqual(plan.skipped, []);
 });
+
+Deno.test("planWarmups() plans no pre-warm where an earlier run's, planned from another instant, stands for it", () => {
+  // Quiet now; yesterday and the day before, requests in the coming minutes.
+  const rising = target("rising", 0, {
+    counts: {
+      firstMinute: nowMinute - 2 * 1440,
+      count: (m) =>
+        ((m - nowMinute) % 1440 + 1440) % 1440 >= 1 && ((m - nowMinute) % 1440 + 1440) % 1440 < 4 ? 30 : 0,
+    },
+  });
+  const [earlier] = planWarmups([rising], nowMs - 3_000, options).pings;
+  assert.equal(earlier.kind, "pre-warm");
+  // Planned from 3 s later, the pre-warm search's 10-second steps fall elsewhere.
+  const [alone] = planWarmups([rising], nowMs, options).pings;
+  assert.equal(alone.kind, "pre-warm");
+  assert.notEqual(alone.atMs, earlier.atMs);
+  const plan = planWarmups([{ ...rising, pendingPingsMs: [earlier.atMs] }], nowMs, options);
+  assert.deepEqual(plan.pings.filter((p) => p.kind === "pre-warm"), []);
+});
