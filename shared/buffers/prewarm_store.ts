@@ -143,7 +143,11 @@ export function createPrewarmStore(sql: Sql): PrewarmStore {
       const loaded = await sql<{ slot_starts_at: Date; relation: string }[]>`
         select p.slot_starts_at, p.relation from optimizer.buffer_prewarms p
         where p.slot_starts_at > ${now.toISOString()}::timestamptz`;
-      const tables = report.recurring.length === 0 ? new Map() : await statementTables(sql, statements);
+      // a failure to explain (a revoked right, a lock) leaves every statement unexplained, so the plan falls back
+      // to the recurrence alone and says so, rather than failing buffer warming
+      const tables = report.recurring.length === 0
+        ? new Map<string, string[]>()
+        : await statementTables(sql, statements).catch(() => new Map<string, string[]>());
       return {
         report,
         input: {

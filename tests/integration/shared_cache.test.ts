@@ -273,17 +273,23 @@ Deno.test("optimizer.cache_read_priority() computes what readPriority() does", a
   });
 });
 
+/**
+ * Reads of `key` (tagged `tag:<key>`) that each reach the shared tier: every read through a cache of its own,
+ * whose isolate tier holds no entry, at `time`'s clock. An entry is fresh for an hour.
+ */
+function sharedTierReader(sql: Sql, ns: string, time: ReturnType<typeof clock>) {
+  return (key: string) =>
+    createSharedCache({ sql, namespace: ns, reporter: null, now: time.now }, {
+      isolateMaxEntries: 0,
+      ttlMs: HOUR_MS,
+    }).getOrLoad(key, () => Promise.resolve(key), { tags: [`tag:${key}`] });
+}
+
 Deno.test("cache_get() ranks a key read in several minutes above one read once since", async () => {
   await withDb(async (sql) => {
     const ns = namespace("rank");
     const time = clock();
-    // isolate tiers of no entries: every read reaches the shared tier
-    const read = (key: string) =>
-      createSharedCache({ sql, namespace: ns, reporter: null, now: time.now }, {
-        isolateMaxEntries: 0,
-        ttlMs: HOUR_MS,
-      })
-        .getOrLoad(key, () => Promise.resolve(key));
+    const read = sharedTierReader(sql, ns, time);
     for (let minute = 0; minute < 4; minute++, time.advance(MINUTE_MS)) await read("often");
     await read("once");
     const rows = await sql<{ key: string }[]>`
@@ -296,12 +302,7 @@ Deno.test("cache_put() starts a key stored again after an invalidation from the 
   await withDb(async (sql) => {
     const ns = namespace("history");
     const time = clock();
-    const read = (key: string) =>
-      createSharedCache({ sql, namespace: ns, reporter: null, now: time.now }, {
-        isolateMaxEntries: 0,
-        ttlMs: HOUR_MS,
-      })
-        .getOrLoad(key, () => Promise.resolve(key), { tags: [`tag:${key}`] });
+    const read = sharedTierReader(sql, ns, time);
     for (let minute = 0; minute < 4; minute++, time.advance(MINUTE_MS)) await read("k");
     const [before] = await sql<{ read_priority: number; read_at: Date }[]>`
       select read_priority, read_at from optimizer.cache_entries where namespace = ${ns}`;
