@@ -127,6 +127,23 @@ Deno.test("readInput() gives each forecast statement the tables its generic plan
   });
 });
 
+Deno.test("readInput() leaves every statement unexplained when explaining fails, and still answers", async () => {
+  await withSql(async (sql) => {
+    const table = await createTable(sql);
+    const ids = await recurringDips(sql, table);
+    try {
+      // not a queryid: the lookup of the statements' texts fails as a whole
+      const { input } = await createPrewarmStore(sql).readInput(planAt, dips, [
+        { queryid: "not-a-queryid", recentPerMinute: 1, points: [] },
+      ]);
+      assert.deepEqual(input.statements.map((s) => [s.queryid, s.tables]), [["not-a-queryid", null]]);
+      assert.deepEqual(input.readsBySlot.get("07:30"), [{ relation: table.name, blocksRead: 3000 }]);
+    } finally {
+      await cleanUp(sql, table.name, ids);
+    }
+  });
+});
+
 Deno.test("a table whose blocks pg_buffercache finds in shared buffers is not loaded again", async () => {
   await withSql(async (sql) => {
     const table = await createTable(sql);
