@@ -163,35 +163,31 @@ begin
 end;
 $$;
 
--- As in 20261128006000, and keeps the marks of the entries it deletes.
-create or replace function optimizer.cache_invalidate(namespace text, tags text[])
-returns integer
+-- Every entry deleted leaves its read marks, whatever deletes it: expiry and the budget (cache_evict()),
+-- invalidation (cache_invalidate()).
+create or replace function optimizer.cache_keep_read_marks()
+returns trigger
 language plpgsql
 set search_path = ''
 as $$
-declare
-  deleted integer;
 begin
-  insert into optimizer.cache_tag_versions as v (namespace, tag, version)
-  select cache_invalidate.namespace, t.tag, 1 from pg_catalog.unnest(cache_invalidate.tags) as t(tag)
-  on conflict on constraint cache_tag_versions_pkey do update set version = v.version + 1;
-  with gone as (
-    delete from optimizer.cache_entries e
-    where e.namespace = cache_invalidate.namespace and e.tags && cache_invalidate.tags
-    returning e.namespace, e.key, e.read_at, e.read_priority
-  )
   insert into optimizer.cache_read_history as h (namespace, key, read_at, read_priority)
-  select * from gone
+  select g.namespace, g.key, g.read_at, g.read_priority from gone g
   on conflict on constraint cache_read_history_pkey do update
     set read_at = excluded.read_at, read_priority = excluded.read_priority;
-  get diagnostics deleted = row_count;
-  return deleted;
+  return null;
 end;
 $$;
 
--- As in 20261128006000, but what goes for size is the lowest priority first, and the marks of every entry deleted
--- are kept 120 minutes; of those, at most the 100,000 of the highest priority, so that a flood of keys read once
--- cannot grow the history without bound (a row is the key and 24 bytes).
+drop trigger if exists cache_entries_keep_read_marks on optimizer.cache_entries;
+create trigger cache_entries_keep_read_marks
+  after delete on optimizer.cache_entries
+  referencing old table as gone
+  for each statement execute function optimizer.cache_keep_read_marks();
+
+-- As in 20261128006000, but what goes for size is the lowest priority first; and the marks of entries gone are
+-- kept 120 minutes, at most the 100,000 of the highest priority, so that a flood of keys read once cannot grow the
+-- history without bound (a row is the key and 24 bytes).
 create or replace function optimizer.cache_evict(budget_bytes bigint, now timestamptz default now())
 returns integer
 language plpgsql
@@ -200,14 +196,7 @@ as $$
 declare
   per_namespace jsonb;
 begin
-  with gone as (
-    delete from optimizer.cache_entries e where e.stale_until <= now
-    returning e.namespace, e.key, e.read_at, e.read_priority
-  )
-  insert into optimizer.cache_read_history as h (namespace, key, read_at, read_priority)
-  select * from gone
-  on conflict on constraint cache_read_history_pkey do update
-    set read_at = excluded.read_at, read_priority = excluded.read_priority;
+  delete from optimizer.cache_entries e where e.stale_until <= now;
   with ranked as (
     select e.namespace, e.key,
       sum(e.bytes) over (order by e.read_priority desc, e.namespace, e.key) as kept
@@ -217,13 +206,7 @@ begin
     delete from optimizer.cache_entries e
     using ranked r
     where e.namespace = r.namespace and e.key = r.key and r.kept > budget_bytes
-    returning e.namespace, e.key, e.read_at, e.read_priority
-  ),
-  remembered as (
-    insert into optimizer.cache_read_history as h (namespace, key, read_at, read_priority)
-    select gone.namespace, gone.key, gone.read_at, gone.read_priority from gone
-    on conflict on constraint cache_read_history_pkey do update
-      set read_at = excluded.read_at, read_priority = excluded.read_priority
+    returning e.namespace
   )
   select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
     'occurred_at', now, 'system', 'cache', 'target', g.namespace, 'kind', 'eviction', 'weight', least(g.n, 1000000)))
