@@ -84,18 +84,22 @@ async function statementTables(
     select t.queryid::text as queryid, t.query from optimizer.db_statement_texts t
     where t.queryid = any(${statements.map((s) => s.queryid)}::bigint[])`;
   const plans = await explainGenericPlans(sql, texts, { statementTimeoutMs: explainTimeoutMs });
+  // every table each explained statement reads, named as Postgres names them, in one round trip
   const tables = new Map<string, string[]>();
+  const reads: { queryid: string; schema: string; table: string }[] = [];
   for (const [queryid, result] of plans) {
     if (!("plan" in result)) continue;
-    const accesses = result.plan.accesses;
-    const names = accesses.length === 0 ? [] : await sql<{ relation: string }[]>`
-      select distinct pg_catalog.format('%I.%I', a.schema, a.name) as relation
-      from rows from (
-        pg_catalog.unnest(${accesses.map((a) => a.schema)}::text[]),
-        pg_catalog.unnest(${accesses.map((a) => a.table)}::text[])
-      ) as a(schema, name)`;
-    tables.set(queryid, names.map((row) => row.relation));
+    tables.set(queryid, []);
+    for (const a of result.plan.accesses) reads.push({ queryid, schema: a.schema, table: a.table });
   }
+  const named = reads.length === 0 ? [] : await sql<{ queryid: string; relation: string }[]>`
+    select distinct r.queryid, pg_catalog.format('%I.%I', r.schema, r.name) as relation
+    from rows from (
+      pg_catalog.unnest(${reads.map((r) => r.queryid)}::text[]),
+      pg_catalog.unnest(${reads.map((r) => r.schema)}::text[]),
+      pg_catalog.unnest(${reads.map((r) => r.table)}::text[])
+    ) as r(queryid, schema, name)`;
+  for (const row of named) tables.get(row.queryid)!.push(row.relation);
   return tables;
 }
 
