@@ -229,6 +229,8 @@ end;
 $$;
 
 revoke all on optimizer.cache_read_history from public, anon, authenticated;
+-- a trigger function needs no right of its own to fire: nobody calls it
+revoke all on function optimizer.cache_keep_read_marks() from public, anon, authenticated;
 grant all on optimizer.cache_read_history to service_role;
 revoke all on function optimizer.cache_read_priority(double precision, timestamptz, timestamptz)
   from public, anon, authenticated;
