@@ -356,7 +356,7 @@ export {
   GrowingMinuteCounts,
   type MinuteCounts,
 } from "./warm/arrival_rate.ts";
-export { IdleGaps } from "./warm/idle_gaps.ts";
+export { IdleGaps, idleGapsDefaults, type IdleGapsOptions } from "./warm/idle_gaps.ts";
 export {
   type ExpectedArrivals,
   minBenefitByPriority,

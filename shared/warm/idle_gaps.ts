@@ -1,5 +1,23 @@
 import type { ExpectedArrivals } from "./next_ping.ts";
 
+/** How IdleGaps counts. */
+export interface IdleGapsOptions {
+  /** Gaps longer than this count as this long. */
+  rangeMs: number;
+  /**
+   * The resolution the gaps were measured at: 1 s for gaps between exact instants, a minute for gaps between
+   * the minutes the rollups count requests in. A request is then known to the minute, not to the instant, so
+   * a gap of 5 minutes from a request at 12:00:40 means the next one came between 12:05:00 and 12:06:00.
+   */
+  resolutionMs: number;
+}
+
+/** Defaults: gaps up to 4 hours, between exact instants. */
+export const idleGapsDefaults: IdleGapsOptions = { rangeMs: 4 * 3_600_000, resolutionMs: 1_000 };
+
+/** The tree's bins: 1 second. */
+const binMs = 1_000;
+
 /**
  * The distribution of one function's gaps between requests, as the hazard of the next request: given that
  * `elapsed` ms have passed since the last request, how likely is the next one within the coming window? It
@@ -10,11 +28,17 @@ import type { ExpectedArrivals } from "./next_ping.ts";
  */
 export class IdleGaps {
   readonly #tree: Float64Array;
+  readonly #resolutionMs: number;
   #count = 0;
 
-  /** Gaps longer than `rangeMs` count as `rangeMs`. */
-  constructor(readonly rangeMs = 4 * 3_600_000) {
-    this.#tree = new Float64Array(Math.ceil(rangeMs / 1000) + 2);
+  /** An empty distribution; `options` override idleGapsDefaults. */
+  constructor(options: Partial<IdleGapsOptions> = {}) {
+    const { rangeMs, resolutionMs } = { ...idleGapsDefaults, ...options };
+    if (!(resolutionMs >= binMs) || resolutionMs % binMs !== 0) {
+      throw new RangeError(`resolutionMs must be a whole number of seconds: got ${resolutionMs}`);
+    }
+    this.#tree = new Float64Array(Math.ceil(rangeMs / binMs) + 2);
+    this.#resolutionMs = resolutionMs;
   }
 
   /** How many gaps were added. */
@@ -22,14 +46,14 @@ export class IdleGaps {
     return this.#count;
   }
 
-  /** Records one gap between consecutive requests. */
+  /** Records one gap between consecutive requests, at the resolution the gaps are measured at. */
   add(gapMs: number): void {
     for (let i = this.#bin(gapMs) + 1; i < this.#tree.length; i += i & -i) this.#tree[i]++;
     this.#count++;
   }
 
   #bin(ms: number): number {
-    return Math.min(this.#tree.length - 2, Math.max(0, Math.floor(ms / 1000)));
+    return Math.min(this.#tree.length - 2, Math.max(0, Math.floor(ms / binMs)));
   }
 
   /** Gaps in bins 0..bin. */
@@ -39,13 +63,25 @@ export class IdleGaps {
     return sum;
   }
 
-  /**
-   * The share of gaps at least `ms` long (floored at half a gap, so that an outcome never seen stays possible).
-   */
-  survival(ms: number): number {
+  /** The share of recorded gaps at least `ms` long, floored at half a gap. */
+  #atLeast(ms: number): number {
     const bin = this.#bin(ms);
     const below = bin === 0 ? 0 : this.#atMost(bin - 1);
     return Math.max(this.#count - below, 0.5) / this.#count;
+  }
+
+  /**
+   * The chance that the next request comes at least `ms` after the start of the resolution step of the last
+   * one (floored at half a gap, so that an outcome never seen stays possible). A gap measured at a coarse
+   * resolution puts the request anywhere in its step, so the share is interpolated across it.
+   */
+  survival(ms: number): number {
+    const step = Math.floor(ms / this.#resolutionMs);
+    const within = ms / this.#resolutionMs - step;
+    const from = this.#atLeast(step * this.#resolutionMs);
+    return within === 0
+      ? from
+      : (1 - within) * from + within * this.#atLeast((step + 1) * this.#resolutionMs);
   }
 
   /**
@@ -53,11 +89,12 @@ export class IdleGaps {
    * distribution: the chance of a request in the window is then 1 − e^(−expected), as for a rate.
    */
   after(lastRequestMs: number): ExpectedArrivals {
+    const stepStart = Math.floor(lastRequestMs / this.#resolutionMs) * this.#resolutionMs;
     return {
       expected: (fromMs, toMs) =>
         toMs <= fromMs ? 0 : Math.max(
           0,
-          Math.log(this.survival(fromMs - lastRequestMs)) - Math.log(this.survival(toMs - lastRequestMs)),
+          Math.log(this.survival(fromMs - stepStart)) - Math.log(this.survival(toMs - stepStart)),
         ),
     };
   }

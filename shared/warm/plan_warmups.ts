@@ -40,7 +40,10 @@ export interface WarmTargetInput {
   counts: MinuteCounts;
   /** The gaps between its requests, when known. */
   gaps: IdleGaps | null;
-  /** The end of the last minute with a request; null when none is known. */
+  /**
+   * The last request's instant when it is known, else the last millisecond of the last minute with a request;
+   * null when none is known.
+   */
   lastRequestMs: number | null;
   /** The last ping sent to it; null when none. */
   lastPingMs: number | null;

@@ -33,7 +33,7 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
     replanEveryMs: MINUTE_MS,
     forFunction: (fn) => {
       const counts = new GrowingMinuteCounts();
-      const gaps = new IdleGaps();
+      const gaps = new IdleGaps({ resolutionMs: MINUTE_MS });
       let learned = 0;
       let lastActiveMinute: number | null = null;
       let plannedMinute = -Infinity;

@@ -235,7 +235,7 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           ...new Set([...(activeOf.get(fn) ?? []), ...recent].map((row) => row.minute.getTime())),
         ].sort((a, b) => a - b);
         const lastExact = recent.length === 0 ? null : Math.max(...recent.map((row) => row.last.getTime()));
-        const gaps = new IdleGaps();
+        const gaps = new IdleGaps({ resolutionMs: MINUTE_MS });
         for (let i = 1; i < activeMinutes.length; i++) gaps.add(activeMinutes[i] - activeMinutes[i - 1]);
         const lastActive = activeMinutes.at(-1);
         const own = pingsOf.get(fn) ?? [];
@@ -259,10 +259,10 @@ export function createWarmerStore(sql: Sql): WarmerStore {
           ),
           gaps,
           // a recent request's instant is known, and no older one is later (but for the reporters' batching, a
-          // second or so); the rollups know the minute, not the instant, so an older request may have come at
-          // its very end
+          // second or so); the rollups know the minute, not the instant, so an older request may have come in
+          // its last millisecond (which keeps it in that minute for the gaps, measured between minutes)
           lastRequestMs: lastExact ??
-            (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS)),
+            (lastActive === undefined ? null : Math.min(nowMs, lastActive + MINUTE_MS - 1)),
           lastPingMs: lastSent ? lastSent.sent_at!.getTime() : null,
           // the age was the worker's when it answered, a latency after sending: a ping that booted the worker
           // waited for its boot, so counting from sending would put the boot, and the successor ping planned

@@ -155,7 +155,7 @@ Deno.test("planWarmups() keeps the likeliest pings within the hour's budget and 
 
 Deno.test("planWarmups() pre-warms a timer function its gaps say is due", () => {
   // A request every 5 minutes for days: the rate is low, the gaps say the next one comes at 12:01.
-  const gaps = new IdleGaps();
+  const gaps = new IdleGaps({ resolutionMs: MINUTE_MS });
   for (let i = 0; i < 100; i++) gaps.add(5 * MINUTE_MS);
   const timer = target("timer", 0, {
     counts: { firstMinute: nowMinute - 500, count: (m) => (m % 5 === 0 && m < nowMinute ? 1 : 0) },
