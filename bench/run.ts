@@ -21,7 +21,8 @@ import { recommendationsFeature, type RecommendationsReport } from "./harness/su
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { runInterleaved, runScenario } from "./harness/scenario.ts";
+import { runInterleaved, runScenario, type ScenarioRun } from "./harness/scenario.ts";
+import { heaviestStatements, statementTimesMarkdown } from "./harness/statement_times.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
 import {
   measureSuiteCosts,
@@ -36,6 +37,9 @@ import { median } from "./stats/percentile.ts";
 import { parseScale } from "./reference_app/data/options.ts";
 import { type Variant, variants } from "./reference_app/data/load.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../shared/time.ts";
+
+/** How many of the heaviest app statements the report shows. */
+const heaviestShown = 10;
 
 function parseVariant(raw: string): Variant {
   if (!(variants as readonly string[]).includes(raw)) {
@@ -259,6 +263,7 @@ function renderMarkdown(result: {
   recommendations: RecommendationsReport;
   advisorsCoverage: LintCoverage[];
   targets: TargetCheck[];
+  runs: ScenarioRun[];
   comparison: ReturnType<typeof compareRuns>;
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
@@ -292,6 +297,17 @@ function renderMarkdown(result: {
     "| target | measured | met |",
     "| --- | --- | --- |",
     ...result.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`),
+    "",
+    "## Where the app's DB time went (bench/harness/statement_times.ts)",
+    "",
+    `The ${heaviestShown} statements that took the most time in \`optimized\`, as pg_stat_statements normalizes ` +
+    "them: execution time and calls over each run's measured window, median over repeats (0 in a repeat where " +
+    "the statement did not run).",
+    "",
+    ...statementTimesMarkdown(
+      heaviestStatements(result.runs, result.scenarios.map((s) => s.name), "optimized", heaviestShown),
+      result.scenarios.map((s) => s.name),
+    ),
     "",
     `## What the peers' developer got from the CLI`,
     "",

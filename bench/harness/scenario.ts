@@ -12,6 +12,7 @@ import { replayTrace, sliceTrace } from "../trace/replay.ts";
 import { endpointFunction, type Trace } from "../trace/trace.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
+import type { StatementTime } from "./statement_times.ts";
 import { createDirectory, learnCreatedRobot, toHttpCall } from "./request_mapper.ts";
 import type { World } from "./world.ts";
 
@@ -106,6 +107,8 @@ export interface ScenarioRun {
   indexScans: Record<string, number>;
   /** The measured requests a cold worker answered: when (trace ms into the window) and what. */
   coldRequests: { atMs: number; endpoint: string }[];
+  /** The app's statements that ran in the measured window, with their calls and time there. */
+  statements: StatementTime[];
 }
 
 const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
@@ -166,6 +169,40 @@ async function databaseCounters(world: World) {
     appWrites: statements.appWrites,
     suite: statements.suite,
   };
+}
+
+/** Every app statement pg_stat_statements holds now, by its key there: its text, calls and time so far. */
+async function appStatements(world: World): Promise<Map<string, StatementTime>> {
+  const rows = await world.sql<{ id: string; query: string; calls: string; total: number }[]>`
+    select s.userid::text || ' ' || s.queryid::text || ' ' || s.toplevel::text as id, s.query, s.calls,
+           s.total_exec_time::float8 as total
+    from extensions.pg_stat_statements s
+    -- the same statements as the app DB time (databaseCounters())
+    where s.query !~* 'optimizer\\.' and s.query ~* '\\m(robots|robot_messages|market_candles)\\M'`;
+  return new Map(
+    rows.map((row) => [row.id, { query: row.query, calls: Number(row.calls), totalMs: row.total }]),
+  );
+}
+
+/**
+ * What each statement did between two appStatements() snapshots, one entry per text (roles run the same
+ * statement under keys of their own); those that did nothing are left out.
+ */
+function statementsBetween(
+  before: Map<string, StatementTime>,
+  after: Map<string, StatementTime>,
+): StatementTime[] {
+  const byQuery = new Map<string, StatementTime>();
+  for (const [id, now] of after) {
+    const then = before.get(id);
+    const calls = now.calls - (then?.calls ?? 0);
+    if (calls <= 0) continue;
+    const sum = byQuery.get(now.query) ?? { query: now.query, calls: 0, totalMs: 0 };
+    sum.calls += calls;
+    sum.totalMs += now.totalMs - (then?.totalMs ?? 0);
+    byQuery.set(now.query, sum);
+  }
+  return [...byQuery.values()];
 }
 
 /** idx_scan of every index on the app's tables, by `schema.name`. */
@@ -310,6 +347,7 @@ async function replay(
     const readCounters = async () => ({
       counters: await databaseCounters(world),
       scans: await appIndexScans(world),
+      statements: await appStatements(world),
     });
     // the counters as the measured window begins: before the replay, or once its lead-in has played
     const atMeasuredFrom = leadInMs === 0
@@ -349,8 +387,9 @@ async function replay(
     });
     featuresStop.abort();
     const activities = await Promise.all(featureRuns);
-    const { counters: before, scans: scansBefore } = await atMeasuredFrom;
+    const { counters: before, scans: scansBefore, statements: statementsBefore } = await atMeasuredFrom;
     const after = await databaseCounters(world);
+    const statements = statementsBetween(statementsBefore, await appStatements(world));
     const hits = after.hit - before.hit;
     const reads = after.read - before.read;
     const counters: RunCounters = {
@@ -403,6 +442,7 @@ async function replay(
       coldRequests: measured
         .filter((r) => r.result !== undefined && "coldStart" in r.result && r.result.coldStart)
         .map((r) => ({ atMs: r.request.atMs, endpoint: r.request.endpoint })),
+      statements,
     };
   } finally {
     warmer?.stop();
