@@ -1,12 +1,12 @@
 /**
  * Property-based fuzzing of the metrics function while the database is up: whatever a caller sends to
- * POST /metrics or GET /metrics, the answer is never a 5xx. Inputs mix valid events with what Postgres
+ * POST /metrics, GET /metrics or DELETE /metrics/users/:userId, the answer is never a 5xx. Inputs mix valid events with what Postgres
  * rejects (NUL, lone surrogates, large offsets, long fractions, deep attrs) and plain junk. Deterministic:
  * a fixed seed (fast-check prints it, with the shrunk counterexample, on failure) and a bounded run count.
  */
 import fc from "fast-check";
 import { stackEnv, userJwt } from "../support/env.ts";
-import { awkwardText, expectNo5xx, mostly, querySpellings } from "../support/fuzz.ts";
+import { awkwardText, expectNo5xx, mostly, pathSpellings, querySpellings } from "../support/fuzz.ts";
 
 const env = stackEnv();
 const metricsUrl = `${env.url}/functions/v1/metrics`;
@@ -127,6 +127,29 @@ Deno.test("GET /metrics never answers 5xx to generated queries", async () => {
       for (const search of querySpellings(query)) {
         const response = await fetch(`${metricsUrl}?${search}`, { headers: { apikey: env.secretKey } });
         await expectNo5xx(response, `GET /metrics?${search}`);
+      }
+    }),
+    { seed, numRuns: runsPerRoute },
+  );
+});
+
+Deno.test("DELETE /metrics/users/:userId never answers 5xx to generated user ids", async () => {
+  // ids no test reports events for (fuzz-…), and ids of any text: the purge of an unknown user deletes nothing
+  const userId = mostly(
+    fc.oneof(
+      fc.uuid().map((id) => `fuzz-${id}`),
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
+    ),
+    fc.oneof(awkwardText, fc.constantFrom("x".repeat(256), "%00", "..", "a/b")),
+  );
+  await fc.assert(
+    fc.asyncProperty(userId, async (id) => {
+      for (const segment of pathSpellings(id)) {
+        const response = await fetch(`${metricsUrl}/users/${segment}`, {
+          method: "DELETE",
+          headers: { apikey: env.secretKey },
+        });
+        await expectNo5xx(response, `DELETE /metrics/users/${segment}`);
       }
     }),
     { seed, numRuns: runsPerRoute },

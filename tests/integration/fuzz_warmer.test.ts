@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { stackEnv } from "../support/env.ts";
-import { awkwardText, expectNo5xx, mostly } from "../support/fuzz.ts";
+import { awkwardText, expectNo5xx, mostly, pathSpellings } from "../support/fuzz.ts";
 import { withSql } from "../support/metric_store_db.ts";
 
 const env = stackEnv();
@@ -20,17 +20,6 @@ const body = fc.oneof(
   fc.jsonValue().map((value) => JSON.stringify(value)),
   awkwardText,
 );
-
-/**
- * A path segment two ways: percent-encoded after lone surrogates become U+FFFD, and with every UTF-16 unit
- * percent-encoded as it is, which is what a hostile client can send instead.
- */
-function pathSpellings(segment: string): string[] {
-  const raw = [...segment].map((ch) =>
-    /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
-  ).join("");
-  return [encodeURIComponent(segment.toWellFormed()), raw];
-}
 
 Deno.test("PUT /warmer/targets/:name never answers 5xx to generated names and bodies", async () => {
   const registered: string[] = [];

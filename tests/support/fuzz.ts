@@ -36,3 +36,14 @@ export function querySpellings(query: Record<string, string>): string[] {
   ).join("&");
   return [new URLSearchParams(query).toString(), raw];
 }
+
+/**
+ * A path segment two ways: percent-encoded after lone surrogates become U+FFFD, and with every UTF-16 unit
+ * percent-encoded as it is, which is what a hostile client can send instead.
+ */
+export function pathSpellings(segment: string): string[] {
+  const raw = [...segment].map((ch) =>
+    /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
+  ).join("");
+  return [encodeURIComponent(segment.toWellFormed()), raw];
+}
