@@ -11,6 +11,13 @@ export const awkwardText = fc.oneof(
   }),
 );
 
+/** An instant anywhere in the years 0 to 9999 (all that four-digit ISO 8601 writes), as toISOString() writes it. */
+export const anyYearInstant = fc.date({
+  min: new Date("0000-01-01T00:00:00Z"),
+  max: new Date("9999-12-31T23:59:59Z"),
+  noInvalidDate: true,
+}).map((date) => date.toISOString());
+
 /** Mostly `valid`, sometimes `awkward`: most generated batches then pass validation and reach Postgres. */
 export const mostly = <T, U>(valid: fc.Arbitrary<T>, awkward: fc.Arbitrary<U>) =>
   fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: awkward, weight: 1 });
