@@ -20,7 +20,7 @@ const whole = (min: number, max: number) =>
 /** Numbers of a setting's range, its edges and the tiniest fraction above its floor often. */
 const real = (min: number, max: number) =>
   fc.oneof(
-    fc.constantFrom(min === 0 ? 0 : min, max, (min === 0 ? 0 : min) + 1e-9),
+    fc.constantFrom(min, max, min + 1e-9),
     fc.double({ min, max, noNaN: true, noDefaultInfinity: true }),
   );
 
