@@ -10,6 +10,7 @@ import { referenceTables } from "../reference_app/schema/mod.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
 import { replayTrace, sliceTrace } from "../trace/replay.ts";
 import { endpointFunction, type Trace } from "../trace/trace.ts";
+import { isOwnStatement, suiteRoles } from "../../shared/workload/workload.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
 import type { StatementTime } from "./statement_times.ts";
@@ -150,24 +151,31 @@ async function settle(world: World): Promise<void> {
 async function databaseCounters(world: World) {
   const [db] = await world.sql<{ hit: string; read: string }[]>`
     select blks_hit as hit, blks_read as read from pg_catalog.pg_stat_database where datname = current_database()`;
-  const [statements] = await world.sql<{ suite: number }[]>`
-    select coalesce(sum(total_exec_time), 0)::float8 as suite
-    from extensions.pg_stat_statements
-    where query ~* 'optimizer\\.'`;
-  return { hit: Number(db.hit), read: Number(db.read), suite: statements.suite };
+  const statements = await statementRows(world);
+  const suite = statements.filter((s) => isOwnStatement(s, suiteRoles)).reduce((sum, s) => sum + s.total, 0);
+  return { hit: Number(db.hit), read: Number(db.read), suite };
 }
 
 /** What the write endpoints pay, index maintenance included. */
 const writeStatement = /^\s*(insert|update|delete)\b/i;
 
+/** Every statement pg_stat_statements holds now: its key there, role, text, calls and time so far. */
+function statementRows(world: World) {
+  return world.sql<{ id: string; role: string; query: string; calls: string; total: number }[]>`
+    select s.userid::text || ' ' || s.queryid::text || ' ' || s.toplevel::text as id,
+           coalesce(r.rolname, s.userid::text) as role, s.query, s.calls, s.total_exec_time::float8 as total
+    from extensions.pg_stat_statements s
+    left join pg_catalog.pg_roles r on r.oid = s.userid`;
+}
+
+/** The app's tables by bare name: a statement on one of them that is not the suite's own is the app's. */
+const appTable = new RegExp(`\\b(${referenceTables.map((t) => t.split(".")[1]).join("|")})\\b`, "i");
+
 /** Every app statement pg_stat_statements holds now, by its key there: its text, calls and time so far. */
 async function appStatements(world: World): Promise<Map<string, StatementTime>> {
-  const rows = await world.sql<{ id: string; query: string; calls: string; total: number }[]>`
-    select s.userid::text || ' ' || s.queryid::text || ' ' || s.toplevel::text as id, s.query, s.calls,
-           s.total_exec_time::float8 as total
-    from extensions.pg_stat_statements s
-    -- the app's: those on its tables, not the suite's own
-    where s.query !~* 'optimizer\\.' and s.query ~* '\\m(robots|robot_messages|market_candles)\\M'`;
+  const rows = (await statementRows(world)).filter((row) =>
+    appTable.test(row.query) && !isOwnStatement(row, suiteRoles)
+  );
   return new Map(
     rows.map((row) => [row.id, { query: row.query, calls: Number(row.calls), totalMs: row.total }]),
   );

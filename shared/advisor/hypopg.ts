@@ -5,6 +5,7 @@ import { type PlanSummary, summarizePlan } from "./plan.ts";
 import { rewriteForPrepare } from "./rewrite.ts";
 import type { Evaluation } from "./select.ts";
 import { readableIdent } from "../sql/identifiers.ts";
+import { ownStatement } from "../sql/own_statement.ts";
 
 /**
  * Steps 2 and 4 against the database: generic plans of the workload's statements, and their costs with
@@ -51,8 +52,11 @@ export interface PlannerOptions {
 // as three, sent with others in one round trip by the simple query protocol, which takes several at once.
 function explainSql(text: string, parameters: number): string {
   const args = parameters > 0 ? `(${Array(parameters).fill("null").join(", ")})` : "";
-  return `prepare advisor_q as ${text};\nexplain (format json, verbose) execute advisor_q${args};\n` +
-    "deallocate advisor_q";
+  return [
+    `prepare advisor_q as ${text}`,
+    `explain (format json, verbose) execute advisor_q${args}`,
+    "deallocate advisor_q",
+  ].map(ownStatement).join(";\n");
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Tx } from "../db/rolled_back.ts";
 import { median } from "../correlate/statistics.ts";
+import { ownStatement } from "../sql/own_statement.ts";
 
 /**
  * Timing statements with EXPLAIN (ANALYZE, FORMAT JSON) inside a transaction that is always rolled back
@@ -38,7 +39,10 @@ export function executionTimeMs(explain: unknown): number {
 
 /** One EXPLAIN (ANALYZE, FORMAT JSON) of `statement` in `tx`: its execution time in milliseconds. */
 export async function explainAnalyze(tx: Tx, statement: BoundStatement): Promise<number> {
-  const [row] = await tx.unsafe(`explain (analyze, format json) ${statement.text}`, statement.params);
+  const [row] = await tx.unsafe(
+    ownStatement(`explain (analyze, format json) ${statement.text}`),
+    statement.params,
+  );
   return executionTimeMs(row["QUERY PLAN"]);
 }
 

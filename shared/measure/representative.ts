@@ -1,4 +1,5 @@
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
+import { ownStatement } from "../sql/own_statement.ts";
 import type { Tx } from "../db/rolled_back.ts";
 
 /**
@@ -52,7 +53,7 @@ export async function representativeValue(
   if (!exists) return null;
   const quoted = quoteIdent(column);
   const [first] = await tx.unsafe<{ value: string | null }[]>(
-    `select ${quoted}::text as value from ${name} where ${quoted} is not null limit 1`,
+    ownStatement(`select ${quoted}::text as value from ${name} where ${quoted} is not null limit 1`),
   );
   return first?.value ?? null;
 }

@@ -8,6 +8,7 @@ import { platformSchemas, representativeValue } from "../measure/representative.
 import { readWorkload, type WorkloadStatement } from "../workload/workload.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
+import { ownStatement } from "../sql/own_statement.ts";
 import { readSelectShape, type SelectShape } from "./select_shape.ts";
 import { type Narrowing, planNarrowing } from "./wide_columns.ts";
 
@@ -202,14 +203,14 @@ async function tableWidths(
     const avgBytes = new Map<string, number>();
     if (varlena.length > 0) {
       // the size of each value as text, the form it is sent in, over the first sampleRows rows
-      const [row] = await tx.unsafe(
+      const [row] = await tx.unsafe(ownStatement(
         `select ${
           varlena.map((c, i) => `coalesce(avg(octet_length(${quoteIdent(c)}::text)), 0)::float8 as c${i}`)
             .join(", ")
         } from (select ${varlena.map(quoteIdent).join(", ")} from ${
           qualifiedName(schema, table)
         } limit ${options.sampleRows}) s`,
-      );
+      ));
       varlena.forEach((c, i) => avgBytes.set(c, Number(row[`c${i}`])));
     }
     return {
@@ -244,9 +245,11 @@ async function drawParameters(
 /** `statement` wrapped so that each row is converted to text, as sending it would. */
 function serialized(statement: BoundStatement): BoundStatement {
   return {
-    text: `select count(*) as rows, coalesce(sum(octet_length(r::text)), 0) as bytes from (${
-      statement.text.replace(/;\s*$/, "")
-    }) r`,
+    text: ownStatement(
+      `select count(*) as rows, coalesce(sum(octet_length(r::text)), 0) as bytes from (${
+        statement.text.replace(/;\s*$/, "")
+      }) r`,
+    ),
     params: statement.params,
   };
 }

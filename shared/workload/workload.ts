@@ -1,5 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { readableIdent } from "../sql/identifiers.ts";
+import { ownStatementTag } from "../sql/own_statement.ts";
 
 /**
  * The workload of a window: the project's statements with the calls and execution time pg_stat_statements
@@ -8,8 +9,9 @@ import { readableIdent } from "../sql/identifiers.ts";
  * weighs statements reads it here, so that all of them leave out the same statements as the suite's own.
  *
  * The suite's connections use application_name `optimizer-*`, which pg_stat_statements does not record, so
- * its statements are told apart by role (the Supabase admin roles by default) and by text: a statement that
- * reads or writes schema `optimizer`, or calls hypopg, pg_stat_statements or pg_qualstats, is the suite's.
+ * its statements are told apart by role (the Supabase admin roles by default) and by text: a statement led by
+ * the suite's tag (ownStatementTag: its measurements of the project's statements), or that reads or writes
+ * schema `optimizer`, or calls hypopg, pg_stat_statements or pg_qualstats, is the suite's.
  */
 
 /** One row of optimizer.statement_deltas, with the name of the role that ran it. */
@@ -62,7 +64,8 @@ export function isOwnStatement(
   delta: Pick<StatementDelta, "role" | "query">,
   roles: readonly string[],
 ): boolean {
-  return roles.includes(delta.role) || (delta.query !== null && ownText.test(delta.query));
+  return roles.includes(delta.role) ||
+    (delta.query !== null && (delta.query.startsWith(ownStatementTag) || ownText.test(delta.query)));
 }
 
 /** Pure: the project's workload from statement deltas (any order); `roles` run the suite's own statements. */

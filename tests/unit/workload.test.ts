@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { isOwnStatement, projectWorkload, type StatementDelta } from "../../shared/workload/workload.ts";
+import { ownStatement } from "../../shared/sql/own_statement.ts";
 
 const delta = (over: Partial<StatementDelta>): StatementDelta => ({
   queryid: "1",
@@ -53,4 +54,20 @@ Deno.test("isOwnStatement() does not take a table named like the suite's schema 
     isOwnStatement({ role: "authenticated", query: "select * from public.optimizer_runs" }, []),
     false,
   );
+});
+
+Deno.test("isOwnStatement() takes a statement led by the suite's tag for the suite's, whatever its role", () => {
+  const measured = ownStatement(
+    "select count(*) as rows from (select * from public.robots where user_id = $1) r",
+  );
+  assert.equal(isOwnStatement({ role: "postgres", query: measured }, []), true);
+  assert.equal(
+    isOwnStatement({ role: "authenticated", query: ownStatement("explain (analyze) select 1") }, []),
+    true,
+  );
+});
+
+Deno.test("isOwnStatement() does not take the tag for the suite's anywhere but at the start", () => {
+  const query = `select * from public.robots where name = '${ownStatement("x")}'`;
+  assert.equal(isOwnStatement({ role: "postgres", query }, []), false);
 });
