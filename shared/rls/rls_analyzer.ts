@@ -10,6 +10,7 @@ import { readSelectShape } from "../query_shape/select_shape.ts";
 import type { AnalysisContext, AnalysisResult, Analyzer, Rejection } from "../recommendations/analyzer.ts";
 import { abbreviate } from "../sql/abbreviate.ts";
 import { qualifiedName, quoteIdent } from "../sql/identifiers.ts";
+import { ownStatement } from "../sql/own_statement.ts";
 import {
   columnSubject,
   findPermissiveOverlaps,
@@ -227,7 +228,7 @@ async function readPolicies(sql: Sql, options: RlsAnalyzerOptions): Promise<Poli
   const { excludedSchemas, schemas } = options;
   return await inRolledBackTransaction(sql, options, async (tx) => {
     // an empty search_path makes pg_get_expr qualify every name outside pg_catalog
-    await tx`select set_config('search_path', '', true)`;
+    await tx.unsafe(ownStatement("select set_config('search_path', '', true)"));
     const rows = await tx<
       {
         schema: string;
@@ -454,8 +455,9 @@ async function measureChange(
     );
     const claims = JSON.stringify(await claimsOf(tx, user.id, role));
     const asUser = async () => {
-      await tx.unsafe(`set local role ${quoteIdent(role)}`);
-      await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+      // tagged: they run as the project's role, whose statements are the workload
+      await tx.unsafe(ownStatement(`set local role ${quoteIdent(role)}`));
+      await tx.unsafe(ownStatement("select set_config('request.jwt.claims', $1, true)"), [claims]);
     };
     await asUser();
     // a workload statement that fails on the drawn values is dropped, in a savepoint, and the rest measured
