@@ -148,41 +148,38 @@ async function settle(world: World): Promise<void> {
   await sql`select extensions.pg_stat_statements_reset()`;
 }
 
-async function databaseCounters(world: World) {
-  const [db] = await world.sql<{ hit: string; read: string }[]>`
-    select blks_hit as hit, blks_read as read from pg_catalog.pg_stat_database where datname = current_database()`;
-  const statements = await statementRows(world);
-  const suite = statements.filter((s) => isOwnStatement(s, suiteRoles)).reduce((sum, s) => sum + s.total, 0);
-  return { hit: Number(db.hit), read: Number(db.read), suite };
-}
-
 /** What the write endpoints pay, index maintenance included. */
 const writeStatement = /^\s*(insert|update|delete)\b/i;
-
-/** Every statement pg_stat_statements holds now: its key there, role, text, calls and time so far. */
-function statementRows(world: World) {
-  return world.sql<{ id: string; role: string; query: string; calls: string; total: number }[]>`
-    select s.userid::text || ' ' || s.queryid::text || ' ' || s.toplevel::text as id,
-           coalesce(r.rolname, s.userid::text) as role, s.query, s.calls, s.total_exec_time::float8 as total
-    from extensions.pg_stat_statements s
-    left join pg_catalog.pg_roles r on r.oid = s.userid`;
-}
 
 /** The app's tables by bare name: a statement on one of them that is not the suite's own is the app's. */
 const appTable = new RegExp(`\\b(${referenceTables.map((t) => t.split(".")[1]).join("|")})\\b`, "i");
 
-/** Every app statement pg_stat_statements holds now, by its key there: its text, calls and time so far. */
-async function appStatements(world: World): Promise<Map<string, StatementTime>> {
-  const rows = (await statementRows(world)).filter((row) =>
-    appTable.test(row.query) && !isOwnStatement(row, suiteRoles)
-  );
-  return new Map(
-    rows.map((row) => [row.id, { query: row.query, calls: Number(row.calls), totalMs: row.total }]),
-  );
+/**
+ * The database's counters now: shared-buffer hits and reads, the suite's own statement time so far, and every
+ * app statement pg_stat_statements holds, by its key there (role, queryid, top level), with its text, calls
+ * and time so far. One read of pg_stat_statements serves both the suite's time and the app's statements.
+ */
+async function databaseCounters(world: World) {
+  const [db] = await world.sql<{ hit: string; read: string }[]>`
+    select blks_hit as hit, blks_read as read from pg_catalog.pg_stat_database where datname = current_database()`;
+  const rows = await world.sql<{ id: string; role: string; query: string; calls: string; total: number }[]>`
+    select s.userid::text || ' ' || s.queryid::text || ' ' || s.toplevel::text as id,
+           coalesce(r.rolname, s.userid::text) as role, s.query, s.calls, s.total_exec_time::float8 as total
+    from extensions.pg_stat_statements s
+    left join pg_catalog.pg_roles r on r.oid = s.userid`;
+  let suite = 0;
+  const statements = new Map<string, StatementTime>();
+  for (const row of rows) {
+    if (isOwnStatement(row, suiteRoles)) suite += row.total;
+    else if (appTable.test(row.query)) {
+      statements.set(row.id, { query: row.query, calls: Number(row.calls), totalMs: row.total });
+    }
+  }
+  return { hit: Number(db.hit), read: Number(db.read), suite, statements };
 }
 
 /**
- * What each statement did between two appStatements() snapshots, one entry per text (roles run the same
+ * What each statement did between two databaseCounters() snapshots, one entry per text (roles run the same
  * statement under keys of their own); those that did nothing are left out.
  */
 function statementsBetween(
@@ -344,7 +341,6 @@ async function replay(
     const readCounters = async () => ({
       counters: await databaseCounters(world),
       scans: await appIndexScans(world),
-      statements: await appStatements(world),
     });
     // the counters as the measured window begins: before the replay, or once its lead-in has played
     const atMeasuredFrom = leadInMs === 0
@@ -384,9 +380,9 @@ async function replay(
     });
     featuresStop.abort();
     const activities = await Promise.all(featureRuns);
-    const { counters: before, scans: scansBefore, statements: statementsBefore } = await atMeasuredFrom;
+    const { counters: before, scans: scansBefore } = await atMeasuredFrom;
     const after = await databaseCounters(world);
-    const statements = statementsBetween(statementsBefore, await appStatements(world));
+    const statements = statementsBetween(before.statements, after.statements);
     const hits = after.hit - before.hit;
     const reads = after.read - before.read;
     const counters: RunCounters = {
