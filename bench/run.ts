@@ -19,9 +19,10 @@ import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts"
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
+import { onReplayClock, projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { runInterleaved, runScenario, type ScenarioRun } from "./harness/scenario.ts";
+import { appFunctions, runInterleaved, runScenario, type ScenarioRun } from "./harness/scenario.ts";
 import { heaviestStatements, statementTimesMarkdown } from "./harness/statement_times.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
 import {
@@ -37,6 +38,7 @@ import { median } from "./stats/percentile.ts";
 import { parseScale } from "./reference_app/data/options.ts";
 import { type Variant, variants } from "./reference_app/data/load.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../shared/time.ts";
+import { defaultConfig } from "../shared/config/config.ts";
 
 /** How many of the heaviest app statements the report shows. */
 const heaviestShown = 10;
@@ -113,6 +115,7 @@ const progress = createProgress([
 
 progress.phase("stack");
 const lease = await leaseStack();
+const project = await projectFunctionsConfig();
 const machine =
   `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}, Deno ${Deno.version.deno}`;
 let world: Awaited<ReturnType<typeof prepareWorld>> | null = null;
@@ -157,15 +160,28 @@ try {
   const indexSets = { [indexSetNames.developer]: advice.indexes, [indexSetNames.perQuery]: perQuery.indexes };
 
   progress.phase("scenarios");
+  const warmer = warmerFeature(lease.env, {
+    appFunctions,
+    priority: "performance",
+    pingsPerHour: defaultConfig.limits.warmPingsPerHour,
+    functionsConfigPath: project.path,
+  });
   const specs = scenarioSpecs(compression, [
     recommendations,
+    warmer,
     ...(values["with-shared-cache"] ? [sharedCacheFeature(compression)] : []),
   ]);
-  const runs = await runInterleaved(world, world.measured, specs, repeats, {
+  // every scenario on the replay's clock, so that the warmer reads the earlier runs' traffic as it came
+  const runs = await onReplayClock(
+    world.sql,
     compression,
-    indexSets,
-    onProgress: (text) => progress.detail(text),
-  });
+    () =>
+      runInterleaved(world!, world!.measured, specs, repeats, {
+        compression,
+        indexSets,
+        onProgress: (text) => progress.detail(text),
+      }),
+  );
   const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
   const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
     variant: worldOptions.variant,
@@ -246,6 +262,7 @@ try {
   console.log(`\nWritten: ${values.out}/latest.json and ${values.out}/latest.md`);
 } finally {
   await world?.sql.end();
+  await project.remove();
   await lease.release();
 }
 

@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { leaseStack } from "../scripts/with_stack.ts";
 import { createProgress } from "./harness/progress.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { runInterleaved, type ScenarioSpec } from "./harness/scenario.ts";
+import { appFunctions, runInterleaved, type ScenarioSpec } from "./harness/scenario.ts";
 import { baselineSpec } from "./harness/scenarios.ts";
 import { projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
 import { prepareWorld, type WorldOptions } from "./harness/world.ts";
@@ -71,7 +71,6 @@ if (!priorities.includes(priority)) {
 }
 
 const compression = 1;
-const appFunctions = ["robots", "robot-chat", "market-data"];
 const worldOptions: WorldOptions = {
   seed,
   scale: parseScale(values.scale),

@@ -65,6 +65,7 @@ export { isWarmupRequest, warmupResponse, workerAgeMs } from "./http/warmup.ts";
 export { projectSecretKey } from "./http/project_secret_key.ts";
 
 export { createSql, type DbOptions, type Sql } from "./db/client.ts";
+export { type Clock, type ClockSetting, readClock, settingClock, wallClock } from "./clock.ts";
 export type { RunLog, RunTrigger } from "./db/run_log.ts";
 
 export { cached } from "./config/cached.ts";

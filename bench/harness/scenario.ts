@@ -113,7 +113,8 @@ export interface ScenarioRun {
 }
 
 const appConfigPath = fileURLToPath(new URL("../reference_app/config.toml", import.meta.url));
-const appFunctions = ["robots", "robot-chat", "market-data"];
+/** The reference app's functions. */
+export const appFunctions = ["robots", "robot-chat", "market-data"];
 /** Hosted defaults the gateway's timeouts are compressed from (scripts/stack/options.ts). */
 const hostedIdleTimeoutS = 60;
 const hostedMaxLifetimeS = 150;

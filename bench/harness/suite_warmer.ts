@@ -6,13 +6,16 @@
  * functions beside the suite's, as one hosted project does, and `project_url` names that gateway while the
  * scenario runs, so the warmer's pings reach the workers the replay's requests reach.
  *
- * The warmer plans in the platform's minutes, from per-minute rollups, so it is measured in a replay at
- * compression 1 (bench/warm_replay.ts): in the 60x replay of `npm run bench` a trace minute lasts one second.
+ * In a replay at compression 1 (bench/warm_replay.ts) the warmer plans in the platform's minutes. In the 60x
+ * replay of `npm run bench` a trace minute lasts a second, so the scenarios run on the suite's clock sped up as
+ * much (onReplayClock()): the warmer plans, times its pings and reads the metric store on the replay's time.
  */
 import { stringify } from "smol-toml";
 import { fileURLToPath } from "node:url";
 import { loadFunctionsConfig } from "../../scripts/stack/functions_config.ts";
 import { upsertVaultSecrets } from "../../scripts/stack/vault.ts";
+import { MINUTE_MS } from "../../shared/time.ts";
+import type { Sql } from "../../shared/db/client.ts";
 import type { FeatureActivity, SuiteFeature } from "./scenario.ts";
 import { suiteApi } from "./suite_api.ts";
 
@@ -135,7 +138,8 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
                  as failed
         from optimizer.warm_pings p
         where p.function_name = any(${options.appFunctions as string[]})
-          and p.planned_at >= ${measuredFrom} and p.planned_at < ${until}
+          -- the pings' instants are on the suite's clock, the window's on the wall clock
+          and p.planned_at >= optimizer.clock_at(${measuredFrom}) and p.planned_at < optimizer.clock_at(${until})
         group by p.kind`;
       const total = (field: "planned" | "sent" | "foundCold" | "failed") =>
         byKind.reduce((sum, row) => sum + row[field], 0);
@@ -149,7 +153,8 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
       const [runs] = await world.sql<{ runs: number; failedRuns: number }[]>`
         select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns"
         from optimizer.runs r
-        where r.module = 'warmer' and r.started_at >= ${measuredFrom} and r.started_at < ${until}`;
+        where r.module = 'warmer' and r.started_at >= optimizer.clock_at(${measuredFrom})
+          and r.started_at < optimizer.clock_at(${until})`;
       activity.push({ ...pings, ...runs });
       return { warmPings: pings.sent };
     },
@@ -163,4 +168,54 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
       }
     },
   };
+}
+
+/** The pg_cron jobs the warmer's view of the app depends on: the rollup it reads, its runs and their handoff. */
+const warmerJobs = ["optimizer-rollup", "optimizer-warmer", "optimizer-warmer-handoff"];
+
+/**
+ * Runs `body` with the suite's clock sped up `rate` times (optimizer.set_clock_rate()) and the warmer's pg_cron
+ * jobs run every minute of that clock, then puts the clock back to wall-clock time, deleting what it stamped
+ * ahead of it (optimizer.reset_clock()). At rate 1 it only runs `body`.
+ *
+ * pg_cron 1.5 and later (hosted Supabase's) can schedule a job every few seconds; the local stack's 1.4
+ * (Debian 12's) schedules in minutes. So the harness runs each job's own command (cron.job.command) every
+ * `60 / rate` seconds itself, one call at a time per job as pg_cron does, beside the jobs' own schedules.
+ */
+export async function onReplayClock<T>(sql: Sql, rate: number, body: () => Promise<T>): Promise<T> {
+  if (rate === 1) return await body();
+  const jobs = await sql<{ jobname: string; command: string }[]>`
+    select j.jobname, j.command from cron.job j where j.jobname = any(${warmerJobs})`;
+  if (jobs.length !== warmerJobs.length) {
+    throw new Error(
+      `pg_cron jobs ${warmerJobs.join(", ")} are not all scheduled: push the suite's migrations`,
+    );
+  }
+  const everyMs = MINUTE_MS / rate;
+  const stop = new AbortController();
+  const failures = new Map<string, { count: number; last: string }>();
+  const tick = async (job: { jobname: string; command: string }) => {
+    while (!stop.signal.aborted) {
+      const started = performance.now();
+      await sql.unsafe(job.command).catch((error) => {
+        const seen = failures.get(job.jobname) ?? { count: 0, last: "" };
+        failures.set(job.jobname, { count: seen.count + 1, last: String(error?.message ?? error) });
+      });
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, everyMs - (performance.now() - started)))
+      );
+    }
+  };
+  await sql`select optimizer.set_clock_rate(${rate})`;
+  const ticking = jobs.map(tick);
+  try {
+    return await body();
+  } finally {
+    stop.abort();
+    await Promise.all(ticking);
+    await sql`select optimizer.reset_clock()`;
+    for (const [job, { count, last }] of failures) {
+      console.error(`${job}: ${count} of its runs on the replay's clock failed, the last with: ${last}`);
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import type { OptimizationPriority } from "../config/config.ts";
+import type { Clock } from "../clock.ts";
 import { runAtInstants } from "../run_at_instants.ts";
 import { HOUR_MS } from "../time.ts";
 import {
@@ -47,8 +48,8 @@ export interface RefreshSenderOptions {
   concurrency: number;
   /** A loader running longer is cancelled (statement_timeout). */
   timeoutMs: number;
-  /** The clock (epoch ms). */
-  now: () => number;
+  /** The clock the reloads' instants are on (shared/clock.ts). */
+  clock: Clock;
 }
 
 /** Defaults: two reloads at once, 5 s each. */

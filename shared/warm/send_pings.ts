@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.ts";
 import { runAtInstants } from "../run_at_instants.ts";
 import type { PingOutcome, WarmerStore } from "./warmer_store.ts";
 
@@ -8,7 +9,7 @@ import type { PingOutcome, WarmerStore } from "./warmer_store.ts";
  * its reason. A ping that traffic can make needless (a refresh or a pre-warm) is first checked against the
  * metric store: when the function had a request after the plan was made, that request kept or booted its
  * worker, and the ping is dropped. Every outcome is stored as it comes, so that a run cut short keeps what it
- * sent.
+ * sent. Instants and the durations stored (latency, the worker's age) are on the warmer's clock (shared/clock.ts).
  */
 
 /** A ping to send: the stored ping's id, the function and the instant (epoch ms). */
@@ -40,8 +41,8 @@ export interface PingSenderOptions {
   timeoutMs: number;
   /** At most this many pings in flight. */
   concurrency: number;
-  /** The clock (epoch ms). */
-  now: () => number;
+  /** The clock the pings' instants are on; wall-clock durations are `clock.rate` times as long on it. */
+  clock: Clock;
   /** The HTTP client. */
   fetch: typeof fetch;
 }
@@ -67,8 +68,9 @@ export interface SendSummary {
 
 /** Sends one ping and reads its answer. */
 async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutcome> {
-  const sentAt = new Date(o.now());
+  const sentAt = new Date(o.clock.now());
   const started = performance.now();
+  const elapsed = () => (performance.now() - started) * o.clock.rate;
   const url = `${o.baseUrl.replace(/\/+$/, "")}/functions/v1/${encodeURIComponent(ping.fn)}?warmup=1`;
   try {
     const response = await o.fetch(url, {
@@ -77,7 +79,7 @@ async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutc
       signal: AbortSignal.timeout(o.timeoutMs),
     });
     const text = await response.text();
-    const latencyMs = performance.now() - started;
+    const latencyMs = elapsed();
     let body: { warm?: unknown; coldStart?: unknown; workerAgeMs?: unknown } = {};
     try {
       body = JSON.parse(text);
@@ -98,7 +100,7 @@ async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutc
       sentAt,
       status: response.status,
       coldStart: body.coldStart === true,
-      workerAgeMs: typeof body.workerAgeMs === "number" ? Math.round(body.workerAgeMs) : null,
+      workerAgeMs: typeof body.workerAgeMs === "number" ? Math.round(body.workerAgeMs * o.clock.rate) : null,
       latencyMs,
       error: null,
     };
@@ -109,7 +111,7 @@ async function sendOne(ping: PingToSend, o: PingSenderOptions): Promise<PingOutc
       status: null,
       coldStart: null,
       workerAgeMs: null,
-      latencyMs: performance.now() - started,
+      latencyMs: elapsed(),
       error: timedOut
         ? `no answer within ${o.timeoutMs} ms`
         : String(error instanceof Error ? error.message : error),

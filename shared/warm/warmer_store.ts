@@ -85,12 +85,14 @@ const exactRequestsMs = 2 * MINUTE_MS;
 
 /**
  * An id below every event stored after `since`: the watermark of the last rollup that started by then (every
- * id up to it was committed when it started), or 0 when none did.
+ * id up to it was committed when it started), or 0 when none did. Rollups record wall-clock time, `since` is on
+ * the warmer's clock (shared/clock.ts).
  */
 function eventsStoredSince(sql: Sql, since: Date) {
   return sql`coalesce(
     (select (r.summary ->> 'watermark')::bigint from optimizer.runs r
-     where r.module = 'monitoring' and r.started_at <= ${since} and r.summary ->> 'step' = 'rollup'
+     where r.module = 'monitoring' and r.started_at <= optimizer.real_at(${since})
+       and r.summary ->> 'step' = 'rollup'
      order by r.started_at desc limit 1),
     0)`;
 }

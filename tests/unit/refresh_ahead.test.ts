@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { planCacheRefreshes, sendRefreshes } from "../../shared/cache/refresh_ahead.ts";
 import type { PlannedRefresh } from "../../shared/cache/plan_refreshes.ts";
 import type { RefreshOutcome } from "../../shared/cache/refresh_store.ts";
+import { wallClock } from "../../shared/clock.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 const now = new Date("2026-03-02T14:30:00Z");
@@ -64,7 +65,7 @@ Deno.test("sendRefreshes() counts the outcomes, a failure as error, and tells ea
   const summary = await sendRefreshes(
     refreshes,
     { refresh: (_, key) => Promise.resolve(outcomes[key]) },
-    { concurrency: 2, timeoutMs: 1_000, now: Date.now },
+    { concurrency: 2, timeoutMs: 1_000, clock: wallClock() },
     (refresh, outcome, latencyMs) => {
       assert.ok(latencyMs >= 0);
       told.push(`${refresh.key} ${typeof outcome === "string" ? outcome : outcome.error}`);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { settingClock, wallClock } from "../../shared/clock.ts";
 import { runAtInstants } from "../../shared/run_at_instants.ts";
 
 Deno.test("runAtInstants() runs each item at its instant, in time order, not before", async () => {
@@ -6,7 +7,7 @@ Deno.test("runAtInstants() runs each item at its instant, in time order, not bef
   const ran: { name: string; lateMs: number }[] = [];
   await runAtInstants(
     [{ name: "b", atMs: start + 60 }, { name: "a", atMs: start + 20 }, { name: "now", atMs: start - 1_000 }],
-    { concurrency: 1, now: Date.now },
+    { concurrency: 1, clock: wallClock() },
     (item) => {
       ran.push({ name: item.name, lateMs: Date.now() - Math.max(item.atMs, start) });
       return Promise.resolve();
@@ -22,7 +23,7 @@ Deno.test("runAtInstants() keeps at most `concurrency` items running", async () 
   const now = Date.now();
   await runAtInstants(
     Array.from({ length: 6 }, () => ({ atMs: now })),
-    { concurrency: 2, now: Date.now },
+    { concurrency: 2, clock: wallClock() },
     async () => {
       most = Math.max(most, ++running);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -34,7 +35,18 @@ Deno.test("runAtInstants() keeps at most `concurrency` items running", async () 
 
 Deno.test("runAtInstants() refuses a concurrency that is not a whole number >= 1", async () => {
   await assert.rejects(
-    () => runAtInstants([], { concurrency: 0, now: Date.now }, () => Promise.resolve()),
+    () => runAtInstants([], { concurrency: 0, clock: wallClock() }, () => Promise.resolve()),
     /concurrency must be an integer >= 1: got 0/,
   );
+});
+
+Deno.test("runAtInstants() waits on its clock: a clock minute ahead is a wall-clock second away at 60x", async () => {
+  const clock = settingClock({ rate: 60, originRealMs: Date.now(), originAtMs: 0 });
+  const started = performance.now();
+  let waited = 0;
+  await runAtInstants([{ atMs: 60_000 }], { concurrency: 1, clock }, () => {
+    waited = performance.now() - started;
+    return Promise.resolve();
+  });
+  assert.ok(waited >= 990 && waited < 1_500, `ran after ${waited} ms`);
 });

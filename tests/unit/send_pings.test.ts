@@ -5,6 +5,8 @@ import {
   pingSenderDefaults,
   type PingSenderOptions,
   sendPings,
+  settingClock,
+  wallClock,
 } from "../../shared/mod.ts";
 
 /** A real HTTP server standing in for the project's functions: answers warm-ups as shared/http/warmup.ts does. */
@@ -23,7 +25,7 @@ async function withFunctions(
       ...pingSenderDefaults,
       baseUrl: `http://127.0.0.1:${server.addr.port}/`,
       headers: { apikey: "anon" },
-      now: Date.now,
+      clock: wallClock(),
       fetch: globalThis.fetch.bind(globalThis),
     }, seen);
   } finally {
@@ -78,6 +80,25 @@ Deno.test("sendPings() sends each ping at its instant and records what the worke
       workerAgeMs: 12,
       error: null,
     });
+  });
+});
+
+Deno.test("sendPings() times pings and stores their durations on its clock", async () => {
+  await withFunctions(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return warm(false, 500);
+  }, async (options) => {
+    const clock = settingClock({ rate: 60, originRealMs: Date.now(), originAtMs: 1_000_000 });
+    const { log, outcomes } = memoryLog();
+    const atMs = clock.now() + 30_000;
+    await sendPings([ping("1", "f", atMs)], { ...options, clock }, log);
+    const outcome = outcomes.get("1")!;
+    assert.ok(outcome.sentAt.getTime() >= atMs, "sent at its instant on the clock");
+    assert.ok(
+      outcome.latencyMs >= 100 * 60 && outcome.latencyMs < 1_000 * 60,
+      `latency ${outcome.latencyMs}`,
+    );
+    assert.equal(outcome.workerAgeMs, 500 * 60, "the worker's wall-clock age, on the clock");
   });
 });
 

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import {
+  type Clock,
   type ConfigAccess,
   createAuthenticator,
   parseConfig,
   type PingOutcome,
   pingSenderDefaults,
   type RefreshStore,
+  settingClock,
   type WarmerStore,
   type WarmPing,
   type WarmTarget,
@@ -117,6 +119,7 @@ async function withWarmer(
   body: (fetch: (request: Request) => Promise<Response>, background: Promise<unknown>[]) => Promise<void>,
   refreshes: RefreshStore = memoryRefreshes().refreshes,
   workerAgeMs?: () => number,
+  clock?: Clock,
 ) {
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
@@ -126,17 +129,17 @@ async function withWarmer(
   const app = createWarmerApp({
     store,
     refreshes,
-    refreshSender: { concurrency: 1, timeoutMs: 1_000, now: Date.now },
+    refreshSender: { concurrency: 1, timeoutMs: 1_000 },
     config,
     sender: {
       ...pingSenderDefaults,
       baseUrl: `http://127.0.0.1:${server.addr.port}`,
       headers: {},
-      now: Date.now,
       fetch: globalThis.fetch.bind(globalThis),
     },
     waitUntil: (promise) => void background.push(promise),
     workerAgeMs,
+    clock: clock && (() => Promise.resolve(clock)),
     authenticator: createAuthenticator({
       env: { secretKeys: { default: secretKey }, publishableKeys: { default: publishableKey } },
     }),
@@ -190,6 +193,37 @@ Deno.test("POST /warmer/run plans no ping its own worker will be retired before,
     },
     undefined,
     () => 146_000,
+  );
+});
+
+Deno.test("POST /warmer/run plans, sends and measures on the warmer's clock", async () => {
+  // At 60x the warmer's worker, 2 wall-clock seconds old, is 120 s old on the clock: retired in 30 s, after the
+  // successor due 5 s from now, which goes a twelfth of a wall-clock second later.
+  const clock = settingClock({
+    rate: 60,
+    originRealMs: Date.now(),
+    originAtMs: Date.parse("2026-11-29T10:00:00Z"),
+  });
+  const { store, outcomes } = memoryStore();
+  await withWarmer(
+    store,
+    configWith(on),
+    async (fetch, background) => {
+      const started = performance.now();
+      const body = await (await fetch(run())).json();
+      assert.match(body.window.cutShort, /^this warmer worker, 120 s old, is retired 150 s after its boot/);
+      assert.ok(Math.abs(Date.parse(body.startedAt) - clock.now()) < 60_000, "the run starts on the clock");
+      assert.deepEqual(body.pings.map((p: { kind: string }) => p.kind), ["successor"]);
+      await Promise.all(background);
+      assert.ok(
+        performance.now() - started < 2_000,
+        "sent within wall-clock seconds, not the 5 s of the clock",
+      );
+      assert.equal(outcomes.get("100")?.workerAgeMs, 3 * 60, "the answered age, on the clock");
+    },
+    undefined,
+    () => 2_000,
+    clock,
   );
 });
 

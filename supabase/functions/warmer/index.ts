@@ -1,6 +1,7 @@
 import {
   CacheLoaderBodySchema,
   CacheLoaderParamsSchema,
+  type Clock,
   type ConfigAccess,
   createFunctionApp,
   createMetricReporter,
@@ -20,6 +21,7 @@ import {
   planWarmerWindow,
   projectSecretKey,
   query,
+  readClock,
   refreshSenderDefaults,
   type RefreshSenderOptions,
   type RefreshStore,
@@ -31,6 +33,7 @@ import {
   type SendSummary,
   showPlan,
   sqlSink,
+  wallClock,
   WarmerRunQuerySchema,
   type WarmerStore,
   WarmTargetBodySchema,
@@ -44,7 +47,8 @@ import {
  * once, and sends each ping and reload at its planned instant in the background (EdgeRuntime.waitUntil),
  * recording what each found. GET /plan shows what a run would plan, without storing or sending anything. The
  * functions it may ping are listed and registered with GET and PUT /targets, the cache's named loaders with GET
- * and PUT /loaders. Every route takes a secret key only. API: docs/functions.md.
+ * and PUT /loaders. Every route takes a secret key only. API: docs/functions.md. A run plans and sends on the
+ * warmer's clock (shared/clock.ts), read once per run: wall-clock time, unless a replay speeds it up.
  */
 
 const name = "warmer";
@@ -58,19 +62,22 @@ export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authe
   store: WarmerStore;
   /** The cache's named loaders and the entries they may reload. */
   refreshes: RefreshStore;
-  /** How reloads run (concurrency, the loader's timeout, clock). */
-  refreshSender: RefreshSenderOptions;
+  /** How reloads run (concurrency, the loader's timeout); the clock is the run's. */
+  refreshSender: Omit<RefreshSenderOptions, "clock">;
   /** The stored config: whether the module is on, the ping budget and the priority. */
   config: Pick<ConfigAccess, "readConfig">;
-  /** Where and how pings go (the project's URL, headers, timeout, concurrency, clock, HTTP client). */
-  sender: PingSenderOptions;
+  /** Where and how pings go (the project's URL, headers, timeout, concurrency, HTTP client); the clock is the run's. */
+  sender: Omit<PingSenderOptions, "clock">;
+  /** The warmer's clock (optimizer.clock); absent: wall-clock time from `now`. */
+  clock?: () => Promise<Clock>;
   /** Keeps the isolate alive while the pings are sent (EdgeRuntime.waitUntil on the platform). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Told how each run's sending went (logged by the deployed function). */
   onSent?: (runId: string, summary: SendSummary | Error) => void;
   /**
-   * The age of the worker serving this app (shared/http/warmup.ts workerAgeMs()): a run plans no ping it will
-   * not live to send. Absent: the whole minute is planned (tests in process, whose process outlives any worker).
+   * The age of the worker serving this app in wall-clock ms (shared/http/warmup.ts workerAgeMs()): a run plans
+   * no ping it will not live to send. Absent: the whole minute is planned (tests in process, whose process
+   * outlives any worker).
    */
   workerAgeMs?: () => number;
   /** Told how each run's reloads went. */
@@ -81,6 +88,12 @@ export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authe
 export function createWarmerApp(deps: WarmerDeps): FunctionApp {
   const { store, refreshes, config, sender, waitUntil } = deps;
   const now = deps.now ?? (() => new Date());
+  const runClock = deps.clock ?? (() => Promise.resolve(wallClock(() => now().getTime())));
+  // the sending worker's age on the run's clock
+  const senderAgeMs = (clock: Clock) => {
+    const age = deps.workerAgeMs?.();
+    return age === undefined ? null : age * clock.rate;
+  };
   const app = createFunctionApp({
     name,
     reporter: deps.reporter ?? null,
@@ -96,14 +109,15 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
         409,
       );
     }
+    const clock = await runClock();
     const { summary, toSend, toRefresh } = await runWarmer(store, refreshes, {
       trigger: c.req.valid("query").trigger,
-      now: now(),
+      now: new Date(clock.now()),
       config: current,
-      senderAgeMs: deps.workerAgeMs?.() ?? null,
+      senderAgeMs: senderAgeMs(clock),
     });
     // The answer does not wait for the pings: they go at their instants within the coming minute.
-    const sending = sendPings(toSend, sender, store).then(
+    const sending = sendPings(toSend, { ...sender, clock }, store).then(
       (sent) => deps.onSent?.(summary.runId, sent),
       (error) => deps.onSent?.(summary.runId, error instanceof Error ? error : new Error(String(error))),
     );
@@ -112,10 +126,11 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
     const reloading = sendRefreshes(
       toRefresh,
       refreshes,
-      deps.refreshSender,
+      { ...deps.refreshSender, clock },
+      // metric events carry wall-clock time: the store puts them on the clock
       (refresh, outcome, latencyMs) =>
         deps.reporter?.record({
-          occurredAt: new Date(deps.refreshSender.now()).toISOString(),
+          occurredAt: now().toISOString(),
           system: "cache",
           target: refresh.namespace,
           kind: "refresh",
@@ -135,7 +150,8 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
   // What a run would plan now, whether or not the module is on: nothing is stored or sent.
   app.get("/plan", requireAuth("secret"), async (c) => {
     const { config: current } = await config.readConfig();
-    const plan = await planWarmerWindow(store, refreshes, now(), current, deps.workerAgeMs?.() ?? null);
+    const clock = await runClock();
+    const plan = await planWarmerWindow(store, refreshes, new Date(clock.now()), current, senderAgeMs(clock));
     return c.json({ ...showPlan(plan), requestId: c.get("requestId") });
   });
 
@@ -196,14 +212,14 @@ function liveWarmerApp(): FunctionApp {
       headers: { apikey: projectSecretKey((name) => Deno.env.get(name)) ?? "" },
       fetch: globalThis.fetch.bind(globalThis),
     }),
-    refreshSender: { ...refreshSenderDefaults, now: Date.now },
+    refreshSender: refreshSenderDefaults,
+    clock: () => readClock(sql),
     config: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
     sender: {
       ...pingSenderDefaults,
       baseUrl,
       headers: anonKey ? { authorization: `Bearer ${anonKey}`, apikey: anonKey } : {},
-      now: Date.now,
       fetch: globalThis.fetch.bind(globalThis),
     },
     // without the Edge Runtime (plain Deno) the promise runs on while the process lives
