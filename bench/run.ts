@@ -19,7 +19,13 @@ import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts"
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
-import { onReplayClock, projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
+import {
+  onReplayClock,
+  projectFunctionsConfig,
+  type WarmerActivity,
+  warmerActivityMarkdown,
+  warmerFeature,
+} from "./harness/suite_warmer.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { appFunctions, runInterleaved, runScenario, type ScenarioRun } from "./harness/scenario.ts";
@@ -173,7 +179,7 @@ try {
   ]);
   // every scenario on the replay's clock, so that the warmer reads the earlier runs' traffic as it came
   const runs = await onReplayClock(
-    world.sql,
+    lease.env.SUPABASE_DB_URL,
     compression,
     () =>
       runInterleaved(world!, world!.measured, specs, repeats, {
@@ -242,6 +248,7 @@ try {
     peers: advice,
     perQuery,
     recommendations: recommendations.report,
+    warmer: warmer.activity,
     advisorsCoverage,
     targets,
     runs,
@@ -278,6 +285,7 @@ function renderMarkdown(result: {
   peers: PeerAdvice;
   perQuery: PerQueryAdvice;
   recommendations: RecommendationsReport;
+  warmer: WarmerActivity[];
   advisorsCoverage: LintCoverage[];
   targets: TargetCheck[];
   runs: ScenarioRun[];
@@ -308,6 +316,12 @@ function renderMarkdown(result: {
     ...result.scenarios.map((s) => `  - \`${s.name}\`: ${s.description}`),
     "",
     comparisonMarkdown(result.comparison),
+    "",
+    `## The warmer in \`optimized\` (on the suite's clock, ${result.options.compression}x)`,
+    "",
+    "The warmer's own record of each `optimized` run, in its measured window (optimizer.runs, optimizer.warm_pings):",
+    "",
+    ...warmerActivityMarkdown(result.warmer),
     "",
     "## Targets of the index recommendations (bench/harness/index_targets.ts)",
     "",

@@ -26,7 +26,7 @@ import { createProgress } from "./harness/progress.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
 import { appFunctions, runInterleaved, type ScenarioSpec } from "./harness/scenario.ts";
 import { baselineSpec } from "./harness/scenarios.ts";
-import { projectFunctionsConfig, warmerFeature } from "./harness/suite_warmer.ts";
+import { projectFunctionsConfig, warmerActivityMarkdown, warmerFeature } from "./harness/suite_warmer.ts";
 import { prepareWorld, type WorldOptions } from "./harness/world.ts";
 import { parseScale } from "./reference_app/data/options.ts";
 import { sliceTrace } from "./trace/replay.ts";
@@ -146,13 +146,6 @@ try {
   const comparison = compareRuns(runs, scenarioNames, ["baseline", "fixed-1m"]);
   const startedAt = new Date().toISOString();
   const command = `npm run bench:warm -- ${Deno.args.join(" ")}`.trim();
-  const activityRows = warmer.activity.map((a, i) =>
-    `| ${
-      i + 1
-    } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${
-      Object.entries(a.byKind).map(([k, n]) => `${k} ${n}`).join(", ")
-    } |`
-  );
   const markdown = [
     `# The warmer in real time (${startedAt})`,
     "",
@@ -166,9 +159,7 @@ try {
     "",
     "The warmer's own record of each `optimized` run (optimizer.runs, optimizer.warm_pings):",
     "",
-    "| run | warmer runs | pings planned | sent | found a cold worker | failed | planned by kind |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...activityRows,
+    ...warmerActivityMarkdown(warmer.activity),
     "",
   ].join("\n");
   const result = {

@@ -10,6 +10,7 @@
  * replay of `npm run bench` a trace minute lasts a second, so the scenarios run on the suite's clock sped up as
  * much (onReplayClock()): the warmer plans, times its pings and reads the metric store on the replay's time.
  */
+import postgres from "postgres";
 import { stringify } from "smol-toml";
 import { fileURLToPath } from "node:url";
 import { loadFunctionsConfig } from "../../scripts/stack/functions_config.ts";
@@ -92,7 +93,8 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
     request("PUT", `/warmer/targets/${encodeURIComponent(name)}`, { enabled });
 
   return {
-    name: `the suite's warmer (pg_cron → POST /warmer/run every minute; priority ${options.priority}, ` +
+    name:
+      `the suite's warmer (pg_cron → POST /warmer/run every minute of the suite's clock; priority ${options.priority}, ` +
       `at most ${options.pingsPerHour} pings an hour, the app's ${options.appFunctions.length} functions its targets)`,
     activity,
     functionsConfigPath: options.functionsConfigPath,
@@ -170,6 +172,21 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
   };
 }
 
+/** The warmer's own record of each run with it (optimizer.runs, optimizer.warm_pings), as a Markdown table. */
+export function warmerActivityMarkdown(activity: readonly WarmerActivity[]): string[] {
+  return [
+    "| run | warmer runs | pings planned | sent | found a cold worker | failed | planned by kind |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...activity.map((a, i) =>
+      `| ${
+        i + 1
+      } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${
+        Object.entries(a.byKind).map(([k, n]) => `${k} ${n}`).join(", ")
+      } |`
+    ),
+  ];
+}
+
 /** The pg_cron jobs the warmer's view of the app depends on: the rollup it reads, its runs and their handoff. */
 const warmerJobs = ["optimizer-rollup", "optimizer-warmer", "optimizer-warmer-handoff"];
 
@@ -182,8 +199,18 @@ const warmerJobs = ["optimizer-rollup", "optimizer-warmer", "optimizer-warmer-ha
  * (Debian 12's) schedules in minutes. So the harness runs each job's own command (cron.job.command) every
  * `60 / rate` seconds itself, one call at a time per job as pg_cron does, beside the jobs' own schedules.
  */
-export async function onReplayClock<T>(sql: Sql, rate: number, body: () => Promise<T>): Promise<T> {
+export async function onReplayClock<T>(dbUrl: string, rate: number, body: () => Promise<T>): Promise<T> {
   if (rate === 1) return await body();
+  // a connection per job, as pg_cron gives each: the handoff's command waits in pg_sleep for up to a minute
+  const sql = postgres(dbUrl, { prepare: false, max: warmerJobs.length, onnotice: () => {} });
+  try {
+    return await onSpedUpClock(sql, rate, body);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function onSpedUpClock<T>(sql: Sql, rate: number, body: () => Promise<T>): Promise<T> {
   const jobs = await sql<{ jobname: string; command: string }[]>`
     select j.jobname, j.command from cron.job j where j.jobname = any(${warmerJobs})`;
   if (jobs.length !== warmerJobs.length) {

@@ -188,7 +188,58 @@ begin
 end;
 $$;
 
--- The warmer's jobs on the clock.
+-- request_due_run() as before (20261129003000), with the slack given: a run is due when none started within
+-- `every_minutes` less `slack`, the moment between pg_cron asking for a run and the run recording its start
+-- (pg_net's queue, the function's boot).
+create or replace function optimizer.request_due_run(
+  module text,
+  route text,
+  enabled boolean,
+  every_minutes integer,
+  max_run_seconds integer,
+  now timestamptz,
+  slack interval
+)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if not enabled then
+    return null;
+  end if;
+  if exists (
+    select 1 from optimizer.runs r
+    where r.module = request_due_run.module
+      and r.trigger <> 'handoff'
+      and r.started_at > now - pg_catalog.make_interval(mins => every_minutes) + slack
+  ) then
+    return null;
+  end if;
+  -- the function answers when the run ends, within limits.maxRunDurationSeconds; 30 s for the rest
+  return optimizer.post_to_function(route, 'cron', (max_run_seconds + 30) * 1000);
+end;
+$$;
+
+-- The other modules' runs keep 5 s of slack.
+create or replace function optimizer.request_due_run(
+  module text,
+  route text,
+  enabled boolean,
+  every_minutes integer,
+  max_run_seconds integer,
+  now timestamptz
+)
+returns bigint
+language sql
+set search_path = ''
+as $$
+  select optimizer.request_due_run(module, route, enabled, every_minutes, max_run_seconds, now, interval '5 seconds');
+$$;
+
+-- The warmer's run on the clock. Its 5 s of slack are wall-clock seconds, as many times longer on a sped-up
+-- clock (at 60x a run records its start up to 5 clock minutes after it was asked for), and at most half the
+-- interval, so that a run is never asked for twice in one.
 create or replace function optimizer.request_warmer_run(now timestamptz default optimizer.now())
 returns bigint
 language sql
@@ -198,16 +249,23 @@ as $$
     'warmer',
     'warmer/run',
     coalesce((c -> 'modules' ->> 'warmer')::boolean, false),
-    coalesce((c -> 'intervals' ->> 'warmerMinutes')::integer, 1),
+    minutes,
     coalesce((c -> 'limits' ->> 'maxRunDurationSeconds')::integer, 60),
-    now
+    now,
+    least(interval '5 seconds' * coalesce((select k.rate from optimizer.clock k where k.id), 1),
+          pg_catalog.make_interval(mins => minutes) / 2)
   )
-  from optimizer.stored_config() c;
+  from optimizer.stored_config() c
+  cross join lateral (select coalesce((c -> 'intervals' ->> 'warmerMinutes')::integer, 1) as minutes) i;
 $$;
 
-revoke all on function optimizer.clock_at(timestamptz), optimizer.real_at(timestamptz), optimizer.now(),
+revoke all on function
+  optimizer.request_due_run(text, text, boolean, integer, integer, timestamptz, interval),
+  optimizer.clock_at(timestamptz), optimizer.real_at(timestamptz), optimizer.now(),
   optimizer.read_clock(), optimizer.set_clock_rate(double precision), optimizer.reset_clock()
   from public, anon, authenticated;
-grant execute on function optimizer.clock_at(timestamptz), optimizer.real_at(timestamptz), optimizer.now(),
+grant execute on function
+  optimizer.request_due_run(text, text, boolean, integer, integer, timestamptz, interval),
+  optimizer.clock_at(timestamptz), optimizer.real_at(timestamptz), optimizer.now(),
   optimizer.read_clock(), optimizer.set_clock_rate(double precision), optimizer.reset_clock()
   to service_role;

@@ -100,3 +100,23 @@ Deno.test("optimizer.reset_clock() goes back to wall-clock time and deletes what
     assert.equal(ms(row.clock), ms(row.wall));
   });
 });
+
+Deno.test("optimizer.request_warmer_run() gives pg_net and the warmer's boot wall-clock seconds on a sped-up clock", async () => {
+  await rolledBack(async (tx) => {
+    await tx`update optimizer.config set value = value || jsonb_build_object('modules',
+      coalesce(value -> 'modules', '{}'::jsonb) || '{"warmer": true}'::jsonb)`;
+    await tx`delete from optimizer.runs where module = 'warmer'`;
+    // the minute's run asked for at the last tick recorded its start 50 s ago on the clock
+    await tx`insert into optimizer.runs (module, trigger, status, started_at)
+      values ('warmer', 'cron', 'succeeded', optimizer.now() - interval '50 seconds')`;
+    const [wall] = await tx<{ id: string | null }[]>`select optimizer.request_warmer_run() as id`;
+    assert.equal(wall.id, null, "on wall-clock time a run 50 s ago is this minute's: 5 s of slack");
+    await tx`select optimizer.set_clock_rate(60)`;
+    const [fast] = await tx<{ id: string | null }[]>`select optimizer.request_warmer_run() as id`;
+    assert.notEqual(
+      fast.id,
+      null,
+      "at 60x 50 clock seconds are under a wall-clock second: the next run is due",
+    );
+  });
+});
