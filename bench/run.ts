@@ -7,7 +7,8 @@
  * `npm run bench -- --quick` (about 4 minutes, what CI may run) uses the small data set, two repeats and
  * smaller volumes. Options: --repeats N, --compression N, --seed N, --scale small|medium|large|<robots>,
  * --variant pk-only|shipped-indexes, --out DIR, --skip-suite-costs, --with-shared-cache (the app's reads in
- * `optimized` go through the suite's shared cache, bench/harness/suite_cache.ts).
+ * `optimized` go through the suite's shared cache, bench/harness/suite_cache.ts), --pings-per-hour N (the
+ * warmer's budget in `optimized`; the config's default, 120).
  * Writes DIR/bench-<time>.json and .md and DIR/latest.json and latest.md (DIR defaults to bench/results).
  */
 import { parseArgs } from "node:util";
@@ -70,21 +71,29 @@ const { values } = parseArgs({
     // the shared cache at the peers' TTL did not pay on this trace (README, "Latest comparison"), so
     // `optimized` runs without it unless asked
     "with-shared-cache": { type: "boolean", default: false },
+    // the warmer's budget in `optimized` (limits.warmPingsPerHour); the config's default unless given
+    "pings-per-hour": { type: "string" },
   },
 });
 
 const quick = values.quick;
 /** The switches given, as the report's command shows them. */
-const flags = [quick && "--quick", values["with-shared-cache"] && "--with-shared-cache"].filter(Boolean);
+const flags = [
+  quick && "--quick",
+  values["with-shared-cache"] && "--with-shared-cache",
+  values["pings-per-hour"] !== undefined && `--pings-per-hour ${values["pings-per-hour"]}`,
+].filter(Boolean);
 const repeats = Number(values.repeats ?? (quick ? 2 : 3));
 const compression = Number(values.compression);
 const seed = Number(values.seed);
+const pingsPerHour = Number(values["pings-per-hour"] ?? defaultConfig.limits.warmPingsPerHour);
 for (
-  const [name, value, min] of [["repeats", repeats, 1], ["compression", compression, 1], [
-    "seed",
-    seed,
-    0,
-  ]] as const
+  const [name, value, min] of [
+    ["repeats", repeats, 1],
+    ["compression", compression, 1],
+    ["seed", seed, 0],
+    ["pings-per-hour", pingsPerHour, 0],
+  ] as const
 ) {
   if (!Number.isInteger(value) || value < min) {
     throw new Error(`--${name} must be a whole number >= ${min}: got ${value}`);
@@ -169,7 +178,7 @@ try {
   const warmer = warmerFeature(lease.env, {
     appFunctions,
     priority: "performance",
-    pingsPerHour: defaultConfig.limits.warmPingsPerHour,
+    pingsPerHour,
     functionsConfigPath: project.path,
   });
   const specs = scenarioSpecs(compression, [

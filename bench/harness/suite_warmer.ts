@@ -35,6 +35,8 @@ export interface WarmerActivity {
   /** Warmer runs pg_cron asked for in the measured window, and those that failed. */
   runs: number;
   failedRuns: number;
+  /** Pings those runs would have planned but left out for the hour's budget (limits.warmPingsPerHour). */
+  overBudget: number;
 }
 
 export interface WarmerFeature extends SuiteFeature {
@@ -152,8 +154,10 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
         failed: total("failed"),
         byKind: Object.fromEntries(byKind.map((row) => [row.kind, row.planned])),
       };
-      const [runs] = await world.sql<{ runs: number; failedRuns: number }[]>`
-        select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns"
+      const [runs] = await world.sql<{ runs: number; failedRuns: number; overBudget: number }[]>`
+        select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns",
+               coalesce(sum((select count(*) from jsonb_array_elements(r.summary -> 'skipped') k
+                             where k ->> 'reason' like 'over limits.warmPingsPerHour%')), 0)::int as "overBudget"
         from optimizer.runs r
         where r.module = 'warmer' and r.started_at >= optimizer.clock_at(${measuredFrom})
           and r.started_at < optimizer.clock_at(${until})`;
@@ -175,12 +179,12 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
 /** The warmer's own record of each run with it (optimizer.runs, optimizer.warm_pings), as a Markdown table. */
 export function warmerActivityMarkdown(activity: readonly WarmerActivity[]): string[] {
   return [
-    "| run | warmer runs | pings planned | sent | found a cold worker | failed | planned by kind |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| run | warmer runs | pings planned | sent | found a cold worker | failed | left out for the budget | planned by kind |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...activity.map((a, i) =>
       `| ${
         i + 1
-      } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${
+      } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${a.overBudget} | ${
         Object.entries(a.byKind).map(([k, n]) => `${k} ${n}`).join(", ")
       } |`
     ),
