@@ -1,6 +1,6 @@
 -- The warmer's clock (docs/warming.md, "The clock"). Wall-clock time on every real project: rate 1, the default.
 -- A load test that replays hours of traffic in minutes (the benchmark's 60x replay) speeds it up, so that the
--- warmer plans, times its pings and reads its metrics on the replay's time, as it does on the platform's in
+-- warmer plans, times its pings and reads its metrics on the replay's time, as it does on wall-clock time in
 -- production. Reporters keep stamping wall-clock time: ingest puts each event on the clock (clock_at), and the
 -- warmer scales the durations it measures by the rate. The clock never jumps: a new rate starts from the instant
 -- the clock shows, so nothing it stamped lies in its future.

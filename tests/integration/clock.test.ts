@@ -37,7 +37,7 @@ Deno.test("optimizer.set_clock_rate() speeds the clock up from the instant it sh
     await tx`select pg_sleep(0.2)`;
     const [{ ahead }] = await tx<{ ahead: number }[]>`
       select extract(epoch from optimizer.clock_at(clock_timestamp()) - ${shown}::timestamptz)::float8 as ahead`;
-    assert.ok(ahead >= 12 && ahead < 20, `0.2 wall-clock seconds are ${ahead} s on a 60x clock`);
+    assert.ok(ahead >= 12 && ahead < 40, `0.2 wall-clock seconds are ${ahead} s on a 60x clock`);
     const [{ back }] = await tx<{ back: Date }[]>`select optimizer.set_clock_rate(1) as back`;
     assert.ok(ms(back) >= ms(shown) + 12_000, "slowing down keeps the lead: the clock never goes back");
   });

@@ -20,7 +20,7 @@ Deno.test("settingClock() sleeps a clock minute in a wall-clock second at 60x", 
   const started = performance.now();
   await clock.sleep(60_000);
   const waited = performance.now() - started;
-  assert.ok(waited >= 990 && waited < 1_500, `waited ${waited} ms`);
+  assert.ok(waited >= 990 && waited < 3_000, `waited ${waited} ms`);
 });
 
 Deno.test("settingClock() refuses a rate outside 1 to 3600, as optimizer.set_clock_rate() does", () => {

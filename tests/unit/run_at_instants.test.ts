@@ -48,5 +48,5 @@ Deno.test("runAtInstants() waits on its clock: a clock minute ahead is a wall-cl
     waited = performance.now() - started;
     return Promise.resolve();
   });
-  assert.ok(waited >= 990 && waited < 1_500, `ran after ${waited} ms`);
+  assert.ok(waited >= 990 && waited < 3_000, `ran after ${waited} ms`);
 });
