@@ -1,8 +1,9 @@
 /**
  * Property-based fuzzing of the metrics function while the database is up: whatever a caller sends to
- * POST /metrics, GET /metrics or DELETE /metrics/users/:userId, the answer is never a 5xx. Inputs mix valid events with what Postgres
- * rejects (NUL, lone surrogates, large offsets, long fractions, deep attrs) and plain junk. Deterministic:
- * a fixed seed (fast-check prints it, with the shrunk counterexample, on failure) and a bounded run count.
+ * POST /metrics, GET /metrics or DELETE /metrics/users/:userId, the answer is never a 5xx. Inputs mix valid
+ * events with what Postgres rejects (NUL, lone surrogates, large offsets, long fractions, deep attrs) and plain
+ * junk. Deterministic: a fixed seed (fast-check prints it, with the shrunk counterexample, on failure) and a
+ * bounded run count.
  */
 import fc from "fast-check";
 import { stackEnv, userJwt } from "../support/env.ts";

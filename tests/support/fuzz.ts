@@ -33,14 +33,7 @@ export async function expectNo5xx(response: Response, what: string) {
  * UTF-16 unit percent-encoded as it is, which is what a hostile client can send instead.
  */
 export function querySpellings(query: Record<string, string>): string[] {
-  const raw = Object.entries(query).map(([key, value]) =>
-    `${key}=${
-      [...value].map((ch) =>
-        /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
-      )
-        .join("")
-    }`
-  ).join("&");
+  const raw = Object.entries(query).map(([key, value]) => `${key}=${percentEncodeUnits(value)}`).join("&");
   return [new URLSearchParams(query).toString(), raw];
 }
 
@@ -49,8 +42,12 @@ export function querySpellings(query: Record<string, string>): string[] {
  * percent-encoded as it is, which is what a hostile client can send instead.
  */
 export function pathSpellings(segment: string): string[] {
-  const raw = [...segment].map((ch) =>
+  return [encodeURIComponent(segment.toWellFormed()), percentEncodeUnits(segment)];
+}
+
+/** `text` with every character but the unreserved ones percent-encoded as its first UTF-16 unit, lone or not. */
+function percentEncodeUnits(text: string): string {
+  return [...text].map((ch) =>
     /[A-Za-z0-9_.~-]/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).padStart(2, "0")}`
   ).join("");
-  return [encodeURIComponent(segment.toWellFormed()), raw];
 }
