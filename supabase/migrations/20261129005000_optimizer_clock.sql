@@ -139,7 +139,7 @@ declare
   moved boolean;
 begin
   perform pg_catalog.pg_advisory_xact_lock_shared(8061130001);
-  -- wall-clock time unless a replay runs the clock faster
+  -- on wall-clock time (every real project) events are stored as stamped, without a clock_at() call per event
   select c.rate <> 1 or c.origin_real <> c.origin_at into moved from optimizer.clock c where c.id;
   insert into optimizer.metric_events
     (occurred_at, system, target, kind, latency_ms, error, cold_start, cache_hit, attrs, reporter, weight)
