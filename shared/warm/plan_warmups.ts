@@ -1,7 +1,7 @@
 import type { OptimizationPriority } from "../config/config.ts";
 import { percent } from "../correlate/statistics.ts";
 import { reporterDefaults } from "../metrics/metric_reporter.ts";
-import { MINUTE_MS } from "../time.ts";
+import { HOUR_MS, MINUTE_MS } from "../time.ts";
 import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
 import type { IdleGaps } from "./idle_gaps.ts";
@@ -27,9 +27,13 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  * 4. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
  *    a refresh or pre-warm is dropped unsent when a request comes first (sendPings() looks just before), so a
  *    function its traffic keeps warm gets pings planned that it almost never receives;
- * 5. budget: the pings likeliest to avoid a cold start when planned (their benefit times the chance that no
- *    request drops them; a probe ranks as the successor it makes possible) take the pings left in the hour
- *    (`limits.warmPingsPerHour`), one each; the rest are skipped with the reason.
+ * 5. pace: the same planning goes on through the hour ahead, as if the window's pings were sent; the hour's
+ *    budget (`limits.warmPingsPerHour`) buys that hour's likeliest pings, and the last one it buys sets the bar
+ *    a ping of this window must reach. Spending the budget as it comes instead (the likeliest pings of each
+ *    window, while any are left) spent it in the hour's first minutes and left the rest unwarmed;
+ * 6. budget: the pings likeliest to avoid a cold start when planned (their benefit times the chance that no
+ *    request drops them; a probe ranks as the successor it makes possible) take the pings left in the hour,
+ *    one each; the rest are skipped with the reason.
  */
 
 /** What the warmer knows about one function. */
@@ -66,6 +70,8 @@ export interface WarmPlanOptions {
   windowMs: number;
   /** Sets the benefit thresholds (minBenefitByPriority). */
   priority: OptimizationPriority;
+  /** The hour's budget (`limits.warmPingsPerHour`), paced over the hour ahead; Infinity: not paced. */
+  pingsPerHour: number;
   /** Pings the hour's budget has left. */
   pingsLeft: number;
   /** The platform's idle timeout and worker lifetime. */
@@ -122,7 +128,10 @@ export interface WarmPlan {
  * second after the batch's first event, reporterDefaults.flushIntervalMs, and the ingest takes well under
  * another).
  */
-export const warmPlanDefaults: Omit<WarmPlanOptions, "priority" | "pingsLeft" | "workerOptions"> = {
+export const warmPlanDefaults: Omit<
+  WarmPlanOptions,
+  "priority" | "pingsPerHour" | "pingsLeft" | "workerOptions"
+> = {
   windowMs: MINUTE_MS,
   unmeasuredBootMs: 1_000,
   searchStepMs: 10_000,
@@ -169,6 +178,9 @@ export const minGaps = 20;
 /** Two pings to one function closer than this are one ping. */
 const samePingMs = 1_000;
 
+/** Beyond the window, the pre-warm search looks this far ahead at a time. */
+const aheadSearchMs = MINUTE_MS;
+
 /** Plans the pings of the window that starts at `nowMs`. */
 export function planWarmups(
   targets: readonly WarmTargetInput[],
@@ -177,7 +189,11 @@ export function planWarmups(
 ): WarmPlan {
   const thresholds = minBenefitByPriority[o.priority];
   const windowEnd = nowMs + o.windowMs;
+  // An unpaced plan need not look past its window.
+  const aheadEnd = Number.isFinite(o.pingsPerHour) ? nowMs + HOUR_MS : windowEnd;
   const candidates: WarmPing[] = [];
+  // The pings the hour after the window would want, planned as if the window's were sent: they set the bar.
+  const ahead: WarmPing[] = [];
   // A probe avoids nothing itself; it ranks as the successor it makes possible.
   const rankOf = new Map<WarmPing, number>();
   const skipped: WarmSkip[] = [];
@@ -205,6 +221,8 @@ export function planWarmups(
       searchStepMs: o.searchStepMs,
     };
     let worker = estimateWorker(target, nowMs, o.workerOptions);
+    let at = nowMs;
+    let planned = 0;
     // Probe: without the live worker's boot, its lifetime's end (and its successor's ping) cannot be planned.
     if (worker.liveUntilMs !== null && worker.bootedAtMs === null) {
       const successorChance = chanceOf(arrivals.expected(nowMs, nowMs + o.workerOptions.idleTimeoutMs));
@@ -224,7 +242,10 @@ export function planWarmups(
         };
         candidates.push(probe);
         rankOf.set(probe, successorChance);
-        continue;
+        // The window holds only the probe; the hour ahead goes on from a worker of an average age.
+        worker = workerAfterUse(nowMs, nowMs - o.workerOptions.maxLifetimeMs / 2, o.workerOptions);
+        at = windowEnd + 1;
+        planned++;
       }
     }
     // A request after this makes a refresh or pre-warm needless: one the plan could not have known of.
@@ -232,19 +253,31 @@ export function planWarmups(
       nowMs - o.requestStoredWithinMs,
       target.lastRequestMs ?? -Infinity,
     );
-    // Ping after ping through the window, each moving the worker as it will.
-    let at = nowMs;
-    let planned = 0;
+    // Ping after ping through the window, each moving the worker as it will, then on through the hour ahead.
     let lastReason = "";
     // An earlier run's pings still to be sent, the earliest first: each is taken once, where it falls.
     const pending = [...target.pendingPingsMs].sort((a, b) => a - b);
-    while (at <= windowEnd) {
-      const next = nextPing(worker, at, arrivals, planOptions);
+    while (at <= aheadEnd) {
+      const inWindow = at <= windowEnd;
+      const next = nextPing(
+        worker,
+        at,
+        arrivals,
+        inWindow ? planOptions : { ...planOptions, searchHorizonMs: aheadSearchMs },
+      );
       if (next.ping === null) {
-        lastReason = next.reason;
-        break;
+        if (inWindow) lastReason = next.reason;
+        // Nothing is due within the search's horizon: search on from its end.
+        at = Math.max(at, worker.liveUntilMs ?? at) + (inWindow ? o.windowMs : aheadSearchMs) + 1;
+        continue;
       }
-      if (next.ping.atMs > windowEnd) break;
+      if (next.ping.atMs > aheadEnd) break;
+      if (next.ping.atMs > windowEnd) {
+        ahead.push({ ...next.ping, fn: target.fn, droppedAfterRequestSinceMs: null });
+        worker = afterPing(worker, next.ping.atMs, o.workerOptions);
+        at = next.ping.atMs + 1;
+        continue;
+      }
       // An earlier run's ping due by then stands for this one, at whatever instant that run chose (its plan
       // started from another `now`): the worker goes on from it, and nothing is planned twice.
       while (pending.length > 0 && pending[0] < at - samePingMs) pending.shift();
@@ -268,9 +301,25 @@ export function planWarmups(
   // Budget: the pings most likely to avoid a cold start first; one that traffic will likely drop ranks low.
   const rank = (ping: WarmPing) =>
     rankOf.get(ping) ?? ping.expectedColdStartsAvoided * (1 - ping.trafficFirstChance);
+  // Pace: the hour ahead's likeliest pings, as many as the budget buys, set the bar for this window's.
+  const bar = paceBar([...candidates, ...ahead].map(rank), o.pingsPerHour);
   const ranked = [...candidates].sort((a, b) => rank(b) - rank(a));
-  const kept = ranked.slice(0, Math.max(0, o.pingsLeft));
-  for (const ping of ranked.slice(kept.length)) {
+  const paced = ranked.filter((ping) =>
+    rank(ping) > bar.rank || (rank(ping) === bar.rank && draw(ping.fn) < bar.share)
+  );
+  for (const ping of ranked.filter((ping) => !paced.includes(ping))) {
+    skipped.push({
+      fn: ping.fn,
+      reason:
+        `paced to limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
+        `with a chance of ${
+          percent(rank(ping), 0)
+        } was left for the ${o.pingsPerHour} likeliest of the hour ` +
+        `ahead, which reach ${percent(bar.rank, 0)}`,
+    });
+  }
+  const kept = paced.slice(0, Math.max(0, o.pingsLeft));
+  for (const ping of paced.slice(kept.length)) {
     skipped.push({
       fn: ping.fn,
       reason: `over limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
@@ -279,3 +328,30 @@ export function planWarmups(
   }
   return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped };
 }
+
+/**
+ * Where a budget of `budget` pings runs out among pings of these ranks: the rank a ping must reach, and the
+ * share of the pings at exactly that rank it buys (busy functions' successors all rank 1).
+ */
+function paceBar(ranks: number[], budget: number): { rank: number; share: number } {
+  if (ranks.length <= budget) return { rank: 0, share: 1 };
+  if (budget < 1) return { rank: Infinity, share: 0 };
+  const sorted = ranks.sort((a, b) => b - a);
+  const rank = sorted[budget - 1];
+  const above = sorted.filter((r) => r > rank).length;
+  const at = sorted.filter((r) => r === rank).length;
+  return { rank, share: (budget - above) / at };
+}
+
+/**
+ * A function's draw in [0, 1) for the pings at the bar: the golden ratio's multiples of its number spread
+ * evenly. The same functions win each run: a function whose successors lose the draw needs no probes to time
+ * them, and one whose successors win keeps them.
+ */
+function draw(fn: string): number {
+  let fnNumber = 0;
+  for (const char of fn) fnNumber = (fnNumber * 31 + char.charCodeAt(0)) % 1_000_003;
+  return (fnNumber * goldenRatioConjugate) % 1;
+}
+
+const goldenRatioConjugate = (Math.sqrt(5) - 1) / 2;

@@ -22,7 +22,7 @@ function lastRequestBy(history: TimeSeriesView, atMs: number): number {
  * - its own pings, and the boot of the worker each one found (the warm-up answer's `workerAgeMs`).
  * It then sends each ping it planned at its instant, but for a refresh or pre-warm after which a request came
  * that it could see: one stored `requestStoredWithinMs` before the send. The hour's ping budget is not modelled
- * (functions are simulated one at a time).
+ * (functions are simulated one at a time), so neither is its pacing.
  */
 export function warmerPolicy(priority: OptimizationPriority = "performance"): WarmingPolicy {
   return {
@@ -77,6 +77,7 @@ export function warmerPolicy(priority: OptimizationPriority = "performance"): Wa
             {
               ...warmPlanDefaults,
               priority,
+              pingsPerHour: Infinity,
               pingsLeft: Infinity,
               workerOptions: context.workerOptions,
             },

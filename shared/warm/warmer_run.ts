@@ -126,6 +126,7 @@ export async function planWarmerWindow(
     ...warmPlanDefaults,
     windowMs,
     priority: config.optimization.priority,
+    pingsPerHour: config.limits.warmPingsPerHour,
     pingsLeft,
     workerOptions: {
       idleTimeoutMs: config.platform.workerIdleTimeoutSeconds * SECOND_MS,

@@ -8,6 +8,7 @@ const nowMinute = nowMs / MINUTE_MS;
 const options = {
   windowMs: MINUTE_MS,
   priority: "performance" as const,
+  pingsPerHour: Infinity,
   pingsLeft: 100,
   workerOptions,
   unmeasuredBootMs: 1_000,
@@ -151,6 +152,84 @@ Deno.test("planWarmups() keeps the likeliest pings within the hour's budget and 
     dropped!.reason,
     /^over limits.warmPingsPerHour: a successor ping at .* with a chance of 18 % was dropped/,
   );
+});
+
+Deno.test("planWarmups() leaves a ping below the hour ahead's bar for the likelier ones the budget is paced for", () => {
+  // Its traffic will drop the refresh; the successors of the hour ahead cannot be dropped.
+  const busy = target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 });
+  const plan = planWarmups([busy], nowMs, { ...options, pingsPerHour: 10 });
+  assert.deepEqual(plan.pings, []);
+  assert.match(
+    plan.skipped[0].reason,
+    /^paced to limits.warmPingsPerHour: a refresh ping at .* with a chance of 0 % was left for the 10 likeliest of the hour ahead, which reach 100 %$/,
+  );
+});
+
+Deno.test("planWarmups() keeps a ping the hour's paced budget buys", () => {
+  const dying = target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 });
+  // About 24 successors in the hour: 30 pings buy them all.
+  const plan = planWarmups([dying], nowMs, { ...options, pingsPerHour: 30 });
+  assert.deepEqual(plan.pings.map((p) => p.kind), ["successor"]);
+});
+
+Deno.test("planWarmups() gives the budget left at the bar to some of the functions whose pings tie there", () => {
+  const dying = Array.from(
+    { length: 12 },
+    (_, i) => target(`busy-${i}`, 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 }),
+  );
+  // About 290 successors in the hour, all certain to be followed by a request: 60 pings buy one in five.
+  const plan = planWarmups(dying, nowMs, { ...options, pingsPerHour: 60 });
+  assert.ok(plan.pings.length >= 1 && plan.pings.length <= 5, `kept ${plan.pings.length} of 12`);
+  assert.equal(plan.skipped.length, 12 - plan.pings.length);
+  for (const skip of plan.skipped) {
+    assert.match(skip.reason, /^paced to limits.warmPingsPerHour: a successor/);
+  }
+});
+
+/**
+ * Plans every minute of an hour for busy functions whose workers traffic replaces at the end of each lifetime,
+ * sending each planned successor (traffic drops the refreshes); returns the pings sent per quarter hour.
+ */
+function pingsPerQuarter(pingsPerHour: number, budget: number): number[] {
+  const functions = Array.from(
+    { length: 10 },
+    (_, i) => ({ fn: `busy-${i}`, bootedAtMs: nowMs - i * 15_000 }),
+  );
+  const known = new Map<string, { lastPingMs: number; bootedAtMs: number }>();
+  const quarters = [0, 0, 0, 0];
+  let spent = 0;
+  for (let minute = 0; minute < 60; minute++) {
+    const runMs = nowMs + minute * MINUTE_MS;
+    const targets = functions.map(({ fn }) =>
+      target(fn, 60, {
+        counts: { firstMinute: nowMinute - 30, count: (m) => (m < nowMinute + minute ? 60 : 0) },
+        lastRequestMs: runMs - 1_000,
+        lastPingMs: known.get(fn)?.lastPingMs ?? null,
+        bootedAtMs: known.get(fn)?.bootedAtMs ?? null,
+      })
+    );
+    const plan = planWarmups(targets, runMs, { ...options, pingsPerHour, pingsLeft: budget - spent });
+    for (const ping of plan.pings.filter((p) => p.droppedAfterRequestSinceMs === null)) {
+      const worker = functions.find((f) => f.fn === ping.fn)!;
+      // Traffic boots a worker the moment its predecessor's lifetime ends; a successor ping does it instead.
+      while (worker.bootedAtMs + workerOptions.maxLifetimeMs <= ping.atMs) {
+        worker.bootedAtMs += workerOptions.maxLifetimeMs;
+      }
+      known.set(ping.fn, { lastPingMs: ping.atMs, bootedAtMs: worker.bootedAtMs });
+      quarters[Math.floor(minute / 15)]++;
+      spent++;
+    }
+  }
+  return quarters;
+}
+
+Deno.test("planWarmups() spends the hour's budget through the hour, not in its first minutes", () => {
+  const paced = pingsPerQuarter(60, 60);
+  assert.ok(paced[0] <= 30, `half the budget or less in the first quarter: ${paced}`);
+  assert.ok(paced[2] + paced[3] >= 15, `a quarter of the budget or more in the second half: ${paced}`);
+  // Unpaced, the same budget is gone before the hour's second half.
+  const unpaced = pingsPerQuarter(Infinity, 60);
+  assert.equal(unpaced[2] + unpaced[3], 0, `${unpaced}`);
 });
 
 Deno.test("planWarmups() pre-warms a timer function its gaps say is due", () => {
