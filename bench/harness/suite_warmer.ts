@@ -37,6 +37,8 @@ export interface WarmerActivity {
   failedRuns: number;
   /** Pings those runs would have planned but left out for the hour's budget (limits.warmPingsPerHour). */
   overBudget: number;
+  /** Pings those runs left for the likelier pings of the hour ahead that the budget is paced for. */
+  paced: number;
 }
 
 export interface WarmerFeature extends SuiteFeature {
@@ -154,10 +156,14 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
         failed: total("failed"),
         byKind: Object.fromEntries(byKind.map((row) => [row.kind, row.planned])),
       };
-      const [runs] = await world.sql<{ runs: number; failedRuns: number; overBudget: number }[]>`
+      const [runs] = await world.sql<
+        { runs: number; failedRuns: number; overBudget: number; paced: number }[]
+      >`
         select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns",
                coalesce(sum((select count(*) from jsonb_array_elements(r.summary -> 'skipped') k
-                             where k ->> 'reason' like 'over limits.warmPingsPerHour%')), 0)::int as "overBudget"
+                             where k ->> 'reason' like 'over limits.warmPingsPerHour%')), 0)::int as "overBudget",
+               coalesce(sum((select count(*) from jsonb_array_elements(r.summary -> 'skipped') k
+                             where k ->> 'reason' like 'paced to limits.warmPingsPerHour%')), 0)::int as paced
         from optimizer.runs r
         where r.module = 'warmer' and r.started_at >= optimizer.clock_at(${measuredFrom})
           and r.started_at < optimizer.clock_at(${until})`;
@@ -179,12 +185,12 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
 /** The warmer's own record of each run with it (optimizer.runs, optimizer.warm_pings), as a Markdown table. */
 export function warmerActivityMarkdown(activity: readonly WarmerActivity[]): string[] {
   return [
-    "| run | warmer runs | pings planned | sent | found a cold worker | failed | left out for the budget | planned by kind |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| run | warmer runs | pings planned | sent | found a cold worker | failed | left out for the budget | left for likelier ones (paced) | planned by kind |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...activity.map((a, i) =>
       `| ${
         i + 1
-      } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${a.overBudget} | ${
+      } | ${a.runs} (${a.failedRuns} failed) | ${a.planned} | ${a.sent} | ${a.foundCold} | ${a.failed} | ${a.overBudget} | ${a.paced} | ${
         Object.entries(a.byKind).map(([k, n]) => `${k} ${n}`).join(", ")
       } |`
     ),

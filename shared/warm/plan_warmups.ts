@@ -5,6 +5,7 @@ import { HOUR_MS, MINUTE_MS } from "../time.ts";
 import { arrivalRateDefaults, ArrivalRates, type MinuteCounts } from "./arrival_rate.ts";
 import { idleRefreshLeadMs } from "./covering_ping.ts";
 import type { IdleGaps } from "./idle_gaps.ts";
+import { buys, paceBudget, pacedReason, type Pacing, windowCap } from "./pace_budget.ts";
 import {
   chanceOf,
   type ExpectedArrivals,
@@ -27,10 +28,9 @@ import type { WorkerOptions, WorkerView } from "./worker_model.ts";
  * 4. pings: nextPing() again and again through the window, each planned ping moving the worker as it would;
  *    a refresh or pre-warm is dropped unsent when a request comes first (sendPings() looks just before), so a
  *    function its traffic keeps warm gets pings planned that it almost never receives;
- * 5. pace: the same planning goes on through the hour ahead, as if the window's pings were sent; the hour's
- *    budget (`limits.warmPingsPerHour`) buys that hour's likeliest pings, and the last one it buys sets the bar
- *    a ping of this window must reach. Spending the budget as it comes instead (the likeliest pings of each
- *    window, while any are left) spent it in the hour's first minutes and left the rest unwarmed;
+ * 5. pace: the same planning goes on through the hour ahead, as if the window's pings were sent; a ping of
+ *    the window is kept when it is among the likeliest that the hour's budget (`limits.warmPingsPerHour`)
+ *    buys, and the window takes at most a share of the pings the hour has left (pace_budget.ts);
  * 6. budget: the pings likeliest to avoid a cold start when planned (their benefit times the chance that no
  *    request drops them; a probe ranks as the successor it makes possible) take the pings left in the hour,
  *    one each; the rest are skipped with the reason.
@@ -70,7 +70,7 @@ export interface WarmPlanOptions {
   windowMs: number;
   /** Sets the benefit thresholds (minBenefitByPriority). */
   priority: OptimizationPriority;
-  /** The hour's budget (`limits.warmPingsPerHour`), paced over the hour ahead; Infinity: not paced. */
+  /** The hour's budget (`limits.warmPingsPerHour`), paced (paceBudget()); Infinity: not paced. */
   pingsPerHour: number;
   /** Pings the hour's budget has left. */
   pingsLeft: number;
@@ -120,6 +120,8 @@ export interface WarmPlan {
   pings: WarmPing[];
   /** The functions left alone, and the pings dropped for the budget. */
   skipped: WarmSkip[];
+  /** How the budget was paced: the bar a ping had to reach, and the most pings the window could take. */
+  pacing: Pacing;
 }
 
 /**
@@ -301,57 +303,32 @@ export function planWarmups(
   // Budget: the pings most likely to avoid a cold start first; one that traffic will likely drop ranks low.
   const rank = (ping: WarmPing) =>
     rankOf.get(ping) ?? ping.expectedColdStartsAvoided * (1 - ping.trafficFirstChance);
-  // Pace: the hour ahead's likeliest pings, as many as the budget buys, set the bar for this window's.
-  const bar = paceBar([...candidates, ...ahead].map(rank), o.pingsPerHour);
+  // Pace: the budget buys the likeliest pings of an hour; the rest of the window's wait for likelier ones.
+  const bar = paceBudget([...candidates, ...ahead].map(rank), o.pingsPerHour);
   const ranked = [...candidates].sort((a, b) => rank(b) - rank(a));
-  const paced = ranked.filter((ping) =>
-    rank(ping) > bar.rank || (rank(ping) === bar.rank && draw(ping.fn) < bar.share)
-  );
+  const paced = ranked.filter((ping) => buys(bar, rank(ping), ping.fn));
   for (const ping of ranked.filter((ping) => !paced.includes(ping))) {
     skipped.push({
       fn: ping.fn,
       reason:
         `paced to limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
-        `with a chance of ${
-          percent(rank(ping), 0)
-        } was left for the ${o.pingsPerHour} likeliest of the hour ` +
-        `ahead, which reach ${percent(bar.rank, 0)}`,
+        `with a chance of ${percent(rank(ping), 0)} was ${pacedReason(bar, o.pingsPerHour)}`,
     });
   }
-  const kept = paced.slice(0, Math.max(0, o.pingsLeft));
+  // Spread: a window takes at most a share of what the hour has left, so a spell of likely pings cannot spend it.
+  const cap = windowCap(o.pingsLeft, o.windowMs, o.pingsPerHour);
+  const kept = paced.slice(0, cap);
   for (const ping of paced.slice(kept.length)) {
+    const at = `a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} with a chance of ${
+      percent(rank(ping), 0)
+    }`;
     skipped.push({
       fn: ping.fn,
-      reason: `over limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
-        `with a chance of ${percent(rank(ping), 0)} was dropped for likelier ones`,
+      reason: kept.length < o.pingsLeft
+        ? `paced to limits.warmPingsPerHour: ${at} was left for later: this window takes at most ${cap} of the ` +
+          `${o.pingsLeft} pings the hour has left`
+        : `over limits.warmPingsPerHour: ${at} was dropped for likelier ones`,
     });
   }
-  return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped };
+  return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped, pacing: { ...bar, windowCap: cap } };
 }
-
-/**
- * Where a budget of `budget` pings runs out among pings of these ranks: the rank a ping must reach, and the
- * share of the pings at exactly that rank it buys (busy functions' successors all rank 1).
- */
-function paceBar(ranks: number[], budget: number): { rank: number; share: number } {
-  if (ranks.length <= budget) return { rank: 0, share: 1 };
-  if (budget < 1) return { rank: Infinity, share: 0 };
-  const sorted = ranks.sort((a, b) => b - a);
-  const rank = sorted[budget - 1];
-  const above = sorted.filter((r) => r > rank).length;
-  const at = sorted.filter((r) => r === rank).length;
-  return { rank, share: (budget - above) / at };
-}
-
-/**
- * A function's draw in [0, 1) for the pings at the bar: the golden ratio's multiples of its number spread
- * evenly. The same functions win each run: a function whose successors lose the draw needs no probes to time
- * them, and one whose successors win keeps them.
- */
-function draw(fn: string): number {
-  let fnNumber = 0;
-  for (const char of fn) fnNumber = (fnNumber * 31 + char.charCodeAt(0)) % 1_000_003;
-  return (fnNumber * goldenRatioConjugate) % 1;
-}
-
-const goldenRatioConjugate = (Math.sqrt(5) - 1) / 2;

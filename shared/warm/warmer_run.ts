@@ -4,7 +4,13 @@ import type { RefreshStore } from "../cache/refresh_store.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { recordedRun, type RunTrigger } from "../db/run_log.ts";
 import { SECOND_MS } from "../time.ts";
-import { planWarmups, type WarmPing, warmPlanDefaults, type WarmSkip } from "./plan_warmups.ts";
+import {
+  planWarmups,
+  type WarmPing,
+  type WarmPlan,
+  warmPlanDefaults,
+  type WarmSkip,
+} from "./plan_warmups.ts";
 import type { PingToSend } from "./send_pings.ts";
 import type { WarmerStore } from "./warmer_store.ts";
 
@@ -68,6 +74,8 @@ export interface WarmerRunSummary {
   window: PlanWindow;
   /** The hour's budget left before this plan. */
   pingsLeft: number;
+  /** How the budget was paced: the bar a ping had to reach, and the most pings the window could take. */
+  pacing: WarmPlan["pacing"];
   /** The planned pings, in time order, with their stored ids. */
   pings: (ShownPing & { id: string })[];
   /** The targets left alone in this window, with the reason. */
@@ -82,6 +90,8 @@ export interface WarmerPlan {
   window: PlanWindow;
   /** The hour's budget left before this plan. */
   pingsLeft: number;
+  /** How the budget was paced: the bar a ping had to reach, and the most pings the window could take. */
+  pacing: WarmPlan["pacing"];
   /** The planned pings, in time order. */
   pings: WarmPing[];
   /** The targets left alone in this window, with the reason. */
@@ -148,6 +158,7 @@ export async function planWarmerWindow(
         : new Date(now.getTime() + lifetimeMs - senderAgeMs).toISOString(),
     },
     pingsLeft,
+    pacing: plan.pacing,
     pings: plan.pings,
     skipped: plan.skipped,
     refreshes: await planCacheRefreshes(refreshes, now, config.optimization.priority, windowMs),

@@ -161,7 +161,7 @@ Deno.test("planWarmups() leaves a ping below the hour ahead's bar for the likeli
   assert.deepEqual(plan.pings, []);
   assert.match(
     plan.skipped[0].reason,
-    /^paced to limits.warmPingsPerHour: a refresh ping at .* with a chance of 0 % was left for the 10 likeliest of the hour ahead, which reach 100 %$/,
+    /^paced to limits.warmPingsPerHour: a refresh ping at .* with a chance of 0 % was left for likelier ones: 10 pings an hour buy those reaching 100 % \(at exactly 100 %, those of \d+ % of the functions\), by the hour ahead's \d+ planned now$/,
   );
 });
 
@@ -183,6 +183,23 @@ Deno.test("planWarmups() gives the budget left at the bar to some of the functio
   assert.equal(plan.skipped.length, 12 - plan.pings.length);
   for (const skip of plan.skipped) {
     assert.match(skip.reason, /^paced to limits.warmPingsPerHour: a successor/);
+  }
+});
+
+Deno.test("planWarmups() takes at most a tenth of what the hour has left in one window and says why", () => {
+  const dying = Array.from(
+    { length: 12 },
+    (_, i) => target(`busy-${i}`, 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 }),
+  );
+  const plan = planWarmups(dying, nowMs, { ...options, pingsPerHour: 1_000, pingsLeft: 30 });
+  assert.equal(plan.pings.length, 3);
+  assert.equal(plan.pacing.windowCap, 3);
+  assert.equal(plan.skipped.length, 9);
+  for (const skip of plan.skipped) {
+    assert.match(
+      skip.reason,
+      /^paced to limits.warmPingsPerHour: a successor ping at .* was left for later: this window takes at most 3 of the 30 pings the hour has left$/,
+    );
   }
 });
 
@@ -208,7 +225,11 @@ function pingsPerQuarter(pingsPerHour: number, budget: number): number[] {
         bootedAtMs: known.get(fn)?.bootedAtMs ?? null,
       })
     );
-    const plan = planWarmups(targets, runMs, { ...options, pingsPerHour, pingsLeft: budget - spent });
+    const plan = planWarmups(targets, runMs, {
+      ...options,
+      pingsPerHour,
+      pingsLeft: budget - spent,
+    });
     for (const ping of plan.pings.filter((p) => p.droppedAfterRequestSinceMs === null)) {
       const worker = functions.find((f) => f.fn === ping.fn)!;
       // Traffic boots a worker the moment its predecessor's lifetime ends; a successor ping does it instead.
