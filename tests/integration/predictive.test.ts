@@ -135,6 +135,40 @@ Deno.test("score_forecasts() leaves a forecast whose minutes have not all happen
   });
 });
 
+Deno.test("score_forecasts() scores at most 500 forecasts a call, the oldest first, so a backlog drains", async () => {
+  await withSql(async (sql) => {
+    const rollback = new Error("rolled back on purpose");
+    await assert.rejects(
+      sql.begin(async (tx) => {
+        // earlier runs' forecasts would be scored first: none is left unscored here
+        await tx`update optimizer.forecasts set scored_at = now() where scored_at is null`;
+        const [{ id: runId }] = await tx`
+          insert into optimizer.runs (module, trigger, status) values ('predictive', 'api', 'succeeded')
+          returning id`;
+        const target = uniqueTarget("backlog");
+        await tx`
+          with made as (
+            insert into optimizer.forecasts (run_id, made_at, system, target, kind, model, reference, history_minutes)
+            select ${runId}, now() - interval '1 hour', 'edge', ${target} || '-' || k, 'request', 'ses', 'last-value', 60
+            from pg_catalog.generate_series(1, 501) k
+            returning id
+          )
+          insert into optimizer.forecast_points (forecast_id, minute, value, reference)
+          select m.id, pg_catalog.date_trunc('minute', now()) - interval '30 minutes', 1, 1 from made m`;
+        const scored = async () => (await tx`select optimizer.score_forecasts(now()) as n`)[0].n;
+        assert.equal(await scored(), 500);
+        const [{ last }] = await tx`
+          select max(id) = max(id) filter (where scored_at is null) as last
+          from optimizer.forecasts where run_id = ${runId}`;
+        assert.equal(last, true, "the newest waits for the next call");
+        assert.equal(await scored(), 1);
+        throw rollback;
+      }),
+      (error) => error === rollback,
+    );
+  });
+});
+
 Deno.test("GET /status gives each forecast series' accuracy over the last 7 days", async () => {
   const target = uniqueTarget("status");
   const m0 = hourAgo();
