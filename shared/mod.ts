@@ -369,14 +369,7 @@ export {
 } from "./warm/next_ping.ts";
 export { plannerPolicy, plannerPolicyDefaults, type PlannerPolicyOptions } from "./warm/planner_policy.ts";
 export { warmerPolicy } from "./warm/warmer_policy.ts";
-export {
-  buys,
-  maxShareOfLeftPerMinute,
-  type PaceBar,
-  paceBudget,
-  type Pacing,
-  windowCap,
-} from "./warm/pace_budget.ts";
+export { buys, type PaceBar, paceBudget, type Pacing, windowCap } from "./warm/pace_budget.ts";
 export {
   estimateWorker,
   likelierArrivals,

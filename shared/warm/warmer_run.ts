@@ -4,13 +4,8 @@ import type { RefreshStore } from "../cache/refresh_store.ts";
 import type { OptimizationConfig } from "../config/config.ts";
 import { recordedRun, type RunTrigger } from "../db/run_log.ts";
 import { SECOND_MS } from "../time.ts";
-import {
-  planWarmups,
-  type WarmPing,
-  type WarmPlan,
-  warmPlanDefaults,
-  type WarmSkip,
-} from "./plan_warmups.ts";
+import type { Pacing } from "./pace_budget.ts";
+import { planWarmups, type WarmPing, warmPlanDefaults, type WarmSkip } from "./plan_warmups.ts";
 import type { PingToSend } from "./send_pings.ts";
 import type { WarmerStore } from "./warmer_store.ts";
 
@@ -75,7 +70,7 @@ export interface WarmerRunSummary {
   /** The hour's budget left before this plan. */
   pingsLeft: number;
   /** How the budget was paced: the bar a ping had to reach, and the most pings the window could take. */
-  pacing: WarmPlan["pacing"];
+  pacing: Pacing;
   /** The planned pings, in time order, with their stored ids. */
   pings: (ShownPing & { id: string })[];
   /** The targets left alone in this window, with the reason. */
@@ -91,7 +86,7 @@ export interface WarmerPlan {
   /** The hour's budget left before this plan. */
   pingsLeft: number;
   /** How the budget was paced: the bar a ping had to reach, and the most pings the window could take. */
-  pacing: WarmPlan["pacing"];
+  pacing: Pacing;
   /** The planned pings, in time order. */
   pings: WarmPing[];
   /** The targets left alone in this window, with the reason. */
