@@ -160,11 +160,14 @@ export function warmerFeature(env: Record<string, string>, options: WarmerFeatur
         { runs: number; failedRuns: number; overBudget: number; paced: number }[]
       >`
         select count(*)::int as runs, count(*) filter (where r.status = 'failed')::int as "failedRuns",
-               coalesce(sum((select count(*) from jsonb_array_elements(r.summary -> 'skipped') k
-                             where k ->> 'reason' like 'over limits.warmPingsPerHour%')), 0)::int as "overBudget",
-               coalesce(sum((select count(*) from jsonb_array_elements(r.summary -> 'skipped') k
-                             where k ->> 'reason' like 'paced to limits.warmPingsPerHour%')), 0)::int as paced
+               coalesce(sum(k.over_budget), 0)::int as "overBudget", coalesce(sum(k.paced), 0)::int as paced
         from optimizer.runs r
+        -- each run's skipped pings, read once
+        cross join lateral (
+          select count(*) filter (where x ->> 'reason' like 'over limits.warmPingsPerHour%') as over_budget,
+                 count(*) filter (where x ->> 'reason' like 'paced to limits.warmPingsPerHour%') as paced
+          from jsonb_array_elements(r.summary -> 'skipped') x
+        ) k
         where r.module = 'warmer' and r.started_at >= optimizer.clock_at(${measuredFrom})
           and r.started_at < optimizer.clock_at(${until})`;
       activity.push({ ...pings, ...runs });
