@@ -40,6 +40,7 @@ import {
 } from "./harness/suite_costs.ts";
 import { prepareWorld, type Windows, type WorldOptions } from "./harness/world.ts";
 import { simulate, toMarkdown } from "./sim/run.ts";
+import { warmingFloor, type WarmingFloorAt, warmingFloorMarkdown } from "./sim/warming_floor.ts";
 import { generateTrace } from "./trace/generate.ts";
 import { median } from "./stats/percentile.ts";
 import { parseScale } from "./reference_app/data/options.ts";
@@ -230,6 +231,18 @@ try {
     coldStartMs: simulationInputs.coldStartMs,
     warmLatencyMs: simulationInputs.warmLatencyMs,
   });
+  // what no warmer can beat in the measured window, at the replay's compression and in real time
+  const { requests: measuredRequests, durationMs: measuredMs } = world.measured;
+  const warmingFloors: WarmingFloorAt[] = [...new Set([compression, 1])].map((c) => ({
+    compression: c,
+    bootMs: simulationInputs.coldStartMs,
+    rows: warmingFloor({
+      requests: measuredRequests,
+      durationMs: measuredMs,
+      bootMs: simulationInputs.coldStartMs,
+      compression: c,
+    }),
+  }));
 
   let suiteCosts: SuiteCosts | null = null;
   if (!values["skip-suite-costs"]) {
@@ -264,6 +277,7 @@ try {
     comparison,
     simulationInputs,
     simulation,
+    warmingFloors,
     suiteCosts,
   };
   const markdown = renderMarkdown(result);
@@ -301,6 +315,7 @@ function renderMarkdown(result: {
   comparison: ReturnType<typeof compareRuns>;
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
+  warmingFloors: WarmingFloorAt[];
   suiteCosts: SuiteCosts | null;
 }): string {
   const w = result.options.world;
@@ -331,6 +346,15 @@ function renderMarkdown(result: {
     "The warmer's own record of each `optimized` run, in its measured window (optimizer.runs, optimizer.warm_pings):",
     "",
     ...warmerActivityMarkdown(result.warmer),
+    "",
+    "What no warmer can beat in this window (bench/sim/warming_floor.ts): the simulation replays the window's " +
+    "requests against its worker model with a clairvoyant warmer (a ping exactly when a request would " +
+    "otherwise find no worker, no budget) and with none. A boot lasts its real time, " +
+    `${result.simulationInputs.coldStartMs} ms here (the baseline runs' median cold latency less their warm ` +
+    "one), so the replay's compression stretches it in trace time, and the requests that arrive while a " +
+    "successor boots at a lifetime's end wait for it; those count as cold starts, as the gateway counts them.",
+    "",
+    warmingFloorMarkdown(result.warmingFloors),
     "",
     "## Targets of the index recommendations (bench/harness/index_targets.ts)",
     "",
