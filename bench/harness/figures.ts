@@ -48,6 +48,8 @@ export interface RunCounters {
   suiteDbTimeMs: number;
   /** Workers the gateway booted, per function. */
   workerBoots: Record<string, number>;
+  /** Per function, the boots that reached listening and their summed time, as the gateway measured them. */
+  workerBootTimes: Record<string, { ready: number; totalMs: number }>;
   warmPings: number;
 }
 

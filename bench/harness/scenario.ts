@@ -395,6 +395,7 @@ async function replay(
       appIndexBytes: await appIndexBytes(world),
       suiteDbTimeMs: Math.round(after.suite - before.suite),
       workerBoots: gateway.stats().coldStarts,
+      workerBootTimes: gateway.stats().boots,
       warmPings: (warmer?.stop() ?? 0) + activities.reduce((sum, a) => sum + (a.warmPings ?? 0), 0),
     };
     const upstreamStats = upstream.stats();

@@ -85,8 +85,26 @@ export interface WarmingFloorAt {
   rows: WarmingFloorRow[];
 }
 
-/** The `all functions` row of each compression, as a Markdown table. */
-export function warmingFloorMarkdown(floors: readonly WarmingFloorAt[]): string {
+/** The floors as a report's paragraph and table (the `all functions` row of each compression); none: nothing. */
+export function warmingFloorMarkdown(floors: readonly WarmingFloorAt[]): string[] {
+  if (floors.length === 0) return [];
+  return [
+    "What no warmer can beat in this window (bench/sim/warming_floor.ts): the simulation replays the window's " +
+    "requests against its worker model with a clairvoyant warmer (a ping exactly when a request would " +
+    "otherwise find no worker, no budget) and with none. A boot lasts its real time, " +
+    `${
+      floors[0].bootMs.toFixed(0)
+    } ms here (the app's boots in the baseline runs, from start to listening, as ` +
+    "the gateway measured them), so the replay's compression stretches it in trace time, and the requests that " +
+    "arrive while a successor boots at a lifetime's end wait for it; those count as cold starts, as the gateway " +
+    "counts them.",
+    "",
+    floorTable(floors),
+    "",
+  ];
+}
+
+function floorTable(floors: readonly WarmingFloorAt[]): string {
   return table(
     [
       "compression",

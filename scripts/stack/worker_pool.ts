@@ -36,6 +36,11 @@ export interface PoolStats {
     requests: number;
   }>;
   coldStarts: Record<string, number>;
+  /**
+   * Per function, the boots that reached listening and their summed time from the boot's start: how long a
+   * request that found no worker (or one booting) waited, less the rest of its handling.
+   */
+  boots: Record<string, { ready: number; totalMs: number }>;
   retirements: Array<{ workerId: string; function: string; reason: RetirementReason; at: string }>;
   retirementsByReason: Partial<Record<RetirementReason, number>>;
 }
@@ -60,6 +65,7 @@ export class WorkerPool {
   /** Every live worker, current or retiring. */
   readonly #live = new Map<string, Tracked>();
   readonly #coldStarts: Record<string, number> = {};
+  readonly #boots: PoolStats["boots"] = {};
   readonly #retirements: PoolStats["retirements"] = [];
   readonly #retirementsByReason: PoolStats["retirementsByReason"] = {};
   #nextId = 1;
@@ -111,6 +117,7 @@ export class WorkerPool {
   }
 
   async #spawn(functionName: string): Promise<Tracked> {
+    const startedAt = Date.now();
     const id = `${functionName}-${this.#nextId++}`;
     const spec = await this.#options.spawnSpec(functionName);
     const tracked: Tracked = { worker: new Worker({ ...spec, id }) };
@@ -121,7 +128,11 @@ export class WorkerPool {
       () => this.#retire(tracked, "max_lifetime"),
       this.#options.maxLifetimeMs,
     );
-    tracked.worker.ready.catch(() => this.#retire(tracked, "boot_failed"));
+    tracked.worker.ready.then(() => {
+      const boots = this.#boots[functionName] ??= { ready: 0, totalMs: 0 };
+      boots.ready++;
+      boots.totalMs += Date.now() - startedAt;
+    }, () => this.#retire(tracked, "boot_failed"));
     tracked.worker.exited.then(() => this.#retire(tracked, "exited"));
     return tracked;
   }
@@ -184,6 +195,7 @@ export class WorkerPool {
         requests: worker.requests,
       })),
       coldStarts: { ...this.#coldStarts },
+      boots: Object.fromEntries(Object.entries(this.#boots).map(([fn, b]) => [fn, { ...b }])),
       retirements: [...this.#retirements],
       retirementsByReason: { ...this.#retirementsByReason },
     };

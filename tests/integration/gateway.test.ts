@@ -205,6 +205,25 @@ Deno.test("concurrent first requests share one cold start", options, async () =>
   });
 });
 
+Deno.test(
+  "the pool reports how long its boots took, which the cold request waited for",
+  options,
+  async () => {
+    await withGateway(relaxed, async (gateway) => {
+      const started = performance.now();
+      await call(gateway, "echo");
+      const coldMs = performance.now() - started;
+      await call(gateway, "echo");
+      const { ready, totalMs } = gateway.stats().boots.echo;
+      assert.equal(ready, 1, "one boot for a cold request and a warm one");
+      assert.ok(
+        totalMs > 0 && totalMs <= coldMs,
+        `the boot took ${totalMs} ms of the cold request's ${coldMs} ms`,
+      );
+    });
+  },
+);
+
 Deno.test("an idle worker is retired and the next request cold-starts a new one", options, async () => {
   await withGateway({ workerIdleTimeoutS: 0.5, workerMaxLifetimeS: 60 }, async (gateway) => {
     const first = await call(gateway, "echo");

@@ -9,6 +9,7 @@ const counters: RunCounters = {
   appIndexBytes: 0,
   suiteDbTimeMs: 0,
   workerBoots: {},
+  workerBootTimes: {},
   warmPings: 0,
 };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { warmingFloor } from "../../bench/sim/warming_floor.ts";
+import { warmingFloor, warmingFloorMarkdown } from "../../bench/sim/warming_floor.ts";
 import { MINUTE_MS, SECOND_MS } from "../../shared/time.ts";
 
 const worker = { idleTimeoutMs: MINUTE_MS, maxLifetimeMs: 2.5 * MINUTE_MS };
@@ -59,4 +59,20 @@ Deno.test("warmingFloor() refuses a compression below 1 and a boot that is not p
   const base = { requests: [], durationMs: MINUTE_MS, bootMs: 90, compression: 60, worker };
   assert.throws(() => warmingFloor({ ...base, compression: 0.5 }), /compression must be >= 1: got 0.5/);
   assert.throws(() => warmingFloor({ ...base, bootMs: 0 }), /bootMs must be > 0: got 0/);
+});
+
+Deno.test("warmingFloorMarkdown() shows each compression's boot in trace time and its floor", () => {
+  const requests = steady("robots", SECOND_MS, 10 * SECOND_MS, 170 * SECOND_MS);
+  const floors = [60, 1].map((compression) => ({
+    compression,
+    bootMs: 90,
+    rows: warmingFloor({ requests, durationMs: 3 * MINUTE_MS, bootMs: 90, compression, worker }),
+  }));
+  const text = warmingFloorMarkdown(floors).join("\n");
+  assert.match(text, /\| 60x \| 5\.4 s \| 12 \| 5 \| 2 \| 0\.42 \|/);
+  assert.match(text, /\| 1x \(real time\) \| 90 ms \| 2 \| 0 \| 2 \| 0\.00 \|/);
+});
+
+Deno.test("warmingFloorMarkdown() writes nothing without floors", () => {
+  assert.deepEqual(warmingFloorMarkdown([]), []);
 });
