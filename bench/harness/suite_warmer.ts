@@ -206,7 +206,9 @@ const warmerJobs = ["optimizer-rollup", "optimizer-warmer", "optimizer-warmer-ha
 /**
  * Runs `body` with the suite's clock sped up `rate` times (optimizer.set_clock_rate()) and the warmer's pg_cron
  * jobs run every minute of that clock, then puts the clock back to wall-clock time, deleting what it stamped
- * ahead of it (optimizer.reset_clock()). At rate 1 it only runs `body`.
+ * ahead of it (optimizer.reset_clock()). At rate 1 it only runs `body`. Ctrl-C (SIGINT) or SIGTERM meanwhile
+ * puts the clock back too, then ends the process: left sped up, it would keep the project's metric store and
+ * warmer hours ahead of wall-clock time.
  *
  * pg_cron 1.5 and later (hosted Supabase's) can schedule a job every few seconds; the local stack's 1.4
  * (Debian 12's) schedules in minutes. So the harness runs each job's own command (cron.job.command) every
@@ -217,13 +219,45 @@ export async function onReplayClock<T>(dbUrl: string, rate: number, body: () => 
   // a connection per job, as pg_cron gives each: the handoff's command waits in pg_sleep for up to a minute
   const sql = postgres(dbUrl, { prepare: false, max: warmerJobs.length, onnotice: () => {} });
   try {
-    return await onSpedUpClock(sql, rate, body);
+    return await onSpedUpClock(sql, dbUrl, rate, body);
   } finally {
     await sql.end();
   }
 }
 
-async function onSpedUpClock<T>(sql: Sql, rate: number, body: () => Promise<T>): Promise<T> {
+/** Exit codes of a process ended by a signal, as shells report them (128 + the signal's number). */
+const interruptions = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * A signal ends the process without running `finally` blocks, so the clock is put back here, on a connection
+ * of its own: the jobs' connections may be waiting in the handoff's pg_sleep.
+ */
+function resetClockOnInterrupt(dbUrl: string, stopJobs: () => void): () => void {
+  const listeners = Object.entries(interruptions).map(([name, code]) => {
+    const signal = name as keyof typeof interruptions;
+    const listener = async () => {
+      stopJobs();
+      const own = postgres(dbUrl, { prepare: false, max: 1, connect_timeout: 5, onnotice: () => {} });
+      try {
+        await own`select optimizer.reset_clock()`;
+        console.error(`${signal}: the suite's clock is back on wall-clock time`);
+      } catch (error) {
+        console.error(
+          `${signal}: the suite's clock could not be put back (${(error as Error).message}); ` +
+            "run `select optimizer.reset_clock()` once the database is up",
+        );
+      } finally {
+        await own.end({ timeout: 1 });
+        Deno.exit(code);
+      }
+    };
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  });
+  return () => listeners.forEach((remove) => remove());
+}
+
+async function onSpedUpClock<T>(sql: Sql, dbUrl: string, rate: number, body: () => Promise<T>): Promise<T> {
   const jobs = await sql<{ jobname: string; command: string }[]>`
     select j.jobname, j.command from cron.job j where j.jobname = any(${warmerJobs})`;
   if (jobs.length !== warmerJobs.length) {
@@ -246,11 +280,13 @@ async function onSpedUpClock<T>(sql: Sql, rate: number, body: () => Promise<T>):
       );
     }
   };
+  const stopListening = resetClockOnInterrupt(dbUrl, () => stop.abort());
   await sql`select optimizer.set_clock_rate(${rate})`;
   const ticking = jobs.map(tick);
   try {
     return await body();
   } finally {
+    stopListening();
     stop.abort();
     await Promise.all(ticking);
     await sql`select optimizer.reset_clock()`;
