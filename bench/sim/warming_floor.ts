@@ -20,7 +20,7 @@ export interface WarmingFloorInput {
   requests: readonly { fn: string; atMs: number }[];
   /** The window's length in trace time. */
   durationMs: number;
-  /** A worker's boot in real time, as measured (a cold request's latency less a warm one's). */
+  /** A worker's boot in real time, from its start until it listens (the gateway measures it so). */
   bootMs: number;
   /** How much faster than real time the window is replayed; 1 for real time. */
   compression: number;
@@ -88,13 +88,12 @@ export interface WarmingFloorAt {
 /** The floors as a report's paragraph and table (the `all functions` row of each compression); none: nothing. */
 export function warmingFloorMarkdown(floors: readonly WarmingFloorAt[]): string[] {
   if (floors.length === 0) return [];
+  const bootMs = floors[0].bootMs.toFixed(0);
   return [
     "What no warmer can beat in this window (bench/sim/warming_floor.ts): the simulation replays the window's " +
     "requests against its worker model with a clairvoyant warmer (a ping exactly when a request would " +
     "otherwise find no worker, no budget) and with none. A boot lasts its real time, " +
-    `${
-      floors[0].bootMs.toFixed(0)
-    } ms here (the app's boots in the baseline runs, from start to listening, as ` +
+    `${bootMs} ms here (the app's boots in the baseline runs, from start to listening, as ` +
     "the gateway measured them), so the replay's compression stretches it in trace time, and the requests that " +
     "arrive while a successor boots at a lifetime's end wait for it; those count as cold starts, as the gateway " +
     "counts them.",

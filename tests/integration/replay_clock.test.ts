@@ -18,13 +18,13 @@ async function clockRate(): Promise<number> {
 
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test(`onReplayClock() puts the clock back to wall-clock time on ${signal}, and exits ${code}`, async () => {
-    const process = new Deno.Command(Deno.execPath(), {
+    const replay = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", child],
       env: { SUPABASE_DB_URL: stackEnv().dbUrl },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const reader = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = replay.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let output = "";
     while (!output.includes("sped up")) {
       const { value, done } = await reader.read();
@@ -34,14 +34,14 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     try {
       assert.equal(await clockRate(), 60, "the replay runs on a clock sped up 60x");
     } finally {
-      process.kill(signal);
+      replay.kill(signal);
     }
     const drained = (async () => {
       while (!(await reader.read()).done);
     })();
     const [status, stderr] = await Promise.all([
-      process.status,
-      new Response(process.stderr).text(),
+      replay.status,
+      new Response(replay.stderr).text(),
       drained,
     ]);
     assert.equal(status.code, code, stderr);
