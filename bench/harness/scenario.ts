@@ -386,6 +386,7 @@ async function replay(
     const statements = statementsBetween(before.statements, after.statements);
     const hits = after.hit - before.hit;
     const reads = after.read - before.read;
+    const pool = gateway.stats();
     const counters: RunCounters = {
       sharedBufferHitRatio: hits + reads === 0 ? null : hits / (hits + reads),
       appDbTimeMs: Math.round(statements.reduce((sum, s) => sum + s.totalMs, 0)),
@@ -394,8 +395,8 @@ async function replay(
       ),
       appIndexBytes: await appIndexBytes(world),
       suiteDbTimeMs: Math.round(after.suite - before.suite),
-      workerBoots: gateway.stats().coldStarts,
-      workerBootTimes: gateway.stats().boots,
+      workerBoots: pool.coldStarts,
+      workerBootTimes: pool.boots,
       warmPings: (warmer?.stop() ?? 0) + activities.reduce((sum, a) => sum + (a.warmPings ?? 0), 0),
     };
     const upstreamStats = upstream.stats();

@@ -13,6 +13,7 @@
 import { simulateFunctionWarming, type WarmingCounts } from "./warming.ts";
 import { noWarming, oracle } from "./warming_policies.ts";
 import { resolveWorkerOptions, type WorkerOptions } from "../../shared/warm/worker_model.ts";
+import type { WarmingPolicy } from "../../shared/warm/policy.ts";
 import { table } from "./markdown.ts";
 
 export interface WarmingFloorInput {
@@ -55,7 +56,7 @@ export function warmingFloor(input: WarmingFloorInput): WarmingFloorRow[] {
     times.push(atMs);
   }
   const rows = [...timesByFunction].sort(([a], [b]) => a.localeCompare(b)).map(([fn, requestTimes]) => {
-    const run = (policy: Parameters<typeof simulateFunctionWarming>[1]) =>
+    const run = (policy: WarmingPolicy) =>
       simulateFunctionWarming(
         { fn, requestTimes, endMs: input.durationMs, coldStartMs, workerOptions },
         policy,

@@ -17,7 +17,7 @@ import { MINUTE_MS } from "../time.ts";
  */
 
 /** A minute's window takes at most this share of the pings the hour has left. */
-export const maxShareOfLeftPerMinute = 0.1;
+const maxShareOfLeftPerMinute = 0.1;
 
 /** Where the budget runs out: the rank a ping must reach, and the share of the pings at exactly that rank. */
 export interface PaceBar {

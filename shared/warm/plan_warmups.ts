@@ -306,28 +306,27 @@ export function planWarmups(
   // Pace: the budget buys the likeliest pings of an hour; the rest of the window's wait for likelier ones.
   const bar = paceBudget([...candidates, ...ahead].map(rank), o.pingsPerHour);
   const ranked = [...candidates].sort((a, b) => rank(b) - rank(a));
+  const described = (ping: WarmPing) =>
+    `a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} with a chance of ${percent(rank(ping), 0)}`;
   const paced = ranked.filter((ping) => buys(bar, rank(ping), ping.fn));
   for (const ping of ranked.filter((ping) => !paced.includes(ping))) {
     skipped.push({
       fn: ping.fn,
-      reason:
-        `paced to limits.warmPingsPerHour: a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} ` +
-        `with a chance of ${percent(rank(ping), 0)} was ${pacedReason(bar, o.pingsPerHour)}`,
+      reason: `paced to limits.warmPingsPerHour: ${described(ping)} was ${pacedReason(bar, o.pingsPerHour)}`,
     });
   }
   // Spread: a window takes at most a share of what the hour has left, so a spell of likely pings cannot spend it.
   const cap = windowCap(o.pingsLeft, o.windowMs, o.pingsPerHour);
   const kept = paced.slice(0, cap);
   for (const ping of paced.slice(kept.length)) {
-    const at = `a ${ping.kind} ping at ${new Date(ping.atMs).toISOString()} with a chance of ${
-      percent(rank(ping), 0)
-    }`;
     skipped.push({
       fn: ping.fn,
       reason: kept.length < o.pingsLeft
-        ? `paced to limits.warmPingsPerHour: ${at} was left for later: this window takes at most ${cap} of the ` +
-          `${o.pingsLeft} pings the hour has left`
-        : `over limits.warmPingsPerHour: ${at} was dropped for likelier ones`,
+        ? `paced to limits.warmPingsPerHour: ${
+          described(ping)
+        } was left for later: this window takes at most ` +
+          `${cap} of the ${o.pingsLeft} pings the hour has left`
+        : `over limits.warmPingsPerHour: ${described(ping)} was dropped for likelier ones`,
     });
   }
   return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped, pacing: { ...bar, windowCap: cap } };
