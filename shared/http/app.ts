@@ -15,7 +15,7 @@ import {
 import type { MetricReporter } from "../metrics/metric_reporter.ts";
 import { databaseRetryAfterSeconds, isDatabaseUnavailable } from "../db/database_unavailable.ts";
 import { type FieldIssue, fieldIssues } from "./validation.ts";
-import { isWarmupRequest, warmupResponse } from "./warmup.ts";
+import { isWarmupRequest, warmupPreparer, warmupResponse } from "./warmup.ts";
 import { createRequestTally, rejectedKind, talliedStatuses } from "./request_tally.ts";
 import { edgeRuntimeWaitUntil } from "./wait_until.ts";
 
@@ -58,6 +58,11 @@ export interface FunctionAppOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** Answer CORS preflights and add CORS headers (any origin: credentials travel in headers, not cookies). */
   cors?: boolean;
+  /**
+   * What a warm-up ping does before it is answered, so that the next request finds it done (the functions
+   * open their database pool); bounded as warmupPreparer() in warmup.ts says.
+   */
+  prepareOnWarmup?: () => unknown;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -115,6 +120,9 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   const tally = reporter && createRequestTally({ target: name, reporter, now, waitUntil });
   let authenticator = options.authenticator;
   let served = false;
+  const prepare = options.prepareOnWarmup
+    ? warmupPreparer({ prepare: options.prepareOnWarmup, waitUntil, clock })
+    : null;
 
   const app = new Hono<AppEnv>({ getPath: (request) => routePath(request.url, name) });
 
@@ -130,6 +138,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
     const warmup = isWarmupRequest(c.req.raw);
     try {
       if (warmup) {
+        await prepare?.();
         c.res = warmupResponse(coldStart, { "x-request-id": requestId });
         return;
       }

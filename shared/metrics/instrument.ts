@@ -2,7 +2,7 @@ import { projectSecretKey } from "../http/project_secret_key.ts";
 import type { MetricEvent } from "./metric_event.ts";
 import { createMetricReporter, httpSink, type MetricReporter } from "./metric_reporter.ts";
 import { createRequestTally, type RequestTally } from "../http/request_tally.ts";
-import { isWarmupRequest, warmupResponse } from "../http/warmup.ts";
+import { isWarmupRequest, warmupPreparer, warmupResponse } from "../http/warmup.ts";
 import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
 
 /** The reporter type instrument() takes, for apps that report their own events (cache lookups) through it. */
@@ -24,6 +24,12 @@ export interface InstrumentOptions {
   timeoutMs?: number;
   /** Answer warm-up pings without calling the handler (default true). */
   warmup?: boolean;
+  /**
+   * What a warm-up ping does before it is answered, so that the next request finds it done: open what the
+   * first request would otherwise open, e.g. `() => sql\`select 1\`` for the function's database pool. Bounded
+   * as warmupPreparer() says (one run per isolate per 10 s, the answer waits at most 1 s).
+   */
+  prepareOnWarmup?: () => unknown;
   /** Reads SUPABASE_URL and the keys (default Deno.env.get). */
   env?: (name: string) => string | undefined;
   /** Keeps the isolate alive while events are sent; defaults to EdgeRuntime.waitUntil when present. */
@@ -95,6 +101,9 @@ export function instrument<Info>(
   let reporter: MetricReporter | null | undefined = options.reporter;
   let tally: RequestTally | null = null;
   let served = false;
+  const prepare = options.prepareOnWarmup
+    ? warmupPreparer({ prepare: options.prepareOnWarmup, waitUntil: (promise) => waitUntil(promise), clock })
+    : null;
 
   function waitUntil(promise: Promise<unknown>) {
     (options.waitUntil ?? edgeRuntimeWaitUntil())?.(promise);
@@ -125,6 +134,7 @@ export function instrument<Info>(
     served = true;
     const occurredAt = now().toISOString();
     if (answerWarmups && isWarmupRequest(request)) {
+      await prepare?.();
       const latencyMs = Math.max(0, clock() - started);
       measured((_, tally) => tally.count({ kind: "warm_ping", status: 200, coldStart, latencyMs }));
       return warmupResponse(coldStart);

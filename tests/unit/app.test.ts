@@ -192,6 +192,19 @@ Deno.test("createFunctionApp() answers warm-ups at once, without credentials, an
   ]);
 });
 
+Deno.test("createFunctionApp() answers a warm-up ping once prepareOnWarmup has run, without credentials", async () => {
+  const log: string[] = [];
+  const { app } = testApp({
+    prepareOnWarmup: () =>
+      new Promise<void>((resolve) => setTimeout(() => (log.push("prepared"), resolve()), 20)),
+  });
+  const response = await app.request("/things", { headers: { "x-warmup": "1" } });
+  log.push("answered");
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  assert.deepEqual(log, ["prepared", "answered"]);
+});
+
 Deno.test("createFunctionApp() counts 401, 404 and 405 answers per minute instead of one event each", async () => {
   const { app, reporter } = testApp({ now: () => new Date("2025-06-01T10:20:30Z") });
   for (let i = 0; i < 50; i++) await (await app.request("/things", { method: "POST" })).body?.cancel();

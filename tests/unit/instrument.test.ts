@@ -79,6 +79,23 @@ Deno.test("instrument() answers warm-up pings without calling the handler", asyn
   await reporter.settled();
 });
 
+Deno.test("instrument() answers a warm-up ping after prepareOnWarmup, and requests never run it", async () => {
+  const reporter = createMetricReporter({ sink: () => Promise.resolve(), flushIntervalMs: 0 });
+  const log: string[] = [];
+  const handler = instrument(() => (log.push("request"), new Response("ok")), {
+    target: "app-fn",
+    reporter,
+    prepareOnWarmup: () =>
+      new Promise<void>((resolve) => setTimeout(() => (log.push("prepared"), resolve()), 20)),
+  });
+  await handler(new Request("http://localhost/app-fn"), info);
+  const response = await handler(new Request("http://localhost/app-fn?warmup=1"), info);
+  log.push("answered");
+  assert.equal(response.status, 200);
+  assert.deepEqual(log, ["request", "prepared", "answered"]);
+  await reporter.settled();
+});
+
 Deno.test("instrument() posts to SUPABASE_URL/functions/v1/metrics with the default secret key", async () => {
   const posted: Request[] = [];
   const pending: Promise<unknown>[] = [];

@@ -41,7 +41,8 @@ const name = "metrics";
  * What the metrics app reads and writes, injected so that tests can run it in process with fakes.
  * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
  */
-export interface MetricsDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+export interface MetricsDeps
+  extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now" | "prepareOnWarmup"> {
   store: MetricStore;
   /** The current config: retention and the ingest settings bound what may be reported. */
   config: () => Promise<OptimizationConfig>;
@@ -55,6 +56,7 @@ export function createMetricsApp(deps: MetricsDeps): FunctionApp {
     reporter: deps.reporter ?? null,
     authenticator: deps.authenticator,
     now,
+    prepareOnWarmup: deps.prepareOnWarmup,
   });
 
   app.post(
@@ -133,6 +135,7 @@ function liveMetricsApp(): FunctionApp {
     store: createMetricStore(sql),
     config: cached(async () => (await statusStore.readConfig()).config, MINUTE_MS),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    prepareOnWarmup: () => sql`select 1`,
   });
 }
 

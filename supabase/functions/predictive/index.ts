@@ -44,7 +44,8 @@ const prewarmMarginMinutes = 5;
  * What the predictive app reads and writes, injected so that tests can run it in process.
  * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
  */
-export interface PredictiveDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+export interface PredictiveDeps
+  extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now" | "prepareOnWarmup"> {
   /** History, stored forecasts and runs. */
   store: ForecastStore;
   /** Buffer warming's reads and loads. */
@@ -62,6 +63,7 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
     reporter: deps.reporter ?? null,
     authenticator: deps.authenticator,
     now,
+    prepareOnWarmup: deps.prepareOnWarmup,
   });
 
   app.get("/forecast", requireAuth("secret"), query(ForecastQuerySchema), async (c) => {
@@ -134,6 +136,7 @@ function livePredictiveApp(): FunctionApp {
     buffers: createPrewarmStore(sql),
     config: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    prepareOnWarmup: () => sql`select 1`,
   });
 }
 

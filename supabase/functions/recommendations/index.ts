@@ -49,7 +49,8 @@ const name = "recommendations";
  * What the recommendations app reads and writes, injected so that tests can run it in process.
  * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
  */
-export interface RecommendationsDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+export interface RecommendationsDeps
+  extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now" | "prepareOnWarmup"> {
   /** Findings, runs and index builds. */
   store: RecommendationStore;
   /** The stored config: read by every run, patched by config findings. */
@@ -69,6 +70,7 @@ export function createRecommendationsApp(deps: RecommendationsDeps): FunctionApp
     reporter: deps.reporter ?? null,
     authenticator: deps.authenticator,
     now,
+    prepareOnWarmup: deps.prepareOnWarmup,
   });
 
   app.get("/", requireAuth("secret"), query(FindingListQuerySchema), async (c) => {
@@ -192,6 +194,7 @@ function liveRecommendationsApp(): FunctionApp {
     analyzers: liveAnalyzers,
     sql,
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    prepareOnWarmup: () => sql`select 1`,
   });
 }
 

@@ -23,7 +23,8 @@ const name = "status";
  * What the status app reads and writes, injected so that tests can run it in process with fakes.
  * Self-instrumentation (`reporter`), the authenticator and the clock default as in createFunctionApp().
  */
-export interface StatusDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+export interface StatusDeps
+  extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now" | "prepareOnWarmup"> {
   store: StatusStore;
 }
 
@@ -36,6 +37,7 @@ export function createStatusApp(deps: StatusDeps): FunctionApp {
     reporter: deps.reporter ?? null,
     authenticator: deps.authenticator,
     now,
+    prepareOnWarmup: deps.prepareOnWarmup,
   });
 
   app.get("/", requireAuth("secret"), async (c) => {
@@ -67,6 +69,7 @@ function liveStatusApp(): FunctionApp {
   return createStatusApp({
     store: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    prepareOnWarmup: () => sql`select 1`,
   });
 }
 

@@ -57,7 +57,8 @@ const name = "warmer";
  * What the warmer app reads and writes, injected so that tests can run it in process. Self-instrumentation
  * (`reporter`), the authenticator and the clock default as in createFunctionApp().
  */
-export interface WarmerDeps extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now"> {
+export interface WarmerDeps
+  extends Pick<FunctionAppOptions, "reporter" | "authenticator" | "now" | "prepareOnWarmup"> {
   /** Targets, what is known about them, the planned pings and runs. */
   store: WarmerStore;
   /** The cache's named loaders and the entries they may reload. */
@@ -99,6 +100,7 @@ export function createWarmerApp(deps: WarmerDeps): FunctionApp {
     reporter: deps.reporter ?? null,
     authenticator: deps.authenticator,
     now,
+    prepareOnWarmup: deps.prepareOnWarmup,
   });
 
   app.post("/run", requireAuth("secret"), query(WarmerRunQuerySchema), async (c) => {
@@ -216,6 +218,7 @@ function liveWarmerApp(): FunctionApp {
     clock: () => readClock(sql),
     config: createStatusStore(sql),
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
+    prepareOnWarmup: () => sql`select 1`,
     sender: {
       ...pingSenderDefaults,
       baseUrl,

@@ -9,7 +9,7 @@ import { type App, createApp } from "./http.ts";
  * client of its own, the cache its configuration asks for, and one metric reporter shared by instrument()
  * (requests, cold starts, warm pings) and the cache (lookups). instrument() is the only part of the optimizer
  * the app uses, as it would be in any customer's app: it wraps app.fetch, counts each request once and
- * answers warm-up pings before the app runs.
+ * answers warm-up pings before the app runs, opening the database pool first.
  *
  * The database client is the app's, not the optimizer's: application_name `quantforge-<function>` (what
  * pg_stat_activity and pg_stat_statements' users see), the pool a small edge isolate needs (3 connections,
@@ -31,7 +31,7 @@ export interface AppRuntime {
 
 export type Sql = postgres.Sql;
 
-/** The app's database client; creating it opens no connection, so warm-ups never touch the database. */
+/** The app's database client; creating it opens no connection (a warm-up ping does, see serve()). */
 export function createAppSql(name: string, env: (name: string) => string | undefined): Sql {
   const url = env("SUPABASE_DB_URL");
   if (!url) throw new Error("SUPABASE_DB_URL is not set: the app cannot reach its database");
@@ -63,6 +63,8 @@ export function createAppRuntime(
       Deno.serve(instrument((request: Request) => app.fetch(request), {
         target: name,
         reporter: reporter ?? undefined,
+        // A worker a ping booted would otherwise leave its first request to connect (about 20 ms locally).
+        prepareOnWarmup: () => sql`select 1`,
       }));
     },
   };
