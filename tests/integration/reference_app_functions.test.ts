@@ -591,3 +591,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...options,
+  name: "a warm-up ping opens a reference app worker's database connection before it is answered",
+  fn: async () => {
+    const sql = postgres(env.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+    const connectionsSince = async (since: Date) => {
+      const [{ count }] = await sql<{ count: number }[]>`
+        select count(*)::int as count from pg_catalog.pg_stat_activity
+        where application_name = 'quantforge-robots' and backend_start >= ${since}`;
+      return count;
+    };
+    try {
+      await withApp({}, async (call) => {
+        const sent = new Date();
+        const ping = await call("robots", { headers: { "x-warmup": "1" } });
+        assert.equal(ping.status, 200);
+        assert.equal((await ping.json()).coldStart, true);
+        assert.ok(await connectionsSince(sent) >= 1, "the ping's worker has a connection open");
+      });
+    } finally {
+      await sql.end();
+    }
+  },
+});
