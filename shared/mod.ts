@@ -28,7 +28,9 @@
  *   with TTL, tags, stale-while-revalidate, single flight and a size budget, and refresh-ahead of the entries
  *   likely to be read, through loaders registered by name;
  * - `warm/`: the warm planner (when to ping a function, with the chance and milliseconds each ping is worth),
- *   the arrival-rate and idle-gap estimates it reads, and the warming policies it is compared with.
+ *   the arrival-rate and idle-gap estimates it reads, and the warming policies it is compared with;
+ * - `resilience/`: circuit breakers (cockatiel's) whose state every isolate shares through Postgres, and the
+ *   metric events of their transitions and rejected calls.
  *
  * @module
  */
@@ -427,3 +429,24 @@ export {
   type WorkerOptions,
   type WorkerView,
 } from "./warm/worker_model.ts";
+export {
+  type BreakerStore,
+  createBreakerStore,
+  type StoredBreakerState,
+} from "./resilience/breaker_store.ts";
+export {
+  type BreakerEvent,
+  type BreakerRule,
+  type BreakerStateName,
+  createSharedBreaker,
+  isBrokenCircuit,
+  type SharedBreaker,
+  sharedBreakerDefaults,
+  type SharedBreakerOptions,
+} from "./resilience/shared_breaker.ts";
+export {
+  breakerMetricEvents,
+  type BreakerMetricEventsOptions,
+  breakerRejectedKind,
+  breakerTransitionKind,
+} from "./resilience/breaker_events.ts";

@@ -21,7 +21,7 @@ export const talliedStatuses: ReadonlySet<number> = new Set([401, 404, 405]);
 export const rejectedKind = "rejected";
 
 export interface TallyEntry {
-  kind: typeof rejectedKind | "warm_ping";
+  kind: typeof rejectedKind | "warm_ping" | "breaker_rejected";
   status: number;
   coldStart: boolean;
   latencyMs: number;

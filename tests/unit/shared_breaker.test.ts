@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import type { BreakerStore, StoredBreakerState } from "../../shared/resilience/breaker_store.ts";
+import {
+  type BreakerEvent,
+  createSharedBreaker,
+  isBrokenCircuit,
+  type SharedBreakerOptions,
+} from "../../shared/resilience/shared_breaker.ts";
+
+/**
+ * An in-memory BreakerStore with the Postgres adapter's semantics (tests/integration/breaker_store.test.ts
+ * checks those against the real table), counting calls; `failing` makes every call throw.
+ */
+function memoryStore() {
+  const rows = new Map<string, StoredBreakerState & { nextProbeAtMs: number | null }>();
+  const calls = { read: 0, write: 0, claim: 0 };
+  let failing = false;
+  const store: BreakerStore = {
+    read(name) {
+      calls.read++;
+      if (failing) return Promise.reject(new Error("store down"));
+      const row = rows.get(name);
+      return Promise.resolve(row ? { state: structuredClone(row.state), version: row.version } : null);
+    },
+    write(name, state, expectedVersion, nextProbeAtMs) {
+      calls.write++;
+      if (failing) return Promise.reject(new Error("store down"));
+      const row = rows.get(name);
+      if ((row?.version ?? 0) !== expectedVersion && row) return Promise.resolve(null);
+      const version = (row?.version ?? 0) + 1;
+      rows.set(name, { state: structuredClone(state), version, nextProbeAtMs });
+      return Promise.resolve(version);
+    },
+    claimProbe(name, nowMs, holdMs) {
+      calls.claim++;
+      if (failing) return Promise.reject(new Error("store down"));
+      const row = rows.get(name);
+      if (!row) return Promise.resolve(true);
+      if (row.nextProbeAtMs !== null && row.nextProbeAtMs > nowMs) return Promise.resolve(false);
+      row.nextProbeAtMs = nowMs + holdMs;
+      return Promise.resolve(true);
+    },
+  };
+  return { store, calls, rows, fail: (on: boolean) => failing = on };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const boom = () => Promise.reject(new Error("upstream down"));
+const ok = () => Promise.resolve("ok");
+
+function breaker(store: BreakerStore, options: Partial<SharedBreakerOptions> = {}) {
+  return createSharedBreaker({
+    name: "quotes",
+    store,
+    rule: { kind: "consecutive", failures: 3 },
+    halfOpenAfterMs: 40,
+    readIntervalMs: 0,
+    onStoreError: () => {},
+    ...options,
+  });
+}
+
+/** Calls `fn` through `b`, returning what happened: the value, "failed" or "rejected". */
+async function call(b: ReturnType<typeof breaker>, fn: () => Promise<string>): Promise<string> {
+  try {
+    return await b.execute(fn);
+  } catch (error) {
+    return isBrokenCircuit(error) ? "rejected" : "failed";
+  }
+}
+
+Deno.test("createSharedBreaker() opens after the rule's failures and then rejects without calling", async () => {
+  const b = breaker(memoryStore().store);
+  let called = 0;
+  const failing = () => (called++, boom());
+  const outcomes = [];
+  for (let i = 0; i < 5; i++) outcomes.push(await call(b, failing));
+  assert.deepEqual(outcomes, ["failed", "failed", "failed", "rejected", "rejected"]);
+  assert.equal(called, 3);
+  assert.equal(b.state(), "open");
+});
+
+Deno.test("createSharedBreaker() starts a new isolate's breaker open when another isolate opened it", async () => {
+  const { store } = memoryStore();
+  const first = breaker(store);
+  for (let i = 0; i < 3; i++) await call(first, boom);
+  const second = breaker(store);
+  let called = 0;
+  assert.equal(await call(second, () => (called++, ok())), "rejected");
+  assert.equal(called, 0, "the new isolate did not relearn the outage from its users' requests");
+  assert.equal(second.state(), "open");
+});
+
+Deno.test("createSharedBreaker() lets isolates send one half-open probe between them", async () => {
+  const { store } = memoryStore();
+  const isolates = [breaker(store), breaker(store), breaker(store)];
+  for (let i = 0; i < 3; i++) await call(isolates[0], boom);
+  for (const b of isolates.slice(1)) await call(b, ok);
+  await sleep(50);
+  let probes = 0;
+  const slowProbe = () => (probes++, sleep(10).then(() => boom()));
+  const outcomes = await Promise.all(isolates.map((b) => call(b, slowProbe)));
+  assert.equal(probes, 1);
+  assert.deepEqual(outcomes.toSorted(), ["failed", "rejected", "rejected"]);
+});
+
+Deno.test("createSharedBreaker() lets no isolate probe again right after a failed probe", async () => {
+  const { store } = memoryStore();
+  const [a, b] = [breaker(store), breaker(store)];
+  for (let i = 0; i < 3; i++) await call(a, boom);
+  await call(b, ok); // b holds the first opening
+  await sleep(50);
+  assert.equal(await call(a, boom), "failed", "a probes and fails: the circuit opens again");
+  let called = 0;
+  assert.equal(await call(b, () => (called++, ok())), "rejected");
+  assert.equal(called, 0, "b's copy said a probe was due, the store said the new opening's was not");
+});
+
+Deno.test("createSharedBreaker() closes every isolate's circuit after one successful probe", async () => {
+  const { store } = memoryStore();
+  const [a, b] = [breaker(store), breaker(store)];
+  for (let i = 0; i < 3; i++) await call(a, boom);
+  await call(b, ok);
+  await sleep(50);
+  assert.equal(await call(a, ok), "ok");
+  assert.equal(a.state(), "closed");
+  assert.equal(await call(b, ok), "ok");
+  assert.equal(b.state(), "closed");
+});
+
+Deno.test("createSharedBreaker() reads the store at most once per readIntervalMs", async () => {
+  const { store, calls } = memoryStore();
+  const b = breaker(store, { readIntervalMs: 60_000 });
+  for (let i = 0; i < 20; i++) await call(b, ok);
+  assert.equal(calls.read, 1);
+});
+
+Deno.test("createSharedBreaker() writes on transitions only", async () => {
+  const { store, calls } = memoryStore();
+  const b = breaker(store);
+  for (let i = 0; i < 10; i++) await call(b, ok);
+  assert.equal(calls.write, 0, "calls while closed write nothing");
+  for (let i = 0; i < 6; i++) await call(b, boom);
+  assert.equal(calls.write, 1, "one write for the opening, none for the rejected calls");
+  await sleep(50);
+  await call(b, ok);
+  assert.equal(calls.write, 2, "one for the closing");
+});
+
+Deno.test("createSharedBreaker() goes on alone when the store cannot be reached", async () => {
+  const { store, fail } = memoryStore();
+  const errors: unknown[] = [];
+  const b = breaker(store, { onStoreError: (error) => errors.push(error) });
+  fail(true);
+  const outcomes = [];
+  for (let i = 0; i < 4; i++) outcomes.push(await call(b, boom));
+  assert.deepEqual(outcomes, ["failed", "failed", "failed", "rejected"]);
+  assert.ok(errors.length >= 1);
+  await sleep(50);
+  assert.equal(await call(b, ok), "ok", "it probes on its own when it cannot claim the probe");
+});
+
+Deno.test("createSharedBreaker() loses a stale write, keeps the stored opening and reads it next", async () => {
+  const { store, rows } = memoryStore();
+  let bReads = 0;
+  const bStore: BreakerStore = { ...store, read: (name) => (bReads++, store.read(name)) };
+  const [a, b] = [breaker(store), breaker(bStore, { readIntervalMs: 60_000 })];
+  await call(b, ok); // b read the empty store and would not read again for a minute
+  for (let i = 0; i < 3; i++) await call(a, boom);
+  const stored = structuredClone(rows.get("quotes"));
+  for (let i = 0; i < 3; i++) await call(b, boom);
+  assert.deepEqual(rows.get("quotes"), stored, "b's write of its own opening lost to a's");
+  await call(b, ok);
+  assert.equal(bReads, 2, "having lost, b read the stored state at once");
+});
+
+Deno.test("createSharedBreaker() reports the transitions it wrote and the calls it rejected", async () => {
+  const events: BreakerEvent[] = [];
+  const b = breaker(memoryStore().store, { onEvent: (event) => events.push(event) });
+  for (let i = 0; i < 4; i++) await call(b, boom);
+  await sleep(50);
+  await call(b, ok);
+  assert.deepEqual(events.map((e) => e.kind === "transition" ? `${e.from}->${e.to}` : e.kind), [
+    "closed->open",
+    "rejected",
+    "open->half-open",
+    "half-open->closed",
+  ]);
+});
+
+Deno.test("createSharedBreaker() counts only the errors isFailure says are the dependency's", async () => {
+  const b = breaker(memoryStore().store, { isFailure: (error) => (error as Error).message !== "bad input" });
+  const badInput = () => Promise.reject(new Error("bad input"));
+  for (let i = 0; i < 5; i++) await call(b, badInput);
+  assert.equal(b.state(), "closed");
+});
+
+Deno.test("createSharedBreaker() refuses options out of range, saying which and what it got", () => {
+  const { store } = memoryStore();
+  assert.throws(() => breaker(store, { name: "" }), /name must be 1 to 200 characters/);
+  assert.throws(() => breaker(store, { halfOpenAfterMs: 0 }), /halfOpenAfterMs must be >= 1: got 0/);
+  assert.throws(
+    () => breaker(store, { rule: { kind: "consecutive", failures: 0 } }),
+    /failures must be an integer >= 1: got 0/,
+  );
+  assert.throws(
+    () => breaker(store, { rule: { kind: "sampling", threshold: 1, durationMs: 10_000, minimumRps: 1 } }),
+    /threshold must be between 0 and 1, both excluded: got 1/,
+  );
+  assert.throws(
+    () => breaker(store, { rule: { kind: "sampling", threshold: 0.5, durationMs: 10_000, minimumRps: 0 } }),
+    /minimumRps must be > 0: got 0/,
+  );
+});
