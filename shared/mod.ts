@@ -141,6 +141,8 @@ export {
 } from "./metrics/series.ts";
 
 export {
+  type BreakerActivity,
+  type BreakerActivityRow,
   type BufferLoad,
   type BufferLoadRow,
   type CacheActivity,

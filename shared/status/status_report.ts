@@ -31,6 +31,26 @@ export interface StatusOverview {
   buffer_loads?: BufferLoadRow[];
   /** Each cache namespace's last 24 hours (optimizer.cache_activity()). */
   caching?: CacheActivityRow[];
+  /** Each circuit breaker now and over the last 24 hours (optimizer.breaker_activity()). */
+  breakers?: BreakerActivityRow[];
+}
+
+/** A circuit breaker as optimizer.breaker_activity() gives it; see BreakerActivity. Counts are bigints. */
+export interface BreakerActivityRow {
+  /** The breaker's name (the dependency). */
+  name: string;
+  /** The circuit as the isolates last wrote it; null when only its events are known. */
+  state: "open" | "closed" | null;
+  /** When it was last written. */
+  since: string | null;
+  /** The earliest time an isolate may send the open circuit's probe; null while closed. */
+  next_probe_at: string | null;
+  /** Transitions to open. */
+  openings: number | string;
+  /** Transitions of every kind. */
+  transitions: number | string;
+  /** Calls it rejected. */
+  rejected: number | string;
 }
 
 /** A cache namespace as optimizer.cache_activity() gives it; see CacheActivity. Counts are bigints. */
@@ -282,6 +302,26 @@ export interface StatusReport {
   bufferLoads: BufferLoad[];
   /** Each cache namespace over the last 24 hours: hit rate, refresh-ahead's reloads, evictions, size, loader. */
   caching: CacheActivity[];
+  /** Each circuit breaker (shared/resilience/): its circuit now, and its openings and rejected calls in 24 hours. */
+  breakers: BreakerActivity[];
+}
+
+/** A circuit breaker in the status report. */
+export interface BreakerActivity {
+  /** The breaker's name (the dependency). */
+  name: string;
+  /** The circuit as the isolates last wrote it; null when only its events are known. */
+  state: "open" | "closed" | null;
+  /** When it was last written (ISO 8601). */
+  since: string | null;
+  /** The earliest time an isolate may send the open circuit's probe; null while closed. */
+  nextProbeAt: string | null;
+  /** Transitions to open in the last 24 hours. */
+  openings24h: number;
+  /** Transitions of every kind in the last 24 hours. */
+  transitions24h: number;
+  /** Calls it rejected in the last 24 hours, without calling the dependency. */
+  rejected24h: number;
 }
 
 /** A cache namespace over the last 24 hours, as the metric store's rollups and the shared tier have it. */
@@ -639,6 +679,15 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
         endpoint: row.loader.endpoint,
         enabled: row.loader.enabled,
       },
+    })),
+    breakers: (overview.breakers ?? []).map((row) => ({
+      name: row.name,
+      state: row.state,
+      since: row.since,
+      nextProbeAt: row.next_probe_at,
+      openings24h: Number(row.openings),
+      transitions24h: Number(row.transitions),
+      rejected24h: Number(row.rejected),
     })),
   };
 }

@@ -1,13 +1,15 @@
 /**
  * Circuit breakers share their state through optimizer.breaker_states (shared/resilience/breaker_store.ts):
- * the compare-and-set write, the single probe claim, and a breaker in another process that learns an outage
- * without calling the failing dependency.
+ * the compare-and-set write, the single probe claim, a breaker in another process that learns an outage
+ * without calling the failing dependency, and what `status` shows of a breaker.
  */
 import assert from "node:assert/strict";
+import { createMetricReporter, sqlSink } from "../../shared/metrics/metric_reporter.ts";
+import { breakerMetricEvents } from "../../shared/resilience/breaker_events.ts";
 import { createBreakerStore } from "../../shared/resilience/breaker_store.ts";
 import { createSharedBreaker, isBrokenCircuit } from "../../shared/resilience/shared_breaker.ts";
 import { stackEnv } from "../support/env.ts";
-import { withSql } from "../support/metric_store_db.ts";
+import { rollup, withSql } from "../support/metric_store_db.ts";
 
 const child = new URL("../support/breaker_child.ts", import.meta.url).pathname;
 const uniqueName = () => `test-${crypto.randomUUID()}`;
@@ -69,6 +71,38 @@ Deno.test("a breaker in another function process opens the circuit for this one'
       const outcome = await breaker.execute(() => (called++, Promise.resolve("ok"))).catch((error) => error);
       assert.ok(isBrokenCircuit(outcome));
       assert.equal(called, 0);
+    } finally {
+      await sql`delete from optimizer.breaker_states where name = ${name}`;
+    }
+  });
+});
+
+Deno.test("status_overview() lists a breaker's circuit with the openings and rejected calls its events hold", async () => {
+  await withSql(async (sql) => {
+    const name = uniqueName();
+    const reporter = createMetricReporter({ sink: sqlSink(sql, "integration-test"), flushIntervalMs: 0 });
+    const breaker = createSharedBreaker({
+      name,
+      store: createBreakerStore(sql),
+      rule: { kind: "consecutive", failures: 2 },
+      halfOpenAfterMs: 60_000,
+      onEvent: breakerMetricEvents(reporter),
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await breaker.execute(() => Promise.reject(new Error("down"))).catch(() => {});
+      }
+      globalThis.dispatchEvent(new Event("beforeunload")); // the rejected calls' tally is recorded at unload
+      await reporter.settled();
+      await rollup(sql);
+      const [{ breakers }] = await sql<{ breakers: Record<string, unknown>[] }[]>`
+        select optimizer.status_overview() -> 'breakers' as breakers`;
+      const row = breakers.find((b) => b.name === name);
+      assert.ok(row, `${name} is listed`);
+      assert.deepEqual(
+        [row.state, row.openings, row.transitions, row.rejected, typeof row.next_probe_at],
+        ["open", 1, 1, 3, "string"],
+      );
     } finally {
       await sql`delete from optimizer.breaker_states where name = ${name}`;
     }

@@ -386,3 +386,52 @@ Deno.test("statusReport() lists each cache namespace with its hit rate, reloads,
     },
   ]);
 });
+
+Deno.test("statusReport() lists each circuit breaker with its state and its openings and rejections in 24 hours", () => {
+  const report = statusReport(
+    overview({
+      breakers: [
+        {
+          name: "upstream-quotes",
+          state: "open",
+          since: "2026-11-30T00:50:00.000Z",
+          next_probe_at: "2026-11-30T00:50:10.000Z",
+          openings: "3",
+          transitions: "8",
+          rejected: "412",
+        },
+        {
+          name: "ai",
+          state: null,
+          since: null,
+          next_probe_at: null,
+          openings: 0,
+          transitions: 0,
+          rejected: 2,
+        },
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(report.breakers, [
+    {
+      name: "upstream-quotes",
+      state: "open",
+      since: "2026-11-30T00:50:00.000Z",
+      nextProbeAt: "2026-11-30T00:50:10.000Z",
+      openings24h: 3,
+      transitions24h: 8,
+      rejected24h: 412,
+    },
+    {
+      name: "ai",
+      state: null,
+      since: null,
+      nextProbeAt: null,
+      openings24h: 0,
+      transitions24h: 0,
+      rejected24h: 2,
+    },
+  ]);
+});
