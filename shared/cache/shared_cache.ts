@@ -17,7 +17,11 @@ import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
  * 3. shared tier: optimizer.cache_get() serves an entry whose tags were not invalidated since, and gives the
  *    tags' current versions in the same round trip; a fresh entry is a hit, a stale one (within `staleMs`
  *    past its TTL) is served and refreshed in the background;
- * 4. load: the loader runs; its value is stored in both tiers unless a tag was invalidated meanwhile.
+ * 4. load: the loader runs; its value is stored in both tiers unless a tag was invalidated meanwhile;
+ * 5. stale-if-error: when the loader fails (its dependency is down, a circuit breaker is open) and the read asks
+ *    for it (`staleIfErrorMs`), an entry kept that long past its stale window is served instead, from either
+ *    tier, if none of its tags was invalidated since; `source` says so. An entry with tags is not served from
+ *    the isolate tier when Postgres cannot confirm its tags.
  * invalidate(tags), called after a write, bumps the tags' versions and deletes the shared entries carrying them.
  *
  * Values are stored as their JSON text, which Postgres keeps as it is: no jsonb parsing on the way in or out.
@@ -26,8 +30,8 @@ import { edgeRuntimeWaitUntil } from "../http/wait_until.ts";
  * (system `cache`, target the namespace, kind `lookup`, hit or miss, with the tier in attrs).
  */
 
-/** Where a value came from. */
-export type CacheSource = "isolate" | "shared" | "stale" | "loader";
+/** Where a value came from: `stale-if-error` is an entry past its stale window, served because the loader failed. */
+export type CacheSource = "isolate" | "shared" | "stale" | "stale-if-error" | "loader";
 
 /** What getOrLoad() returns. */
 export interface CacheRead<T> {
@@ -45,6 +49,11 @@ export interface LoadOptions<T = unknown> {
   ttlMs?: number;
   /** How long past its TTL a stale entry is served while it is refreshed (default: the cache's staleMs). */
   staleMs?: number;
+  /**
+   * How long past its stale window the entry is kept to be served when the loader fails, and whether this read
+   * falls back on such an entry (default: the cache's staleIfErrorMs).
+   */
+  staleIfErrorMs?: number;
   /** Whether to store a loaded value (default: always), e.g. not an answer that reports an error. */
   storeIf?: (value: T) => boolean;
 }
@@ -72,6 +81,8 @@ export interface SharedCacheOptions {
   ttlMs: number;
   /** Default time past the TTL a stale entry is served while it is refreshed (0: never stale). */
   staleMs: number;
+  /** Default time past the stale window an entry is kept for reads whose loader fails (0: none). */
+  staleIfErrorMs: number;
 }
 
 /** The defaults: 256 entries and 4 MiB per isolate, entries fresh for a minute, no stale serving. */
@@ -80,6 +91,7 @@ export const sharedCacheDefaults: SharedCacheOptions = {
   isolateMaxBytes: 4 * 1024 * 1024,
   ttlMs: 60_000,
   staleMs: 0,
+  staleIfErrorMs: 0,
 };
 
 const bounds = {
@@ -87,6 +99,7 @@ const bounds = {
   isolateMaxBytes: { min: 0, max: 1024 * 1024 * 1024, integer: true },
   ttlMs: { min: 1, max: 2_000_000_000, integer: true },
   staleMs: { min: 0, max: 2_000_000_000, integer: true },
+  staleIfErrorMs: { min: 0, max: 2_000_000_000, integer: true },
 };
 
 /** Where the cache lives and what it reports to. */
@@ -110,6 +123,8 @@ interface IsolateEntry {
   tags: readonly string[];
   versionSum: string;
   freshUntilMs: number;
+  /** Until when a read whose loader fails may be served this entry. */
+  errorUntilMs: number;
 }
 
 const maxKeyLength = 1000;
@@ -169,9 +184,16 @@ export function createSharedCache(
     try {
       const [{ stored }] = await sql<{ stored: boolean }[]>`
         select optimizer.cache_put(${namespace}, ${key}, ${json}, ${o.tags as string[]}, ${before}::bigint,
-          ${o.ttlMs}, ${o.staleMs}, ${now().toISOString()}) as stored`;
+          ${o.ttlMs}, ${o.staleMs}, ${now().toISOString()}, ${o.staleIfErrorMs}) as stored`;
       if (stored) {
-        const entry = { value, tags: o.tags, versionSum: before, freshUntilMs: now().getTime() + o.ttlMs };
+        const storedMs = now().getTime();
+        const entry = {
+          value,
+          tags: o.tags,
+          versionSum: before,
+          freshUntilMs: storedMs + o.ttlMs,
+          errorUntilMs: o.staleIfErrorMs > 0 ? storedMs + o.ttlMs + o.staleMs + o.staleIfErrorMs : 0,
+        };
         isolate.set(key, entry, json.length);
       }
     } catch (error) {
@@ -190,6 +212,7 @@ export function createSharedCache(
       tags: input.tags ?? [],
       ttlMs: input.ttlMs ?? options.ttlMs,
       staleMs: input.staleMs ?? options.staleMs,
+      staleIfErrorMs: input.staleIfErrorMs ?? options.staleIfErrorMs,
       storeIf: input.storeIf ?? (() => true),
     };
     // isolate tier: fresh, and none of its tags invalidated since it was loaded
@@ -212,12 +235,15 @@ export function createSharedCache(
         value: string | null;
         entry_tags: string[];
         fresh_until: Date | null;
+        error_until: Date | null;
         version_sum: string;
         current_version_sum: string;
       }[]
     >`
-      select hit, value, entry_tags, fresh_until, version_sum::text, current_version_sum::text
-      from optimizer.cache_get(${namespace}, ${key}, ${o.tags as string[]}, ${now().toISOString()})`
+      select g.hit, g.value, g.entry_tags, g.fresh_until, e.error_until, g.version_sum::text,
+        g.current_version_sum::text
+      from optimizer.cache_get(${namespace}, ${key}, ${o.tags as string[]}, ${now().toISOString()}) g
+      left join optimizer.cache_entries e on g.hit and e.namespace = ${namespace} and e.key = ${key}`
       .catch((error) => {
         onError(error);
         return [undefined];
@@ -230,6 +256,7 @@ export function createSharedCache(
           tags: row.entry_tags,
           versionSum: row.version_sum,
           freshUntilMs: row.fresh_until!.getTime(),
+          errorUntilMs: row.error_until?.getTime() ?? 0,
         };
         isolate.set(key, entry, row.value!.length);
         report("shared", startedMs);
@@ -251,9 +278,34 @@ export function createSharedCache(
       report("stale", startedMs);
       return { value, source: "stale" };
     }
-    const value = await load(key, loader, row?.current_version_sum ?? null, o);
+    let value: T;
+    try {
+      value = await load(key, loader, row?.current_version_sum ?? null, o);
+    } catch (error) {
+      if (o.staleIfErrorMs === 0) throw error;
+      const fallback = await staleIfError(key, held);
+      if (!fallback) throw error;
+      report("stale-if-error", startedMs);
+      return { value: fallback.value as T, source: "stale-if-error" };
+    }
     report("loader", startedMs);
     return { value, source: "loader" };
+  };
+
+  /**
+   * Step 5: the entry a failed load falls back on, from the isolate tier (its tags confirmed unchanged) or the
+   * shared one; null when neither has one.
+   */
+  const staleIfError = async (key: string, held: IsolateEntry | undefined) => {
+    const at = now();
+    if (held && held.errorUntilMs > at.getTime()) {
+      const current = await versionSum(held.tags).catch((error) => (onError(error), null));
+      if (current === held.versionSum) return { value: held.value };
+    }
+    const [row] = await sql<{ value: string }[]>`
+      select value from optimizer.cache_get_if_error(${namespace}, ${key}, ${at.toISOString()})`
+      .catch((error) => (onError(error), []));
+    return row ? { value: JSON.parse(row.value) } : null;
   };
 
   return {
@@ -262,6 +314,7 @@ export function createSharedCache(
       for (const tag of o.tags ?? []) checkText("tag", tag, 200);
       checkMs("ttlMs", o.ttlMs, bounds.ttlMs);
       checkMs("staleMs", o.staleMs, bounds.staleMs);
+      checkMs("staleIfErrorMs", o.staleIfErrorMs, bounds.staleIfErrorMs);
       const pending = inFlight.get(key);
       if (pending) return pending as Promise<CacheRead<T>>;
       const read = lookup(key, loader, o).finally(() => inFlight.delete(key));

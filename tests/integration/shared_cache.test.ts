@@ -144,6 +144,81 @@ Deno.test("getOrLoad() serves a stale entry at once and refreshes it in the back
   });
 });
 
+const down = () => Promise.reject(new Error("upstream down"));
+const staleIfError = { staleIfErrorMs: 3_600_000 };
+
+Deno.test("getOrLoad() serves an entry past its stale window from the shared tier when the loader fails", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("sie-shared");
+    const time = clock();
+    await cache(sql, ns, { now: time.now }, 1_000).getOrLoad("k", () => Promise.resolve(1), staleIfError);
+    time.advance(60_000);
+    // another isolate: its own tier is empty, the shared entry is past its TTL and kept for errors
+    const other = cache(sql, ns, { now: time.now }, 1_000);
+    assert.deepEqual(await other.getOrLoad("k", down, staleIfError), { value: 1, source: "stale-if-error" });
+  });
+});
+
+Deno.test("getOrLoad() serves the isolate tier's expired entry when the loader fails", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("sie-isolate");
+    const time = clock();
+    const c = cache(sql, ns, { now: time.now }, 1_000);
+    const options = { ...staleIfError, tags: ["robot:1"] };
+    await c.getOrLoad("k", () => Promise.resolve(1), options);
+    // only this isolate's tier holds it now
+    await sql`delete from optimizer.cache_entries where namespace = ${ns}`;
+    time.advance(60_000);
+    assert.deepEqual(await c.getOrLoad("k", down, options), { value: 1, source: "stale-if-error" });
+  });
+});
+
+Deno.test("getOrLoad() serves no stale-if-error entry whose tag a write invalidated", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("sie-tag");
+    const time = clock();
+    const c = cache(sql, ns, { now: time.now }, 1_000);
+    await c.getOrLoad("k", () => Promise.resolve(1), { ...staleIfError, tags: ["robot:1"] });
+    await c.invalidate(["robot:1"]);
+    time.advance(60_000);
+    await assert.rejects(c.getOrLoad("k", down, { ...staleIfError, tags: ["robot:1"] }), /upstream down/);
+    const other = cache(sql, ns, { now: time.now }, 1_000);
+    await assert.rejects(other.getOrLoad("k", down, { ...staleIfError, tags: ["robot:1"] }), /upstream down/);
+  });
+});
+
+Deno.test("getOrLoad() loads past the stale window while the loader works, and passes on its error without staleIfErrorMs", async () => {
+  await withDb(async (sql) => {
+    const time = clock();
+    const c = cache(sql, namespace("sie-off"), { now: time.now }, 1_000);
+    await c.getOrLoad("k", () => Promise.resolve(1), staleIfError);
+    time.advance(60_000);
+    assert.deepEqual(await c.getOrLoad("k", () => Promise.resolve(2), staleIfError), {
+      value: 2,
+      source: "loader",
+    });
+    time.advance(60_000);
+    await assert.rejects(c.getOrLoad("k", down), /upstream down/);
+  });
+});
+
+Deno.test("cache_evict() keeps an entry through its error window and deletes it after", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("sie-evict");
+    const stored = Date.now();
+    await cache(sql, ns, { now: () => new Date(stored) }, 1_000).getOrLoad("k", () => Promise.resolve(1), {
+      staleIfErrorMs: 10_000,
+    });
+    const left = async (atMs: number) => {
+      await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER}, ${new Date(atMs)})`;
+      const rows = await sql`select 1 from optimizer.cache_entries where namespace = ${ns}`;
+      return rows.length;
+    };
+    assert.equal(await left(stored + 5_000), 1, "past its TTL, inside its error window");
+    assert.equal(await left(stored + 11_001), 0);
+  });
+});
+
 Deno.test("getOrLoad() loads once for concurrent misses of one key in an isolate", async () => {
   await withDb(async (sql) => {
     const c = cache(sql, namespace("flight"));
