@@ -1,6 +1,7 @@
 import { type ModuleName, moduleNames, type OptimizationConfig } from "../config/config.ts";
 import { createFinding, type Finding, type Window } from "../finding/finding.ts";
 import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
+import { nextCronRun } from "./next_cron_run.ts";
 
 /**
  * The `GET /functions/v1/status` answer, built from optimizer.status_overview() and the config: which modules
@@ -264,6 +265,8 @@ export interface CronJob {
   lastMessage: string | null;
   /** Failed runs in the last 24 hours. */
   failures24h: number;
+  /** When pg_cron next starts it (nextCronRun()); null when inactive or its schedule cannot be read. */
+  nextRunAt: string | null;
 }
 
 /** Whether the metric pipeline keeps up; every problem found is also a Finding of the report. */
@@ -456,6 +459,7 @@ export function pipelineHealth(
     lastStart: job.last_start,
     lastMessage: job.last_message,
     failures24h: Number(job.failures_24h ?? 0),
+    nextRunAt: nextCronRun({ schedule: job.schedule, active: job.active, lastStart: job.last_start }, now),
   }));
   const pending = overview.volumes?.events_pending_rollup;
   const eventsPendingRollup = pending == null ? null : Number(pending);
