@@ -7,6 +7,8 @@
  * Entries may carry a tag (the owning user's id) so that a user's writes can drop everything cached for them.
  */
 
+import { envWholeNumber } from "./env_number.ts";
+
 export interface LruTtlCacheOptions<V> {
   maxEntries: number;
   ttlMs: number;
@@ -165,7 +167,7 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
 
 /**
  * How the app's cache is configured: APP_CACHE=off|lru-ttl|shared, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
- * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS. `shared` is the suite's cache (shared/cache/shared_cache.ts): the
+ * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS, APP_CACHE_STALE_IF_ERROR_MS. `shared` is the suite's cache (shared/cache/shared_cache.ts): the
  * same per-isolate bounds in front of a tier in Postgres that survives the isolate.
  */
 export type CacheSettings =
@@ -180,6 +182,11 @@ export type CacheSettings =
      * so that only changes made outside the app wait for it; other reads keep `ttlMs`. Unset: `ttlMs`.
      */
     ownedTtlMs?: number;
+    /**
+     * `shared` only: how long past its TTL an entry is kept to answer a read whose source fails (5xx), with
+     * `x-cache: stale-if-error`. Unset: such a read gets the source's error.
+     */
+    staleIfErrorMs?: number;
   };
 
 const cacheModes = ["off", "lru-ttl", "shared"] as const;
@@ -188,16 +195,6 @@ export const cacheDefaults = {
   ttlMs: 30_000,
   maxEntries: 1000,
 } as const;
-
-function envWholeNumber(get: (name: string) => string | undefined, name: string, fallback?: number) {
-  const raw = get(name)?.trim();
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a whole number >= 1: got "${raw}"`);
-  }
-  return value;
-}
 
 /** Reads the cache switches; throws with the variable's name when one is malformed, so a bad deploy fails at boot. */
 export function cacheSettingsFromEnv(get: (name: string) => string | undefined): CacheSettings {
@@ -213,11 +210,18 @@ export function cacheSettingsFromEnv(get: (name: string) => string | undefined):
         "isolate that served the write, so every other isolate would serve them stale until their TTL",
     );
   }
+  const staleIfErrorMs = envWholeNumber(get, "APP_CACHE_STALE_IF_ERROR_MS");
+  if (staleIfErrorMs !== undefined && mode !== "shared") {
+    throw new Error(
+      "APP_CACHE_STALE_IF_ERROR_MS needs APP_CACHE=shared: the lru-ttl cache drops expired entries",
+    );
+  }
   return {
     mode,
     ttlMs: envWholeNumber(get, "APP_CACHE_TTL_MS", cacheDefaults.ttlMs)!,
     maxEntries: envWholeNumber(get, "APP_CACHE_MAX_ENTRIES", cacheDefaults.maxEntries)!,
     maxBytes: envWholeNumber(get, "APP_CACHE_MAX_BYTES"),
     ...(ownedTtlMs === undefined ? {} : { ownedTtlMs }),
+    ...(staleIfErrorMs === undefined ? {} : { staleIfErrorMs }),
   };
 }

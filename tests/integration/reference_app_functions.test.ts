@@ -616,3 +616,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...options,
+  name:
+    "with APP_BREAKER=shared and stale-if-error, an outage answers quotes read before it and stops calling",
+  fn: async () => {
+    const sql = postgres(env.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+    const upstream = await startUpstream({ latencyMs: { median: 2, p99: 5 }, seed: 4 });
+    const user = crypto.randomUUID();
+    const word = `Q${crypto.randomUUID().slice(0, 6).toUpperCase()}`;
+    const clean = async () => {
+      await sql`delete from optimizer.breaker_states where name = 'upstream-quotes'`;
+      await sql`delete from optimizer.cache_entries where namespace = 'market-data.quote' and key like ${`quote:${word}%`}`;
+    };
+    try {
+      await applyBaseSchema(sql);
+      await clean();
+      const jwt = await userJwt(user);
+      let call: (path: string, init?: RequestInit) => Promise<Response> = () => Promise.reject();
+      const quote = (symbol: string) =>
+        call(`market-data/quote?symbol=${word}${symbol}&timeframe=M1`, {
+          headers: { authorization: `Bearer ${jwt}` },
+        });
+      await withApp({
+        UPSTREAM_URL: upstream.url,
+        UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs),
+        APP_CACHE: "shared",
+        APP_CACHE_TTL_MS: "100",
+        APP_CACHE_STALE_IF_ERROR_MS: "600000",
+        APP_BREAKER: "shared",
+        APP_BREAKER_FAILURES: "2",
+        APP_BREAKER_HALF_OPEN_AFTER_MS: "600000",
+        APP_BREAKER_READ_INTERVAL_MS: "1",
+      }, async (fetchApp) => {
+        call = fetchApp;
+        const before = await quote("A");
+        assert.deepEqual([before.status, before.headers.get("x-cache")], [200, "miss"]);
+        const quoted = await before.json();
+        await sleep(150); // past the entry's TTL
+        upstream.setOutages(() => true);
+
+        const stale = await quote("A");
+        assert.deepEqual([stale.status, stale.headers.get("x-cache")], [200, "stale-if-error"]);
+        assert.deepEqual(await stale.json(), quoted);
+        const neverRead = await quote("B");
+        assert.equal(neverRead.status, 502, "no entry to fall back on: the service's error");
+        await neverRead.body?.cancel();
+
+        const calls = upstream.stats().requests;
+        const open = await quote("C");
+        assert.equal(open.status, 503);
+        assert.match((await open.json()).error, /keeps failing: it is not called/);
+        assert.equal(upstream.stats().requests, calls, "the open breaker did not call the service");
+        const [row] = await sql<{ state: { ownState: { value: number } } }[]>`
+          select state from optimizer.breaker_states where name = 'upstream-quotes'`;
+        assert.equal(row?.state.ownState.value, 1, "the circuit is open for every isolate");
+      });
+    } finally {
+      upstream.setOutages([]);
+      await clean();
+      await upstream.stop();
+      await sql.end();
+    }
+  },
+});

@@ -190,3 +190,15 @@ Deno.test("APP_CACHE_OWNED_TTL_MS is refused with the lru-ttl cache, whose inval
     /APP_CACHE_OWNED_TTL_MS needs APP_CACHE=shared/,
   );
 });
+
+Deno.test("APP_CACHE_STALE_IF_ERROR_MS keeps the shared cache's entries for failed loads, and needs APP_CACHE=shared", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.deepEqual(
+    cacheSettingsFromEnv(env({ APP_CACHE: "shared", APP_CACHE_STALE_IF_ERROR_MS: "3600000" })),
+    { mode: "shared", ttlMs: 30_000, maxEntries: 1000, maxBytes: undefined, staleIfErrorMs: 3_600_000 },
+  );
+  assert.throws(
+    () => cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl", APP_CACHE_STALE_IF_ERROR_MS: "60000" })),
+    /APP_CACHE_STALE_IF_ERROR_MS needs APP_CACHE=shared/,
+  );
+});

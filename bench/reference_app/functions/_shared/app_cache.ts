@@ -30,6 +30,8 @@ export interface Payload {
 export interface CachedPayload extends Payload {
   /** null when the cache is off (no x-cache header is sent). */
   hit: boolean | null;
+  /** An expired entry answered because the source failed (x-cache: stale-if-error). */
+  staleIfError?: boolean;
 }
 
 export interface Lookup {
@@ -130,15 +132,36 @@ function createSharedAppCache(
     return cache;
   };
   const userTag = (userId: string) => `user:${userId}`;
+  const staleIfErrorMs = settings.mode === "shared" ? settings.staleIfErrorMs : undefined;
   return {
     async read(lookup, load) {
       const owned = lookup.userId !== undefined;
-      const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, load, {
+      const options = {
         tags: owned ? [userTag(lookup.userId!)] : [],
         ...(owned && settings.ownedTtlMs !== undefined ? { ttlMs: settings.ownedTtlMs } : {}),
         storeIf: storable,
-      });
-      return { status: value.status, body: value.body, hit: source !== "loader" };
+      };
+      if (staleIfErrorMs === undefined) {
+        const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, load, options);
+        return { status: value.status, body: value.body, hit: source !== "loader" };
+      }
+      // The cache serves its expired entry only when the load throws: a source's 5xx answer becomes a throw.
+      try {
+        const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, async () => {
+          const payload = await load();
+          if (payload.status >= 500) throw new FailedLoad(payload);
+          return payload;
+        }, { ...options, staleIfErrorMs });
+        return {
+          status: value.status,
+          body: value.body,
+          hit: source !== "loader",
+          ...(source === "stale-if-error" ? { staleIfError: true } : {}),
+        };
+      } catch (error) {
+        if (error instanceof FailedLoad) return { ...error.payload, hit: false };
+        throw error;
+      }
     },
     async invalidateUser(userId, targets) {
       await Promise.all(targets.map((target) => namespace(target).invalidate([userTag(userId)])));
@@ -146,13 +169,22 @@ function createSharedAppCache(
   };
 }
 
-/** The Response for a (possibly cached) payload, with x-cache: hit|miss when the cache is on. */
+/** A source's failed answer, thrown so that the shared cache may answer with an expired entry instead. */
+class FailedLoad extends Error {
+  constructor(readonly payload: Payload) {
+    super(`the source answered ${payload.status}`);
+  }
+}
+
+/** The Response for a (possibly cached) payload, with x-cache: hit|miss|stale-if-error when the cache is on. */
 export function payloadResponse(payload: CachedPayload, requestId: string): Response {
   const headers: Record<string, string> = {
     "content-type": "application/json; charset=utf-8",
     "x-request-id": requestId,
   };
-  if (payload.hit !== null) headers["x-cache"] = payload.hit ? "hit" : "miss";
+  if (payload.hit !== null) {
+    headers["x-cache"] = payload.staleIfError ? "stale-if-error" : payload.hit ? "hit" : "miss";
+  }
   return new Response(payload.body, { status: payload.status, headers });
 }
 

@@ -1,13 +1,19 @@
 import { z } from "zod";
+import { breakerMetricEvents } from "../../../../shared/resilience/breaker_events.ts";
+import { createBreakerStore } from "../../../../shared/resilience/breaker_store.ts";
+import { createSharedBreaker, isBrokenCircuit } from "../../../../shared/resilience/shared_breaker.ts";
+import { breakerSettingsFromEnv } from "../../breaker.ts";
 import { timeframes } from "../../timeframes.ts";
 import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
 import { errorBody, query, requireUser } from "../_shared/http.ts";
 import { createAppRuntime } from "../_shared/runtime.ts";
-import { createCandleStore, createQuoteClient } from "./store.ts";
+import { createCandleStore, createQuoteClient, type QuoteResult } from "./store.ts";
 
 /**
  * Market data for signed-in users: the latest quote of a symbol (from the upstream quote service named by
- * UPSTREAM_URL, cut off after UPSTREAM_TIMEOUT_MS) and candles of a symbol over a time range.
+ * UPSTREAM_URL, cut off after UPSTREAM_TIMEOUT_MS) and candles of a symbol over a time range. With
+ * APP_BREAKER=shared (breaker.ts) quote calls go through the suite's circuit breaker shared by every isolate:
+ * while it is open a quote is answered 503 at once, without calling the service.
  */
 
 const name = "market-data";
@@ -27,12 +33,56 @@ function upstreamTimeoutMs(raw: string | undefined): number {
 }
 
 const upstreamUrl = Deno.env.get("UPSTREAM_URL") || null;
-const fetchQuote = upstreamUrl
+const quoteClient = upstreamUrl
   ? createQuoteClient({
     baseUrl: upstreamUrl,
     timeoutMs: upstreamTimeoutMs(Deno.env.get("UPSTREAM_TIMEOUT_MS")),
   })
   : null;
+
+const breakerSettings = breakerSettingsFromEnv((variable) => Deno.env.get(variable));
+const quoteBreaker = breakerSettings.mode === "shared"
+  ? createSharedBreaker({
+    name: "upstream-quotes",
+    store: createBreakerStore(runtime.sql),
+    rule: { kind: "consecutive", failures: breakerSettings.failures },
+    halfOpenAfterMs: breakerSettings.halfOpenAfterMs,
+    readIntervalMs: breakerSettings.readIntervalMs,
+    onEvent: runtime.reporter ? breakerMetricEvents(runtime.reporter) : undefined,
+  })
+  : null;
+
+/** A failed quote, thrown so that the breaker counts it. */
+class QuoteFailed extends Error {
+  constructor(readonly result: QuoteResult) {
+    super("the quote service failed");
+  }
+}
+
+async function quote(
+  fetchQuote: NonNullable<typeof quoteClient>,
+  symbol: string,
+  timeframe: z.infer<typeof Timeframe>,
+): Promise<QuoteResult> {
+  if (!quoteBreaker) return await fetchQuote(symbol, timeframe);
+  try {
+    return await quoteBreaker.execute(async () => {
+      const result = await fetchQuote(symbol, timeframe);
+      if (!result.ok) throw new QuoteFailed(result);
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof QuoteFailed) return error.result;
+    if (isBrokenCircuit(error)) {
+      return {
+        ok: false,
+        status: 503,
+        error: "the quote service keeps failing: it is not called for now, retry shortly",
+      };
+    }
+    throw error;
+  }
+}
 
 const Symbol = z.string().regex(/^[A-Za-z0-9._-]{1,20}$/, "symbol must be 1-20 letters, digits, . _ or -");
 const Timeframe = z.enum(timeframes);
@@ -50,14 +100,14 @@ const CandlesQuery = z.object({
 const user = requireUser();
 
 app.get("/quote", user, query(QuoteQuery), async (c) => {
-  if (!fetchQuote) {
+  if (!quoteClient) {
     return c.json(errorBody(c, "no quote service configured: set UPSTREAM_URL in the function's env"), 503);
   }
   const { symbol, timeframe } = c.req.valid("query");
   const payload = await cache.read(
     { target: "market-data.quote", key: `quote:${symbol}:${timeframe}` },
     async () => {
-      const result = await fetchQuote(symbol, timeframe);
+      const result = await quote(quoteClient, symbol, timeframe);
       return result.ok
         ? jsonPayload({ quote: result.quote })
         : jsonPayload(errorBody(c, result.error), result.status);

@@ -30,7 +30,7 @@ export function createCandleStore(sql: Sql) {
 
 export type QuoteResult =
   | { ok: true; quote: unknown }
-  | { ok: false; status: 502 | 504; error: string };
+  | { ok: false; status: 502 | 503 | 504; error: string };
 
 export interface QuoteClientOptions {
   /** UPSTREAM_URL: base URL of the quote service. */
