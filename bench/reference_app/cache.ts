@@ -167,8 +167,9 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
 
 /**
  * How the app's cache is configured: APP_CACHE=off|lru-ttl|shared, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
- * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS, APP_CACHE_STALE_IF_ERROR_MS. `shared` is the suite's cache (shared/cache/shared_cache.ts): the
- * same per-isolate bounds in front of a tier in Postgres that survives the isolate.
+ * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS, APP_CACHE_STALE_IF_ERROR_MS. `shared` is the suite's cache
+ * (shared/cache/shared_cache.ts): the same per-isolate bounds in front of a tier in Postgres that survives the
+ * isolate.
  */
 export type CacheSettings =
   | { mode: "off" }
