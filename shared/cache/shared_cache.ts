@@ -153,6 +153,15 @@ export function createSharedCache(
     return sum;
   };
 
+  /** Whether none of the entry's tags was invalidated since it was loaded; false when Postgres cannot say. */
+  const tagsUnchanged = async (entry: IsolateEntry): Promise<boolean> => {
+    const current = await versionSum(entry.tags).catch((error) => {
+      onError(error);
+      return null;
+    });
+    return current === entry.versionSum;
+  };
+
   const report = (source: CacheSource, startedMs: number) => {
     deps.reporter?.record({
       occurredAt: now().toISOString(),
@@ -218,11 +227,7 @@ export function createSharedCache(
     // isolate tier: fresh, and none of its tags invalidated since it was loaded
     const held = isolate.get(key);
     if (held && held.freshUntilMs > now().getTime()) {
-      const current = await versionSum(held.tags).catch((error) => {
-        onError(error);
-        return null;
-      });
-      if (current === held.versionSum) {
+      if (await tagsUnchanged(held)) {
         report("isolate", startedMs);
         return { value: held.value as T, source: "isolate" };
       }
@@ -298,10 +303,7 @@ export function createSharedCache(
    */
   const staleIfError = async (key: string, held: IsolateEntry | undefined) => {
     const at = now();
-    if (held && held.errorUntilMs > at.getTime()) {
-      const current = await versionSum(held.tags).catch((error) => (onError(error), null));
-      if (current === held.versionSum) return { value: held.value };
-    }
+    if (held && held.errorUntilMs > at.getTime() && await tagsUnchanged(held)) return { value: held.value };
     const [row] = await sql<{ value: string }[]>`
       select value from optimizer.cache_get_if_error(${namespace}, ${key}, ${at.toISOString()})`
       .catch((error) => (onError(error), []));

@@ -102,7 +102,7 @@ export function instrument<Info>(
   let tally: RequestTally | null = null;
   let served = false;
   const prepare = options.prepareOnWarmup
-    ? warmupPreparer({ prepare: options.prepareOnWarmup, waitUntil: (promise) => waitUntil(promise), clock })
+    ? warmupPreparer({ prepare: options.prepareOnWarmup, waitUntil, clock })
     : null;
 
   function waitUntil(promise: Promise<unknown>) {

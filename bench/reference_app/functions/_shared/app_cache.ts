@@ -141,17 +141,17 @@ function createSharedAppCache(
         ...(owned && settings.ownedTtlMs !== undefined ? { ttlMs: settings.ownedTtlMs } : {}),
         storeIf: storable,
       };
-      if (staleIfErrorMs === undefined) {
-        const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, load, options);
-        return { status: value.status, body: value.body, hit: source !== "loader" };
-      }
-      // The cache serves its expired entry only when the load throws: a source's 5xx answer becomes a throw.
+      // With stale-if-error, a source's 5xx answer becomes a throw: the cache serves its expired entry only then.
+      const loader = staleIfErrorMs === undefined ? load : async () => {
+        const payload = await load();
+        if (payload.status >= 500) throw new FailedLoad(payload);
+        return payload;
+      };
       try {
-        const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, async () => {
-          const payload = await load();
-          if (payload.status >= 500) throw new FailedLoad(payload);
-          return payload;
-        }, { ...options, staleIfErrorMs });
+        const { value, source } = await namespace(lookup.target).getOrLoad(lookup.key, loader, {
+          ...options,
+          staleIfErrorMs,
+        });
         return {
           status: value.status,
           body: value.body,
