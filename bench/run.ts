@@ -6,8 +6,9 @@
  *
  * `npm run bench -- --quick` (about 4 minutes, what CI may run) uses the small data set, two repeats and
  * smaller volumes. Options: --repeats N, --compression N, --seed N, --scale small|medium|large|<robots>,
- * --variant pk-only|shipped-indexes, --out DIR, --skip-suite-costs, --with-shared-cache (the app's reads in
- * `optimized` go through the suite's shared cache, bench/harness/suite_cache.ts), --pings-per-hour N (the
+ * --variant pk-only|shipped-indexes, --out DIR, --skip-suite-costs, --with-shared-cache (all the app's reads in
+ * `optimized` go through the suite's shared cache, bench/harness/suite_cache.ts, not only its quote reads),
+ * --pings-per-hour N (the
  * warmer's budget in `optimized`; the config's default, 120).
  * Writes DIR/bench-<time>.json and .md and DIR/latest.json and latest.md (DIR defaults to bench/results).
  */
@@ -20,6 +21,7 @@ import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts"
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
 import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
+import { resilienceFeature } from "./harness/suite_resilience.ts";
 import {
   onReplayClock,
   projectFunctionsConfig,
@@ -29,7 +31,15 @@ import {
 } from "./harness/suite_warmer.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { appFunctions, runInterleaved, runScenario, type ScenarioRun } from "./harness/scenario.ts";
+import { checkReliabilityTargets, slowDatabaseFor } from "./harness/reliability.ts";
+import {
+  appFunctions,
+  runInterleaved,
+  runScenario,
+  type ScenarioRun,
+  type SlowDatabase,
+} from "./harness/scenario.ts";
+import type { Outage } from "./trace/trace.ts";
 import { heaviestStatements, statementTimesMarkdown } from "./harness/statement_times.ts";
 import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
 import {
@@ -70,7 +80,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/results" },
     "skip-suite-costs": { type: "boolean", default: false },
     // the shared cache at the peers' TTL did not pay on this trace (README, "Latest comparison"), so
-    // `optimized` runs without it unless asked
+    // `optimized` keeps it to the quote reads, whose stale-if-error the resilience feature needs, unless asked
     "with-shared-cache": { type: "boolean", default: false },
     // the warmer's budget in `optimized` (limits.warmPingsPerHour); the config's default unless given
     "pings-per-hour": { type: "string" },
@@ -124,6 +134,7 @@ const progress = createProgress([
     name: "scenarios",
     expectedSeconds: repeats * scenarioNames.length * (measuredSeconds + (quick ? 3 : 12)),
   },
+  { name: "reliability", expectedSeconds: repeats * 2 * (measuredSeconds + (quick ? 3 : 12)) },
   { name: "simulation", expectedSeconds: 15 },
   { name: "suite costs", expectedSeconds: values["skip-suite-costs"] ? 0 : quick ? 60 : 240 },
   { name: "report", expectedSeconds: 1 },
@@ -185,20 +196,32 @@ try {
   const specs = scenarioSpecs(compression, [
     recommendations,
     warmer,
-    ...(values["with-shared-cache"] ? [sharedCacheFeature(compression)] : []),
+    sharedCacheFeature(compression, values["with-shared-cache"] ? {} : { targets: ["market-data.quote"] }),
+    resilienceFeature(compression),
   ]);
+  const slowDatabase = slowDatabaseFor(world.measured);
   // every scenario on the replay's clock, so that the warmer reads the earlier runs' traffic as it came
-  const runs = await onReplayClock(
-    lease.env.SUPABASE_DB_URL,
-    compression,
-    () =>
-      runInterleaved(world!, world!.measured, specs, repeats, {
-        compression,
-        indexSets,
-        onProgress: (text) => progress.detail(text),
-      }),
-  );
+  const { runs, reliabilityRuns } = await onReplayClock(lease.env.SUPABASE_DB_URL, compression, async () => {
+    const runOptions = { compression, indexSets, onProgress: (text: string) => progress.detail(text) };
+    const runs = await runInterleaved(world!, world!.measured, specs, repeats, runOptions);
+    progress.phase("reliability");
+    const reliabilityRuns = await runInterleaved(
+      world!,
+      world!.measured,
+      specs.filter((s) => s.name === "baseline" || s.name === "optimized"),
+      repeats,
+      { ...runOptions, slowDatabase },
+    );
+    return { runs, reliabilityRuns };
+  });
   const comparison = compareRuns(runs, scenarioNames, ["baseline", ...peerScenarioNames]);
+  const reliabilityComparison = compareRuns(reliabilityRuns, ["baseline", "optimized"], ["baseline"]);
+  const reliability = {
+    slowDatabase,
+    runs: reliabilityRuns,
+    comparison: reliabilityComparison,
+    targets: checkReliabilityTargets(reliabilityComparison, reliabilityRuns),
+  };
   const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
     variant: worldOptions.variant,
     runs,
@@ -275,6 +298,7 @@ try {
     targets,
     runs,
     comparison,
+    reliability,
     simulationInputs,
     simulation,
     warmingFloors,
@@ -313,6 +337,12 @@ function renderMarkdown(result: {
   targets: TargetCheck[];
   runs: ScenarioRun[];
   comparison: ReturnType<typeof compareRuns>;
+  reliability: {
+    slowDatabase: SlowDatabase;
+    runs: ScenarioRun[];
+    comparison: ReturnType<typeof compareRuns>;
+    targets: TargetCheck[];
+  };
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
   warmingFloors: WarmingFloorAt[];
@@ -348,6 +378,7 @@ function renderMarkdown(result: {
     ...warmerActivityMarkdown(result.warmer),
     "",
     ...warmingFloorMarkdown(result.warmingFloors),
+    ...reliabilityMarkdown(result.reliability, result.trace.measuredOutages as Outage[]),
     "## Targets of the index recommendations (bench/harness/index_targets.ts)",
     "",
     "| target | measured | met |",
@@ -417,6 +448,38 @@ function renderMarkdown(result: {
     lines.push("", "## What the suite itself costs", "", suiteCostsMarkdown(result.suiteCosts));
   }
   return lines.join("\n") + "\n";
+}
+
+/** The reliability scenario's section: what was injected, the two scenarios side by side, the targets. */
+function reliabilityMarkdown(
+  reliability: {
+    slowDatabase: SlowDatabase;
+    comparison: ReturnType<typeof compareRuns>;
+    targets: TargetCheck[];
+  },
+  outages: Outage[],
+): string[] {
+  const minutes = (ms: number) => (ms / MINUTE_MS).toFixed(1);
+  const windows = (list: Outage[]) =>
+    list.map((w) => `${minutes(w.startMs)}–${minutes(w.endMs)}`).join(", ") || "none";
+  return [
+    "## Reliability: an upstream outage and a slow database (bench/harness/reliability.ts)",
+    "",
+    `The same window again, \`baseline\` against \`optimized\`: the quote service down at minutes ${
+      windows(outages)
+    } of the window, and every statement of the functions ${reliability.slowDatabase.delayMs} ms slower at ` +
+    `minutes ${
+      windows(reliability.slowDatabase.windows)
+    } (a TCP proxy between the functions and Postgres). ` +
+    `Stand-in answers: a quote answered from its expired cache entry (stale-if-error) or the newest stored bar.`,
+    "",
+    comparisonMarkdown(reliability.comparison),
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...reliability.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`),
+    "",
+  ];
 }
 
 /** A markdown list of `items`, one `- ` line each, or `- none`. */

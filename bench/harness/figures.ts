@@ -12,6 +12,11 @@ export interface SentResult {
   coldStart: boolean;
   /** x-cache of the answer: "hit", "miss" or null when the route is not cached or the cache is off. */
   cache: "hit" | "miss" | null;
+  /**
+   * What stood in for a failed source: "stale-if-error" (x-cache), the app's x-fallback (e.g. "last-candle"),
+   * or null for a normal answer.
+   */
+  fallback: string | null;
 }
 
 /** The sender's answer for a request the app would not have sent (say, a robot not created yet). */
@@ -64,6 +69,18 @@ export interface ScenarioFigures {
   /** Errors among the requests scheduled inside upstream outage windows. */
   outageErrorRate: number | null;
   outageRequests: number;
+  /** p95 of the answered requests scheduled inside outage windows. */
+  outageP95: number | null;
+  /** Requests inside outage windows answered by a stand-in for the failed source, by SentResult.fallback. */
+  outageFallbacks: Record<string, number>;
+  /**
+   * The longest time, over the outages, from an outage's end to the first quote answered by the quote
+   * service after it (trace ms): how long users kept getting errors or stand-ins once the service was back.
+   * Null when no quote followed an outage in the window.
+   */
+  recoveryMs: number | null;
+  /** p95 and error rate of the requests scheduled while the database was slow (RunOptions.slowDatabase). */
+  slowDatabase: { requests: number; p95: number | null; errorRate: number | null };
   skipped: number;
   late: number;
   counters: RunCounters;
@@ -101,11 +118,30 @@ function latencyFigures(records: Record_[]): LatencyFigures {
   };
 }
 
+function countFallbacks(records: Record_[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const record of records) {
+    const fallback = record.outcome === "resolved" ? (record.result as SentResult).fallback : null;
+    if (fallback !== null) counts[fallback] = (counts[fallback] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Trace ms from the outage's end to the first quote after it answered 200 by the service itself, or null. */
+function recoveryAfter(records: Record_[], outage: Outage): number | null {
+  const recovered = records.filter((r) =>
+    r.request.endpoint === "market.quote" && r.request.atMs >= outage.endMs && r.outcome === "resolved" &&
+    (r.result as SentResult).status === 200 && (r.result as SentResult).fallback === null
+  ).map((r) => r.request.atMs);
+  return recovered.length === 0 ? null : Math.min(...recovered) - outage.endMs;
+}
+
 export function scenarioFigures(
   records: Record_[],
   outages: Outage[],
   late: number,
   counters: RunCounters,
+  slowWindows: Outage[] = [],
 ): ScenarioFigures {
   const sent = records.filter((r) => !isSkipped(r));
   const byEndpoint: Record<string, Record_[]> = {};
@@ -116,9 +152,11 @@ export function scenarioFigures(
   const coldStarts = answered.filter((r) => r.coldStart).length;
   const lookups = answered.filter((r) => r.cache !== null);
   const hits = lookups.filter((r) => r.cache === "hit").length;
-  const inOutage = sent.filter((r) =>
-    outages.some((o) => r.request.atMs >= o.startMs && r.request.atMs < o.endMs)
-  );
+  const within = (windows: Outage[]) =>
+    sent.filter((r) => windows.some((o) => r.request.atMs >= o.startMs && r.request.atMs < o.endMs));
+  const inOutage = within(outages);
+  const slow = latencyFigures(within(slowWindows));
+  const recoveries = outages.map((o) => recoveryAfter(sent, o)).filter((ms) => ms !== null);
 
   return {
     overall: latencyFigures(sent),
@@ -138,6 +176,10 @@ export function scenarioFigures(
       ? null
       : inOutage.filter(userVisibleError).length / inOutage.length,
     outageRequests: inOutage.length,
+    outageP95: latencyFigures(inOutage).p95,
+    outageFallbacks: countFallbacks(inOutage),
+    recoveryMs: recoveries.length === 0 ? null : Math.max(...recoveries),
+    slowDatabase: { requests: slow.count, p95: slow.p95, errorRate: slow.errorRate },
     skipped: records.length - sent.length,
     late,
     counters,

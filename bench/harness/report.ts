@@ -4,6 +4,7 @@
  */
 import { formatRatio, type PairedRatio, pairedRatio } from "../stats/paired.ts";
 import { median } from "../stats/percentile.ts";
+import { outageCallsPer10s } from "./reliability.ts";
 import type { ScenarioRun } from "./scenario.ts";
 
 /**
@@ -47,7 +48,33 @@ export const comparedMetrics: Metric[] = [
     digits: 1,
   },
   { name: "error rate", ratio: true, unit: "", of: (r) => r.figures.overall.errorRate, digits: 4 },
-  { name: "error rate in outages", unit: "", of: (r) => r.figures.outageErrorRate, digits: 4 },
+  { name: "error rate in outages", ratio: true, unit: "", of: (r) => r.figures.outageErrorRate, digits: 4 },
+  { name: "p95 in outages", ratio: true, unit: "ms", of: (r) => r.figures.outageP95, digits: 1 },
+  {
+    name: "stand-in answers in outages",
+    unit: "",
+    of: (r) => Object.values(r.figures.outageFallbacks).reduce((sum, n) => sum + n, 0),
+    digits: 0,
+  },
+  {
+    name: "quote service calls per 10 s of outage",
+    unit: "",
+    of: outageCallsPer10s,
+    digits: 2,
+  },
+  {
+    name: "p95 with a slow database",
+    ratio: true,
+    unit: "ms",
+    of: (r) => r.figures.slowDatabase.p95,
+    digits: 1,
+  },
+  {
+    name: "recovery after outages",
+    unit: "s",
+    of: (r) => r.figures.recoveryMs === null ? null : r.figures.recoveryMs / 1000,
+    digits: 1,
+  },
   { name: "warm pings", unit: "", of: (r) => r.figures.counters.warmPings, digits: 0 },
 ];
 

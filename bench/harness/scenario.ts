@@ -8,12 +8,14 @@ import { type GatewayStats, startGateway } from "../../scripts/stack/mod.ts";
 import { restoreReferenceData } from "../reference_app/data/load.ts";
 import { referenceTables } from "../reference_app/schema/mod.ts";
 import { startUpstream } from "../reference_app/upstream.ts";
+import { inOutage } from "../reference_app/upstream_behaviour.ts";
 import { replayTrace, sliceTrace } from "../trace/replay.ts";
-import { endpointFunction, type Trace } from "../trace/trace.ts";
+import { endpointFunction, type Outage, type Trace } from "../trace/trace.ts";
 import { isOwnStatement, suiteRoles } from "../../shared/workload/workload.ts";
 import { type RunCounters, type ScenarioFigures, scenarioFigures, type SendResult } from "./figures.ts";
 import type { PeerIndex } from "./peer_indexes.ts";
 import type { StatementTime } from "./statement_times.ts";
+import { startLatencyProxy, throughProxy } from "./latency_proxy.ts";
 import { createDirectory, learnCreatedRobot, toHttpCall } from "./request_mapper.ts";
 import type { World } from "./world.ts";
 
@@ -87,6 +89,12 @@ export interface RunOptions {
    */
   leadInMs?: number;
   /**
+   * A slow database: while the replay is inside one of `windows` (trace ms of the replayed trace), every chunk
+   * the functions send to Postgres waits `delayMs` first, so each statement's round trip takes that much longer
+   * (bench/harness/latency_proxy.ts). The harness's own counters read Postgres directly.
+   */
+  slowDatabase?: SlowDatabase;
+  /**
    * Called once the scenario is isolated, its features prepared and its buffers warmed, just before the replay
    * (e.g. to take a statement snapshot).
    */
@@ -94,16 +102,24 @@ export interface RunOptions {
   onProgress?: (text: string) => void;
 }
 
+export interface SlowDatabase {
+  windows: Outage[];
+  delayMs: number;
+}
+
 export interface ScenarioRun {
   scenario: string;
   repeat: number;
   figures: ScenarioFigures;
   replay: { dispatched: number; dropped: number; late: number; maxSendLagMs: number; elapsedMs: number };
-  upstream: { requests: number; duringOutage: number };
+  /** Calls the quote service received, those inside its outage windows, and how long those lasted (trace ms). */
+  upstream: { requests: number; duringOutage: number; outageMs: number };
   /** Per function: requests the client sent (not skipped, not dropped at its in-flight cap) and got no answer to. */
   client: Record<string, { sent: number; noAnswer: number }>;
   /** Per function, from the gateway: requests forwarded to a worker and those answered without a handler. */
   gateway: GatewayStats["requests"];
+  /** The slow database the run had, and how many chunks the proxy held back; null without one. */
+  slowDatabase: (SlowDatabase & { delayedChunks: number }) | null;
   /** Per index of the app's tables (`schema.name`): index scans during the replay (pg_stat_user_indexes). */
   indexScans: Record<string, number>;
   /** The measured requests a cold worker answered: when (trace ms into the window) and what. */
@@ -302,13 +318,25 @@ async function replay(
       `leadInMs must be >= 0 and shorter than the trace (${trace.durationMs} ms): got ${leadInMs}`,
     );
   }
+  // Both faults follow the replay's clock, set once it starts: the gateway takes seconds of trace time to start.
+  let replayStartMs: number | null = null;
+  const faultAt = (windows: Outage[]) => (nowMs: number) =>
+    replayStartMs !== null && inOutage(windows, nowMs, replayStartMs, compression);
   const upstream = await startUpstream({
     port: 0,
-    outages: trace.outages,
+    outages: [],
     timeCompression: compression,
     traceStartMs: Date.parse(trace.startIso),
     seed: world.options.seed,
   });
+  const slow = options.slowDatabase;
+  const dbUrl = new URL(world.env.SUPABASE_DB_URL);
+  const proxy = slow
+    ? startLatencyProxy({
+      target: { hostname: dbUrl.hostname, port: Number(dbUrl.port || 5432) },
+      delayMs: () => faultAt(slow.windows)(Date.now()) ? slow.delayMs : 0,
+    })
+    : null;
   const envPath = await functionsEnvFile(world, spec, upstream.url);
   const configPaths = new Set(spec.features.flatMap((f) => f.functionsConfigPath ?? []));
   if (configPaths.size > 1) {
@@ -320,7 +348,7 @@ async function replay(
     port: 0,
     configPath: [...configPaths][0] ?? appConfigPath,
     functionsEnvPath: envPath,
-    dbUrl: world.env.SUPABASE_DB_URL,
+    dbUrl: proxy ? throughProxy(world.env.SUPABASE_DB_URL, proxy) : world.env.SUPABASE_DB_URL,
     workerIdleTimeoutS: hostedIdleTimeoutS / (options.timeoutCompression ?? compression),
     workerMaxLifetimeS: hostedMaxLifetimeS / (options.timeoutCompression ?? compression),
     log: () => {},
@@ -347,6 +375,8 @@ async function replay(
     const atMeasuredFrom = leadInMs === 0
       ? Promise.resolve(await readCounters())
       : new Promise((resolve) => setTimeout(resolve, measuredFrom.getTime() - Date.now())).then(readCounters);
+    replayStartMs = Date.now();
+    upstream.setOutages(faultAt(trace.outages));
     const report = await replayTrace<SendResult>(trace, {
       compression,
       maxInFlight: 512,
@@ -376,6 +406,7 @@ async function replay(
           status: response.status,
           coldStart: response.headers.get("x-stack-cold-start") === "true",
           cache: cache === "hit" || cache === "miss" ? cache : null,
+          fallback: cache === "stale-if-error" ? cache : response.headers.get("x-fallback"),
         };
       },
     });
@@ -425,6 +456,7 @@ async function replay(
         sliceTrace(trace, leadInMs, trace.durationMs).outages,
         measured.filter((r) => r.late).length,
         counters,
+        (slow?.windows ?? []).map((w) => ({ startMs: w.startMs - leadInMs, endMs: w.endMs - leadInMs })),
       ),
       replay: {
         dispatched: report.dispatched,
@@ -433,9 +465,14 @@ async function replay(
         maxSendLagMs: Math.round(report.maxSendLagMs),
         elapsedMs: Math.round(report.elapsedMs),
       },
-      upstream: { requests: upstreamStats.requests, duringOutage: upstreamStats.duringOutage },
+      upstream: {
+        requests: upstreamStats.requests,
+        duringOutage: upstreamStats.duringOutage,
+        outageMs: trace.outages.reduce((sum, o) => sum + o.endMs - o.startMs, 0),
+      },
       client,
       gateway: gateway.stats().requests,
+      slowDatabase: slow ? { ...slow, delayedChunks: proxy!.stats().delayedChunks } : null,
       indexScans,
       coldRequests: measured
         .filter((r) => r.result !== undefined && "coldStart" in r.result && r.result.coldStart)
@@ -448,6 +485,7 @@ async function replay(
     await Promise.allSettled(featureRuns);
     await gateway.stop();
     await upstream.stop();
+    await proxy?.stop();
     await Deno.remove(envPath).catch(() => {});
   }
 }

@@ -14,10 +14,17 @@ import type { SuiteFeature } from "./scenario.ts";
 /** How long a user's own reads live in trace time, invalidated by that user's writes meanwhile. */
 const ownedTtlTraceMs = HOUR_MS;
 
-export function sharedCacheFeature(compression: number): SuiteFeature {
+export interface SharedCacheScope {
+  /** The lookup targets the cache covers (APP_CACHE_TARGETS); unset: every read the app caches. */
+  targets?: string[];
+}
+
+export function sharedCacheFeature(compression: number, scope: SharedCacheScope = {}): SuiteFeature {
+  const reads = scope.targets === undefined
+    ? "the app's reads"
+    : `the app's ${scope.targets.join(", ")} reads`;
   return {
-    name:
-      `the shared cache (the app's reads through getOrLoad(): ${peerCache.maxEntries} entries per isolate ` +
+    name: `the shared cache (${reads} through getOrLoad(): ${peerCache.maxEntries} entries per isolate ` +
       "as the peers have, in front of the tier in Postgres; the peers' TTL for market data, an hour for a " +
       "user's own reads, which that user's writes invalidate)",
     functionsEnv: {
@@ -25,6 +32,7 @@ export function sharedCacheFeature(compression: number): SuiteFeature {
       APP_CACHE_TTL_MS: String(compressedTtlMs(compression)),
       APP_CACHE_OWNED_TTL_MS: String(Math.max(1, Math.round(ownedTtlTraceMs / compression))),
       APP_CACHE_MAX_ENTRIES: String(peerCache.maxEntries),
+      ...(scope.targets === undefined ? {} : { APP_CACHE_TARGETS: scope.targets.join(",") }),
     },
     // Each scenario starts cold, as the peers' caches do with their new workers: the data was just restored.
     prepare: async (world) => {

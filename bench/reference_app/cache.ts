@@ -167,7 +167,7 @@ export function createLruTtlCache<V>(options: LruTtlCacheOptions<V>): LruTtlCach
 
 /**
  * How the app's cache is configured: APP_CACHE=off|lru-ttl|shared, APP_CACHE_TTL_MS, APP_CACHE_MAX_ENTRIES,
- * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS, APP_CACHE_STALE_IF_ERROR_MS. `shared` is the suite's cache
+ * APP_CACHE_MAX_BYTES, APP_CACHE_OWNED_TTL_MS, APP_CACHE_STALE_IF_ERROR_MS, APP_CACHE_TARGETS. `shared` is the suite's cache
  * (shared/cache/shared_cache.ts): the same per-isolate bounds in front of a tier in Postgres that survives the
  * isolate.
  */
@@ -188,9 +188,23 @@ export type CacheSettings =
      * `x-cache: stale-if-error`. Unset: such a read gets the source's error.
      */
     staleIfErrorMs?: number;
+    /**
+     * The lookup targets the cache covers (e.g. only `market-data.quote`, to keep a failing dependency's last
+     * answers); the others read their source as with the cache off. Unset: every target.
+     */
+    targets?: string[];
   };
 
 const cacheModes = ["off", "lru-ttl", "shared"] as const;
+
+/** Every lookup target of the app's cached reads (what APP_CACHE_TARGETS may name). */
+export const cacheTargets = [
+  "robots.get",
+  "robots.count",
+  "robots.strategyTypes",
+  "market-data.quote",
+  "market-data.candles",
+] as const;
 
 export const cacheDefaults = {
   ttlMs: 30_000,
@@ -217,6 +231,15 @@ export function cacheSettingsFromEnv(get: (name: string) => string | undefined):
       "APP_CACHE_STALE_IF_ERROR_MS needs APP_CACHE=shared: the lru-ttl cache drops expired entries",
     );
   }
+  const targets = get("APP_CACHE_TARGETS")?.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const unknown = targets?.filter((t) => !(cacheTargets as readonly string[]).includes(t)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `APP_CACHE_TARGETS names ${unknown.join(", ")}, which the app does not cache: use some of ${
+        cacheTargets.join(", ")
+      }`,
+    );
+  }
   return {
     mode,
     ttlMs: envWholeNumber(get, "APP_CACHE_TTL_MS", cacheDefaults.ttlMs)!,
@@ -224,5 +247,6 @@ export function cacheSettingsFromEnv(get: (name: string) => string | undefined):
     maxBytes: envWholeNumber(get, "APP_CACHE_MAX_BYTES"),
     ...(ownedTtlMs === undefined ? {} : { ownedTtlMs }),
     ...(staleIfErrorMs === undefined ? {} : { staleIfErrorMs }),
+    ...(targets === undefined || targets.length === 0 ? {} : { targets }),
   };
 }

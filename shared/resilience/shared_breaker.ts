@@ -21,7 +21,9 @@ import type { BreakerStore } from "./breaker_store.ts";
  *
  * 1. **Read** the shared record at most once per `readIntervalMs` per isolate; a newer version replaces this
  *    isolate's circuit state (open with its opening time, or closed). Failure counts stay per isolate: they
- *    are each isolate's own evidence, and sharing them would cost a write per call.
+ *    are each isolate's own evidence, and sharing them would cost a write per call. Only an isolate's first
+ *    read holds its calls (a new isolate must know of an open circuit before it calls); later reads run
+ *    beside the calls, which go on with the state known, so a slow store adds nothing to them.
  * 2. **Probe once across isolates.** When the circuit's half-open time comes, the isolate about to probe
  *    claims the probe in the store first; every other isolate keeps rejecting until the probe's outcome is
  *    written. So an outage costs one call to the dependency per `halfOpenAfterMs`, however many isolates run.
@@ -128,6 +130,9 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
 
   let version = 0;
   let lastReadAt = -Infinity;
+  /** The read under way, if any, and the isolate's first read, which calls wait for. */
+  let reading: Promise<void> | null = null;
+  let firstRead: Promise<void> | null = null;
   let policy = build(undefined);
   /** Transitions to open or closed made during the current calls, to write. */
   let unwritten: { from: BreakerStateName; to: BreakerStateName; atMs: number } | null = null;
@@ -161,10 +166,18 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
     return (policy.toJSON() as { ownState: { value: CircuitState; openedAt?: number } }).ownState;
   }
 
-  /** Step 1: adopt a newer shared record, at most once per readIntervalMs. */
+  /** Step 1: adopt a newer shared record, at most once per readIntervalMs, waiting only for the first. */
   async function read() {
-    if (Date.now() - lastReadAt < o.readIntervalMs) return;
-    lastReadAt = Date.now();
+    if (reading === null && Date.now() - lastReadAt >= o.readIntervalMs) {
+      lastReadAt = Date.now();
+      reading = adopt().finally(() => reading = null);
+      firstRead ??= reading;
+    }
+    await firstRead;
+  }
+
+  /** Replaces this isolate's circuit with the stored one when that is newer; never rejects. */
+  async function adopt() {
     try {
       const stored = await o.store.read(o.name);
       if (!stored || stored.version <= version) return;

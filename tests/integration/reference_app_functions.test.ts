@@ -681,3 +681,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...options,
+  name: "with APP_QUOTE_FALLBACK=last-candle a quote the service fails answers the newest stored bar's close",
+  fn: async () => {
+    const sql = postgres(env.dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+    const upstream = await startUpstream({ latencyMs: { median: 2, p99: 5 }, seed: 5 });
+    const symbol = `F${crypto.randomUUID().slice(0, 6).toUpperCase()}`;
+    try {
+      await applyBaseSchema(sql);
+      await sql`
+        insert into public.market_candles (symbol, timeframe, open_time, open, high, low, close, volume)
+        values (${symbol}, 'M5', '2025-03-04T10:00:00Z', 1.1, 1.2, 1.0, 1.15, 10),
+               (${symbol}, 'M5', '2025-03-04T10:05:00Z', 1.15, 1.3, 1.1, 1.25, 12)`;
+      const jwt = await userJwt(crypto.randomUUID());
+      await withApp({
+        UPSTREAM_URL: upstream.url,
+        UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs),
+        APP_QUOTE_FALLBACK: "last-candle",
+      }, async (call) => {
+        upstream.setOutages(() => true);
+        const quote = (timeframe: string) =>
+          call(`market-data/quote?symbol=${symbol}&timeframe=${timeframe}`, {
+            headers: { authorization: `Bearer ${jwt}` },
+          });
+        const fallback = await json(await quote("M5"));
+        assert.deepEqual([fallback.status, fallback.headers.get("x-fallback")], [200, "last-candle"]);
+        assert.deepEqual(fallback.body, {
+          quote: { symbol, timeframe: "M5", time: "2025-03-04T10:05:00.000Z", price: 1.25, open: 1.15 },
+          stale: true,
+        });
+        const noBars = await quote("H1");
+        assert.deepEqual([noBars.status, noBars.headers.get("x-fallback")], [502, null]);
+        await noBars.body?.cancel();
+      });
+    } finally {
+      upstream.setOutages([]);
+      await sql`delete from public.market_candles where symbol = ${symbol}`;
+      await upstream.stop();
+      await sql.end();
+    }
+  },
+});

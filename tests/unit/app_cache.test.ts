@@ -90,6 +90,27 @@ Deno.test("with the cache off every read loads, nothing is reported and no x-cac
   assert.equal(payloadResponse(second, "req-1").headers.get("x-cache"), null);
 });
 
+Deno.test("reads of a target the cache does not cover load every time and report nothing", async () => {
+  const { events, reporter } = recordingReporter();
+  const cache = createAppCache({ settings: { ...lruTtl, targets: ["robots.get"] }, reporter });
+  let loads = 0;
+  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
+  await cache.read(lookup, load);
+  const second = await cache.read(lookup, load);
+  assert.equal(loads, 2);
+  assert.equal(second.hit, null);
+  assert.equal(events.length, 0);
+});
+
+Deno.test("a covered target is cached when the cache covers only some targets", async () => {
+  const cache = createAppCache({ settings: { ...lruTtl, targets: ["market-data.quote"] }, reporter: null });
+  let loads = 0;
+  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
+  await cache.read(lookup, load);
+  assert.equal((await cache.read(lookup, load)).hit, true);
+  assert.equal(loads, 1);
+});
+
 Deno.test("the response carries the payload's status, JSON type, request id and x-cache", async () => {
   const response = payloadResponse({ ...jsonPayload({ a: 1 }), hit: true }, "req-2");
   assert.equal(response.status, 200);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cacheSettingsFromEnv, createLruTtlCache } from "../../bench/reference_app/cache.ts";
+import { cacheSettingsFromEnv, cacheTargets, createLruTtlCache } from "../../bench/reference_app/cache.ts";
 
 function fakeClock(start = 0) {
   let now = start;
@@ -201,4 +201,41 @@ Deno.test("APP_CACHE_STALE_IF_ERROR_MS keeps the shared cache's entries for fail
     () => cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl", APP_CACHE_STALE_IF_ERROR_MS: "60000" })),
     /APP_CACHE_STALE_IF_ERROR_MS needs APP_CACHE=shared/,
   );
+});
+
+Deno.test("APP_CACHE_TARGETS limits the cache to the lookup targets it names", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.deepEqual(
+    cacheSettingsFromEnv(env({ APP_CACHE: "shared", APP_CACHE_TARGETS: " market-data.quote, robots.get" })),
+    {
+      mode: "shared",
+      ttlMs: 30_000,
+      maxEntries: 1000,
+      maxBytes: undefined,
+      targets: ["market-data.quote", "robots.get"],
+    },
+  );
+  assert.equal(cacheSettingsFromEnv(env({ APP_CACHE: "shared", APP_CACHE_TARGETS: " " })).mode, "shared");
+  assert.equal(
+    "targets" in cacheSettingsFromEnv(env({ APP_CACHE: "shared", APP_CACHE_TARGETS: " " })),
+    false,
+  );
+});
+
+Deno.test("APP_CACHE_TARGETS refuses a target the app does not cache, naming those it does", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.throws(
+    () => cacheSettingsFromEnv(env({ APP_CACHE: "lru-ttl", APP_CACHE_TARGETS: "market-data.qoute" })),
+    /APP_CACHE_TARGETS names market-data\.qoute, which the app does not cache: use some of robots\.get, /,
+  );
+});
+
+Deno.test("cacheTargets lists every lookup target the app's functions read through the cache", async () => {
+  const functions = new URL("../../bench/reference_app/functions/", import.meta.url);
+  const used = new Set<string>();
+  for (const fn of ["robots", "robot-chat", "market-data"]) {
+    const source = await Deno.readTextFile(new URL(`${fn}/index.ts`, functions));
+    for (const match of source.matchAll(/target: "([^"]+)"/g)) used.add(match[1]);
+  }
+  assert.deepEqual([...used].sort(), [...cacheTargets].sort());
 });

@@ -135,6 +135,21 @@ Deno.test("createSharedBreaker() reads the store at most once per readIntervalMs
   assert.equal(calls.read, 1);
 });
 
+Deno.test("createSharedBreaker() holds calls for an isolate's first read only", async () => {
+  const { store } = memoryStore();
+  let reads = 0;
+  const stalled: BreakerStore = {
+    ...store,
+    // the first read answers; every later one never does, as a store that stopped answering
+    read: (name) => ++reads === 1 ? store.read(name) : new Promise(() => {}),
+  };
+  const b = breaker(stalled);
+  assert.equal(await call(b, ok), "ok");
+  assert.equal(await call(b, ok), "ok");
+  assert.equal(await call(b, ok), "ok");
+  assert.equal(reads, 2, "one later read under way at a time");
+});
+
 Deno.test("createSharedBreaker() writes on transitions only", async () => {
   const { store, calls } = memoryStore();
   const b = breaker(store);

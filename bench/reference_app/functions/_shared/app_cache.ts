@@ -11,7 +11,7 @@ import { type CacheSettings, createLruTtlCache } from "../../cache.ts";
  * Cache-aside around the app's reads, as a team would wire it: look the key up, on a miss load from the
  * database or the quote service and store the answer if it succeeded. Every lookup is reported as a metric
  * event (system 'cache', kind 'lookup', hit or miss) so the metric store sees the hit rate. With APP_CACHE=off
- * every read goes to the source and nothing is reported.
+ * every read goes to the source and nothing is reported, as do the reads of targets APP_CACHE_TARGETS leaves out.
  *
  * Two caches: `lru-ttl`, the one a team writes itself (in the isolate's memory, gone when the isolate is
  * retired), and `shared`, the suite's getOrLoad() (shared/cache/shared_cache.ts) with the same per-isolate
@@ -65,14 +65,26 @@ const okStatus = 200;
 
 const storable = (payload: Payload) => payload.status === okStatus && payload.cacheable !== false;
 
+const uncached: AppCache = {
+  read: async (_lookup, load) => ({ ...(await load()), hit: null }),
+  invalidateUser: () => Promise.resolve(),
+};
+
 export function createAppCache(options: AppCacheOptions): AppCache {
-  const { settings, reporter } = options;
-  if (settings.mode === "off") {
-    return {
-      read: async (_lookup, load) => ({ ...(await load()), hit: null }),
-      invalidateUser: () => Promise.resolve(),
-    };
-  }
+  const { settings } = options;
+  if (settings.mode === "off") return uncached;
+  const cache = createCache(settings, options);
+  if (settings.targets === undefined) return cache;
+  // Targets left out read their source as with the cache off.
+  const covered = new Set(settings.targets);
+  return {
+    read: (lookup, load) => (covered.has(lookup.target) ? cache : uncached).read(lookup, load),
+    invalidateUser: (userId, targets) => cache.invalidateUser(userId, targets.filter((t) => covered.has(t))),
+  };
+}
+
+function createCache(settings: Exclude<CacheSettings, { mode: "off" }>, options: AppCacheOptions): AppCache {
+  const { reporter } = options;
   if (settings.mode === "shared") {
     if (!options.sql) throw new Error("APP_CACHE=shared needs the app's database client");
     return createSharedAppCache(settings, { ...options, sql: options.sql });

@@ -3,6 +3,7 @@ import { breakerMetricEvents } from "../../../../shared/resilience/breaker_event
 import { createBreakerStore } from "../../../../shared/resilience/breaker_store.ts";
 import { createSharedBreaker, isBrokenCircuit } from "../../../../shared/resilience/shared_breaker.ts";
 import { breakerSettingsFromEnv } from "../../breaker.ts";
+import { quoteFallbackFromEnv } from "../../quote_fallback.ts";
 import { timeframes } from "../../timeframes.ts";
 import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
 import { errorBody, query, requireUser } from "../_shared/http.ts";
@@ -13,7 +14,9 @@ import { createCandleStore, createQuoteClient, type QuoteResult } from "./store.
  * Market data for signed-in users: the latest quote of a symbol (from the upstream quote service named by
  * UPSTREAM_URL, cut off after UPSTREAM_TIMEOUT_MS) and candles of a symbol over a time range. With
  * APP_BREAKER=shared (breaker.ts) quote calls go through the suite's circuit breaker shared by every isolate:
- * while it is open a quote is answered 503 at once, without calling the service.
+ * while it is open a quote is answered 503 at once, without calling the service. With
+ * APP_QUOTE_FALLBACK=last-candle (quote_fallback.ts) a quote the service and the cache cannot answer is
+ * answered with the newest stored bar's close, marked stale.
  */
 
 const name = "market-data";
@@ -51,6 +54,7 @@ const quoteBreaker = breakerSettings.mode === "shared"
     onEvent: runtime.reporter ? breakerMetricEvents(runtime.reporter) : undefined,
   })
   : null;
+const quoteFallback = quoteFallbackFromEnv((variable) => Deno.env.get(variable));
 
 /** A failed quote, thrown so that the breaker counts it. */
 class QuoteFailed extends Error {
@@ -113,6 +117,13 @@ app.get("/quote", user, query(QuoteQuery), async (c) => {
         : jsonPayload(errorBody(c, result.error), result.status);
     },
   );
+  const bar = payload.status >= 500 && quoteFallback === "last-candle"
+    ? await candles.latest(symbol, timeframe)
+    : null;
+  if (bar) {
+    const quote = { symbol, timeframe, time: bar.time, price: bar.close, open: bar.open };
+    return c.json({ quote, stale: true }, 200, { "x-fallback": "last-candle" });
+  }
   return payloadResponse(payload, c.get("requestId"));
 });
 

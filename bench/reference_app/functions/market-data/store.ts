@@ -25,6 +25,15 @@ export function createCandleStore(sql: Sql) {
           and open_time >= ${range.from} and open_time < ${range.to}
         order by open_time
         limit ${maxCandles}`,
+    /** The newest stored bar of a series, or null when it has none (a backward scan of the primary key). */
+    latest: async (symbol: string, timeframe: Timeframe): Promise<Candle | null> => {
+      const [bar] = await sql<Candle[]>`
+        select open_time as time, open, high, low, close, volume from public.market_candles
+        where symbol = ${symbol} and timeframe = ${timeframe}
+        order by open_time desc
+        limit 1`;
+      return bar ?? null;
+    },
   };
 }
 
