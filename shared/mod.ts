@@ -250,6 +250,8 @@ export { createCacheAnalyzer } from "./analyze/cache_analyzer.ts";
 export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cache.ts";
 export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";
 export { edgeAnalyzerDefaults, type EdgeAnalyzerOptions } from "./analyze/edge.ts";
+export { createBreakerAnalyzer } from "./analyze/breaker_analyzer.ts";
+export { breakerAnalyzerDefaults, type BreakerAnalyzerOptions } from "./analyze/breaker.ts";
 export { createCorrelationAnalyzer } from "./correlate/correlation_analyzer.ts";
 export { correlationAnalyzerDefaults, type CorrelationAnalyzerOptions } from "./correlate/correlate.ts";
 
@@ -447,6 +449,7 @@ export {
   type SharedBreakerOptions,
 } from "./resilience/shared_breaker.ts";
 export {
+  breakerCallKind,
   breakerMetricEvents,
   type BreakerMetricEventsOptions,
   breakerRejectedKind,

@@ -6,6 +6,11 @@ import type { BreakerEvent } from "./shared_breaker.ts";
 export const breakerTransitionKind = "breaker";
 /** Kind of the events that count, per minute, the calls a breaker rejected (tallied as request_tally.ts does). */
 export const breakerRejectedKind = "breaker_rejected";
+/**
+ * Kind of the events that record the calls a breaker let through, one each: the dependency's latency, error
+ * when it failed. What the breaker analyzer (breaker_advice.ts) reads its failure and latency patterns from.
+ */
+export const breakerCallKind = "breaker_call";
 
 /** Options of breakerMetricEvents(); defaults as in createRequestTally(). */
 export interface BreakerMetricEventsOptions {
@@ -17,8 +22,9 @@ export interface BreakerMetricEventsOptions {
 
 /**
  * An `onEvent` for createSharedBreaker() that turns its events into metric events (system `edge`, target the
- * breaker's name): a transition becomes one event; rejected calls are counted in memory and recorded once a
- * minute, since an open breaker may reject every request of a busy function.
+ * breaker's name): a transition or a call let through becomes one event (a request makes one call at most, so
+ * these grow with the requests); rejected calls are counted in memory and recorded once a minute, since an open
+ * breaker may reject every request of a busy function.
  */
 export function breakerMetricEvents(
   reporter: MetricReporter,
@@ -33,6 +39,18 @@ export function breakerMetricEvents(
         tallies.set(event.name, tally);
       }
       tally.count({ kind: breakerRejectedKind, status: 503, coldStart: false, latencyMs: 0 });
+      return;
+    }
+    if (event.kind === "call") {
+      reporter.record({
+        occurredAt: new Date(event.atMs).toISOString(),
+        system: "edge",
+        target: event.name,
+        kind: breakerCallKind,
+        latencyMs: event.latencyMs,
+        error: event.failed,
+        coldStart: false,
+      });
       return;
     }
     reporter.record({

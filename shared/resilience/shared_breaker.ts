@@ -78,10 +78,14 @@ export const sharedBreakerDefaults = {
 /** A circuit's state as events and `status` name it. */
 export type BreakerStateName = "closed" | "open" | "half-open";
 
-/** What a breaker reports: a transition this isolate made (and wrote), or a call it rejected. */
+/**
+ * What a breaker reports: a transition this isolate made (and wrote), a call it rejected, or a call it let
+ * through, with how long the dependency took and whether it failed (as isFailure judges).
+ */
 export type BreakerEvent =
   | { kind: "transition"; name: string; from: BreakerStateName; to: BreakerStateName; atMs: number }
-  | { kind: "rejected"; name: string; atMs: number };
+  | { kind: "rejected"; name: string; atMs: number }
+  | { kind: "call"; name: string; failed: boolean; latencyMs: number; atMs: number };
 
 /** A breaker shared across isolates. */
 export interface SharedBreaker {
@@ -121,6 +125,7 @@ const stateNames: Record<CircuitState, BreakerStateName> = {
 export function createSharedBreaker(options: SharedBreakerOptions): SharedBreaker {
   const o = validated(options);
   const failurePolicy = options.isFailure ? handleWhen(options.isFailure) : handleAll;
+  const isFailure = options.isFailure ?? (() => true);
   const onStoreError = options.onStoreError ??
     ((error: unknown) =>
       console.warn(
@@ -233,7 +238,25 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
         throw new BrokenCircuitError();
       }
       try {
-        return await policy.execute(({ signal: inner }) => fn(inner), signal);
+        return await policy.execute(async ({ signal: inner }) => {
+          const started = performance.now();
+          const called = (failed: boolean) =>
+            emit({
+              kind: "call",
+              name: o.name,
+              failed,
+              latencyMs: performance.now() - started,
+              atMs: Date.now(),
+            });
+          try {
+            const value = await fn(inner);
+            called(false);
+            return value;
+          } catch (error) {
+            called(isFailure(error));
+            throw error;
+          }
+        }, signal);
       } catch (error) {
         if (isBrokenCircuit(error)) emit({ kind: "rejected", name: o.name, atMs: Date.now() });
         throw error;

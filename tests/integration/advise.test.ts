@@ -128,6 +128,7 @@ Deno.test("advise skips the metric store's analyzers on a database without the s
       "query-shape": "completed",
       cache: "skipped",
       edge: "skipped",
+      breakers: "skipped",
       correlation: "skipped",
     });
   });
@@ -161,6 +162,7 @@ Deno.test("advise runs every analyzer on the suite's database, reading the snaps
     "query-shape",
     "cache",
     "edge",
+    "breakers",
     "correlation",
   ]);
   assert.ok(report.analyzers.every((a: { status: string }) => a.status !== "skipped"), run.stdout);

@@ -6,11 +6,18 @@ const analyzer = (name: string): Analyzer => ({
   name,
   analyze: () => Promise.resolve({ findings: [], rejected: [], notes: [] }),
 });
-const all = ["index-advisor", "db-health", "cache", "edge", "correlation"].map(analyzer);
+const all = ["index-advisor", "db-health", "cache", "edge", "breakers", "correlation"].map(analyzer);
 
 Deno.test("planAnalyzers() runs every analyzer where schema optimizer exists", () => {
   const { run, skipped } = planAnalyzers(all, true);
-  assert.deepEqual(run.map((a) => a.name), ["index-advisor", "db-health", "cache", "edge", "correlation"]);
+  assert.deepEqual(run.map((a) => a.name), [
+    "index-advisor",
+    "db-health",
+    "cache",
+    "edge",
+    "breakers",
+    "correlation",
+  ]);
   assert.deepEqual(skipped, []);
 });
 
@@ -20,6 +27,7 @@ Deno.test("planAnalyzers() skips the metric store's analyzers without schema opt
   assert.deepEqual(skipped.map((r) => [r.name, r.status]), [
     ["cache", "skipped"],
     ["edge", "skipped"],
+    ["breakers", "skipped"],
     ["correlation", "skipped"],
   ]);
   for (const report of skipped) {

@@ -41,3 +41,16 @@ Deno.test("breakerMetricEvents() counts a minute's rejected calls in one event p
     ],
   );
 });
+
+Deno.test("breakerMetricEvents() records each call let through with its latency, an error when it failed", async () => {
+  const { events, reporter } = recording();
+  const onEvent = breakerMetricEvents(reporter);
+  const atMs = Date.parse("2026-11-30T01:00:00Z");
+  onEvent({ kind: "call", name: "quotes", failed: false, latencyMs: 42, atMs });
+  onEvent({ kind: "call", name: "quotes", failed: true, latencyMs: 2000, atMs: atMs + 1000 });
+  await reporter.flush();
+  assert.deepEqual(events.map((e) => [e.occurredAt, e.target, e.kind, e.error, e.latencyMs]), [
+    ["2026-11-30T01:00:00.000Z", "quotes", "breaker_call", false, 42],
+    ["2026-11-30T01:00:01.000Z", "quotes", "breaker_call", true, 2000],
+  ]);
+});

@@ -195,12 +195,30 @@ Deno.test("createSharedBreaker() reports the transitions it wrote and the calls 
   for (let i = 0; i < 4; i++) await call(b, boom);
   await sleep(50);
   await call(b, ok);
-  assert.deepEqual(events.map((e) => e.kind === "transition" ? `${e.from}->${e.to}` : e.kind), [
+  const breaking = events.filter((e) => e.kind !== "call");
+  assert.deepEqual(breaking.map((e) => e.kind === "transition" ? `${e.from}->${e.to}` : e.kind), [
     "closed->open",
     "rejected",
     "open->half-open",
     "half-open->closed",
   ]);
+});
+
+Deno.test("createSharedBreaker() reports each call it let through, failed as isFailure judges", async () => {
+  const events: BreakerEvent[] = [];
+  const b = breaker(memoryStore().store, {
+    onEvent: (event) => events.push(event),
+    isFailure: (error) => (error as Error).message !== "bad input",
+  });
+  await call(b, ok);
+  await call(b, boom);
+  await call(b, () => Promise.reject(new Error("bad input")));
+  const calls = events.filter((e) => e.kind === "call");
+  assert.deepEqual(calls.map((e) => [e.name, e.failed]), [["quotes", false], ["quotes", true], [
+    "quotes",
+    false,
+  ]]);
+  assert.ok(calls.every((e) => e.latencyMs >= 0));
 });
 
 Deno.test("createSharedBreaker() counts only the errors isFailure says are the dependency's", async () => {

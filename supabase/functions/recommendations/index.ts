@@ -2,6 +2,7 @@ import {
   type Analyzer,
   applyFinding,
   type ConfigAccess,
+  createBreakerAnalyzer,
   createCacheAnalyzer,
   createCorrelationAnalyzer,
   createDbHealthAnalyzer,
@@ -174,6 +175,7 @@ export const liveAnalyzers: readonly Analyzer[] = [
   createQueryShapeAnalyzer(),
   createCacheAnalyzer(),
   createEdgeAnalyzer(),
+  createBreakerAnalyzer(),
   createCorrelationAnalyzer(),
 ];
 
