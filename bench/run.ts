@@ -4,7 +4,7 @@
  * repeated, and reports the figures with their spread and as paired ratios; then it simulates warming and
  * caching policies over 14 days in virtual time beside their limits, and measures what the suite itself costs.
  *
- * `npm run bench -- --quick` (about 4 minutes, what CI may run) uses the small data set, two repeats and
+ * `npm run bench -- --quick` (about 6 minutes, what CI may run) uses the small data set, two repeats and
  * smaller volumes. Options: --repeats N, --compression N, --seed N, --scale small|medium|large|<robots>,
  * --variant pk-only|shipped-indexes, --out DIR, --skip-suite-costs, --with-shared-cache (all the app's reads in
  * `optimized` go through the suite's shared cache, bench/harness/suite_cache.ts, not only its quote reads),

@@ -77,13 +77,19 @@ Deno.test("a user's write drops what was cached for that user only", async () =>
   assert.equal((await cache.read({ target: "robots.count", key: "count:u2", userId: "u2" }, load)).hit, true);
 });
 
-Deno.test("with the cache off every read loads, nothing is reported and no x-cache header is sent", async () => {
+/** Reads `lookup` twice through a cache with `settings`: the loads, the second answer and the events reported. */
+async function readTwice(settings: Parameters<typeof createAppCache>[0]["settings"]) {
   const { events, reporter } = recordingReporter();
-  const cache = createAppCache({ settings: { mode: "off" }, reporter });
+  const cache = createAppCache({ settings, reporter });
   let loads = 0;
   const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
   await cache.read(lookup, load);
   const second = await cache.read(lookup, load);
+  return { loads, second, events };
+}
+
+Deno.test("with the cache off every read loads, nothing is reported and no x-cache header is sent", async () => {
+  const { loads, second, events } = await readTwice({ mode: "off" });
   assert.equal(loads, 2);
   assert.equal(second.hit, null);
   assert.equal(events.length, 0);
@@ -91,23 +97,15 @@ Deno.test("with the cache off every read loads, nothing is reported and no x-cac
 });
 
 Deno.test("reads of a target the cache does not cover load every time and report nothing", async () => {
-  const { events, reporter } = recordingReporter();
-  const cache = createAppCache({ settings: { ...lruTtl, targets: ["robots.get"] }, reporter });
-  let loads = 0;
-  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
-  await cache.read(lookup, load);
-  const second = await cache.read(lookup, load);
+  const { loads, second, events } = await readTwice({ ...lruTtl, targets: ["robots.get"] });
   assert.equal(loads, 2);
   assert.equal(second.hit, null);
   assert.equal(events.length, 0);
 });
 
 Deno.test("a covered target is cached when the cache covers only some targets", async () => {
-  const cache = createAppCache({ settings: { ...lruTtl, targets: ["market-data.quote"] }, reporter: null });
-  let loads = 0;
-  const load = () => Promise.resolve(jsonPayload({ n: ++loads }));
-  await cache.read(lookup, load);
-  assert.equal((await cache.read(lookup, load)).hit, true);
+  const { loads, second } = await readTwice({ ...lruTtl, targets: ["market-data.quote"] });
+  assert.equal(second.hit, true);
   assert.equal(loads, 1);
 });
 
