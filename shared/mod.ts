@@ -141,6 +141,8 @@ export {
 } from "./metrics/series.ts";
 
 export {
+  type Alert,
+  type AlertRow,
   type BreakerActivity,
   type BreakerActivityRow,
   type BufferLoad,

@@ -34,6 +34,26 @@ export interface StatusOverview {
   caching?: CacheActivityRow[];
   /** Each circuit breaker now and over the last 24 hours (optimizer.breaker_activity()). */
   breakers?: BreakerActivityRow[];
+  /** The alerts open now or cleared in the last 24 hours (optimizer.alert_activity()). */
+  alerts?: AlertRow[];
+}
+
+/** An alert as optimizer.alert_activity() gives it; see Alert. */
+export interface AlertRow {
+  /** What crossed its threshold. */
+  rule: string;
+  /** What it is about. */
+  subject: string;
+  /** The figure when last evaluated. */
+  value: number | null;
+  /** The threshold it crossed. */
+  threshold: number | null;
+  /** When it was raised. */
+  raised_at: string;
+  /** When it was last seen holding. */
+  last_seen_at: string;
+  /** When it ended; null while open. */
+  cleared_at: string | null;
 }
 
 /** A circuit breaker as optimizer.breaker_activity() gives it; see BreakerActivity. Counts are bigints. */
@@ -307,6 +327,29 @@ export interface StatusReport {
   caching: CacheActivity[];
   /** Each circuit breaker (shared/resilience/): its circuit now, and its openings and rejected calls in 24 hours. */
   breakers: BreakerActivity[];
+  /**
+   * Degradations past the config's `alerts` thresholds (optimizer.evaluate_alerts(), every minute): each raised
+   * once, open while it lasts, cleared when it ends. The open ones, then those cleared in the last 24 hours.
+   */
+  alerts: { open: Alert[]; cleared: Alert[] };
+}
+
+/** A degradation past one of the config's `alerts` thresholds. */
+export interface Alert {
+  /** What crossed its threshold: `alert.error-rate`, `alert.cold-start-rate`, `alert.cache-hit-rate` or `alert.breaker-open`. */
+  rule: string;
+  /** What it is about, e.g. `edge:robots`, `cache:market-data.quote`, `breaker:upstream-quotes`. */
+  subject: string;
+  /** The figure over the last 5 minutes when last evaluated (null for an open breaker). */
+  value: number | null;
+  /** The config's threshold it crossed (null for an open breaker). */
+  threshold: number | null;
+  /** When it was raised (ISO 8601). */
+  raisedAt: string;
+  /** When it was last seen holding. */
+  lastSeenAt: string;
+  /** When it ended; null while open. */
+  clearedAt: string | null;
 }
 
 /** A circuit breaker in the status report. */
@@ -418,6 +461,7 @@ export const pipelineJobs = [
   "optimizer-predictive",
   "optimizer-cache-evict",
   "optimizer-warmer",
+  "optimizer-alerts",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>
@@ -693,5 +737,22 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       transitions24h: Number(row.transitions),
       rejected24h: Number(row.rejected),
     })),
+    alerts: alertsOf(overview.alerts ?? []),
+  };
+}
+
+function alertsOf(rows: AlertRow[]): StatusReport["alerts"] {
+  const alerts = rows.map((row): Alert => ({
+    rule: row.rule,
+    subject: row.subject,
+    value: row.value,
+    threshold: row.threshold,
+    raisedAt: row.raised_at,
+    lastSeenAt: row.last_seen_at,
+    clearedAt: row.cleared_at,
+  }));
+  return {
+    open: alerts.filter((a) => a.clearedAt === null),
+    cleared: alerts.filter((a) => a.clearedAt !== null),
   };
 }

@@ -39,6 +39,7 @@ Deno.test({
       const jobs = await sql<{ jobname: string; schedule: string }[]>`
         select jobname, schedule from cron.job where jobname like 'optimizer-%' order by jobname`;
       assert.deepEqual(jobs.map((job) => job.jobname), [
+        "optimizer-alerts",
         "optimizer-cache-evict",
         "optimizer-db-snapshot",
         "optimizer-index-usage",

@@ -66,6 +66,8 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
   const { health, findings } = pipelineHealth(
     overview({
       cron_jobs: [
+        job("optimizer-alerts"),
+        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
@@ -103,6 +105,8 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
   const { findings } = pipelineHealth(
     overview({
       cron_jobs: [
+        job("optimizer-alerts"),
+        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
@@ -141,6 +145,8 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
   const stale = (minutes: number) =>
     overview({
       cron_jobs: [
+        job("optimizer-alerts"),
+        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot"),
         job("optimizer-ingest-prune"),
@@ -162,6 +168,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
   const config = parseConfig({ alerts: { pipelineStaleMinutes: 5 } });
   const stale = overview({
     cron_jobs: [
+      job("optimizer-alerts"),
       job("optimizer-cache-evict"),
       job("optimizer-db-snapshot"),
       job("optimizer-ingest-prune"),
@@ -433,5 +440,25 @@ Deno.test("statusReport() lists each circuit breaker with its state and its open
       transitions24h: 0,
       rejected24h: 2,
     },
+  ]);
+});
+
+Deno.test("statusReport() lists the open alerts apart from those cleared in the last 24 hours", () => {
+  const open = {
+    rule: "alert.error-rate",
+    subject: "edge:robots",
+    value: 0.2,
+    threshold: 0.05,
+    raised_at: "2026-11-30T02:00:00.000Z",
+    last_seen_at: "2026-11-30T02:09:00.000Z",
+    cleared_at: null,
+  };
+  const cleared = { ...open, subject: "edge:robot-chat", cleared_at: "2026-11-30T01:30:00.000Z" };
+  const report = statusReport(overview({ alerts: [open, cleared] }), defaultConfig, now);
+  assert.deepEqual(report.alerts.open.map((a) => [a.subject, a.raisedAt, a.lastSeenAt, a.clearedAt]), [
+    ["edge:robots", "2026-11-30T02:00:00.000Z", "2026-11-30T02:09:00.000Z", null],
+  ]);
+  assert.deepEqual(report.alerts.cleared.map((a) => [a.subject, a.clearedAt]), [
+    ["edge:robot-chat", "2026-11-30T01:30:00.000Z"],
   ]);
 });
