@@ -187,9 +187,13 @@ export function suggestBreakerSettings(
 function adviseBreaker(breaker: TargetSeries, window: Window, options: BreakerAnalyzerOptions): Verdict {
   const s = suggestBreakerSettings(breaker, options);
   if ("reason" in s) return reject(breaker.target, s.reason);
-  const outages = s.outagesMs.length === 0
-    ? "no outage in the window"
-    : `${s.outagesMs.length} outage(s), median ${seconds(median(s.outagesMs))}`;
+  const probing = s.outagesMs.length === 0
+    ? `No outage in the window: a probe every ${seconds(s.halfOpenAfterMs)}, the shortest allowed.`
+    : `${s.outagesMs.length} outage(s), median ${seconds(median(s.outagesMs))}: a probe every ${
+      seconds(s.halfOpenAfterMs)
+    } costs about ${
+      Math.round(median(s.outagesMs) / s.halfOpenAfterMs)
+    } calls over a median outage and notices recovery within that time.`;
   const timeout = s.timeoutMs === null ? "" : `, time calls out after ${s.timeoutMs} ms`;
   return found({
     rule,
@@ -204,12 +208,7 @@ function adviseBreaker(breaker: TargetSeries, window: Window, options: BreakerAn
         percent(s.backgroundFailureRate)
       } failed (smoothed) at ${Math.round(s.callsPerDay)} calls a day, so ${s.failures} failures in a row ` +
       `happen by chance about ${s.chanceOpeningsPerDay.toPrecision(2)} times a day (independent failures), ` +
-      `within maxChanceOpeningsPerDay ${
-        options.maxChanceOpeningsPerDay.toPrecision(2)
-      }. ${outages}: a probe every ${
-        seconds(s.halfOpenAfterMs)
-      } costs about ${options.probesPerOutage} calls over a median outage and notices recovery within that ` +
-      `time.${
+      `within maxChanceOpeningsPerDay ${options.maxChanceOpeningsPerDay.toPrecision(2)}. ${probing}${
         s.timeoutMs === null ? "" : ` The calls' p99 was ${breaker.current.summary.p99} ms: a timeout of ` +
           `${s.timeoutMs} ms fails a hanging call instead of holding the request.`
       }`,
