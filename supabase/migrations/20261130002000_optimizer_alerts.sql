@@ -83,8 +83,9 @@ begin atomic
   where b.state #>> '{ownState,value}' = '1';
 end;
 
--- Raises the degradations holding now that have no open alert, updates those that do, and clears the open
--- alerts whose degradation no longer holds. Returns how many it raised, kept open and cleared.
+-- Raises the degradations holding now that have no open alert, updates those that do, clears the open alerts
+-- whose degradation no longer holds, and deletes the alerts cleared longer ago than the suite keeps its run
+-- records (retention.runDays). Returns how many it raised, kept open, cleared and deleted.
 create or replace function optimizer.evaluate_alerts(
   now timestamptz default optimizer.now(),
   window_minutes integer default 5,
@@ -103,6 +104,7 @@ declare
   raised bigint;
   kept bigint;
   cleared bigint;
+  deleted bigint;
 begin
   update optimizer.alerts a set value = h.value, threshold = h.threshold, last_seen_at = now
   from pg_catalog.jsonb_to_recordset(holding) as h(rule text, subject text, value double precision, threshold double precision)
@@ -123,7 +125,11 @@ begin
     );
   get diagnostics cleared = row_count;
 
-  return pg_catalog.jsonb_build_object('raised', raised, 'open', kept, 'cleared', cleared);
+  delete from optimizer.alerts a
+  where a.cleared_at < now - pg_catalog.make_interval(days => optimizer.retention_days('runDays', 30));
+  get diagnostics deleted = row_count;
+
+  return pg_catalog.jsonb_build_object('raised', raised, 'open', kept, 'cleared', cleared, 'deleted', deleted);
 end;
 $$;
 

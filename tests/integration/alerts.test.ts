@@ -94,3 +94,21 @@ Deno.test("evaluate_alerts() raises an alert for an open breaker and lists it in
     }
   });
 });
+
+Deno.test("evaluate_alerts() deletes alerts cleared longer ago than retention.runDays", async () => {
+  await withSql(async (sql) => {
+    const fn = uniqueTarget("alerts-old");
+    const now = Date.now();
+    const day = 24 * 60 * MINUTE_MS;
+    await sql`
+      insert into optimizer.alerts (rule, subject, raised_at, last_seen_at, cleared_at)
+      values ('alert.error-rate', ${`edge:${fn}`}, ${new Date(now - 41 * day)}, ${new Date(now - 41 * day)},
+              ${new Date(now - 40 * day)}),
+             ('alert.cold-start-rate', ${`edge:${fn}`}, ${new Date(now - 3 * day)}, ${new Date(
+      now - 3 * day,
+    )},
+              ${new Date(now - 2 * day)})`;
+    await evaluate(sql, now);
+    assert.deepEqual((await alertsOf(sql, `edge:${fn}`)).map((a) => a.rule), ["alert.cold-start-rate"]);
+  });
+});
