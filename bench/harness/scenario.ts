@@ -331,10 +331,11 @@ async function replay(
   });
   const slow = options.slowDatabase;
   const dbUrl = new URL(world.env.SUPABASE_DB_URL);
+  const slowAt = slow ? faultAt(slow.windows) : null;
   const proxy = slow
     ? startLatencyProxy({
       target: { hostname: dbUrl.hostname, port: Number(dbUrl.port || 5432) },
-      delayMs: () => faultAt(slow.windows)(Date.now()) ? slow.delayMs : 0,
+      delayMs: () => slowAt!(Date.now()) ? slow.delayMs : 0,
     })
     : null;
   const envPath = await functionsEnvFile(world, spec, upstream.url);

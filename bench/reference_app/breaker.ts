@@ -1,4 +1,4 @@
-import { envWholeNumber } from "./env_number.ts";
+import { envWholeNumber } from "./env.ts";
 
 /**
  * Whether the app's quote calls go through the suite's circuit breaker (shared/resilience/, docs/resilience.md):

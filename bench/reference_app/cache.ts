@@ -7,7 +7,7 @@
  * Entries may carry a tag (the owning user's id) so that a user's writes can drop everything cached for them.
  */
 
-import { envWholeNumber } from "./env_number.ts";
+import { envChoice, envWholeNumber } from "./env.ts";
 
 export interface LruTtlCacheOptions<V> {
   maxEntries: number;
@@ -213,11 +213,8 @@ export const cacheDefaults = {
 
 /** Reads the cache switches; throws with the variable's name when one is malformed, so a bad deploy fails at boot. */
 export function cacheSettingsFromEnv(get: (name: string) => string | undefined): CacheSettings {
-  const mode = get("APP_CACHE")?.trim() || "off";
+  const mode = envChoice(get, "APP_CACHE", cacheModes);
   if (mode === "off") return { mode };
-  if (mode !== "lru-ttl" && mode !== "shared") {
-    throw new Error(`APP_CACHE must be one of ${cacheModes.map((m) => `"${m}"`).join(", ")}: got "${mode}"`);
-  }
   const ownedTtlMs = envWholeNumber(get, "APP_CACHE_OWNED_TTL_MS");
   if (ownedTtlMs !== undefined && mode !== "shared") {
     throw new Error(

@@ -1,3 +1,5 @@
+import { envChoice } from "./env.ts";
+
 /**
  * What a quote read answers when the quote service fails and no cached answer stands in for it:
  * APP_QUOTE_FALLBACK=off (the service's error, 502/503/504) or last-candle (the close of the newest stored bar
@@ -10,11 +12,5 @@ export type QuoteFallback = (typeof quoteFallbacks)[number];
 
 /** Reads APP_QUOTE_FALLBACK; throws naming the variable when it is malformed, so a bad deploy fails at boot. */
 export function quoteFallbackFromEnv(get: (name: string) => string | undefined): QuoteFallback {
-  const raw = get("APP_QUOTE_FALLBACK")?.trim() || "off";
-  if (!(quoteFallbacks as readonly string[]).includes(raw)) {
-    throw new Error(
-      `APP_QUOTE_FALLBACK must be one of ${quoteFallbacks.map((f) => `"${f}"`).join(", ")}: got "${raw}"`,
-    );
-  }
-  return raw as QuoteFallback;
+  return envChoice(get, "APP_QUOTE_FALLBACK", quoteFallbacks);
 }

@@ -4,7 +4,6 @@ import {
   type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
-  handleAll,
   handleWhen,
   type IBreaker,
   SamplingBreaker,
@@ -124,8 +123,8 @@ const stateNames: Record<CircuitState, BreakerStateName> = {
 /** Builds a breaker as the file's header describes. Throws on options out of range, saying which. */
 export function createSharedBreaker(options: SharedBreakerOptions): SharedBreaker {
   const o = validated(options);
-  const failurePolicy = options.isFailure ? handleWhen(options.isFailure) : handleAll;
   const isFailure = options.isFailure ?? (() => true);
+  const failurePolicy = handleWhen(isFailure);
   const onStoreError = options.onStoreError ??
     ((error: unknown) =>
       console.warn(

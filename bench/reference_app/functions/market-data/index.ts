@@ -3,6 +3,7 @@ import { breakerMetricEvents } from "../../../../shared/resilience/breaker_event
 import { createBreakerStore } from "../../../../shared/resilience/breaker_store.ts";
 import { createSharedBreaker, isBrokenCircuit } from "../../../../shared/resilience/shared_breaker.ts";
 import { breakerSettingsFromEnv } from "../../breaker.ts";
+import { envWholeNumber } from "../../env.ts";
 import { quoteFallbackFromEnv } from "../../quote_fallback.ts";
 import { timeframes } from "../../timeframes.ts";
 import { jsonPayload, payloadResponse } from "../_shared/app_cache.ts";
@@ -26,24 +27,16 @@ const candles = createCandleStore(runtime.sql);
 
 export const upstreamTimeoutDefaultMs = 2000;
 
-function upstreamTimeoutMs(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return upstreamTimeoutDefaultMs;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`UPSTREAM_TIMEOUT_MS must be a whole number of ms >= 1: got "${raw}"`);
-  }
-  return value;
-}
-
-const upstreamUrl = Deno.env.get("UPSTREAM_URL") || null;
+const env = (variable: string) => Deno.env.get(variable);
+const upstreamUrl = env("UPSTREAM_URL") || null;
 const quoteClient = upstreamUrl
   ? createQuoteClient({
     baseUrl: upstreamUrl,
-    timeoutMs: upstreamTimeoutMs(Deno.env.get("UPSTREAM_TIMEOUT_MS")),
+    timeoutMs: envWholeNumber(env, "UPSTREAM_TIMEOUT_MS", upstreamTimeoutDefaultMs)!,
   })
   : null;
 
-const breakerSettings = breakerSettingsFromEnv((variable) => Deno.env.get(variable));
+const breakerSettings = breakerSettingsFromEnv(env);
 const quoteBreaker = breakerSettings.mode === "shared"
   ? createSharedBreaker({
     name: "upstream-quotes",
@@ -54,7 +47,7 @@ const quoteBreaker = breakerSettings.mode === "shared"
     onEvent: runtime.reporter ? breakerMetricEvents(runtime.reporter) : undefined,
   })
   : null;
-const quoteFallback = quoteFallbackFromEnv((variable) => Deno.env.get(variable));
+const quoteFallback = quoteFallbackFromEnv(env);
 
 /** A failed quote, thrown so that the breaker counts it. */
 class QuoteFailed extends Error {
@@ -121,8 +114,8 @@ app.get("/quote", user, query(QuoteQuery), async (c) => {
     ? await candles.latest(symbol, timeframe)
     : null;
   if (bar) {
-    const quote = { symbol, timeframe, time: bar.time, price: bar.close, open: bar.open };
-    return c.json({ quote, stale: true }, 200, { "x-fallback": "last-candle" });
+    const last = { symbol, timeframe, time: bar.time, price: bar.close, open: bar.open };
+    return c.json({ quote: last, stale: true }, 200, { "x-fallback": "last-candle" });
   }
   return payloadResponse(payload, c.get("requestId"));
 });
