@@ -30,7 +30,9 @@
  * - `warm/`: the warm planner (when to ping a function, with the chance and milliseconds each ping is worth),
  *   the arrival-rate and idle-gap estimates it reads, and the warming policies it is compared with;
  * - `resilience/`: circuit breakers (cockatiel's) whose state every isolate shares through Postgres, and the
- *   metric events of their transitions and rejected calls.
+ *   metric events of their transitions and rejected calls;
+ * - `system/`: system-wide runs: candidate actions gathered from every module, scored for a priority with
+ *   conflicts and limits resolved, applied within a deadline up to a target gain, and rolled back by run.
  *
  * @module
  */
@@ -457,3 +459,57 @@ export {
   breakerRejectedKind,
   breakerTransitionKind,
 } from "./resilience/breaker_events.ts";
+export {
+  type CandidateCosts,
+  type CandidateFacts,
+  durationModel,
+  indexKeys,
+  moduleOf,
+  riskPoints,
+  type SystemCandidate,
+  toCandidate,
+} from "./system/candidate.ts";
+export {
+  conflict,
+  type PlannedAction,
+  type PlanOptions,
+  type PlanStep,
+  planSystemRun,
+  priorityWeights,
+  type RejectedCandidate,
+  scoreCandidate,
+  type SystemPlan,
+} from "./system/plan_system_run.ts";
+export {
+  type AppliedOptimization,
+  type ExecuteOptions,
+  executePlan,
+  type Execution,
+  type SkipKind,
+  type SkippedAction,
+  type StepOutcome,
+  targetVerdict,
+} from "./system/execute_plan.ts";
+export {
+  type PlannedActionView,
+  recordingReserveMs,
+  rollbackSystemRun,
+  type RolledBackAction,
+  runSystemOptimization,
+  systemGainModel,
+  type SystemRunDeps,
+  type SystemRunRequestInfo,
+  type SystemRunResult,
+} from "./system/system_run.ts";
+export {
+  resolveSystemRun,
+  type SystemModule,
+  systemModules,
+  SystemRunIdParamsSchema,
+  SystemRunListQuerySchema,
+  type SystemRunOptions,
+  SystemRunQuerySchema,
+  type SystemRunRequest,
+  SystemRunRequestSchema,
+} from "./system/system_options.ts";
+export { createSystemStore, type SystemRunRecord, type SystemStore } from "./system/system_store.ts";

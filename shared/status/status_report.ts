@@ -448,7 +448,7 @@ export interface WarmActivity {
 
 /**
  * The pg_cron jobs the migrations schedule; the pipeline is unhealthy without any of them. optimizer-recommendations,
- * optimizer-predictive and optimizer-warmer run whether or not their module is on (each checks its module every minute), so
+ * optimizer-predictive, optimizer-warmer and optimizer-system-wide run whether or not their module is on (each checks its module every minute), so
  * they must exist too.
  */
 export const pipelineJobs = [
@@ -462,6 +462,7 @@ export const pipelineJobs = [
   "optimizer-cache-evict",
   "optimizer-warmer",
   "optimizer-alerts",
+  "optimizer-system-wide",
 ] as const;
 
 const ageSeconds = (at: string | null | undefined, now: Date) =>

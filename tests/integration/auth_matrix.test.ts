@@ -121,6 +121,41 @@ const routes: Route[] = [
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
   {
+    // a plan only: it changes nothing, whatever the findings
+    name: "POST optimize-system (dry run)",
+    method: "POST",
+    path: "/optimize-system",
+    body: () => ({ dryRun: true }),
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    // modules.systemWide is off by default: the right caller is told so
+    name: "POST optimize-system",
+    method: "POST",
+    path: "/optimize-system",
+    body: () => ({}),
+    allowed: { secret: 409, legacyServiceRole: 409 },
+  },
+  {
+    name: "GET optimize-system",
+    method: "GET",
+    path: "/optimize-system",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  // No run has this id: a caller let through learns that (404), the others learn nothing.
+  {
+    name: "GET optimize-system/:id",
+    method: "GET",
+    path: "/optimize-system/999999999999",
+    allowed: { secret: 404, legacyServiceRole: 404 },
+  },
+  {
+    name: "POST optimize-system/:id/rollback",
+    method: "POST",
+    path: "/optimize-system/999999999999/rollback",
+    allowed: { secret: 404, legacyServiceRole: 404 },
+  },
+  {
     // modules.warmer is off by default: the right caller is told so
     name: "POST warmer/run",
     method: "POST",

@@ -48,6 +48,7 @@ Deno.test({
         "optimizer-recommendations",
         "optimizer-retention",
         "optimizer-rollup",
+        "optimizer-system-wide",
         "optimizer-warmer",
         "optimizer-warmer-handoff",
       ]);

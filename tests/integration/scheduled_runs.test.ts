@@ -98,6 +98,54 @@ for (const { job, module, request, route, onByDefault } of jobs) {
   });
 }
 
+/*
+ * The system-wide job is checked without letting its run happen: a run applies every open finding it plans,
+ * those of the other tests included. What it posts is enqueued in the transaction that asks, rolled back.
+ */
+Deno.test("the optimizer-system-wide job runs every minute and asks for POST /optimize-system when a run is due", async () => {
+  await withSql(async (sql) => {
+    const [row] =
+      await sql`select schedule, command, active from cron.job where jobname = 'optimizer-system-wide'`;
+    assert.deepEqual({ ...row }, {
+      schedule: "* * * * *",
+      command: "select optimizer.request_system_run()",
+      active: true,
+    });
+    await rolledBack(sql, async (tx) => {
+      await tx`update optimizer.config set value = jsonb_set(value, '{modules}',
+                 coalesce(value -> 'modules', '{}') || '{"systemWide": true}'::jsonb) where id`;
+      const [{ id }] = await tx`select optimizer.request_system_run(now() + interval '1 day') as id`;
+      assert.notEqual(id, null);
+      const [request] = await tx`select url, method from net.http_request_queue where id = ${id}`;
+      assert.deepEqual({ ...request }, {
+        url: `${(await vaultProjectUrl(tx)).replace(/\/$/, "")}/functions/v1/optimize-system?trigger=cron`,
+        method: "POST",
+      });
+    });
+  });
+});
+
+Deno.test("the optimizer-system-wide job asks for nothing while modules.systemWide is off or a run is recent", async () => {
+  await withSql(async (sql) => {
+    await rolledBack(sql, async (tx) => {
+      const [{ off }] = await tx`select optimizer.request_system_run(now() + interval '1 day') as off`;
+      assert.equal(off, null, "off by default");
+      await tx`update optimizer.config set value = jsonb_set(value, '{modules}',
+                 coalesce(value -> 'modules', '{}') || '{"systemWide": true}'::jsonb) where id`;
+      await tx`insert into optimizer.runs (module, trigger, status) values ('systemWide', 'api', 'succeeded')`;
+      const [{ recent }] = await tx`select optimizer.request_system_run() as recent`;
+      assert.equal(recent, null);
+    });
+  });
+});
+
+/** The project URL stored in Vault. */
+async function vaultProjectUrl(sql: Sql): Promise<string> {
+  const [{ url }] =
+    await sql`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+  return url;
+}
+
 /** Waits until the current minute has at least `ms` left, so that pg_cron's runs on the minute stay out of the way. */
 async function awayFromTheMinute(ms: number): Promise<void> {
   const left = 60_000 - Date.now() % 60_000;

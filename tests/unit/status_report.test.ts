@@ -67,7 +67,6 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
     overview({
       cron_jobs: [
         job("optimizer-alerts"),
-        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
@@ -79,6 +78,7 @@ Deno.test("pipelineHealth() explains a missing, inactive or failing job", () => 
           last_message: "ERROR: division by zero",
           failures_24h: "3",
         }),
+        job("optimizer-system-wide"),
         job("optimizer-warmer"),
       ],
     }),
@@ -106,7 +106,6 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
     overview({
       cron_jobs: [
         job("optimizer-alerts"),
-        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot", { active: false }),
         job("optimizer-ingest-prune"),
@@ -115,6 +114,7 @@ Deno.test("pipelineHealth() offers the SQL that reactivates an inactive job, wit
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup"),
+        job("optimizer-system-wide"),
         job("optimizer-warmer"),
       ],
     }),
@@ -146,7 +146,6 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
     overview({
       cron_jobs: [
         job("optimizer-alerts"),
-        job("optimizer-alerts"),
         job("optimizer-cache-evict"),
         job("optimizer-db-snapshot"),
         job("optimizer-ingest-prune"),
@@ -155,6 +154,7 @@ Deno.test("pipelineHealth() gives a problem found again the same fingerprint", (
         job("optimizer-recommendations"),
         job("optimizer-retention"),
         job("optimizer-rollup", { last_start: ago(minutes * 60) }),
+        job("optimizer-system-wide"),
         job("optimizer-warmer"),
       ],
     });
@@ -177,6 +177,7 @@ Deno.test("pipelineHealth() flags a rollup job that stopped running after pipeli
       job("optimizer-recommendations"),
       job("optimizer-retention"),
       job("optimizer-rollup", { last_start: ago(600) }),
+      job("optimizer-system-wide"),
       job("optimizer-warmer"),
     ],
   });

@@ -1,0 +1,288 @@
+import { type EstimatedGain, estimatedGain } from "../finding/finding.ts";
+import type { RunTrigger } from "../db/run_log.ts";
+import { applyFinding, type ConfigAccess, rollbackFinding } from "../recommendations/apply.ts";
+import type { RecommendationStore, StoredFinding } from "../recommendations/recommendation_store.ts";
+import { toCandidate } from "./candidate.ts";
+import {
+  type AppliedOptimization,
+  executePlan,
+  type SkippedAction,
+  type StepOutcome,
+  targetVerdict,
+} from "./execute_plan.ts";
+import {
+  type PlannedAction,
+  planSystemRun,
+  type RejectedCandidate,
+  type SystemPlan,
+} from "./plan_system_run.ts";
+import type { SystemRunOptions } from "./system_options.ts";
+import type { SystemStore } from "./system_store.ts";
+
+/**
+ * One system-wide run (the seed's optimizeSystem): under the run lock, recorded as a run of module
+ * `systemWide`,
+ * 1. gather: the open findings of the modules asked for, with what the store reads about each action;
+ * 2. plan: scored for the priority, conflicts resolved, within the config's limits (plan_system_run.ts);
+ * 3. execute: in score order within maxDurationMs, stopping at targetGainPercent (execute_plan.ts); each
+ *    action is applied as `POST /recommendations/:id/apply` applies it, by actor `run:<id>`, so that its
+ *    events hold who, what, when and the rollback;
+ * 4. report: what was applied and skipped, the estimated gain with its model, and the target's verdict.
+ * A dry run plans and changes nothing: it takes no lock and records no run.
+ */
+
+/** A planned action as the result shows it. */
+export interface PlannedActionView {
+  /** The stored finding. */
+  findingId: string;
+  /** Its rule. */
+  rule: string;
+  /** What it is about. */
+  subject: string;
+  /** Its module. */
+  module: string | null;
+  /** Its score under the run's priority. */
+  score: number;
+  /** The gain, in percent of the workload's database time. */
+  estimatedGainPercent: number;
+  /** Its costs. */
+  costs: PlannedAction["candidate"]["costs"];
+  /** Its risk. */
+  risk: PlannedAction["candidate"]["risk"];
+  /** What applying it runs. */
+  action: PlannedAction["candidate"]["finding"]["action"];
+}
+
+/** What a run answers with (and records as its summary). */
+export interface SystemRunResult {
+  /** The run (optimizer.runs); null for a dry run, which records none. */
+  runId: string | null;
+  /** Whether the run only planned. */
+  dryRun: boolean;
+  /** Who asked for it. */
+  requestedBy: string;
+  /** When it started. */
+  startedAt: string;
+  /** The options it ran with. */
+  options: SystemRunOptions;
+  /** What it would apply, in order, and what it would not, with the reasons. */
+  plan: { actions: PlannedActionView[]; rejected: RejectedCandidate[] };
+  /** What it applied (none for a dry run). */
+  appliedOptimizations: AppliedOptimization[];
+  /** What it planned but did not apply, with the reasons. */
+  skipped: SkippedAction[];
+  /** The applied (for a dry run: planned) actions' gain, an estimate with its model. */
+  estimatedPerformanceGain: EstimatedGain;
+  /** Whether it reached targetGainPercent, and why not; null without a target. */
+  target: { reached: boolean; reason: string } | null;
+  /** Why it stopped before the end of its plan; null when it did not. */
+  stoppedEarly: string | null;
+  /** How long it took, in ms. */
+  executionTime: number;
+}
+
+/** What a run needs. */
+export interface SystemRunDeps {
+  /** The run lock, the facts and the run log. */
+  store: SystemStore;
+  /** The stored findings. */
+  findings: RecommendationStore;
+  /** The stored config, read for the limits and patched by config actions. */
+  config: ConfigAccess;
+  /**
+   * A findings store whose index builds and drops are bounded by `timeLeftMs` (statement_timeout and
+   * lock_timeout), with `end()` to close it after the action.
+   */
+  boundedFindings(timeLeftMs: number): { store: RecommendationStore; end(): Promise<void> };
+  /** Milliseconds, monotonic (default performance.now). */
+  clock?: () => number;
+}
+
+/** Who asked for a run, and when. */
+export interface SystemRunRequestInfo {
+  /** What started it. */
+  trigger: RunTrigger;
+  /** Who asked (`secret:<key name>`). */
+  requestedBy: string;
+  /** When, for the run log. */
+  now: Date;
+  /** When the request arrived, on the run's clock: maxDurationMs counts from then (default: the call). */
+  arrivedAt?: number;
+}
+
+/** Time kept back from maxDurationMs for recording the run and answering. */
+export const recordingReserveMs = 500;
+/** How long the run lock outlives the deadline should the function die mid-run. */
+const lockMarginMs = 30_000;
+
+/** The model behind estimatedPerformanceGain. */
+export const systemGainModel: string =
+  "the applied actions' estimated savings (each finding names its model) added up, each as a share of the " +
+  "project's statement execution time over the window its finding was measured in";
+
+/** Runs a system-wide run (see the top of this file); `busy` when another holds the lock. */
+export async function runSystemOptimization(
+  deps: SystemRunDeps,
+  options: SystemRunOptions,
+  request: SystemRunRequestInfo,
+): Promise<{ result: SystemRunResult } | { busy: { runningRunId: string | null } }> {
+  const clock = deps.clock ?? (() => performance.now());
+  const started = request.arrivedAt ?? clock();
+  if (options.dryRun) return { result: await planned(deps, options, request, null, started, clock) };
+
+  const locked = await deps.store.lockedRun(
+    { trigger: request.trigger, now: request.now, holdMs: options.maxDurationMs + lockMarginMs },
+    (runId) => planned(deps, options, request, runId, started, clock),
+    (result) => result,
+  );
+  return locked.ran ? { result: locked.value } : { busy: { runningRunId: locked.runningRunId } };
+}
+
+/** Steps 1 to 4; a dry run (`runId` null) executes nothing. */
+async function planned(
+  deps: SystemRunDeps,
+  options: SystemRunOptions,
+  request: { requestedBy: string; now: Date },
+  runId: string | null,
+  started: number,
+  clock: () => number,
+): Promise<SystemRunResult> {
+  const deadline = started + options.maxDurationMs;
+  // 1 and 2, bounded too: with a slow database, reading the candidates can take the whole run
+  const plan = await beforeDeadline(gatherAndPlan(deps, options), deadline - recordingReserveMs, clock);
+  const unplanned = plan === null
+    ? `the deadline: reading the candidates did not end within maxDurationMs (${options.maxDurationMs} ms, ` +
+      `${recordingReserveMs} ms of it kept for recording the run), so nothing was planned`
+    : null;
+  const actions = plan ?? { actions: [], rejected: [] };
+
+  // 3. execute
+  const execution = runId === null ? null : await executePlan(
+    actions,
+    { deadline, clock, targetGainPercent: options.targetGainPercent, reserveMs: recordingReserveMs },
+    (action, timeLeftMs) => applyBounded(deps, action, `run:${runId}`, timeLeftMs),
+  );
+
+  // 4. report
+  const gainPercent = execution?.gainPercent ??
+    actions.actions.reduce((sum, a) => sum + a.candidate.performancePercent, 0);
+  return {
+    runId,
+    dryRun: runId === null,
+    requestedBy: request.requestedBy,
+    startedAt: request.now.toISOString(),
+    options,
+    plan: { actions: actions.actions.map(view), rejected: actions.rejected },
+    appliedOptimizations: execution?.applied ?? [],
+    skipped: execution?.skipped ?? [],
+    estimatedPerformanceGain: estimatedGain(
+      Math.round(gainPercent * 1000) / 1000,
+      "% of the database time",
+      systemGainModel,
+    ),
+    target: targetVerdict(options.targetGainPercent, actions, {
+      gainPercent,
+      skipped: execution?.skipped ?? [],
+    }),
+    stoppedEarly: unplanned ?? execution?.stoppedEarly ?? null,
+    executionTime: Math.round(clock() - started),
+  };
+}
+
+/** Steps 1 and 2: the open findings of the modules asked for, with their facts, planned. */
+async function gatherAndPlan(deps: SystemRunDeps, options: SystemRunOptions): Promise<SystemPlan> {
+  const { config } = await deps.config.readConfig();
+  const open = await deps.findings.list({ status: "open", limit: 1000 });
+  const applied = await deps.findings.list({ status: "applied", limit: 1000 });
+  const facts = await deps.store.candidateFacts(open);
+  const candidates = open.map((stored) => toCandidate(stored, facts.get(stored.id)!));
+  const tableIndexes = new Map<string, number>();
+  for (const { table } of facts.values()) if (table) tableIndexes.set(table.name, table.indexes);
+  return planSystemRun(candidates, {
+    priority: options.priority,
+    modules: options.modules,
+    maxIndexesPerTable: config.limits.maxIndexesPerTable,
+    maxTotalIndexSizeMb: config.limits.maxTotalIndexSizeMb,
+    suiteIndexMb: await deps.store.suiteIndexMb(applied),
+    tableIndexes,
+  });
+}
+
+/** `work`'s value, or null when it has not settled by `deadline` on `clock` (it is left to finish unread). */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number, clock: () => number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) =>
+    timer = setTimeout(() => resolve(null), Math.max(0, deadline - clock()))
+  );
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Applies one finding with its DDL bounded by the time left: what ran, and what undoes it. */
+async function applyBounded(
+  deps: SystemRunDeps,
+  { candidate }: PlannedAction,
+  actor: string,
+  timeLeftMs: number,
+): Promise<StepOutcome> {
+  const bounded = deps.boundedFindings(timeLeftMs);
+  try {
+    const outcome = await applyFinding(bounded.store, deps.config, candidate.findingId, actor);
+    if (outcome.status !== 200) {
+      return { ok: false, reason: String(outcome.body.error ?? `apply answered ${outcome.status}`) };
+    }
+    const stored = outcome.body.finding as StoredFinding | null;
+    return {
+      ok: true,
+      detail: { action: candidate.finding.action, rollback: stored?.applied?.rollback ?? null },
+    };
+  } finally {
+    await bounded.end();
+  }
+}
+
+/** What rolling back one action of a run did. */
+export interface RolledBackAction {
+  /** The stored finding. */
+  findingId: string;
+  /** 200 rolled back, else the status rollbackFinding() answered. */
+  status: number;
+  /** What was undone, or why it could not be. */
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Rolls back, as `actor`, every action run `runId` applied that is still applied, the last applied first;
+ * each is audited as a rollback of its finding.
+ */
+export async function rollbackSystemRun(
+  deps: Pick<SystemRunDeps, "store" | "findings" | "config">,
+  runId: string,
+  actor: string,
+): Promise<RolledBackAction[]> {
+  const ids = await deps.store.appliedBy(`run:${runId}`);
+  const rolledBack: RolledBackAction[] = [];
+  for (const findingId of ids.reverse()) {
+    const outcome = await rollbackFinding(deps.findings, deps.config, findingId, actor);
+    const { finding: _finding, ...detail } = outcome.body;
+    rolledBack.push({ findingId, status: outcome.status, detail });
+  }
+  return rolledBack;
+}
+
+function view({ candidate, score }: PlannedAction): PlannedActionView {
+  return {
+    findingId: candidate.findingId,
+    rule: candidate.finding.rule,
+    subject: candidate.finding.subject,
+    module: candidate.module,
+    score: Math.round(score * 1000) / 1000,
+    estimatedGainPercent: Math.round(candidate.performancePercent * 1000) / 1000,
+    costs: candidate.costs,
+    risk: candidate.risk,
+    action: candidate.finding.action,
+  };
+}

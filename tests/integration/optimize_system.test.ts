@@ -1,0 +1,291 @@
+/**
+ * System-wide runs against the stack's Postgres, the app run in process over the real stores: each test
+ * builds a table in a schema of its own, runs a workload on it between two snapshots, has the index advisor
+ * analyze it, and stores the advisor's findings under an analyzer name of its own. The run reads only those
+ * findings (its findings store is the real one, filtered by that name), so no other test's findings are
+ * applied; everything else (the run lock, hypopg's sizes, the workload, the builds, the audit, the run log)
+ * is the real thing.
+ */
+import assert from "node:assert/strict";
+import {
+  type ConfigAccess,
+  createAuthenticator,
+  createIndexAdvisor,
+  createRecommendationStore,
+  createSql,
+  createSystemStore,
+  type Finding,
+  parseConfig,
+  type RecommendationStore,
+  type Sql as ClientSql,
+} from "../../shared/mod.ts";
+import { createOptimizeSystemApp } from "../../supabase/functions/optimize-system/index.ts";
+import { startLatencyProxy, throughProxy } from "../../bench/harness/latency_proxy.ts";
+import { stackEnv } from "../support/env.ts";
+import { connect, type Sql, withSql } from "../support/metric_store_db.ts";
+
+const secretKey = "sb_secret_optimize_system_test";
+/** The run lock's advisory key (system_store.ts). */
+const runLockKey = 8061130004;
+
+interface World {
+  sql: Sql;
+  schema: string;
+  analyzer: string;
+  findings: Finding[];
+}
+
+/** Cumulative statistics reach the next snapshot once this session's counts are flushed. */
+async function flushStats(sql: Sql): Promise<void> {
+  await sql`select pg_catalog.pg_stat_force_next_flush()`;
+  await sql`select 1`;
+}
+
+/**
+ * A schema with table t (100,000 rows), a workload of equality lookups on `a` and on `b` between two
+ * snapshots, the advisor's findings on it stored as open findings of a test analyzer; dropped afterwards with
+ * the findings and the runs the test made.
+ */
+async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
+  await withSql(async (sql) => {
+    const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+    const schema = `sysrun_${suffix}`;
+    const analyzer = `optimize-system-test-${suffix}`;
+    const [{ since }] = await sql`select now() as since`;
+    await sql.unsafe(`
+      create schema ${schema};
+      create table ${schema}.t (id bigint generated always as identity primary key, a int, b int, note text);
+      insert into ${schema}.t (a, b, note) select g % 1000, g % 997, md5(g::text) from generate_series(1, 100000) g;
+      analyze ${schema}.t`);
+    try {
+      await flushStats(sql);
+      const [{ from }] = await sql`select clock_timestamp() as from`;
+      await sql`select optimizer.take_db_snapshot()`;
+      for (let i = 0; i < 20; i++) {
+        await sql.unsafe(`select * from ${schema}.t where a = $1`, [i]);
+        await sql.unsafe(`select count(*) from ${schema}.t where b = $1`, [i]);
+      }
+      await flushStats(sql);
+      await sql`select optimizer.take_db_snapshot()`;
+      const [{ to }] = await sql`select clock_timestamp() as to`;
+      const result = await createIndexAdvisor().analyze({
+        sql: sql as unknown as ClientSql,
+        now: new Date(),
+        config: parseConfig({}),
+        window: { from, to },
+        deadline: Date.now() + 60_000,
+      });
+      const findings = result.findings.filter((f) => f.subject.includes(`${schema}.`));
+      for (const finding of findings) {
+        await sql`
+          insert into optimizer.findings (
+            fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
+          ) values (
+            ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
+            ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
+          )`;
+      }
+      await body({ sql, schema, analyzer, findings });
+    } finally {
+      await sql.unsafe(`drop schema ${schema} cascade`);
+      await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
+      await sql`delete from optimizer.runs where module = 'systemWide' and started_at >= ${since}`;
+    }
+  });
+}
+
+/** The app over the real stores, reading only `analyzer`'s findings; `dbUrl` reaches Postgres (default direct). */
+function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
+  const clients: ClientSql[] = [];
+  const client = (
+    name: string,
+    options: { max?: number; statementTimeoutMs?: number; lockTimeoutMs?: number } = {},
+  ) => {
+    const sql = createSql({ functionName: name, url: dbUrl, ...options });
+    clients.push(sql);
+    return sql;
+  };
+  const sql = client("optimize-system-test");
+  const onlyOurs = (store: RecommendationStore): RecommendationStore => ({
+    ...store,
+    list: async (filter) =>
+      (await store.list({ ...filter, limit: 1000 })).filter((s) => s.analyzer === analyzer),
+  });
+  const config: ConfigAccess = {
+    readConfig: () =>
+      Promise.resolve({
+        config: parseConfig({ modules: { systemWide: true } }),
+        updatedAt: null,
+        updatedBy: null,
+      }),
+    writeConfig: () => Promise.reject(new Error("these runs apply index actions only")),
+  };
+  const app = createOptimizeSystemApp({
+    store: createSystemStore(sql, client("optimize-system-test-lock", { max: 1 })),
+    findings: onlyOurs(createRecommendationStore(sql, client("optimize-system-test-ddl", { max: 1 }))),
+    config,
+    boundedFindings(timeLeftMs) {
+      const bounded = createSql({
+        functionName: "optimize-system-test-ddl",
+        url: dbUrl,
+        max: 1,
+        statementTimeoutMs: Math.max(1, timeLeftMs),
+        lockTimeoutMs: Math.max(1, Math.min(5_000, timeLeftMs)),
+      });
+      return { store: createRecommendationStore(sql, bounded), end: () => bounded.end() };
+    },
+    authenticator: createAuthenticator({ env: { secretKeys: { default: secretKey }, publishableKeys: {} } }),
+  });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await app.fetch(
+      new Request(`http://local/optimize-system${path}`, {
+        method,
+        headers: { apikey: secretKey, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    return { status: response.status, body: await response.json() };
+  };
+  return { call, end: () => Promise.all(clients.map((c) => c.end())) };
+}
+
+/** The valid indexes of `schema`.t other than its primary key. */
+async function indexesOf(sql: Sql, schema: string): Promise<string[]> {
+  const rows = await sql`
+    select c.relname from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
+    where i.indrelid = ${`${schema}.t`}::regclass and not i.indisprimary and i.indisvalid order by c.relname`;
+  return rows.map((r) => r.relname);
+}
+
+Deno.test("a dry run plans the advisor's indexes and changes nothing", async () => {
+  await withWorld(async ({ sql, schema, analyzer, findings }) => {
+    assert.ok(findings.length >= 1, "the advisor suggests an index for the workload");
+    const { call, end } = appFor(analyzer);
+    try {
+      const { status, body } = await call("POST", "", { dryRun: true });
+      assert.equal(status, 200);
+      assert.equal(body.runId, null);
+      assert.equal(body.dryRun, true);
+      assert.deepEqual(body.appliedOptimizations, []);
+      assert.equal(body.plan.actions.length, findings.length);
+      assert.ok(body.plan.actions.every((a: { estimatedGainPercent: number }) => a.estimatedGainPercent > 0));
+      assert.equal(body.estimatedPerformanceGain.kind, "estimated");
+      assert.deepEqual(await indexesOf(sql, schema), []);
+    } finally {
+      await end();
+    }
+  });
+});
+
+Deno.test("a run builds the planned indexes as its own actor, and rolling the run back drops them", async () => {
+  await withWorld(async ({ sql, schema, analyzer, findings }) => {
+    const { call, end } = appFor(analyzer);
+    try {
+      const run = await call("POST", "", { priority: "performance" });
+      assert.equal(run.status, 200);
+      const runId = run.body.runId;
+      assert.match(runId, /^\d+$/);
+      assert.equal(run.body.appliedOptimizations.length, findings.length);
+      assert.equal((await indexesOf(sql, schema)).length, findings.length);
+
+      const events = await sql`
+        select e.actor, e.detail from optimizer.finding_events e join optimizer.findings f on f.id = e.finding_id
+        where f.analyzer = ${analyzer} and e.event = 'applied'`;
+      assert.ok(events.every((e) => e.actor === `run:${runId}`));
+      assert.ok(events.every((e) => /^drop index concurrently if exists /.test(e.detail.rollback.sql)));
+
+      const recorded = await call("GET", `/${runId}`);
+      assert.equal(recorded.body.run.status, "succeeded");
+      assert.equal(recorded.body.run.summary.requestedBy, "secret:default");
+
+      const rolledBack = await call("POST", `/${runId}/rollback`);
+      assert.equal(rolledBack.status, 200);
+      assert.equal(rolledBack.body.rolledBack.length, findings.length);
+      assert.deepEqual(await indexesOf(sql, schema), []);
+      const [{ open }] = await sql`
+        select count(*)::int as open from optimizer.findings where analyzer = ${analyzer} and status = 'open'`;
+      assert.equal(open, findings.length);
+    } finally {
+      await end();
+    }
+  });
+});
+
+Deno.test("a run while another holds the lock is a 409 with the running run's id", async () => {
+  await withWorld(async ({ analyzer }) => {
+    const holder = connect();
+    const { call, end } = appFor(analyzer);
+    try {
+      const [{ id }] = await holder`
+        insert into optimizer.runs (module, trigger, status) values ('systemWide', 'api', 'running') returning id::text`;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => release = resolve);
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => locked = resolve);
+      const holding = holder.begin(async (tx) => {
+        await tx`select pg_catalog.pg_advisory_xact_lock(${runLockKey})`;
+        locked();
+        await released;
+      });
+      await isLocked;
+      const busy = await call("POST", "", {});
+      release();
+      await holding;
+      assert.equal(busy.status, 409);
+      assert.equal(busy.body.runningRunId, id);
+      assert.match(busy.body.error, new RegExp(`a system-wide run is in progress \\(run ${id}\\)`));
+
+      // the lock free, the run left `running` is one whose function died: the next run marks it failed
+      const next = await call("POST", "", { dryRun: false, include: ["cache"] });
+      assert.equal(next.status, 200);
+      const [abandoned] = await holder`select status, error from optimizer.runs where id = ${id}`;
+      assert.deepEqual(abandoned, {
+        status: "failed",
+        error: "abandoned: the function running it ended before the run did",
+      });
+    } finally {
+      await end();
+      await holder.end();
+    }
+  });
+});
+
+Deno.test("a run with a slow database ends within maxDurationMs and says what the deadline left out", async () => {
+  await withWorld(async ({ sql, schema, analyzer, findings }) => {
+    const env = stackEnv();
+    const target = new URL(env.dbUrl);
+    // every statement's round trip 100 ms longer, connecting included
+    const proxy = startLatencyProxy({
+      target: { hostname: target.hostname, port: Number(target.port) },
+      delayMs: () => 100,
+    });
+    const { call, end } = appFor(analyzer, throughProxy(env.dbUrl, proxy));
+    try {
+      const maxDurationMs = 3_000;
+      const started = performance.now();
+      const { status, body } = await call("POST", "", { maxDurationMs });
+      const elapsed = performance.now() - started;
+      assert.equal(status, 200);
+      assert.ok(elapsed <= maxDurationMs * 1.1, `the run took ${Math.round(elapsed)} ms`);
+      assert.ok(
+        body.appliedOptimizations.length < findings.length,
+        "the slow database leaves no time for all",
+      );
+      if (body.plan.actions.length === 0) {
+        assert.match(
+          body.stoppedEarly,
+          /^the deadline: reading the candidates did not end within maxDurationMs/,
+        );
+      } else {
+        assert.equal(body.appliedOptimizations.length + body.skipped.length, body.plan.actions.length);
+        for (const skipped of body.skipped) {
+          assert.match(skipped.reason, /ms are left before maxDurationMs|statement timeout/);
+        }
+      }
+      assert.equal((await indexesOf(sql, schema)).length, body.appliedOptimizations.length);
+    } finally {
+      await end();
+      await proxy.stop();
+    }
+  });
+});
