@@ -19,7 +19,14 @@ import { adviseLikeADeveloper, type PeerAdvice } from "./harness/peer_indexes.ts
 import { coverLints, type Lint, type LintCoverage } from "./harness/advisors_coverage.ts";
 import { checkIndexTargets, type TargetCheck } from "./harness/index_targets.ts";
 import { advisePerQuery, type PerQueryAdvice } from "./harness/per_query_indexes.ts";
-import { recommendationsFeature, type RecommendationsReport } from "./harness/suite_recommendations.ts";
+import {
+  recommendationsFeature,
+  type RecommendationsReport,
+  type SystemRunReport,
+  systemRunRequest,
+} from "./harness/suite_recommendations.ts";
+import { checkSystemDeadline, type SystemDeadlineCheck } from "./harness/system_deadline.ts";
+import { checkSystemTargets, type GainPair, gainPairs } from "./harness/system_targets.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { resilienceFeature } from "./harness/suite_resilience.ts";
 import {
@@ -31,7 +38,7 @@ import {
 } from "./harness/suite_warmer.ts";
 import { dbHealthDefaults } from "../shared/db_health/db_health_options.ts";
 import { compareRuns, comparisonMarkdown } from "./harness/report.ts";
-import { checkReliabilityTargets, slowDatabaseFor } from "./harness/reliability.ts";
+import { checkReliabilityTargets, reliabilitySettings, slowDatabaseFor } from "./harness/reliability.ts";
 import {
   appFunctions,
   runInterleaved,
@@ -123,6 +130,8 @@ const worldOptions: WorldOptions = {
   peakRequestsPerMinute: 30,
 };
 const measuredSeconds = worldOptions.measuredMs / compression / 1000;
+/** The maxDurationMs of the system-wide run against a slow database: too short for every action it plans. */
+const systemDeadlineMs = 5_000;
 const discoverySeconds = worldOptions.discoveryMs / compression / 1000;
 const scenarioNames = scenarioSpecs(compression, []).map((s) => s.name);
 
@@ -135,6 +144,7 @@ const progress = createProgress([
     expectedSeconds: repeats * scenarioNames.length * (measuredSeconds + (quick ? 3 : 12)),
   },
   { name: "reliability", expectedSeconds: repeats * 2 * (measuredSeconds + (quick ? 3 : 12)) },
+  { name: "system run", expectedSeconds: 15 },
   { name: "simulation", expectedSeconds: 15 },
   { name: "suite costs", expectedSeconds: values["skip-suite-costs"] ? 0 : quick ? 60 : 240 },
   { name: "report", expectedSeconds: 1 },
@@ -222,6 +232,21 @@ try {
     comparison: reliabilityComparison,
     targets: checkReliabilityTargets(reliabilityComparison, reliabilityRuns),
   };
+  progress.phase("system run");
+  // the runs before the `optimized` repeats, in order, then those before the reliability phase's
+  const systemRuns = recommendations.report.systemRuns.slice(0, repeats);
+  const systemDeadline = await checkSystemDeadline(lease.env, {
+    delayMs: reliabilitySettings.slowDatabaseDelayMs,
+    maxDurationMs: systemDeadlineMs,
+    targetGainPercent: systemRunRequest.targetGainPercent,
+  });
+  const gains = gainPairs(systemRuns, comparison.ratios["optimized / baseline"]["app DB time"]);
+  const systemRun = {
+    runs: systemRuns,
+    deadline: systemDeadline,
+    gains,
+    targets: checkSystemTargets(systemRuns, gains, systemDeadline),
+  };
   const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
     variant: worldOptions.variant,
     runs,
@@ -299,6 +324,7 @@ try {
     runs,
     comparison,
     reliability,
+    systemRun,
     simulationInputs,
     simulation,
     warmingFloors,
@@ -343,6 +369,12 @@ function renderMarkdown(result: {
     comparison: ReturnType<typeof compareRuns>;
     targets: TargetCheck[];
   };
+  systemRun: {
+    runs: SystemRunReport[];
+    deadline: SystemDeadlineCheck;
+    gains: GainPair[];
+    targets: TargetCheck[];
+  };
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
   warmingFloors: WarmingFloorAt[];
@@ -379,6 +411,7 @@ function renderMarkdown(result: {
     "",
     ...warmingFloorMarkdown(result.warmingFloors),
     ...reliabilityMarkdown(result.reliability, result.trace.measuredOutages as Outage[]),
+    ...systemRunMarkdown(result.systemRun),
     "## Targets of the index recommendations (bench/harness/index_targets.ts)",
     "",
     "| target | measured | met |",
@@ -482,6 +515,51 @@ function reliabilityMarkdown(
   ];
 }
 
+/** The system-wide runs' section: each run before an `optimized` repeat, the estimate against the measure. */
+function systemRunMarkdown(system: {
+  runs: SystemRunReport[];
+  deadline: SystemDeadlineCheck;
+  gains: GainPair[];
+  targets: TargetCheck[];
+}): string[] {
+  const request =
+    `{ priority: "${systemRunRequest.priority}", targetGainPercent: ${systemRunRequest.targetGainPercent}, ` +
+    `maxDurationMs: ${systemRunRequest.maxDurationMs} }`;
+  return [
+    "## The system-wide run before each `optimized` repeat (`POST /optimize-system`)",
+    "",
+    `Asked for \`${request}\` after the developer's reviewed drops; estimated gain in percent of the ` +
+    "discovery window's app DB time, measured gain 1 − the repeat's app DB time ratio (optimized / baseline).",
+    "",
+    "| repeat | run | time (ms) | applied | estimated gain | measured gain | target |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...system.runs.map((run, repeat) => {
+      const gain = system.gains.find((g) => g.repeat === repeat);
+      const target = run.target === null
+        ? "–"
+        : `${run.target.reached ? "reached" : "not reached"}: ${run.target.reason}`;
+      return `| ${repeat} | ${run.runId} | ${run.executionTimeMs} | ${
+        run.applied.map((a) => a.subject).join(", ")
+      } | ` +
+        `${run.estimatedGainPercent} % | ${gain ? `${gain.measuredPercent} %` : "–"} | ${target} |`;
+    }),
+    "",
+    "Left out of the first run's plan:",
+    "",
+    ...bullets(
+      system.runs[0]?.rejected ?? [],
+      (r) => `\`${r.rule}\` (finding ${r.findingId}, ${r.step}): ${r.reason}`,
+    ),
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...system.targets.map((t) =>
+      `| ${t.target} | ${t.measured.replace(/\|/g, "\\|")} | ${t.met ? "yes" : "no"} |`
+    ),
+    "",
+  ];
+}
+
 /** A markdown list of `items`, one `- ` line each, or `- none`. */
 function bullets<T>(items: T[], line: (item: T) => string): string[] {
   return items.length === 0 ? ["- none"] : items.map((item) => `- ${line(item)}`);
@@ -505,8 +583,8 @@ function recommendationsMarkdown(report: RecommendationsReport): string[] {
       `| ${a.name} | ${a.status} | ${a.durationMs} | ${a.findings} | ${a.rejected} |`
     ),
     "",
-    "Index suggestions applied before every `optimized` run (`POST /recommendations/:id/apply`), with the " +
-    "advisor's estimate and what each index did in the runs (scans during the replay, per run):",
+    "Index suggestions, with the advisor's estimate and what each index did in the runs the system-wide run " +
+    "built it for (scans during the replay, per run; none when no run built it):",
     "",
     ...bullets(
       report.indexes,
@@ -517,8 +595,8 @@ function recommendationsMarkdown(report: RecommendationsReport): string[] {
         } MB`,
     ),
     "",
-    "Indexes dropped before every `optimized` run (and built again after it), with the finding that proposed " +
-    "each:",
+    "Indexes the developer dropped, after review, before every `optimized` run (and built again after it), " +
+    "with the finding that proposed each:",
     "",
     ...bullets(report.drops, (d) => `\`${d.statement}\` (\`${d.rule}\`: ${d.title})`),
     "",

@@ -44,7 +44,7 @@ export function checkIndexTargets(
   coverage: LintCoverage[],
   context: { variant: Variant; runs: ScenarioRun[]; discoveryRun: ScenarioRun },
 ): TargetCheck[] {
-  const applied = recommendations.indexes;
+  const applied = recommendations.indexes.filter((index) => index.runs.length > 0);
   const t = indexTargets;
   const ratio = (scenario: string, reference: string, metric: string) =>
     report.ratios[`${scenario} / ${reference}`]?.[metric];

@@ -5,10 +5,12 @@
  *   /status/config`) to what the caller says that traffic is worth, then `POST
  *   /recommendations/refresh?since=<discovery start>` analyzes it, and `GET /recommendations?status=open` lists
  *   what it found;
- * - before every run, `POST /recommendations/:id/apply` builds each index suggestion (`create index
- *   concurrently`) and drops each index found unused, duplicate or prefix-redundant (`drop index
- *   concurrently`); after the run, `POST /recommendations/:id/rollback` undoes each, so that the next scenario
- *   starts from the same database.
+ * - before every run, the developer drops each index found unused, duplicate or prefix-redundant, having
+ *   reviewed the findings (`POST /recommendations/:id/apply`, `drop index concurrently`), then asks the suite
+ *   for a system-wide run at priority performance (`POST /optimize-system`), which builds the index
+ *   suggestions it scores worth their cost (`create index concurrently`) up to the target gain; after the run,
+ *   `POST /optimize-system/:id/rollback` and `POST /recommendations/:id/rollback` undo both, so that the next
+ *   scenario starts from the same database.
  * Each built index's scans during each run (pg_stat_user_indexes) and size are kept: a suggestion the planner
  * never used would show as zero scans.
  */
@@ -18,6 +20,7 @@ import {
   type Rejection,
   type RunSummary,
   type StoredFinding,
+  type SystemRunResult,
 } from "../../shared/mod.ts";
 import type { SuiteFeature } from "./scenario.ts";
 import type { World } from "./world.ts";
@@ -44,11 +47,39 @@ export interface RecommendationsReport {
     | null;
   /** Every open finding after the refresh. */
   findings: { id: string; rule: string; subject: string; severity: string; title: string }[];
-  /** The index suggestions, applied before every run. */
+  /** The index suggestions; those a system-wide run applies are measured in each run. */
   indexes: AppliedIndex[];
+  /** The system-wide run before each `optimized` run: what it applied, estimated and left out. */
+  systemRuns: SystemRunReport[];
   /** The indexes dropped before every run (and rebuilt after it), with the finding that proposed each. */
   drops: DroppedIndex[];
 }
+
+/** One system-wide run, as its answer reports it. */
+export interface SystemRunReport {
+  runId: string;
+  /** What the harness asked for. */
+  maxDurationMs: number;
+  targetGainPercent: number;
+  /** How long the run took by its own clock, and as the harness saw it (the request's round trip). */
+  executionTimeMs: number;
+  roundTripMs: number;
+  /** The findings it applied, and the estimate of their gain in percent of the database time. */
+  applied: { findingId: string; rule: string; subject: string; estimatedGainPercent: number }[];
+  estimatedGainPercent: number;
+  /** Whether it reached the target, or why not. */
+  target: { reached: boolean; reason: string } | null;
+  /** What it planned and did not apply, and what it left out, with the reasons. */
+  skipped: { findingId: string; kind: string; reason: string }[];
+  rejected: { findingId: string; rule: string; step: string; reason: string }[];
+}
+
+/** The run the harness asks for: priority performance, the gain it hopes for, the default time limit. */
+export const systemRunRequest = {
+  priority: "performance",
+  targetGainPercent: 80,
+  maxDurationMs: 60_000,
+} as const;
 
 /** One index the suite's findings proposed to drop, dropped before every `optimized` run. */
 export interface DroppedIndex {
@@ -81,15 +112,23 @@ export interface RecommendationsFeature extends SuiteFeature {
 
 /** The recommendations feature against the stack whose env is given (SUPABASE_URL, SUPABASE_SECRET_KEY). */
 export function recommendationsFeature(env: Record<string, string>): RecommendationsFeature {
-  const report: RecommendationsReport = { refresh: null, findings: [], indexes: [], drops: [] };
-  const applied: string[] = [];
+  const report: RecommendationsReport = {
+    refresh: null,
+    findings: [],
+    indexes: [],
+    drops: [],
+    systemRuns: [],
+  };
+  const dropped: string[] = [];
+  let systemRunId: string | null = null;
   const rejections: Rejection[] = [];
   const request = suiteApi(env);
   const call = (method: "GET" | "POST", path: string) => request(method, `/recommendations${path}`);
 
   return {
     name:
-      "recommendations (its index suggestions and drops over the discovery window, applied through the function)",
+      "recommendations (its findings over the discovery window: the drops applied after review, the rest " +
+      "by a system-wide run at priority performance)",
     report,
     rejections,
 
@@ -143,23 +182,52 @@ export function recommendationsFeature(env: Record<string, string>): Recommendat
     },
 
     async prepare() {
-      for (const { findingId } of [...report.drops, ...report.indexes]) {
+      for (const { findingId } of report.drops) {
         await call("POST", `/${findingId}/apply`);
-        applied.push(findingId);
+        dropped.push(findingId);
       }
+      const started = performance.now();
+      const run = await request("POST", "/optimize-system", systemRunRequest) as unknown as SystemRunResult;
+      const roundTripMs = Math.round(performance.now() - started);
+      systemRunId = run.runId;
+      report.systemRuns.push({
+        runId: run.runId!,
+        maxDurationMs: systemRunRequest.maxDurationMs,
+        targetGainPercent: systemRunRequest.targetGainPercent,
+        executionTimeMs: run.executionTime,
+        roundTripMs,
+        applied: run.appliedOptimizations.map((a) => ({
+          findingId: a.findingId,
+          rule: a.rule,
+          subject: a.subject,
+          estimatedGainPercent: a.estimatedGainPercent,
+        })),
+        estimatedGainPercent: run.estimatedPerformanceGain.value,
+        target: run.target,
+        skipped: run.skipped.map((s) => ({ findingId: s.findingId, kind: s.kind, reason: s.reason })),
+        rejected: run.plan.rejected.map((r) => ({
+          findingId: r.findingId,
+          rule: r.rule,
+          step: r.step,
+          reason: r.reason,
+        })),
+      });
     },
 
     async restore(world: World) {
-      const built = report.indexes.filter((index) => applied.includes(index.findingId));
+      const built = new Set(report.systemRuns.at(-1)?.applied.map((a) => a.findingId) ?? []);
+      const indexes = report.indexes.filter((index) => built.has(index.findingId));
       const rows = await world.sql<{ name: string; scans: string; bytes: string }[]>`
         select s.indexrelname as name, s.idx_scan as scans, pg_catalog.pg_relation_size(s.indexrelid) as bytes
         from pg_catalog.pg_stat_user_indexes s
-        where s.schemaname = 'public' and s.indexrelname = any(${built.map((i) => i.name)})`;
-      for (const index of built) {
+        where s.schemaname = 'public' and s.indexrelname = any(${indexes.map((i) => i.name)})`;
+      for (const index of indexes) {
         const row = rows.find((r) => r.name === index.name);
         index.runs.push({ scans: Number(row?.scans ?? 0), bytes: Number(row?.bytes ?? 0) });
       }
-      while (applied.length > 0) await call("POST", `/${applied.pop()!}/rollback`);
+      if (systemRunId !== null) await request("POST", `/optimize-system/${systemRunId}/rollback`);
+      systemRunId = null;
+      while (dropped.length > 0) await call("POST", `/${dropped.pop()!}/rollback`);
     },
   };
 }

@@ -129,10 +129,10 @@ const routes: Route[] = [
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
   {
-    // modules.systemWide is off by default: the right caller is told so
-    name: "POST optimize-system",
+    // modules.systemWide is off by default: the right caller is told that the schedule is off
+    name: "POST optimize-system?trigger=cron",
     method: "POST",
-    path: "/optimize-system",
+    path: "/optimize-system?trigger=cron",
     body: () => ({}),
     allowed: { secret: 409, legacyServiceRole: 409 },
   },

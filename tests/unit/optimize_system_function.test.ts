@@ -68,9 +68,9 @@ Deno.test("POST /optimize-system refuses a body that is not JSON", async () => {
   assert.equal((await post("{priority")).status, 400);
 });
 
-Deno.test("POST /optimize-system is a 409 that says how to turn the module on when it is off", async () => {
+Deno.test("POST /optimize-system?trigger=cron is a 409 that says how to turn the schedule on when it is off", async () => {
   const response = await app({}).fetch(
-    new Request("http://local/optimize-system", {
+    new Request("http://local/optimize-system?trigger=cron", {
       method: "POST",
       headers: { apikey: secretKey, "content-type": "application/json" },
       body: "{}",
@@ -79,7 +79,7 @@ Deno.test("POST /optimize-system is a 409 that says how to turn the module on wh
   assert.equal(response.status, 409);
   assert.match(
     (await response.json()).error,
-    /modules\.systemWide is off: .*PUT \/status\/config.*"dryRun": true/,
+    /modules\.systemWide is off: turn it on with PUT \/status\/config/,
   );
 });
 

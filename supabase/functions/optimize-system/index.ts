@@ -32,7 +32,8 @@ import {
 
 /**
  * The optimize-system function: a coordinated, time-bounded run that applies the actions of every module
- * scored for a priority (POST /), the latest runs (GET /), one run (GET /:id), and the rollback of every
+ * scored for a priority (POST /; pg_cron asks for one every intervals.systemWideMinutes while
+ * modules.systemWide is on), the latest runs (GET /), one run (GET /:id), and the rollback of every
  * action a run applied (POST /:id/rollback). Every route takes a secret key only: runs change the project's
  * database and config. API: docs/functions.md.
  */
@@ -79,13 +80,14 @@ export function createOptimizeSystemApp(deps: OptimizeSystemDeps): FunctionApp {
     async (c) => {
       const arrivedAt = clock();
       const request = c.req.valid("json");
+      const { trigger } = c.req.valid("query");
       const { config: current } = await config.readConfig();
-      if (!request.dryRun && !current.modules.systemWide) {
+      // the switch is the schedule's: a caller with the secret key asks for a run by itself
+      if (trigger === "cron" && !request.dryRun && !current.modules.systemWide) {
         return c.json(
           errorBody(
             c,
-            "modules.systemWide is off: turn it on with PUT /status/config to let runs apply changes, or ask " +
-              'for a plan only with {"dryRun": true}',
+            "modules.systemWide is off: turn it on with PUT /status/config to have pg_cron run it",
           ),
           409,
         );
@@ -93,7 +95,7 @@ export function createOptimizeSystemApp(deps: OptimizeSystemDeps): FunctionApp {
       const resolved = resolveSystemRun(request, current);
       if ("issues" in resolved) return issuesResponse(c, resolved.issues);
       const outcome = await runSystemOptimization(deps, resolved.options, {
-        trigger: c.req.valid("query").trigger,
+        trigger,
         requestedBy: reporterOf(c.get("auth")),
         now: now(),
         arrivedAt,
@@ -160,19 +162,23 @@ const indexLockTimeoutMs = 5 * SECOND_MS;
 /** Postgres' statement_timeout for the rollbacks' index builds, which no run deadline bounds. */
 const rollbackStatementTimeoutMs = 10 * 60 * SECOND_MS;
 
-/** The deployed wiring: Postgres from OPTIMIZER_DB_URL or SUPABASE_DB_URL. */
-function liveOptimizeSystemApp(): FunctionApp {
-  const sql = createSql({ functionName: name });
+/**
+ * The deployed wiring: Postgres at `url` (default OPTIMIZER_DB_URL, then SUPABASE_DB_URL), and close() for a
+ * caller that runs the app in process (the benchmark, against a database it slows down).
+ */
+export function liveOptimizeSystemDeps(url?: string): OptimizeSystemDeps & { close(): Promise<void> } {
+  const sql = createSql({ functionName: name, url });
   // One connection whose transaction holds the run lock for the run.
-  const lock = createSql({ functionName: `${name}-lock`, max: 1 });
+  const lock = createSql({ functionName: `${name}-lock`, url, max: 1 });
   // Statements each in their own transaction: `create index concurrently` refuses to run inside one.
   const ddl = createSql({
     functionName: `${name}-ddl`,
+    url,
     max: 1,
     lockTimeoutMs: indexLockTimeoutMs,
     statementTimeoutMs: rollbackStatementTimeoutMs,
   });
-  return createOptimizeSystemApp({
+  return {
     store: createSystemStore(sql, lock),
     findings: createRecommendationStore(sql, ddl),
     config: createStatusStore(sql),
@@ -181,6 +187,7 @@ function liveOptimizeSystemApp(): FunctionApp {
       // and runs, which is all a run's deadline needs, and they hold through a transaction pooler
       const bounded = createSql({
         functionName: `${name}-ddl`,
+        url,
         max: 1,
         lockTimeoutMs: Math.max(1, Math.min(indexLockTimeoutMs, timeLeftMs)),
         statementTimeoutMs: Math.max(1, timeLeftMs),
@@ -189,7 +196,10 @@ function liveOptimizeSystemApp(): FunctionApp {
     },
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
     prepareOnWarmup: () => sql`select 1`,
-  });
+    close: async () => {
+      await Promise.all([sql.end(), lock.end(), ddl.end()]);
+    },
+  };
 }
 
 let live: FunctionApp | undefined;
@@ -198,5 +208,5 @@ let live: FunctionApp | undefined;
 // built on the first request, so importing this module (as tests do) needs no environment.
 export default {
   fetch: (request: Request): Response | Promise<Response> =>
-    (live ??= liveOptimizeSystemApp()).fetch(request),
+    (live ??= createOptimizeSystemApp(liveOptimizeSystemDeps())).fetch(request),
 };

@@ -1,0 +1,94 @@
+/**
+ * The targets of the system-wide run (`optimize-system`) the harness checks in one `npm run bench`:
+ * - with a slow database (system_deadline.ts), it ends within maxDurationMs plus 10 %;
+ * - every run before an `optimized` repeat reaches its targetGainPercent or says why not;
+ * - its estimate stands next to what the repeat measured: the estimated share of the database time its
+ *   actions save, against 1 − the app DB time of `optimized` over `baseline`'s in the same repeat, and the
+ *   median relative error of the one against the other (target: at most 25 %).
+ */
+import type { PairedRatio } from "../stats/paired.ts";
+import { median } from "../stats/percentile.ts";
+import type { TargetCheck } from "./index_targets.ts";
+import type { SystemRunReport } from "./suite_recommendations.ts";
+import type { SystemDeadlineCheck } from "./system_deadline.ts";
+
+/** The thresholds the targets are stated with. */
+export const systemTargets = {
+  /** Longest a run may take against its maxDurationMs. */
+  deadlineRatio: 1.1,
+  /** Median relative error of the estimate against the measured gain. */
+  maxRelativeError: 0.25,
+} as const;
+
+/** One repeat: the run's estimate and the gain the repeat measured, both in percent of the app DB time. */
+export interface GainPair {
+  repeat: number;
+  estimatedPercent: number;
+  measuredPercent: number;
+  /** |estimated − measured| / measured; null when nothing was measured. */
+  relativeError: number | null;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * Pure: each repeat's estimate next to its measurement. `runs` are the system-wide runs before the `optimized`
+ * repeats in order (repeat 0 first); `appDbTime` is the paired ratio of optimized over baseline app DB time.
+ */
+export function gainPairs(runs: readonly SystemRunReport[], appDbTime: PairedRatio): GainPair[] {
+  return appDbTime.pairs.flatMap((pair) => {
+    const run = runs[pair.repeat];
+    if (!run || pair.ratio === null) return [];
+    const measuredPercent = (1 - pair.ratio) * 100;
+    return [{
+      repeat: pair.repeat,
+      estimatedPercent: run.estimatedGainPercent,
+      measuredPercent: round(measuredPercent),
+      relativeError: measuredPercent > 0
+        ? round(Math.abs(run.estimatedGainPercent - measuredPercent) / measuredPercent, 3)
+        : null,
+    }];
+  });
+}
+
+/** Pure: the three targets (see the top of this file). */
+export function checkSystemTargets(
+  runs: readonly SystemRunReport[],
+  pairs: readonly GainPair[],
+  deadline: SystemDeadlineCheck,
+): TargetCheck[] {
+  const errors = pairs.flatMap((p) => p.relativeError === null ? [] : [p.relativeError]);
+  const error = median(errors);
+  const explained = runs.filter((r) => r.target !== null && (r.target.reached || r.target.reason.length > 0));
+  return [
+    {
+      target:
+        `optimize-system with every statement ${deadline.delayMs} ms slower ends within maxDurationMs ` +
+        `(${deadline.maxDurationMs} ms) + ${Math.round((systemTargets.deadlineRatio - 1) * 100)} %`,
+      measured:
+        `${deadline.roundTripMs} ms (${deadline.ratio} of maxDurationMs); applied ${deadline.applied}, ` +
+        `skipped ${JSON.stringify(deadline.skipped)}${
+          deadline.stoppedEarly ? `; ${deadline.stoppedEarly}` : ""
+        }`,
+      met: deadline.ratio <= systemTargets.deadlineRatio,
+    },
+    {
+      target: "every system-wide run reaches targetGainPercent or says why not",
+      measured: runs.map((r) =>
+        r.target === null
+          ? "no target"
+          : `${r.target.reached ? "reached" : "not reached"}: ${r.target.reason}`
+      ).filter((text, i, all) => all.indexOf(text) === i).join("; "),
+      met: runs.length > 0 && explained.length === runs.length,
+    },
+    {
+      target: `estimated gain against the measured app DB time gain: median relative error ≤ ${
+        systemTargets.maxRelativeError * 100
+      } %`,
+      measured:
+        pairs.map((p) => `${p.estimatedPercent} % estimated, ${p.measuredPercent} % measured`).join("; ") +
+        (error === null ? "" : `; median relative error ${round(error * 100)} %`),
+      met: error !== null && error <= systemTargets.maxRelativeError,
+    },
+  ];
+}
