@@ -245,7 +245,7 @@ try {
     runs: systemRuns,
     deadline: systemDeadline,
     gains,
-    targets: checkSystemTargets(systemRuns, gains, systemDeadline),
+    targets: checkSystemTargets(systemRuns, systemDeadline),
   };
   const targets = checkIndexTargets(comparison, recommendations.report, advisorsCoverage, {
     variant: worldOptions.variant,
@@ -529,10 +529,12 @@ function systemRunMarkdown(system: {
     "## The system-wide run before each `optimized` repeat (`POST /optimize-system`)",
     "",
     `Asked for \`${request}\` after the developer's reviewed drops; estimated gain in percent of the ` +
-    "discovery window's app DB time, measured gain 1 − the repeat's app DB time ratio (optimized / baseline).",
+    "discovery window's app DB time, measured gain 1 − the repeat's app DB time ratio (optimized / baseline). " +
+    "The suite's checks (`POST /optimize-system/verify` after the replay): each build's saving measured per call " +
+    "on the statements it serves, in the estimate's terms (ms over the discovery window), against the estimate.",
     "",
-    "| repeat | run | time (ms) | applied | estimated gain | measured gain | target |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| repeat | run | time (ms) | applied | estimated gain | measured gain | the suite's checks | target |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...system.runs.map((run, repeat) => {
       const gain = system.gains.find((g) => g.repeat === repeat);
       const target = run.target === null
@@ -541,7 +543,9 @@ function systemRunMarkdown(system: {
       return `| ${repeat} | ${run.runId} | ${run.executionTimeMs} | ${
         run.applied.map((a) => a.subject).join(", ")
       } | ` +
-        `${run.estimatedGainPercent} % | ${gain ? `${gain.measuredPercent} %` : "–"} | ${target} |`;
+        `${run.estimatedGainPercent} % | ${gain ? `${gain.measuredPercent} %` : "–"} | ${
+          checksText(run)
+        } | ${target} |`;
     }),
     "",
     "Left out of the first run's plan:",
@@ -558,6 +562,16 @@ function systemRunMarkdown(system: {
     ),
     "",
   ];
+}
+
+/** The suite's checks of a run's actions: verdict, measured against estimated saving, relative error. */
+function checksText(run: SystemRunReport): string {
+  return run.checks.map((c) =>
+    `${c.verdict}${c.rolledBack ? " (rolled back)" : ""}: ${
+      c.measured?.value ?? "–"
+    } of ${c.estimate.value} ms` +
+    (c.relativeError === null ? "" : `, error ${Math.round(c.relativeError * 100)} %`)
+  ).join("; ") || "–";
 }
 
 /** A markdown list of `items`, one `- ` line each, or `- none`. */

@@ -92,6 +92,7 @@ export {
   priorities,
   type RecommendationsConfig,
   type RetentionConfig,
+  type VerificationConfig,
 } from "./config/config.ts";
 
 export {
@@ -143,6 +144,8 @@ export {
 } from "./metrics/series.ts";
 
 export {
+  type ActionCheck,
+  type ActionCheckRow,
   type Alert,
   type AlertRow,
   type BreakerActivity,
@@ -513,3 +516,24 @@ export {
   SystemRunRequestSchema,
 } from "./system/system_options.ts";
 export { createSystemStore, type SystemRunRecord, type SystemStore } from "./system/system_store.ts";
+export {
+  type ActionCheckRecord,
+  type AppliedBuild,
+  type CheckStore,
+  createCheckStore,
+} from "./system/check_store.ts";
+export {
+  checkIndexBuild,
+  type IndexCheck,
+  type IndexCheckInput,
+  indexGainMethod,
+  type ServedCalls,
+  type StatementTimes,
+} from "./system/verify_gain.ts";
+export {
+  type EstimatorError,
+  estimatorError,
+  indexBuildKind,
+  verifyAppliedActions,
+  type VerifyDeps,
+} from "./system/verify_actions.ts";

@@ -10,11 +10,13 @@
  *   for a system-wide run at priority performance (`POST /optimize-system`), which builds the index
  *   suggestions it scores worth their cost (`create index concurrently`) up to the target gain; after the run,
  *   `POST /optimize-system/:id/rollback` and `POST /recommendations/:id/rollback` undo both, so that the next
- *   scenario starts from the same database.
+ *   scenario starts from the same database; before that, `POST /optimize-system/verify` has the suite check
+ *   each build against its estimate over the replay.
  * Each built index's scans during each run (pg_stat_user_indexes) and size are kept: a suggestion the planner
  * never used would show as zero scans.
  */
 import {
+  type ActionCheckRecord,
   type Finding,
   planApply,
   type Rejection,
@@ -72,6 +74,8 @@ export interface SystemRunReport {
   /** What it planned and did not apply, and what it left out, with the reasons. */
   skipped: { findingId: string; kind: string; reason: string }[];
   rejected: { findingId: string; rule: string; step: string; reason: string }[];
+  /** The suite's checks of what the run applied, after the replay (`POST /optimize-system/verify`). */
+  checks: ActionCheckRecord[];
 }
 
 /** The run the harness asks for: priority performance, the gain it hopes for, the default time limit. */
@@ -211,6 +215,7 @@ export function recommendationsFeature(env: Record<string, string>): Recommendat
           step: r.step,
           reason: r.reason,
         })),
+        checks: [],
       });
     },
 
@@ -225,6 +230,12 @@ export function recommendationsFeature(env: Record<string, string>): Recommendat
         const row = rows.find((r) => r.name === index.name);
         index.runs.push({ scans: Number(row?.scans ?? 0), bytes: Number(row?.bytes ?? 0) });
       }
+      // the suite's own check of what the run applied, over the replay, before the harness undoes it
+      const { verified } = await request("POST", "/optimize-system/verify") as {
+        verified: ActionCheckRecord[];
+      };
+      const last = report.systemRuns.at(-1);
+      if (last) last.checks = verified.filter((c) => built.has(c.findingId));
       if (systemRunId !== null) await request("POST", `/optimize-system/${systemRunId}/rollback`);
       systemRunId = null;
       while (dropped.length > 0) await call("POST", `/${dropped.pop()!}/rollback`);

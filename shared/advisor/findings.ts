@@ -85,6 +85,26 @@ export function indexFinding(
   });
 }
 
+/** A statement an index finding speeds up, as its detail lists it. */
+export interface ServedStatement {
+  /** pg_stat_statements' queryid, as text. */
+  queryid: string;
+  /** Its calls over the finding's window. */
+  calls: number;
+  /** What the index was estimated to save on it over the window, in ms. */
+  savingMs: number;
+}
+
+const servedLine = /^- statement (-?\d+) \((\d+) calls\): cost [^,]*, saves (-?[\d.]+) ms/;
+
+/** Pure: the statements an `index.suggest` finding speeds up, read from the lines indexFinding() writes. */
+export function servedStatements(finding: Pick<Finding, "detail">): ServedStatement[] {
+  return finding.detail.split("\n").flatMap((line) => {
+    const match = servedLine.exec(line);
+    return match ? [{ queryid: match[1], calls: Number(match[2]), savingMs: Number(match[3]) }] : [];
+  });
+}
+
 /** Pure: the finding suggesting pg_trgm for `like`/`ilike` filters no btree can serve. */
 export function trigramFinding(
   needs: { schema: string; table: string; key: string; statements: string[] }[],

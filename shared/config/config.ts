@@ -52,6 +52,13 @@ export const RecommendationsSchema = z.strictObject({
   unusedIndexMinDays: z.number().positive().max(365).default(7),
 });
 
+/** How the suite checks the actions it applied against what they were estimated to gain. */
+export const VerificationSchema = z.strictObject({
+  minCalls: z.number().int().min(1).max(1_000_000).default(20),
+  degradationRatio: z.number().positive().max(10).default(0.1),
+  rollbackDegraded: z.boolean().default(true),
+});
+
 /**
  * How long data is kept. rawEventsDays is also the furthest back an event may be dated when ingested.
  * The SQL retention job reads these keys from optimizer.config and falls back to the same defaults
@@ -178,6 +185,22 @@ export interface RecommendationsConfig {
   unusedIndexMinDays: number;
 }
 
+/** How the suite checks the actions it applied (`verification`). */
+export interface VerificationConfig {
+  /**
+   * Calls of the statements an action serves, since it was applied, before its gain is measured (default 20):
+   * fewer would measure noise.
+   */
+  minCalls: number;
+  /**
+   * An action is degraded when the statements it serves take this much longer per call than before it
+   * (default 0.1: 10 %).
+   */
+  degradationRatio: number;
+  /** Whether a degraded action, or an index the planner never used, is rolled back (default true). */
+  rollbackDegraded: boolean;
+}
+
 /** How long data is kept, in days (`retention`). */
 export interface RetentionConfig {
   /** Raw metric events, and the furthest back an event may be dated when ingested (default 14). */
@@ -228,6 +251,8 @@ export interface OptimizationConfig {
   alerts: AlertsConfig;
   /** How the recommendations judge what they find. */
   recommendations: RecommendationsConfig;
+  /** How the suite checks the actions it applied. */
+  verification: VerificationConfig;
   /** How long data is kept. */
   retention: RetentionConfig;
   /** What signed-in users may report. */
@@ -254,6 +279,7 @@ export const OptimizationConfigSchema: z.ZodType<OptimizationConfig, Optimizatio
     limits: LimitsSchema.prefault({}),
     alerts: AlertsSchema.prefault({}),
     recommendations: RecommendationsSchema.prefault({}),
+    verification: VerificationSchema.prefault({}),
     retention: RetentionSchema.prefault({}),
     ingest: IngestSchema.prefault({}),
     optimization: OptimizationSchema.prefault({}),

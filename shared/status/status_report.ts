@@ -1,5 +1,13 @@
 import { type ModuleName, moduleNames, type OptimizationConfig } from "../config/config.ts";
-import { createFinding, type Finding, type Window } from "../finding/finding.ts";
+import {
+  createFinding,
+  type EstimatedGain,
+  type Finding,
+  type MeasuredGain,
+  type Window,
+} from "../finding/finding.ts";
+import type { ActionCheckRecord } from "../system/check_store.ts";
+import { type EstimatorError, estimatorError } from "../system/verify_actions.ts";
 import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
 import { nextCronRun } from "./next_cron_run.ts";
 
@@ -36,6 +44,36 @@ export interface StatusOverview {
   breakers?: BreakerActivityRow[];
   /** The alerts open now or cleared in the last 24 hours (optimizer.alert_activity()). */
   alerts?: AlertRow[];
+  /** The checks of applied actions of the last 30 days (optimizer.action_activity()). */
+  actions?: ActionCheckRow[];
+}
+
+/** A check of an applied action as optimizer.action_activity() gives it; see ActionCheck. */
+export interface ActionCheckRow {
+  /** The stored finding. */
+  finding_id: string;
+  /** Its rule. */
+  rule: string;
+  /** What it is about. */
+  subject: string;
+  /** The apply it checks. */
+  applied_at: string;
+  /** The action's kind. */
+  kind: string;
+  /** When it was last checked. */
+  checked_at: string;
+  /** pending, kept, degraded or unused. */
+  verdict: string;
+  /** Whether the check rolled it back. */
+  rolled_back: boolean;
+  /** The finding's estimate. */
+  estimate: EstimatedGain;
+  /** What was measured; null while pending. */
+  measured: MeasuredGain | null;
+  /** |estimate − measured| / |measured|. */
+  relative_error: number | null;
+  /** Why the verdict. */
+  reason: string;
 }
 
 /** An alert as optimizer.alert_activity() gives it; see Alert. */
@@ -332,6 +370,19 @@ export interface StatusReport {
    * once, open while it lasts, cleared when it ends. The open ones, then those cleared in the last 24 hours.
    */
   alerts: { open: Alert[]; cleared: Alert[] };
+  /**
+   * Effectiveness: each action applied in the last 30 days, its estimated gain against the gain its check
+   * measured (shared/system/verify_actions.ts), and the estimator's median relative error per action kind.
+   */
+  actions: { checks: ActionCheck[]; estimatorError: EstimatorError[] };
+}
+
+/** The latest check of one applied action. */
+export interface ActionCheck extends ActionCheckRecord {
+  /** The finding's rule. */
+  rule: string;
+  /** What it is about. */
+  subject: string;
 }
 
 /** A degradation past one of the config's `alerts` thresholds. */
@@ -739,7 +790,26 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       rejected24h: Number(row.rejected),
     })),
     alerts: alertsOf(overview.alerts ?? []),
+    actions: actionsOf(overview.actions ?? []),
   };
+}
+
+function actionsOf(rows: ActionCheckRow[]): StatusReport["actions"] {
+  const checks = rows.map((row): ActionCheck => ({
+    findingId: row.finding_id,
+    rule: row.rule,
+    subject: row.subject,
+    appliedAt: row.applied_at,
+    kind: row.kind,
+    checkedAt: row.checked_at,
+    verdict: row.verdict,
+    rolledBack: row.rolled_back,
+    estimate: row.estimate,
+    measured: row.measured,
+    relativeError: row.relative_error,
+    reason: row.reason,
+  }));
+  return { checks, estimatorError: estimatorError(checks) };
 }
 
 function alertsOf(rows: AlertRow[]): StatusReport["alerts"] {

@@ -6,7 +6,8 @@ import type { SystemModule } from "./system_options.ts";
  * The plan of a system-wide run, a pipeline over the candidate actions:
  *
  * 1. modules: only the modules the run is asked for;
- * 2. applicable: the suite may apply it by itself, knows how, and its finding states a gain to weigh;
+ * 2. applicable: the suite may apply it by itself, knows how, its finding states a gain to weigh, and no
+ *    check rolled it back;
  * 3. score: gain against costs and risk, weighted for the priority; only a positive score stays;
  * 4. conflicts: of two builds where one makes the other redundant, or two patches of the same setting, the
  *    higher score wins;
@@ -41,6 +42,8 @@ export interface PlanOptions {
   suiteIndexMb: number;
   /** The index count of every table the candidates change, as Postgres names them. */
   tableIndexes: ReadonlyMap<string, number>;
+  /** The findings a check rolled back, with its reason: not applied again by a run. */
+  rolledBack?: ReadonlyMap<string, string>;
 }
 
 /** A candidate the plan keeps, with its score. */
@@ -102,9 +105,13 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
     return c.module !== null && options.modules.includes(c.module);
   });
 
-  // 2. applicable by the suite, with a gain to weigh
+  // 2. applicable by the suite, with a gain to weigh, and not undone by a check of an earlier apply
   const applicable = inModules.filter((c) => {
-    const reason = notApplicable(c);
+    const undone = options.rolledBack?.get(c.findingId);
+    const reason = undone === undefined
+      ? notApplicable(c)
+      : `a check of its earlier apply undid it (${undone}): apply it yourself with ` +
+        `POST /recommendations/${c.findingId}/apply to try again`;
     if (reason) reject(c, "applicable", reason);
     return reason === null;
   });

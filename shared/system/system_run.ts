@@ -18,10 +18,14 @@ import {
 } from "./plan_system_run.ts";
 import type { SystemRunOptions } from "./system_options.ts";
 import type { SystemStore } from "./system_store.ts";
+import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
+import { verifyAppliedActions } from "./verify_actions.ts";
 
 /**
  * One system-wide run (the seed's optimizeSystem): under the run lock, recorded as a run of module
  * `systemWide`,
+ * 0. verify: the actions applied before are checked against their estimates, and those that made things
+ *    worse rolled back (verify_actions.ts);
  * 1. gather: the open findings of the modules asked for, with what the store reads about each action;
  * 2. plan: scored for the priority, conflicts resolved, within the config's limits (plan_system_run.ts);
  * 3. execute: in score order within maxDurationMs, stopping at targetGainPercent (execute_plan.ts); each
@@ -71,6 +75,8 @@ export interface SystemRunResult {
   appliedOptimizations: AppliedOptimization[];
   /** What it planned but did not apply, with the reasons. */
   skipped: SkippedAction[];
+  /** The checks it made first of the actions applied before (none for a dry run). */
+  verified: ActionCheckRecord[];
   /** The applied (for a dry run: planned) actions' gain, an estimate with its model. */
   estimatedPerformanceGain: EstimatedGain;
   /** Whether it reached targetGainPercent, and why not; null without a target. */
@@ -87,6 +93,8 @@ export interface SystemRunDeps {
   store: SystemStore;
   /** The stored findings. */
   findings: RecommendationStore;
+  /** The checks of applied actions. */
+  checks: CheckStore;
   /** The stored config, read for the limits and patched by config actions. */
   config: ConfigAccess;
   /**
@@ -138,7 +146,7 @@ export async function runSystemOptimization(
   return locked.ran ? { result: locked.value } : { busy: { runningRunId: locked.runningRunId } };
 }
 
-/** Steps 1 to 4; a dry run (`runId` null) executes nothing. */
+/** Steps 0 to 4; a dry run (`runId` null) verifies and executes nothing. */
 async function planned(
   deps: SystemRunDeps,
   options: SystemRunOptions,
@@ -148,6 +156,8 @@ async function planned(
   clock: () => number,
 ): Promise<SystemRunResult> {
   const deadline = started + options.maxDurationMs;
+  // 0. the earlier actions checked first, so that one this check undoes is not applied again below
+  const verified = runId === null ? [] : await verifyAppliedActions(deps, `run:${runId}`);
   // 1 and 2, bounded too: with a slow database, reading the candidates can take the whole run
   const plan = await beforeDeadline(gatherAndPlan(deps, options), deadline - recordingReserveMs, clock);
   const unplanned = plan === null
@@ -162,6 +172,8 @@ async function planned(
     { deadline, clock, targetGainPercent: options.targetGainPercent, reserveMs: recordingReserveMs },
     (action, timeLeftMs) => applyBounded(deps, action, `run:${runId}`, timeLeftMs),
   );
+  // the counters as the applied actions start to work: the window their checks measure begins here
+  if (execution !== null && execution.applied.length > 0) await deps.checks.takeSnapshot();
 
   // 4. report
   const gainPercent = execution?.gainPercent ??
@@ -175,6 +187,7 @@ async function planned(
     plan: { actions: actions.actions.map(view), rejected: actions.rejected },
     appliedOptimizations: execution?.applied ?? [],
     skipped: execution?.skipped ?? [],
+    verified,
     estimatedPerformanceGain: estimatedGain(
       Math.round(gainPercent * 1000) / 1000,
       "% of the database time",
@@ -198,7 +211,9 @@ async function gatherAndPlan(deps: SystemRunDeps, options: SystemRunOptions): Pr
   const candidates = open.map((stored) => toCandidate(stored, facts.get(stored.id)!));
   const tableIndexes = new Map<string, number>();
   for (const { table } of facts.values()) if (table) tableIndexes.set(table.name, table.indexes);
+  const rolledBack = await deps.checks.rolledBack();
   return planSystemRun(candidates, {
+    rolledBack,
     priority: options.priority,
     modules: options.modules,
     maxIndexesPerTable: config.limits.maxIndexesPerTable,

@@ -142,6 +142,18 @@ const routes: Route[] = [
     path: "/optimize-system",
     allowed: { secret: 200, legacyServiceRole: 200 },
   },
+  {
+    name: "GET optimize-system/checks",
+    method: "GET",
+    path: "/optimize-system/checks",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
+  {
+    name: "POST optimize-system/verify",
+    method: "POST",
+    path: "/optimize-system/verify",
+    allowed: { secret: 200, legacyServiceRole: 200 },
+  },
   // No run has this id: a caller let through learns that (404), the others learn nothing.
   {
     name: "GET optimize-system/:id",

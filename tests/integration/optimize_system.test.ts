@@ -8,12 +8,16 @@
  */
 import assert from "node:assert/strict";
 import {
+  type CheckStore,
   type ConfigAccess,
   createAuthenticator,
+  createCheckStore,
+  createFinding,
   createIndexAdvisor,
   createRecommendationStore,
   createSql,
   createSystemStore,
+  estimatedGain,
   type Finding,
   parseConfig,
   type RecommendationStore,
@@ -33,12 +37,22 @@ interface World {
   schema: string;
   analyzer: string;
   findings: Finding[];
+  /** The workload's window, between its two snapshots. */
+  window: { from: Date; to: Date };
 }
 
 /** Cumulative statistics reach the next snapshot once this session's counts are flushed. */
 async function flushStats(sql: Sql): Promise<void> {
   await sql`select pg_catalog.pg_stat_force_next_flush()`;
   await sql`select 1`;
+}
+
+/** Equality lookups on `a` and on `b`, twenty each. */
+async function workload(sql: Sql, schema: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await sql.unsafe(`select * from ${schema}.t where a = $1`, [i]);
+    await sql.unsafe(`select count(*) from ${schema}.t where b = $1`, [i]);
+  }
 }
 
 /**
@@ -61,10 +75,7 @@ async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
       await flushStats(sql);
       const [{ from }] = await sql`select clock_timestamp() as from`;
       await sql`select optimizer.take_db_snapshot()`;
-      for (let i = 0; i < 20; i++) {
-        await sql.unsafe(`select * from ${schema}.t where a = $1`, [i]);
-        await sql.unsafe(`select count(*) from ${schema}.t where b = $1`, [i]);
-      }
+      await workload(sql, schema);
       await flushStats(sql);
       await sql`select optimizer.take_db_snapshot()`;
       const [{ to }] = await sql`select clock_timestamp() as to`;
@@ -85,7 +96,7 @@ async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
             ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
           )`;
       }
-      await body({ sql, schema, analyzer, findings });
+      await body({ sql, schema, analyzer, findings, window: { from, to } });
     } finally {
       await sql.unsafe(`drop schema ${schema} cascade`);
       await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
@@ -122,6 +133,7 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
   };
   const app = createOptimizeSystemApp({
     store: createSystemStore(sql, client("optimize-system-test-lock", { max: 1 })),
+    checks: ourChecks(createCheckStore(sql), sql, analyzer),
     findings: onlyOurs(createRecommendationStore(sql, client("optimize-system-test-ddl", { max: 1 }))),
     config,
     boundedFindings(timeLeftMs) {
@@ -147,6 +159,20 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
     return { status: response.status, body: await response.json() };
   };
   return { call, end: () => Promise.all(clients.map((c) => c.end())) };
+}
+
+/** The real check store, its applied builds only those of `analyzer`'s findings. */
+function ourChecks(store: CheckStore, sql: ClientSql, analyzer: string): CheckStore {
+  return {
+    ...store,
+    appliedBuilds: async () => {
+      const ours = new Set(
+        (await sql<{ id: string }[]>`select id::text from optimizer.findings where analyzer = ${analyzer}`)
+          .map((r) => r.id),
+      );
+      return (await store.appliedBuilds()).filter((b) => ours.has(b.findingId));
+    },
+  };
 }
 
 /** The valid indexes of `schema`.t other than its primary key. */
@@ -286,6 +312,90 @@ Deno.test("a run with a slow database ends within maxDurationMs and says what th
     } finally {
       await end();
       await proxy.stop();
+    }
+  });
+});
+
+Deno.test("verification measures a built index's gain on the statements it serves, per call, beside its estimate", async () => {
+  await withWorld(async ({ sql, schema, analyzer, findings }) => {
+    const { call, end } = appFor(analyzer);
+    try {
+      const run = await call("POST", "", {});
+      assert.equal(run.body.appliedOptimizations.length, findings.length);
+      await workload(sql, schema);
+      await flushStats(sql);
+      const { status, body } = await call("POST", "/verify");
+      assert.equal(status, 200);
+      assert.equal(body.verified.length, findings.length);
+      for (const check of body.verified) {
+        assert.equal(check.verdict, "kept", check.reason);
+        assert.equal(check.kind, "index-build");
+        assert.equal(check.measured.kind, "measured");
+        assert.ok(check.measured.value > 0, `a positive saving: ${check.reason}`);
+        assert.equal(typeof check.relativeError, "number");
+      }
+      const listed = await call("GET", "/checks");
+      assert.equal(
+        listed.body.estimatorError.find((e: { kind: string }) => e.kind === "index-build").checks >= 1,
+        true,
+      );
+      await call("POST", `/${run.body.runId}/rollback`);
+    } finally {
+      await end();
+    }
+  });
+});
+
+Deno.test("verification rolls back an index the planner never scanned, and later runs leave it alone", async () => {
+  await withWorld(async ({ sql, schema, analyzer, window }) => {
+    // an index on `note`, claimed to serve the lookups on `a`, which it cannot
+    const [{ queryid }] = await sql`
+      select queryid::text from extensions.pg_stat_statements where query like ${`select * from ${schema}.t where a = $1%`}`;
+    const finding = createFinding({
+      rule: "index.suggest",
+      system: "db",
+      subject: `index:${schema}.t(note)`,
+      severity: "info",
+      title: "an index that serves nothing",
+      detail: `- statement ${queryid} (20 calls): cost 100 → 1, saves 500 ms: select`,
+      evidence: {
+        series: ["optimizer.statement_deltas"],
+        windows: [{ from: window.from.toISOString(), to: window.to.toISOString() }],
+        statistic: { name: "estimated net saving", value: 500, unit: "ms" },
+      },
+      gain: estimatedGain(500, "ms", "test"),
+      action: {
+        kind: "sql",
+        sql: `create index concurrently t_note_idx on ${schema}.t (note)`,
+        rollback: `drop index concurrently if exists ${schema}.t_note_idx`,
+      },
+      autoApplicable: true,
+    });
+    await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
+    await sql`
+      insert into optimizer.findings (
+        fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
+      ) values (
+        ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
+        ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
+      )`;
+    const { call, end } = appFor(analyzer);
+    try {
+      const run = await call("POST", "", {});
+      assert.equal(run.body.appliedOptimizations.length, 1);
+      assert.deepEqual(await indexesOf(sql, schema), ["t_note_idx"]);
+      await workload(sql, schema);
+      await flushStats(sql);
+      const next = await call("POST", "", {});
+      const [check] = next.body.verified;
+      assert.equal(check.verdict, "unused", check.reason);
+      assert.equal(check.rolledBack, true);
+      assert.match(check.reason, /^rolled back: the planner has not scanned the index since it was built/);
+      assert.deepEqual(await indexesOf(sql, schema), []);
+      assert.deepEqual(next.body.appliedOptimizations, []);
+      assert.match(next.body.plan.rejected[0].reason, /^a check of its earlier apply undid it/);
+    } finally {
+      await end();
     }
   });
 });

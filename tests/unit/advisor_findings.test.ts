@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { type Candidate, indexName, subjectOf } from "../../shared/advisor/candidates.ts";
-import { indexFinding, savingModel, trigramFinding } from "../../shared/advisor/findings.ts";
+import {
+  indexFinding,
+  savingModel,
+  servedStatements,
+  trigramFinding,
+} from "../../shared/advisor/findings.ts";
 import { FindingSchema } from "../../shared/finding/finding.ts";
 
 const window = { from: "2026-11-27T00:00:00.000Z", to: "2026-11-28T00:00:00.000Z" };
@@ -71,4 +76,22 @@ Deno.test("trigramFinding() suggests pg_trgm as SQL with its rollback, not to be
   assert.equal(finding.subject, "extension:pg_trgm");
   assert.equal(finding.autoApplicable, false);
   assert.match(finding.detail, /- public\.robots \(name\): statements 1, 2/);
+});
+
+Deno.test("servedStatements() reads back the statements indexFinding() lists, negative queryids too", () => {
+  const finding = indexFinding(
+    {
+      ...chosen,
+      statements: [
+        { queryid: "42", calls: 330, before: 6848.65, after: 4.86, savingMs: 44_000 },
+        { queryid: "-7247419183269598601", calls: 12, before: 10, after: 2, savingMs: 96.5 },
+      ],
+    },
+    window,
+    new Map([["42", "select 1"]]),
+  );
+  assert.deepEqual(servedStatements(finding), [
+    { queryid: "42", calls: 330, savingMs: 44_000 },
+    { queryid: "-7247419183269598601", calls: 12, savingMs: 96.5 },
+  ]);
 });

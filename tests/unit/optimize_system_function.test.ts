@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type ConfigAccess,
   createAuthenticator,
+  createCheckStore,
   createRecommendationStore,
   createSql,
   createSystemStore,
@@ -27,6 +28,7 @@ function app(input: Record<string, unknown> = { modules: { systemWide: true } })
   return createOptimizeSystemApp({
     store: createSystemStore(sql, sql),
     findings,
+    checks: createCheckStore(sql),
     config,
     boundedFindings: () => ({ store: findings, end: () => Promise.resolve() }),
     authenticator: createAuthenticator({

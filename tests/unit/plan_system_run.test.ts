@@ -155,3 +155,11 @@ Deno.test("planSystemRun() orders the actions by score, highest first", () => {
   assert.deepEqual(plan.actions.map((a) => a.candidate.findingId), ["2", "3", "1"]);
   assert.ok(plan.actions[0].score > plan.actions[1].score);
 });
+
+Deno.test("planSystemRun() does not apply again what a check of its earlier apply rolled back", () => {
+  const [[id, step, reason]] = rejectedOf([buildCandidate("1", ["user_id"], 6_000)], {
+    rolledBack: new Map([["1", "rolled back: the planner has not scanned the index since it was built"]]),
+  });
+  assert.deepEqual([id, step], ["1", "applicable"]);
+  assert.match(reason, /^a check of its earlier apply undid it \(rolled back: the planner has not scanned/);
+});

@@ -463,3 +463,39 @@ Deno.test("statusReport() lists the open alerts apart from those cleared in the 
     ["edge:robot-chat", "2026-11-30T01:30:00.000Z"],
   ]);
 });
+
+Deno.test("statusReport() sets each applied action's estimate beside its measured gain, with the error per kind", () => {
+  const row = (id: string, relativeError: number | null) => ({
+    finding_id: id,
+    rule: "index.suggest",
+    subject: `index:public.robots(c${id})`,
+    applied_at: "2026-11-30T01:00:00.000Z",
+    kind: "index-build",
+    checked_at: "2026-11-30T02:00:00.000Z",
+    verdict: relativeError === null ? "pending" : "kept",
+    rolled_back: false,
+    estimate: { kind: "estimated" as const, value: 100, unit: "ms", model: "m" },
+    measured: relativeError === null ? null : {
+      kind: "measured" as const,
+      value: 90,
+      unit: "ms",
+      window: { from: "2026-11-30T01:00:00.000Z", to: "2026-11-30T02:00:00.000Z" },
+      method: "per call",
+    },
+    relative_error: relativeError,
+    reason: "r",
+  });
+  const report = statusReport(
+    overview({ actions: [row("1", 0.11), row("2", null), row("3", 0.3)] }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(report.actions.checks.map((c) => [c.findingId, c.subject, c.measured?.value ?? null]), [
+    ["1", "index:public.robots(c1)", 90],
+    ["2", "index:public.robots(c2)", null],
+    ["3", "index:public.robots(c3)", 90],
+  ]);
+  assert.deepEqual(report.actions.estimatorError, [
+    { kind: "index-build", checks: 2, medianRelativeError: 0.205 },
+  ]);
+});

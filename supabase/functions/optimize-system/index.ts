@@ -1,5 +1,7 @@
 import {
+  type CheckStore,
   type ConfigAccess,
+  createCheckStore,
   createFunctionApp,
   createMetricReporter,
   createRecommendationStore,
@@ -7,6 +9,7 @@ import {
   createStatusStore,
   createSystemStore,
   errorBody,
+  estimatorError,
   type FunctionApp,
   type FunctionAppOptions,
   issuesResponse,
@@ -28,17 +31,21 @@ import {
   SystemRunQuerySchema,
   SystemRunRequestSchema,
   type SystemStore,
+  verifyAppliedActions,
 } from "../../../shared/mod.ts";
 
 /**
  * The optimize-system function: a coordinated, time-bounded run that applies the actions of every module
  * scored for a priority (POST /; pg_cron asks for one every intervals.systemWideMinutes while
- * modules.systemWide is on), the latest runs (GET /), one run (GET /:id), and the rollback of every
- * action a run applied (POST /:id/rollback). Every route takes a secret key only: runs change the project's
+ * modules.systemWide is on), the latest runs (GET /), one run (GET /:id), the rollback of every action a run
+ * applied (POST /:id/rollback), and the checks of applied actions against their estimates (POST /verify,
+ * GET /checks). Every route takes a secret key only: runs change the project's
  * database and config. API: docs/functions.md.
  */
 
 const name = "optimize-system";
+/** The latest checks the estimator's error is taken over. */
+const checksRead = 1000;
 
 /**
  * What the app reads and writes, injected so that tests can run it in process. Self-instrumentation
@@ -50,6 +57,8 @@ export interface OptimizeSystemDeps
   store: SystemStore;
   /** The stored findings, applied and rolled back. */
   findings: RecommendationStore;
+  /** The checks of applied actions. */
+  checks: CheckStore;
   /** The stored config. */
   config: ConfigAccess;
   /** A findings store whose DDL is bounded by the time left (see SystemRunDeps). */
@@ -117,6 +126,24 @@ export function createOptimizeSystemApp(deps: OptimizeSystemDeps): FunctionApp {
     },
   );
 
+  app.post("/verify", requireAuth("secret"), async (c) => {
+    const verified = await verifyAppliedActions(deps, reporterOf(c.get("auth")));
+    return c.json({
+      verified,
+      estimatorError: estimatorError(await deps.checks.checks(checksRead)),
+      requestId: c.get("requestId"),
+    });
+  });
+
+  app.get("/checks", requireAuth("secret"), query(SystemRunListQuerySchema), async (c) => {
+    const checks = await deps.checks.checks(c.req.valid("query").limit);
+    return c.json({
+      checks,
+      estimatorError: estimatorError(await deps.checks.checks(checksRead)),
+      requestId: c.get("requestId"),
+    });
+  });
+
   app.get("/", requireAuth("secret"), query(SystemRunListQuerySchema), async (c) => {
     return c.json({ runs: await store.runs(c.req.valid("query").limit), requestId: c.get("requestId") });
   });
@@ -181,6 +208,7 @@ export function liveOptimizeSystemDeps(url?: string): OptimizeSystemDeps & { clo
   return {
     store: createSystemStore(sql, lock),
     findings: createRecommendationStore(sql, ddl),
+    checks: createCheckStore(sql),
     config: createStatusStore(sql),
     boundedFindings(timeLeftMs) {
       // a connection per action, its session's timeouts the time left: they bound what one statement waits

@@ -1,0 +1,171 @@
+import type postgres from "postgres";
+import type { Sql } from "../db/client.ts";
+import type { EstimatedGain, Finding, MeasuredGain } from "../finding/finding.ts";
+import { planApply } from "../recommendations/apply_plan.ts";
+import { readStatements } from "../workload/workload.ts";
+import type { StatementTimes } from "./verify_gain.ts";
+
+/**
+ * Postgres adapter of the checks of applied actions: the index builds applied findings made, the statements'
+ * times over a window (optimizer.statement_deltas), a new index's scans (pg_stat_user_indexes), a snapshot
+ * that closes a window, and optimizer.action_checks (migration 20261130004000).
+ */
+
+/** An applied finding whose action built an index. */
+export interface AppliedBuild {
+  /** The stored finding. */
+  findingId: string;
+  /** When it was applied. */
+  appliedAt: Date;
+  /** The finding as applied. */
+  finding: Finding;
+  /** The table, as the statement writes it, and the index's stored name. */
+  table: string;
+  /** The index's name. */
+  indexName: string;
+}
+
+/** One check of one apply, as stored. */
+export interface ActionCheckRecord {
+  /** The stored finding. */
+  findingId: string;
+  /** The apply it checks. */
+  appliedAt: string;
+  /** The action's kind, e.g. `index-build`. */
+  kind: string;
+  /** When it was last checked. */
+  checkedAt: string;
+  /** pending, kept, degraded or unused. */
+  verdict: string;
+  /** Whether the check rolled the action back. */
+  rolledBack: boolean;
+  /** The finding's estimate. */
+  estimate: EstimatedGain;
+  /** What was measured; null while pending. */
+  measured: MeasuredGain | null;
+  /** |estimate − measured| / |measured|; null while pending or when nothing was measured. */
+  relativeError: number | null;
+  /** Why the verdict, with the figures. */
+  reason: string;
+}
+
+/** The checks' SQL interface. */
+export interface CheckStore {
+  /** Takes a database snapshot, closing the windows that end now; returns its time. */
+  takeSnapshot(): Promise<Date>;
+  /** The applied findings that built an index, oldest apply first. */
+  appliedBuilds(): Promise<AppliedBuild[]>;
+  /** The calls and execution time of the statements `queryids` over `window`, roles added up. */
+  statementTimes(window: { from: Date; to: Date }, queryids: string[]): Promise<Map<string, StatementTimes>>;
+  /** A new index's scans since it was built; null when it is gone. */
+  indexScans(table: string, indexName: string): Promise<number | null>;
+  /** Writes the check of one apply, replacing the earlier one. */
+  record(check: ActionCheckRecord): Promise<void>;
+  /** The latest checks, last checked first. */
+  checks(limit: number): Promise<ActionCheckRecord[]>;
+  /** The findings whose latest check rolled them back, with the check's reason. */
+  rolledBack(): Promise<Map<string, string>>;
+}
+
+interface CheckRow {
+  finding_id: string;
+  applied_at: Date;
+  kind: string;
+  checked_at: Date;
+  verdict: string;
+  rolled_back: boolean;
+  estimate: EstimatedGain;
+  measured: MeasuredGain | null;
+  relative_error: number | null;
+  reason: string;
+}
+
+/** The store over `sql`. */
+export function createCheckStore(sql: Sql): CheckStore {
+  const json = (value: unknown) => sql.json(value as postgres.JSONValue);
+  return {
+    async takeSnapshot() {
+      const [{ at }] = await sql<{ at: Date }[]>`
+        select optimizer.take_db_snapshot(), pg_catalog.clock_timestamp() as at`;
+      return at;
+    },
+
+    async appliedBuilds() {
+      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
+        select id::text, applied_at, finding from optimizer.findings
+        where status = 'applied' and rule = 'index.suggest' order by applied_at, id`;
+      return rows.flatMap((row) => {
+        const plan = planApply(row.finding.action);
+        return plan.kind === "index"
+          ? [{
+            findingId: row.id,
+            appliedAt: row.applied_at,
+            finding: row.finding,
+            table: plan.table,
+            indexName: plan.indexName,
+          }]
+          : [];
+      });
+    },
+
+    async statementTimes(window, queryids) {
+      const { deltas } = await readStatements(sql, window);
+      const times = new Map<string, StatementTimes>();
+      for (const d of deltas.filter((d) => queryids.includes(d.queryid))) {
+        const sum = times.get(d.queryid) ?? { calls: 0, totalMs: 0 };
+        times.set(d.queryid, { calls: sum.calls + d.calls, totalMs: sum.totalMs + d.totalMs });
+      }
+      return times;
+    },
+
+    async indexScans(table, indexName) {
+      const [row] = await sql<{ scans: string }[]>`
+        select s.idx_scan as scans from pg_catalog.pg_stat_user_indexes s
+        where s.relid = pg_catalog.to_regclass(${table}) and s.indexrelname = ${indexName}`;
+      return row ? Number(row.scans) : null;
+    },
+
+    async record(check) {
+      await sql`
+        insert into optimizer.action_checks (finding_id, applied_at, kind, checked_at, verdict, rolled_back,
+          estimate, measured, relative_error, reason)
+        values (${check.findingId}, ${check.appliedAt}, ${check.kind}, ${check.checkedAt}, ${check.verdict},
+          ${check.rolledBack}, ${json(check.estimate)}, ${
+        check.measured === null ? null : json(check.measured)
+      },
+          ${check.relativeError}, ${check.reason})
+        on conflict (finding_id, applied_at) do update set
+          checked_at = excluded.checked_at, verdict = excluded.verdict, rolled_back = excluded.rolled_back,
+          measured = excluded.measured, relative_error = excluded.relative_error, reason = excluded.reason`;
+    },
+
+    async checks(limit) {
+      const rows = await sql<CheckRow[]>`
+        select finding_id::text, applied_at, kind, checked_at, verdict, rolled_back, estimate, measured,
+               relative_error, reason
+        from optimizer.action_checks order by checked_at desc, id desc limit ${limit}`;
+      return rows.map((r) => ({
+        findingId: r.finding_id,
+        appliedAt: r.applied_at.toISOString(),
+        kind: r.kind,
+        checkedAt: r.checked_at.toISOString(),
+        verdict: r.verdict,
+        rolledBack: r.rolled_back,
+        estimate: r.estimate,
+        measured: r.measured,
+        relativeError: r.relative_error,
+        reason: r.reason,
+      }));
+    },
+
+    async rolledBack() {
+      const rows = await sql<{ finding_id: string; reason: string }[]>`
+        select x.finding_id::text, x.reason from (
+          select distinct on (c.finding_id) c.finding_id, c.rolled_back, c.reason
+          from optimizer.action_checks c order by c.finding_id, c.applied_at desc
+        ) x
+        where x.rolled_back`;
+      return new Map(rows.map((r) => [r.finding_id, r.reason]));
+    },
+  };
+}

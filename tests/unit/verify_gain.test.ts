@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { checkIndexBuild, estimatedGain, type IndexCheckInput } from "../../shared/mod.ts";
+
+const window = { from: "2026-11-29T00:00:00.000Z", to: "2026-11-30T00:00:00.000Z" };
+const afterWindow = { from: "2026-11-30T00:00:00.000Z", to: "2026-11-30T01:00:00.000Z" };
+const options = { minCalls: 20, degradationRatio: 0.1 };
+
+/** A build estimated to save 900 ms on statement 1 (100 calls at 10 ms each before). */
+function input(
+  after: { calls: number; totalMs: number } | null,
+  indexScans: number | null = 40,
+): IndexCheckInput {
+  return {
+    estimate: estimatedGain(900, "ms", "test model"),
+    estimateWindow: window,
+    served: [{ queryid: "1", calls: 100 }],
+    before: new Map([["1", { calls: 100, totalMs: 1_000 }]]),
+    after: new Map(after === null ? [] : [["1", after]]),
+    afterWindow,
+    indexScans,
+  };
+}
+
+Deno.test("checkIndexBuild() waits for minCalls calls of the statements since the build", () => {
+  const check = checkIndexBuild(input({ calls: 5, totalMs: 5 }), options);
+  assert.equal(check.verdict, "pending");
+  assert.match(check.reason, /^5 call\(s\) .* verification\.minCalls is 20$/);
+});
+
+Deno.test("checkIndexBuild() measures the per-call saving times the estimate window's calls", () => {
+  // 1 ms per call after against 10 before: 9 ms saved on each of 100 calls
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }), options);
+  assert.ok(check.verdict === "kept");
+  assert.equal(check.measured.value, 900);
+  assert.equal(check.measured.kind, "measured");
+  assert.deepEqual(check.measured.window, afterWindow);
+  assert.equal(check.relativeError, 0);
+  assert.equal(check.perCallRatio, 0.1);
+});
+
+Deno.test("checkIndexBuild() compares per call, so a quieter hour after the build is no loss", () => {
+  const busy = checkIndexBuild(input({ calls: 400, totalMs: 2_000 }), options);
+  const quiet = checkIndexBuild(input({ calls: 25, totalMs: 125 }), options);
+  assert.ok(busy.verdict !== "pending" && quiet.verdict !== "pending");
+  assert.equal(busy.measured.value, quiet.measured.value);
+});
+
+Deno.test("checkIndexBuild() states the estimator's error against the measurement", () => {
+  // 5 ms per call after: 500 ms saved against 900 estimated
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 200 }), options);
+  assert.ok(check.verdict !== "pending");
+  assert.equal(check.relativeError, 0.8);
+});
+
+Deno.test("checkIndexBuild() finds an index the planner never scanned unused", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 400 }, 0), options);
+  assert.equal(check.verdict, "unused");
+  assert.match(check.reason, /^the planner has not scanned the index since it was built/);
+});
+
+Deno.test("checkIndexBuild() finds statements slower per call beyond degradationRatio degraded", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 480 }), options);
+  assert.equal(check.verdict, "degraded");
+  assert.match(
+    check.reason,
+    /slower per call than before it, beyond verification\.degradationRatio 0\.1: .*120 % of their time before/,
+  );
+  const within = checkIndexBuild(input({ calls: 40, totalMs: 420 }), options);
+  assert.equal(within.verdict, "kept");
+});
+
+Deno.test("checkIndexBuild() leaves a statement that did not run in both windows out", () => {
+  const check = checkIndexBuild({
+    ...input({ calls: 40, totalMs: 40 }),
+    served: [{ queryid: "1", calls: 100 }, { queryid: "2", calls: 50 }],
+  }, options);
+  assert.ok(check.verdict !== "pending");
+  assert.match(check.reason, /^1 statement\(s\), 40 call\(s\)/);
+});
