@@ -13,7 +13,10 @@ import type { SystemModule } from "./system_options.ts";
 export interface CandidateFacts {
   /** The project's statements' execution time over the finding's evidence window, in ms; null when unknown. */
   workloadMs: number | null;
-  /** The table the action changes, as Postgres names it, with its index count and size; null for none. */
+  /**
+   * The table the action changes, as Postgres names it, with its index count and its heap's size (the main
+   * fork, which a build scans); null for none.
+   */
   table: { name: string; indexes: number; bytes: number } | null;
   /** A new index's size estimated by hypopg, in bytes; null for other actions or when hypopg is missing. */
   indexBytes: number | null;
@@ -58,15 +61,17 @@ export interface SystemCandidate {
 const MB = 1024 * 1024;
 
 /**
- * The model of an action's duration. A concurrent build reads the table twice (two scans and a sort) and
- * first waits for the transactions already running on it; 20 MB/s per scan is a conservative rate for a
- * small instance reading from disk. A drop or a config write is a catalog change.
+ * The model of an action's duration. A concurrent build reads the table's heap twice (two scans and a sort;
+ * TOASTed values only when a key needs them) and first waits for the transactions already running on it;
+ * 100 MB/s per scan is below the baseline throughput of the smallest cloud volumes (125 MB/s for AWS gp3), and
+ * a table busy enough to need an index is mostly cached. A drop or a config write is a catalog change. Only
+ * whether an action is tried depends on the model: statement_timeout bounds what it takes.
  */
 export const durationModel = {
   /** Waiting for the table's running transactions, and the catalog work of every action. */
   fixedMs: 250,
-  /** Bytes one scan of a concurrent build reads per ms. */
-  scanBytesPerMs: 20_000,
+  /** Bytes of heap one scan of a concurrent build reads per ms. */
+  scanBytesPerMs: 100_000,
   /** Scans of the table a concurrent build makes. */
   buildScans: 2,
 } as const;

@@ -163,7 +163,7 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
         reject(
           candidate,
           "limits",
-          "its size is unknown (hypopg is not installed), so limits.maxTotalIndexSizeMb cannot be kept",
+          "its size is unknown (hypopg is not installed, or could not plan the index), so limits.maxTotalIndexSizeMb cannot be kept",
           action.score,
         );
         continue;

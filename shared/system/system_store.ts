@@ -109,7 +109,7 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
     });
     if (input.length === 0) return new Map<string, CandidateFacts["table"]>();
     const rows = await sql<{ id: string; name: string; bytes: string; indexes: string }[]>`
-      select x.id, t.oid::pg_catalog.regclass::text as name, pg_catalog.pg_table_size(t.oid) as bytes,
+      select x.id, t.oid::pg_catalog.regclass::text as name, pg_catalog.pg_relation_size(t.oid) as bytes,
              (select count(*) from pg_catalog.pg_index i where i.indrelid = t.oid) as indexes
       from pg_catalog.jsonb_to_recordset(${json(input)}::jsonb) as x(id text, relation text, kind text)
       join pg_catalog.pg_class t on t.oid = case

@@ -17,7 +17,7 @@ import {
   pathSpellings,
   querySpellings,
 } from "../support/fuzz.ts";
-import { withSql } from "../support/metric_store_db.ts";
+import { storeFinding, withSql } from "../support/metric_store_db.ts";
 
 const env = stackEnv();
 const base = `${env.url}/functions/v1/recommendations`;
@@ -28,17 +28,7 @@ const analyzer = "fuzz-recommendations-test";
 /** Writes an open guidance finding (nothing to apply) straight into optimizer.findings; returns its id. */
 async function insertFinding(): Promise<string> {
   const finding = testFinding(`fuzz-${crypto.randomUUID()}`);
-  return await withSql(async (sql) => {
-    const [row] = await sql`
-      insert into optimizer.findings (
-        fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
-      ) values (
-        ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
-        ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
-      )
-      returning id`;
-    return String(row.id);
-  });
+  return await withSql((sql) => storeFinding(sql, analyzer, finding));
 }
 
 async function deleteFindings(): Promise<void> {

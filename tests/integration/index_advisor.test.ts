@@ -4,12 +4,10 @@
  * pg_stat_statements through optimizer.statement_deltas, as in production, and drops the schema after.
  */
 import assert from "node:assert/strict";
-import { createIndexAdvisor } from "../../shared/advisor/index_advisor.ts";
 import type { AdvisorOptions } from "../../shared/advisor/options.ts";
-import { parseConfig } from "../../shared/config/config.ts";
-import type { Sql as ClientSql } from "../../shared/db/client.ts";
 import type { AnalysisResult } from "../../shared/recommendations/analyzer.ts";
 import { type Sql, withSql } from "../support/metric_store_db.ts";
+import { adviseWorkload } from "../support/advised_workload.ts";
 
 /** Runs `body` with a fresh schema (its name passed in), dropped afterwards. */
 async function withSchema(body: (sql: Sql, schema: string) => Promise<void>): Promise<void> {
@@ -24,36 +22,13 @@ async function withSchema(body: (sql: Sql, schema: string) => Promise<void>): Pr
   });
 }
 
-/**
- * Cumulative statistics are flushed by a backend when it goes idle, at most once a second unless forced:
- * this forces the flush of this session's counts so that the next snapshot sees them.
- */
-async function flushStats(sql: Sql): Promise<void> {
-  await sql`select pg_catalog.pg_stat_force_next_flush()`;
-  await sql`select 1`;
-}
-
-/** Runs `workload` between two snapshots, then the advisor over that window. */
+/** The advisor's result over `workload` (adviseWorkload()). */
 async function advise(
   sql: Sql,
   workload: () => Promise<void>,
   options: Partial<AdvisorOptions> = {},
 ): Promise<AnalysisResult> {
-  await flushStats(sql);
-  // a snapshot is dated at its transaction's start: the window opens before the first one
-  const [{ from }] = await sql`select clock_timestamp() as from`;
-  await sql`select optimizer.take_db_snapshot()`;
-  await workload();
-  await flushStats(sql);
-  await sql`select optimizer.take_db_snapshot()`;
-  const [{ to }] = await sql`select clock_timestamp() as to`;
-  return await createIndexAdvisor(options).analyze({
-    sql: sql as unknown as ClientSql,
-    now: new Date(),
-    config: parseConfig({}),
-    window: { from, to },
-    deadline: Date.now() + 60_000,
-  });
+  return (await adviseWorkload(sql, workload, options)).result;
 }
 
 function subjectsOn(result: AnalysisResult, schema: string): string[] {

@@ -13,7 +13,6 @@ import {
   createAuthenticator,
   createCheckStore,
   createFinding,
-  createIndexAdvisor,
   createRecommendationStore,
   createSql,
   createSystemStore,
@@ -26,7 +25,8 @@ import {
 import { createOptimizeSystemApp } from "../../supabase/functions/optimize-system/index.ts";
 import { startLatencyProxy, throughProxy } from "../../bench/harness/latency_proxy.ts";
 import { stackEnv } from "../support/env.ts";
-import { connect, type Sql, withSql } from "../support/metric_store_db.ts";
+import { connect, flushStats, type Sql, storeFinding, withSql } from "../support/metric_store_db.ts";
+import { adviseWorkload } from "../support/advised_workload.ts";
 
 const secretKey = "sb_secret_optimize_system_test";
 /** The run lock's advisory key (system_store.ts). */
@@ -39,12 +39,6 @@ interface World {
   findings: Finding[];
   /** The workload's window, between its two snapshots. */
   window: { from: Date; to: Date };
-}
-
-/** Cumulative statistics reach the next snapshot once this session's counts are flushed. */
-async function flushStats(sql: Sql): Promise<void> {
-  await sql`select pg_catalog.pg_stat_force_next_flush()`;
-  await sql`select 1`;
 }
 
 /** Equality lookups on `a` and on `b`, twenty each. */
@@ -72,31 +66,10 @@ async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
       insert into ${schema}.t (a, b, note) select g % 1000, g % 997, md5(g::text) from generate_series(1, 100000) g;
       analyze ${schema}.t`);
     try {
-      await flushStats(sql);
-      const [{ from }] = await sql`select clock_timestamp() as from`;
-      await sql`select optimizer.take_db_snapshot()`;
-      await workload(sql, schema);
-      await flushStats(sql);
-      await sql`select optimizer.take_db_snapshot()`;
-      const [{ to }] = await sql`select clock_timestamp() as to`;
-      const result = await createIndexAdvisor().analyze({
-        sql: sql as unknown as ClientSql,
-        now: new Date(),
-        config: parseConfig({}),
-        window: { from, to },
-        deadline: Date.now() + 60_000,
-      });
+      const { result, window } = await adviseWorkload(sql, () => workload(sql, schema));
       const findings = result.findings.filter((f) => f.subject.includes(`${schema}.`));
-      for (const finding of findings) {
-        await sql`
-          insert into optimizer.findings (
-            fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
-          ) values (
-            ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
-            ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
-          )`;
-      }
-      await body({ sql, schema, analyzer, findings, window: { from, to } });
+      for (const finding of findings) await storeFinding(sql, analyzer, finding);
+      await body({ sql, schema, analyzer, findings, window });
     } finally {
       await sql.unsafe(`drop schema ${schema} cascade`);
       await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
@@ -372,13 +345,7 @@ Deno.test("verification rolls back an index the planner never scanned, and later
       autoApplicable: true,
     });
     await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
-    await sql`
-      insert into optimizer.findings (
-        fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
-      ) values (
-        ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
-        ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
-      )`;
+    await storeFinding(sql, analyzer, finding);
     const { call, end } = appFor(analyzer);
     try {
       const run = await call("POST", "", {});

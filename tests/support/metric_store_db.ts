@@ -7,6 +7,7 @@ import { stackEnv } from "./env.ts";
 import type { MetricStorageRow } from "../../shared/metrics/metric_event.ts";
 import { parseConfig } from "../../shared/config/config.ts";
 import type { AnalysisContext } from "../../shared/recommendations/analyzer.ts";
+import type { Finding } from "../../shared/finding/finding.ts";
 import { MINUTE_MS } from "../../shared/time.ts";
 
 export type Sql = postgres.Sql;
@@ -14,6 +15,28 @@ export type Sql = postgres.Sql;
 /** A connection of its own (max 1), so that tests can run statements side by side on several. */
 export function connect(): Sql {
   return postgres(stackEnv().dbUrl, { prepare: false, max: 1, onnotice: () => {} });
+}
+
+/**
+ * Cumulative statistics are flushed by a backend when it goes idle, at most once a second unless forced:
+ * this forces the flush of this session's counts so that the next snapshot sees them.
+ */
+export async function flushStats(sql: Sql): Promise<void> {
+  await sql`select pg_catalog.pg_stat_force_next_flush()`;
+  await sql`select 1`;
+}
+
+/** Writes `finding` straight into optimizer.findings as an open finding of `analyzer`; returns its id. */
+export async function storeFinding(sql: Sql, analyzer: string, finding: Finding): Promise<string> {
+  const [row] = await sql`
+    insert into optimizer.findings (
+      fingerprint, analyzer, rule, system, subject, severity, finding, first_seen, last_seen, status_changed_at
+    ) values (
+      ${finding.fingerprint}, ${analyzer}, ${finding.rule}, ${finding.system}, ${finding.subject},
+      ${finding.severity}, ${sql.json(JSON.parse(JSON.stringify(finding)))}, now(), now(), now()
+    )
+    returning id`;
+  return String(row.id);
 }
 
 /** Runs `body` with a fresh connection and closes it afterwards (Deno's sanitizers want no open sockets). */
