@@ -26,7 +26,7 @@ import {
   systemRunRequest,
 } from "./harness/suite_recommendations.ts";
 import { checkSystemDeadline, type SystemDeadlineCheck } from "./harness/system_deadline.ts";
-import { checkSystemTargets, type GainPair, gainPairs } from "./harness/system_targets.ts";
+import { checkSystemTargets, type GainPair, gainPairs, targetText } from "./harness/system_targets.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { resilienceFeature } from "./harness/suite_resilience.ts";
 import {
@@ -372,12 +372,7 @@ function renderMarkdown(result: {
     comparison: ReturnType<typeof compareRuns>;
     targets: TargetCheck[];
   };
-  systemRun: {
-    runs: SystemRunReport[];
-    deadline: SystemDeadlineCheck;
-    gains: GainPair[];
-    targets: TargetCheck[];
-  };
+  systemRun: SystemRunSection;
   simulationInputs: { coldStartMs: number; warmLatencyMs: number; requests: number; days: number };
   simulation: ReturnType<typeof simulate>;
   warmingFloors: WarmingFloorAt[];
@@ -518,13 +513,19 @@ function reliabilityMarkdown(
   ];
 }
 
-/** The system-wide runs' section: each run before an `optimized` repeat, the estimate against the measure. */
-function systemRunMarkdown(system: {
+/** What the report says of the system-wide runs. */
+interface SystemRunSection {
+  /** The runs before the `optimized` repeats, in order. */
   runs: SystemRunReport[];
+  /** The run against a slow database. */
   deadline: SystemDeadlineCheck;
+  /** Each repeat's estimate beside its measured gain. */
   gains: GainPair[];
   targets: TargetCheck[];
-}): string[] {
+}
+
+/** The system-wide runs' section: each run before an `optimized` repeat, the estimate against the measure. */
+function systemRunMarkdown(system: SystemRunSection): string[] {
   const request =
     `{ priority: "${systemRunRequest.priority}", targetGainPercent: ${systemRunRequest.targetGainPercent}, ` +
     `maxDurationMs: ${systemRunRequest.maxDurationMs} }`;
@@ -540,15 +541,12 @@ function systemRunMarkdown(system: {
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...system.runs.map((run, repeat) => {
       const gain = system.gains.find((g) => g.repeat === repeat);
-      const target = run.target === null
-        ? "–"
-        : `${run.target.reached ? "reached" : "not reached"}: ${run.target.reason}`;
       return `| ${repeat} | ${run.runId} | ${run.executionTimeMs} | ${
         run.applied.map((a) => a.subject).join(", ")
       } | ` +
-        `${run.estimatedGainPercent} % | ${gain ? `${gain.measuredPercent} %` : "–"} | ${
-          checksText(run)
-        } | ${target} |`;
+        `${run.estimatedGainPercent} % | ${gain ? `${gain.measuredPercent} %` : "–"} | ${checksText(run)} | ${
+          targetText(run, "–")
+        } |`;
     }),
     "",
     "Left out of the first run's plan:",

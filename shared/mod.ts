@@ -519,6 +519,7 @@ export { createSystemStore, type SystemRunRecord, type SystemStore } from "./sys
 export {
   type ActionCheckRecord,
   type AppliedBuild,
+  type CheckRow,
   type CheckStore,
   createCheckStore,
 } from "./system/check_store.ts";

@@ -52,6 +52,13 @@ export function gainPairs(runs: readonly SystemRunReport[], appDbTime: PairedRat
   });
 }
 
+/** A run's target verdict in words, `none` without a target: whether it was reached, and why not. */
+export function targetText(run: Pick<SystemRunReport, "target">, none: string): string {
+  return run.target === null
+    ? none
+    : `${run.target.reached ? "reached" : "not reached"}: ${run.target.reason}`;
+}
+
 /** Pure: the three targets (see the top of this file). */
 export function checkSystemTargets(
   runs: readonly SystemRunReport[],
@@ -74,11 +81,7 @@ export function checkSystemTargets(
     },
     {
       target: "every system-wide run reaches targetGainPercent or says why not",
-      measured: runs.map((r) =>
-        r.target === null
-          ? "no target"
-          : `${r.target.reached ? "reached" : "not reached"}: ${r.target.reason}`
-      ).filter((text, i, all) => all.indexOf(text) === i).join("; "),
+      measured: [...new Set(runs.map((r) => targetText(r, "no target")))].join("; "),
       met: runs.length > 0 && explained.length === runs.length,
     },
     {

@@ -2,6 +2,7 @@ import type { AnalysisResult } from "../recommendations/analyzer.ts";
 import type { Window } from "../finding/finding.ts";
 import { median, percent } from "../correlate/statistics.ts";
 import { type Bound, resolveOptions } from "./options.ts";
+import { DAY_MS, SECOND_MS } from "../time.ts";
 import type { TargetSeries } from "./target_series.ts";
 import { collect, found, reject as rejectRule, type Verdict } from "./verdict.ts";
 
@@ -121,7 +122,6 @@ export interface BreakerAnalysisInput {
 
 const rule = "resilience.breaker-settings";
 const reject = (breaker: string, reason: string) => rejectRule(rule, `breaker:${breaker}`, reason);
-const dayMs = 86_400_000;
 
 /** Runs the rule on every breaker: a finding with the suggested settings, or the reason there is none. */
 export function analyzeBreakers(
@@ -149,7 +149,7 @@ export function suggestBreakerSettings(
   const failures = background.reduce((sum, b) => sum + b.errors, 0);
   // 3. smoothed background failure rate and call rate
   const rate = (failures + 1) / (calls + 2);
-  const windowDays = (buckets.length * bucketSeconds * 1000) / dayMs;
+  const windowDays = (buckets.length * bucketSeconds * SECOND_MS) / DAY_MS;
   const callsPerDay = calls / windowDays;
   // 4. the fewest failures in a row that chance opens at most maxChanceOpeningsPerDay
   const chance = (k: number) => callsPerDay * rate ** k;
@@ -164,7 +164,7 @@ export function suggestBreakerSettings(
     };
   }
   // 5. half-open time from the outages' lengths
-  const outagesMs = outageLengths(isOutage, bucketSeconds * 1000);
+  const outagesMs = outageLengths(isOutage, bucketSeconds * SECOND_MS);
   const halfOpenAfterMs = outagesMs.length === 0 ? options.minHalfOpenMs : Math.round(
     Math.min(
       options.maxHalfOpenMs,

@@ -1,6 +1,7 @@
 import type { MetricEvent } from "../metrics/metric_event.ts";
 import type { MetricReporter } from "../metrics/metric_reporter.ts";
 import { edgeRuntimeWaitUntil } from "./wait_until.ts";
+import { MINUTE_MS } from "../time.ts";
 
 /**
  * Counts cheap answers in memory instead of reporting one event each: 401 (no or wrong credential), 404 and
@@ -51,8 +52,6 @@ interface Counts {
   latencyMax: number;
 }
 
-const minuteMs = 60_000;
-
 export function createRequestTally(options: RequestTallyOptions): RequestTally {
   const { target, reporter } = options;
   const now = options.now ?? (() => new Date());
@@ -86,10 +85,10 @@ export function createRequestTally(options: RequestTallyOptions): RequestTally {
     if (timer !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
-      const current = Math.floor(now().getTime() / minuteMs) * minuteMs;
+      const current = Math.floor(now().getTime() / MINUTE_MS) * MINUTE_MS;
       record(current);
       if (counts.size > 0) scheduleMinuteEnd(current);
-    }, Math.max(0, minute + minuteMs - now().getTime()));
+    }, Math.max(0, minute + MINUTE_MS - now().getTime()));
     // Counting must not keep an otherwise finished process alive; an unloading isolate flushes anyway.
     if (typeof Deno.unrefTimer === "function") Deno.unrefTimer(timer);
   }
@@ -111,7 +110,7 @@ export function createRequestTally(options: RequestTallyOptions): RequestTally {
 
   return {
     count(entry) {
-      const minute = Math.floor(now().getTime() / minuteMs) * minuteMs;
+      const minute = Math.floor(now().getTime() / MINUTE_MS) * MINUTE_MS;
       // A bounded key: a flood cannot grow the map beyond a few entries per minute.
       const key = `${minute}|${entry.kind}|${entry.status}|${entry.coldStart}`;
       const held = counts.get(key);

@@ -8,7 +8,7 @@ export const breakerTransitionKind = "breaker";
 export const breakerRejectedKind = "breaker_rejected";
 /**
  * Kind of the events that record the calls a breaker let through, one each: the dependency's latency, error
- * when it failed. What the breaker analyzer (breaker_advice.ts) reads its failure and latency patterns from.
+ * when it failed. What the breaker analyzer (shared/analyze/breaker.ts) reads its failure and latency patterns from.
  */
 export const breakerCallKind = "breaker_call";
 

@@ -1,12 +1,6 @@
 import { type ModuleName, moduleNames, type OptimizationConfig } from "../config/config.ts";
-import {
-  createFinding,
-  type EstimatedGain,
-  type Finding,
-  type MeasuredGain,
-  type Window,
-} from "../finding/finding.ts";
-import type { ActionCheckRecord } from "../system/check_store.ts";
+import { createFinding, type Finding, type Window } from "../finding/finding.ts";
+import { type ActionCheckRecord, checkRecordOf, type CheckRow } from "../system/check_store.ts";
 import { type EstimatorError, estimatorError } from "../system/verify_actions.ts";
 import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
 import { nextCronRun } from "./next_cron_run.ts";
@@ -49,31 +43,11 @@ export interface StatusOverview {
 }
 
 /** A check of an applied action as optimizer.action_activity() gives it; see ActionCheck. */
-export interface ActionCheckRow {
-  /** The stored finding. */
-  finding_id: string;
-  /** Its rule. */
+export interface ActionCheckRow extends CheckRow {
+  /** The finding's rule. */
   rule: string;
   /** What it is about. */
   subject: string;
-  /** The apply it checks. */
-  applied_at: string;
-  /** The action's kind. */
-  kind: string;
-  /** When it was last checked. */
-  checked_at: string;
-  /** pending, kept, degraded or unused. */
-  verdict: string;
-  /** Whether the check rolled it back. */
-  rolled_back: boolean;
-  /** The finding's estimate. */
-  estimate: EstimatedGain;
-  /** What was measured; null while pending. */
-  measured: MeasuredGain | null;
-  /** |estimate − measured| / |measured|. */
-  relative_error: number | null;
-  /** Why the verdict. */
-  reason: string;
 }
 
 /** An alert as optimizer.alert_activity() gives it; see Alert. */
@@ -796,18 +770,9 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
 
 function actionsOf(rows: ActionCheckRow[]): StatusReport["actions"] {
   const checks = rows.map((row): ActionCheck => ({
-    findingId: row.finding_id,
+    ...checkRecordOf(row),
     rule: row.rule,
     subject: row.subject,
-    appliedAt: row.applied_at,
-    kind: row.kind,
-    checkedAt: row.checked_at,
-    verdict: row.verdict,
-    rolledBack: row.rolled_back,
-    estimate: row.estimate,
-    measured: row.measured,
-    relativeError: row.relative_error,
-    reason: row.reason,
   }));
   return { checks, estimatorError: estimatorError(checks) };
 }

@@ -67,17 +67,49 @@ export interface CheckStore {
   rolledBack(): Promise<Map<string, string>>;
 }
 
-interface CheckRow {
+/**
+ * A row of optimizer.action_checks: its times are Dates as postgres.js reads them, ISO text in the JSON of
+ * optimizer.action_activity().
+ */
+export interface CheckRow {
+  /** The stored finding (a bigint, as text). */
   finding_id: string;
-  applied_at: Date;
+  /** The apply it checks. */
+  applied_at: Date | string;
+  /** The action's kind. */
   kind: string;
-  checked_at: Date;
+  /** When it was last checked. */
+  checked_at: Date | string;
+  /** pending, kept, degraded or unused. */
   verdict: string;
+  /** Whether the check rolled the action back. */
   rolled_back: boolean;
+  /** The finding's estimate. */
   estimate: EstimatedGain;
+  /** What was measured; null while pending. */
   measured: MeasuredGain | null;
+  /** |estimate − measured| / |measured|. */
   relative_error: number | null;
+  /** Why the verdict. */
   reason: string;
+}
+
+const iso = (at: Date | string) => typeof at === "string" ? at : at.toISOString();
+
+/** A check as stored, in the shape the API answers with. */
+export function checkRecordOf(row: CheckRow): ActionCheckRecord {
+  return {
+    findingId: row.finding_id,
+    appliedAt: iso(row.applied_at),
+    kind: row.kind,
+    checkedAt: iso(row.checked_at),
+    verdict: row.verdict,
+    rolledBack: row.rolled_back,
+    estimate: row.estimate,
+    measured: row.measured,
+    relativeError: row.relative_error,
+    reason: row.reason,
+  };
 }
 
 /** The store over `sql`. */
@@ -144,18 +176,7 @@ export function createCheckStore(sql: Sql): CheckStore {
         select finding_id::text, applied_at, kind, checked_at, verdict, rolled_back, estimate, measured,
                relative_error, reason
         from optimizer.action_checks order by checked_at desc, id desc limit ${limit}`;
-      return rows.map((r) => ({
-        findingId: r.finding_id,
-        appliedAt: r.applied_at.toISOString(),
-        kind: r.kind,
-        checkedAt: r.checked_at.toISOString(),
-        verdict: r.verdict,
-        rolledBack: r.rolled_back,
-        estimate: r.estimate,
-        measured: r.measured,
-        relativeError: r.relative_error,
-        reason: r.reason,
-      }));
+      return rows.map(checkRecordOf);
     },
 
     async rolledBack() {

@@ -133,9 +133,9 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
   // 4. conflicts: the higher score wins
   const winners: PlannedAction[] = [];
   for (const action of scored) {
-    const rival = winners.find((w) => conflict(w.candidate, action.candidate) !== null);
-    if (rival) {
-      const why = conflict(rival.candidate, action.candidate)!;
+    const lost = firstConflict(winners, action.candidate);
+    if (lost) {
+      const { rival, why } = lost;
       reject(
         action.candidate,
         "conflicts",
@@ -233,6 +233,18 @@ function describeScore(c: SystemCandidate, options: PlanOptions): string {
   } % of ` +
     `the database time, ${storage < 0 ? "frees" : "takes"} ${round(Math.abs(storage), 2)} MB, writes ` +
     `${round(c.costs.writePercent)} %, risk ${c.risk.points} (${c.risk.reason})`;
+}
+
+/** The first of `winners` that `candidate` conflicts with, and why; null when it conflicts with none. */
+function firstConflict(
+  winners: readonly PlannedAction[],
+  candidate: SystemCandidate,
+): { rival: PlannedAction; why: string } | null {
+  for (const rival of winners) {
+    const why = conflict(rival.candidate, candidate);
+    if (why !== null) return { rival, why };
+  }
+  return null;
 }
 
 /** Why two candidates cannot both be applied, or null when they can. */

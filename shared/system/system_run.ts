@@ -141,7 +141,6 @@ export async function runSystemOptimization(
   const locked = await deps.store.lockedRun(
     { trigger: request.trigger, now: request.now, holdMs: options.maxDurationMs + lockMarginMs },
     (runId) => planned(deps, options, request, runId, started, clock),
-    (result) => result,
   );
   return locked.ran ? { result: locked.value } : { busy: { runningRunId: locked.runningRunId } };
 }

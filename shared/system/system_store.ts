@@ -36,7 +36,7 @@ export interface SystemRunRecord {
 export interface SystemStore {
   /**
    * Runs `body` as a recorded run (optimizer.runs, module systemWide) while holding the run lock, so that one
-   * run goes at a time: the run is recorded `running` as it starts and ends `succeeded` with `summary(value)`,
+   * run goes at a time: the run is recorded `running` as it starts and ends `succeeded` with what `body` returns,
    * or `failed` with the error, which is thrown on. A run a dead function left `running` is marked failed
    * first. When another run holds the lock, `body` does not run and the running run's id is returned (null
    * when it has not recorded itself yet). The lock ends with the transaction holding it, which Postgres ends
@@ -45,7 +45,6 @@ export interface SystemStore {
   lockedRun<T>(
     run: { trigger: RunTrigger; now: Date; holdMs: number },
     body: (runId: string) => Promise<T>,
-    summary: (value: T) => unknown,
   ): Promise<{ ran: true; value: T } | { ran: false; runningRunId: string | null }>;
   /** What the planner needs to know about each finding's action, by finding id. */
   candidateFacts(findings: readonly StoredFinding[]): Promise<Map<string, CandidateFacts>>;
@@ -168,7 +167,7 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
   }
 
   return {
-    async lockedRun(run, body, summary) {
+    async lockedRun(run, body) {
       let runId: string | null = null;
       let value: Awaited<ReturnType<typeof body>> | undefined;
       try {
@@ -195,7 +194,7 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
           // against a slow database costs one round trip and the commit
           await tx`
             update optimizer.runs set status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
-              summary = ${json(summary(value))}
+              summary = ${json(value)}
             where id = ${runId}`;
           return true;
         });

@@ -3,7 +3,8 @@ import { type ConfigAccess, rollbackFinding } from "../recommendations/apply.ts"
 import type { RecommendationStore } from "../recommendations/recommendation_store.ts";
 import { median } from "../correlate/statistics.ts";
 import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
-import { checkIndexBuild } from "./verify_gain.ts";
+import type { Window } from "../finding/finding.ts";
+import { checkIndexBuild, type StatementTimes } from "./verify_gain.ts";
 
 /**
  * The verification of the actions the suite applied (the indexes applied findings built), run by every
@@ -46,6 +47,19 @@ export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Pro
   if (builds.length === 0) return [];
   // 1. snapshot
   const now = await deps.checks.takeSnapshot();
+  // the builds of one analysis share its window: each window's statements are read once, for all of them
+  const queryids = [...new Set(builds.flatMap((b) => servedStatements(b.finding).map((s) => s.queryid)))];
+  const estimateTimes = new Map<string, Promise<Map<string, StatementTimes>>>();
+  const timesOver = (window: Window) => {
+    const key = `${window.from}/${window.to}`;
+    if (!estimateTimes.has(key)) {
+      estimateTimes.set(
+        key,
+        deps.checks.statementTimes({ from: new Date(window.from), to: new Date(window.to) }, queryids),
+      );
+    }
+    return estimateTimes.get(key)!;
+  };
   const records: ActionCheckRecord[] = [];
   for (const build of builds) {
     const estimate = build.finding.gain;
@@ -53,15 +67,13 @@ export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Pro
     if (estimate?.kind !== "estimated" || !estimateWindow) continue;
     // 2. check
     const served = servedStatements(build.finding);
-    const queryids = served.map((s) => s.queryid);
-    const window = (from: Date, to: Date) => deps.checks.statementTimes({ from, to }, queryids);
     const afterWindow = { from: build.appliedAt.toISOString(), to: now.toISOString() };
     const check = checkIndexBuild({
       estimate,
       estimateWindow,
       served,
-      before: await window(new Date(estimateWindow.from), new Date(estimateWindow.to)),
-      after: await window(build.appliedAt, now),
+      before: await timesOver(estimateWindow),
+      after: await deps.checks.statementTimes({ from: build.appliedAt, to: now }, queryids),
       afterWindow,
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
     }, config.verification);

@@ -126,22 +126,17 @@ export function createOptimizeSystemApp(deps: OptimizeSystemDeps): FunctionApp {
     },
   );
 
+  /** The estimator's error over the latest checks. */
+  const estimatorNow = async () => estimatorError(await deps.checks.checks(checksRead));
+
   app.post("/verify", requireAuth("secret"), async (c) => {
     const verified = await verifyAppliedActions(deps, reporterOf(c.get("auth")));
-    return c.json({
-      verified,
-      estimatorError: estimatorError(await deps.checks.checks(checksRead)),
-      requestId: c.get("requestId"),
-    });
+    return c.json({ verified, estimatorError: await estimatorNow(), requestId: c.get("requestId") });
   });
 
   app.get("/checks", requireAuth("secret"), query(SystemRunListQuerySchema), async (c) => {
     const checks = await deps.checks.checks(c.req.valid("query").limit);
-    return c.json({
-      checks,
-      estimatorError: estimatorError(await deps.checks.checks(checksRead)),
-      requestId: c.get("requestId"),
-    });
+    return c.json({ checks, estimatorError: await estimatorNow(), requestId: c.get("requestId") });
   });
 
   app.get("/", requireAuth("secret"), query(SystemRunListQuerySchema), async (c) => {
