@@ -503,6 +503,7 @@ export {
   type SystemRunDeps,
   type SystemRunRequestInfo,
   type SystemRunResult,
+  verificationShare,
 } from "./system/system_run.ts";
 export {
   resolveSystemRun,
@@ -532,9 +533,12 @@ export {
   type StatementTimes,
 } from "./system/verify_gain.ts";
 export {
+  type DeferredCheck,
   type EstimatorError,
   estimatorError,
   indexBuildKind,
+  type Verification,
   verifyAppliedActions,
+  type VerifyBounds,
   type VerifyDeps,
 } from "./system/verify_actions.ts";

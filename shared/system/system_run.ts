@@ -19,7 +19,7 @@ import {
 import type { SystemRunOptions } from "./system_options.ts";
 import type { SystemStore } from "./system_store.ts";
 import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
-import { verifyAppliedActions } from "./verify_actions.ts";
+import { type DeferredCheck, verifyAppliedActions } from "./verify_actions.ts";
 
 /**
  * One system-wide run (the seed's optimizeSystem): under the run lock, recorded as a run of module
@@ -77,6 +77,8 @@ export interface SystemRunResult {
   skipped: SkippedAction[];
   /** The checks it made first of the actions applied before (none for a dry run). */
   verified: ActionCheckRecord[];
+  /** The applied actions it had no time to check (see verificationShare). */
+  deferredChecks: DeferredCheck[];
   /** The applied (for a dry run: planned) actions' gain, an estimate with its model. */
   estimatedPerformanceGain: EstimatedGain;
   /** Whether it reached targetGainPercent, and why not; null without a target. */
@@ -120,6 +122,11 @@ export interface SystemRunRequestInfo {
 
 /** Time kept back from maxDurationMs for recording the run and answering. */
 export const recordingReserveMs = 500;
+/**
+ * The share of a run's time (less recordingReserveMs) in which its verification may start checks, so that a
+ * run with many builds to check on a slow database still plans; the builds left wait for the next run.
+ */
+export const verificationShare = 0.5;
 /** How long the run lock outlives the deadline should the function die mid-run. */
 const lockMarginMs = 30_000;
 
@@ -156,7 +163,15 @@ async function planned(
 ): Promise<SystemRunResult> {
   const deadline = started + options.maxDurationMs;
   // 0. the earlier actions checked first, so that one this check undoes is not applied again below
-  const verified = runId === null ? [] : await verifyAppliedActions(deps, `run:${runId}`);
+  const verification = runId === null ? { checks: [], deferred: [] } : await verifyAppliedActions(
+    deps,
+    `run:${runId}`,
+    {
+      until: started + (options.maxDurationMs - recordingReserveMs) * verificationShare,
+      clock,
+      boundedFindings: deps.boundedFindings,
+    },
+  );
   // 1 and 2, bounded too: with a slow database, reading the candidates can take the whole run
   const plan = await beforeDeadline(gatherAndPlan(deps, options), deadline - recordingReserveMs, clock);
   const unplanned = plan === null
@@ -186,7 +201,8 @@ async function planned(
     plan: { actions: actions.actions.map(view), rejected: actions.rejected },
     appliedOptimizations: execution?.applied ?? [],
     skipped: execution?.skipped ?? [],
-    verified,
+    verified: verification.checks,
+    deferredChecks: verification.deferred,
     estimatedPerformanceGain: estimatedGain(
       Math.round(gainPercent * 1000) / 1000,
       "% of the database time",

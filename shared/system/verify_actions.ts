@@ -15,6 +15,9 @@ import { checkIndexBuild, type StatementTimes } from "./verify_gain.ts";
  * 3. roll back: a build found degraded or unused, when verification.rollbackDegraded allows it, recorded as
  *    a rollback of its finding by the verifying actor;
  * 4. record: each check in optimizer.action_checks, one row per apply, final once not pending.
+ *
+ * Bounded (a system-wide run passes its deadline): no check starts after `bounds.until`, and a rollback's
+ * statements time out when the bound comes; the builds left are checked by the next verification.
  */
 
 /** The action kind of an index build, as checks record it. */
@@ -30,6 +33,32 @@ export interface VerifyDeps {
   config: ConfigAccess;
 }
 
+/** The time a bounded verification may take. */
+export interface VerifyBounds {
+  /** On `clock`: no check starts after it, and no rollback's statement outlives it. */
+  until: number;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  /** A findings store whose DDL is bounded by `timeLeftMs`, with `end()` to close it after the rollback. */
+  boundedFindings(timeLeftMs: number): { store: RecommendationStore; end(): Promise<void> };
+}
+
+/** A build a bounded verification had no time left to check. */
+export interface DeferredCheck {
+  /** The stored finding. */
+  findingId: string;
+  /** Why it was not checked. */
+  reason: string;
+}
+
+/** What one verification did. */
+export interface Verification {
+  /** This pass's checks. */
+  checks: ActionCheckRecord[];
+  /** The builds it left for the next one. */
+  deferred: DeferredCheck[];
+}
+
 /** The estimator's error per action kind, over the checks that measured something. */
 export interface EstimatorError {
   /** The action kind, e.g. `index-build`. */
@@ -40,11 +69,17 @@ export interface EstimatorError {
   medianRelativeError: number | null;
 }
 
-/** Runs a verification as `actor` (see the top of this file); returns this pass's checks. */
-export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Promise<ActionCheckRecord[]> {
+/** Runs a verification as `actor` (see the top of this file), within `bounds` when given. */
+export async function verifyAppliedActions(
+  deps: VerifyDeps,
+  actor: string,
+  bounds?: VerifyBounds,
+): Promise<Verification> {
   const { config } = await deps.config.readConfig();
   const builds = await deps.checks.appliedBuilds();
-  if (builds.length === 0) return [];
+  const records: ActionCheckRecord[] = [];
+  const deferred: DeferredCheck[] = [];
+  if (builds.length === 0) return { checks: records, deferred };
   // 1. snapshot
   const now = await deps.checks.takeSnapshot();
   // the builds of one analysis share its window: each window's statements are read once, for all of them
@@ -60,8 +95,11 @@ export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Pro
     }
     return estimateTimes.get(key)!;
   };
-  const records: ActionCheckRecord[] = [];
   for (const build of builds) {
+    if (bounds && bounds.clock() >= bounds.until) {
+      deferred.push({ findingId: build.findingId, reason: "the run's time for verification had run out" });
+      continue;
+    }
     const estimate = build.finding.gain;
     const estimateWindow = build.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow) continue;
@@ -83,7 +121,7 @@ export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Pro
     if (
       (check.verdict === "degraded" || check.verdict === "unused") && config.verification.rollbackDegraded
     ) {
-      const outcome = await rollbackFinding(deps.findings, deps.config, build.findingId, actor);
+      const outcome = await rollBack(deps, build.findingId, actor, bounds);
       rolledBack = outcome.status === 200;
       reason = rolledBack
         ? `rolled back: ${check.reason}`
@@ -105,7 +143,23 @@ export async function verifyAppliedActions(deps: VerifyDeps, actor: string): Pro
     await deps.checks.record(record);
     records.push(record);
   }
-  return records;
+  return { checks: records, deferred };
+}
+
+/** Rolls a finding back, its statements bounded by `bounds` when given. */
+async function rollBack(
+  deps: VerifyDeps,
+  findingId: string,
+  actor: string,
+  bounds: VerifyBounds | undefined,
+) {
+  if (!bounds) return rollbackFinding(deps.findings, deps.config, findingId, actor);
+  const bounded = bounds.boundedFindings(Math.max(1, Math.floor(bounds.until - bounds.clock())));
+  try {
+    return await rollbackFinding(bounded.store, deps.config, findingId, actor);
+  } finally {
+    await bounded.end();
+  }
 }
 
 /** Pure: the estimator's median relative error per action kind, over `checks` that measured something. */

@@ -21,6 +21,7 @@ import {
   parseConfig,
   type RecommendationStore,
   type Sql as ClientSql,
+  verifyAppliedActions,
 } from "../../shared/mod.ts";
 import { createOptimizeSystemApp } from "../../supabase/functions/optimize-system/index.ts";
 import { startLatencyProxy, throughProxy } from "../../bench/harness/latency_proxy.ts";
@@ -78,8 +79,8 @@ async function withWorld(body: (world: World) => Promise<void>): Promise<void> {
   });
 }
 
-/** The app over the real stores, reading only `analyzer`'s findings; `dbUrl` reaches Postgres (default direct). */
-function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
+/** The real stores, reading only `analyzer`'s findings; `dbUrl` reaches Postgres (default direct). */
+function depsFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
   const clients: ClientSql[] = [];
   const client = (
     name: string,
@@ -104,12 +105,12 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
       }),
     writeConfig: () => Promise.reject(new Error("these runs apply index actions only")),
   };
-  const app = createOptimizeSystemApp({
+  const deps = {
     store: createSystemStore(sql, client("optimize-system-test-lock", { max: 1 })),
     checks: ourChecks(createCheckStore(sql), sql, analyzer),
     findings: onlyOurs(createRecommendationStore(sql, client("optimize-system-test-ddl", { max: 1 }))),
     config,
-    boundedFindings(timeLeftMs) {
+    boundedFindings(timeLeftMs: number) {
       const bounded = createSql({
         functionName: "optimize-system-test-ddl",
         url: dbUrl,
@@ -119,6 +120,15 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
       });
       return { store: createRecommendationStore(sql, bounded), end: () => bounded.end() };
     },
+  };
+  return { deps, end: () => Promise.all(clients.map((c) => c.end())) };
+}
+
+/** The app over depsFor()'s stores. */
+function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
+  const { deps, end } = depsFor(analyzer, dbUrl);
+  const app = createOptimizeSystemApp({
+    ...deps,
     authenticator: createAuthenticator({ env: { secretKeys: { default: secretKey }, publishableKeys: {} } }),
   });
   const call = async (method: string, path: string, body?: unknown) => {
@@ -131,7 +141,7 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
     );
     return { status: response.status, body: await response.json() };
   };
-  return { call, end: () => Promise.all(clients.map((c) => c.end())) };
+  return { call, end };
 }
 
 /** The real check store, its applied builds only those of `analyzer`'s findings. */
@@ -315,6 +325,37 @@ Deno.test("verification measures a built index's gain on the statements it serve
       await call("POST", `/${run.body.runId}/rollback`);
     } finally {
       await end();
+    }
+  });
+});
+
+Deno.test("a bounded verification starts no check after its bound and leaves the builds for the next", async () => {
+  await withWorld(async ({ sql, schema, analyzer, findings }) => {
+    const { call, end } = appFor(analyzer);
+    const verifying = depsFor(analyzer);
+    try {
+      const run = await call("POST", "", {});
+      assert.equal(run.body.appliedOptimizations.length, findings.length);
+      await workload(sql, schema);
+      await flushStats(sql);
+      const bounds = { until: 0, clock: () => 1, boundedFindings: verifying.deps.boundedFindings };
+      const late = await verifyAppliedActions(verifying.deps, "test", bounds);
+      assert.deepEqual(late.checks, []);
+      assert.deepEqual(
+        late.deferred.map((d) => d.reason),
+        findings.map(() => "the run's time for verification had run out"),
+      );
+      const [{ n }] = await sql`
+        select count(*)::int as n from optimizer.action_checks c join optimizer.findings f on f.id = c.finding_id
+        where f.analyzer = ${analyzer}`;
+      assert.equal(n, 0, "nothing recorded for a deferred build");
+      const inTime = await verifyAppliedActions(verifying.deps, "test", { ...bounds, until: 2 });
+      assert.equal(inTime.checks.length, findings.length);
+      assert.deepEqual(inTime.deferred, []);
+      await call("POST", `/${run.body.runId}/rollback`);
+    } finally {
+      await end();
+      await verifying.end();
     }
   });
 });

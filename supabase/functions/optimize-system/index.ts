@@ -130,8 +130,8 @@ export function createOptimizeSystemApp(deps: OptimizeSystemDeps): FunctionApp {
   const estimatorNow = async () => estimatorError(await deps.checks.checks(checksRead));
 
   app.post("/verify", requireAuth("secret"), async (c) => {
-    const verified = await verifyAppliedActions(deps, reporterOf(c.get("auth")));
-    return c.json({ verified, estimatorError: await estimatorNow(), requestId: c.get("requestId") });
+    const { checks } = await verifyAppliedActions(deps, reporterOf(c.get("auth")));
+    return c.json({ verified: checks, estimatorError: await estimatorNow(), requestId: c.get("requestId") });
   });
 
   app.get("/checks", requireAuth("secret"), query(SystemRunListQuerySchema), async (c) => {
