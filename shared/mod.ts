@@ -167,6 +167,15 @@ export {
   type WarmActivity,
   type WarmActivityRow,
 } from "./status/status_report.ts";
+export {
+  type RateDirection,
+  type RatePoint,
+  type RateSeriesRow,
+  type RateTrend,
+  rateTrendDefaults,
+  type RateTrendOptions,
+  rateTrends,
+} from "./status/rate_trend.ts";
 export { createStatusStore, type StatusStore, type StoredConfig } from "./status/status_store.ts";
 
 export {
@@ -536,6 +545,8 @@ export {
   type DeferredCheck,
   type EstimatorError,
   estimatorError,
+  type EstimatorErrorPoint,
+  estimatorErrorSeries,
   indexBuildKind,
   type Verification,
   verifyAppliedActions,

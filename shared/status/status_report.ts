@@ -1,9 +1,15 @@
 import { type ModuleName, moduleNames, type OptimizationConfig } from "../config/config.ts";
 import { createFinding, type Finding, type Window } from "../finding/finding.ts";
 import { type ActionCheckRecord, checkRecordOf, type CheckRow } from "../system/check_store.ts";
-import { type EstimatorError, estimatorError } from "../system/verify_actions.ts";
+import {
+  type EstimatorError,
+  estimatorError,
+  type EstimatorErrorPoint,
+  estimatorErrorSeries,
+} from "../system/verify_actions.ts";
 import { DAY_SECONDS, MINUTE_SECONDS, SECOND_MS } from "../time.ts";
 import { nextCronRun } from "./next_cron_run.ts";
+import { type RateSeriesRow, type RateTrend, rateTrends } from "./rate_trend.ts";
 
 /**
  * The `GET /functions/v1/status` answer, built from optimizer.status_overview() and the config: which modules
@@ -40,6 +46,8 @@ export interface StatusOverview {
   alerts?: AlertRow[];
   /** The checks of applied actions of the last 30 days (optimizer.action_activity()). */
   actions?: ActionCheckRow[];
+  /** optimizer.rate_series() of the last 24 hours. */
+  rates?: RateSeriesRow[];
 }
 
 /** A check of an applied action as optimizer.action_activity() gives it; see ActionCheck. */
@@ -349,6 +357,12 @@ export interface StatusReport {
    * measured (shared/system/verify_actions.ts), and the estimator's median relative error per action kind.
    */
   actions: { checks: ActionCheck[]; estimatorError: EstimatorError[] };
+  /**
+   * Trends, measured: each function's cold starts per request and each cache namespace's hit rate per hour of
+   * the last 24 hours, with their direction (shared/status/rate_trend.ts); the estimator's error per action kind
+   * per day of the last 30.
+   */
+  trends: { coldStartRate: RateTrend[]; cacheHitRate: RateTrend[]; estimatorError: EstimatorErrorPoint[] };
 }
 
 /** The latest check of one applied action. */
@@ -701,6 +715,11 @@ function lastRun(row: RunRow | undefined): LastRun | null {
 /** The status report from an overview and the config in force, judged at `now`; reads nothing itself. */
 export function statusReport(overview: StatusOverview, config: OptimizationConfig, now: Date): StatusReport {
   const { health, findings } = pipelineHealth(overview, config, now);
+  const checks = (overview.actions ?? []).map((row): ActionCheck => ({
+    ...checkRecordOf(row),
+    rule: row.rule,
+    subject: row.subject,
+  }));
   return {
     modules: moduleNames.map((name) => ({
       name,
@@ -764,17 +783,13 @@ export function statusReport(overview: StatusOverview, config: OptimizationConfi
       rejected24h: Number(row.rejected),
     })),
     alerts: alertsOf(overview.alerts ?? []),
-    actions: actionsOf(overview.actions ?? []),
+    actions: { checks, estimatorError: estimatorError(checks) },
+    trends: {
+      coldStartRate: rateTrends(overview.rates ?? [], "edge", now),
+      cacheHitRate: rateTrends(overview.rates ?? [], "cache", now),
+      estimatorError: estimatorErrorSeries(checks),
+    },
   };
-}
-
-function actionsOf(rows: ActionCheckRow[]): StatusReport["actions"] {
-  const checks = rows.map((row): ActionCheck => ({
-    ...checkRecordOf(row),
-    rule: row.rule,
-    subject: row.subject,
-  }));
-  return { checks, estimatorError: estimatorError(checks) };
 }
 
 function alertsOf(rows: AlertRow[]): StatusReport["alerts"] {

@@ -94,7 +94,8 @@ export interface CheckRow {
   reason: string;
 }
 
-const iso = (at: Date | string) => typeof at === "string" ? at : at.toISOString();
+// JSON's timestamps carry the session's offset: read as UTC, so that a check's day is a UTC day
+const iso = (at: Date | string) => new Date(at).toISOString();
 
 /** A check as stored, in the shape the API answers with. */
 export function checkRecordOf(row: CheckRow): ActionCheckRecord {

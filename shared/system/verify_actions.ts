@@ -162,6 +162,25 @@ async function rollBack(
   }
 }
 
+/** The estimator's error per action kind over the checks whose latest verdict came on one UTC day. */
+export interface EstimatorErrorPoint extends EstimatorError {
+  /** The day, `YYYY-MM-DD`. */
+  day: string;
+}
+
+/**
+ * Pure: the estimator's error over time, per action kind and UTC day of each check's latest verdict, oldest
+ * first; a day whose checks all await a verdict has no point.
+ */
+export function estimatorErrorSeries(checks: readonly ActionCheckRecord[]): EstimatorErrorPoint[] {
+  const days = [...new Set(checks.map((c) => c.checkedAt.slice(0, 10)))].sort();
+  return days.flatMap((day) =>
+    estimatorError(checks.filter((c) => c.checkedAt.startsWith(day)))
+      .filter((e) => e.checks > 0)
+      .map((e) => ({ day, ...e }))
+  );
+}
+
 /** Pure: the estimator's median relative error per action kind, over `checks` that measured something. */
 export function estimatorError(checks: readonly ActionCheckRecord[]): EstimatorError[] {
   const kinds = [...new Set(checks.map((c) => c.kind))].sort();

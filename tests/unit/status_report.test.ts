@@ -499,3 +499,29 @@ Deno.test("statusReport() sets each applied action's estimate beside its measure
     { kind: "index-build", checks: 2, medianRelativeError: 0.205 },
   ]);
 });
+
+Deno.test("statusReport() reports each function's cold-start rate and each namespace's hit rate per hour", () => {
+  const rate = (system: string, target: string, hoursAgo: number, events: number, part: number) => ({
+    system,
+    target,
+    at: new Date(now.getTime() - hoursAgo * 3_600_000).toISOString(),
+    events,
+    part,
+  });
+  const report = statusReport(
+    overview({
+      rates: [
+        rate("edge", "robots", 10, 400, 40),
+        rate("edge", "robots", 1, 400, 4),
+        rate("cache", "q", 1, 10, 9),
+      ],
+    }),
+    defaultConfig,
+    now,
+  );
+  assert.deepEqual(
+    report.trends.coldStartRate.map((t) => [t.subject, t.points.map((p) => p.rate), t.change?.direction]),
+    [["edge:robots", [0.1, 0.01], "falling"]],
+  );
+  assert.deepEqual(report.trends.cacheHitRate.map((t) => [t.subject, t.change]), [["cache:q", null]]);
+});
