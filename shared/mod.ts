@@ -267,6 +267,21 @@ export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cach
 export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";
 export { edgeAnalyzerDefaults, type EdgeAnalyzerOptions } from "./analyze/edge.ts";
 export { createBreakerAnalyzer } from "./analyze/breaker_analyzer.ts";
+export {
+  analyzeWarmBudget,
+  type BudgetedFunction,
+  budgetedFunctions,
+  maxWarmPingsPerHour,
+  type PingLatencies,
+  resolveWarmBudgetOptions,
+  warmBudgetDefaults,
+  type WarmBudgetInput,
+  warmBudgetModel,
+  type WarmBudgetOptions,
+  warmBudgetRule,
+  type WarmedFunction,
+} from "./analyze/warm_budget.ts";
+export { createWarmBudgetAnalyzer } from "./analyze/warm_budget_analyzer.ts";
 export { breakerAnalyzerDefaults, type BreakerAnalyzerOptions } from "./analyze/breaker.ts";
 export { createCorrelationAnalyzer } from "./correlate/correlation_analyzer.ts";
 export { correlationAnalyzerDefaults, type CorrelationAnalyzerOptions } from "./correlate/correlate.ts";
@@ -529,6 +544,7 @@ export { createSystemStore, type SystemRunRecord, type SystemStore } from "./sys
 export {
   type ActionCheckRecord,
   type AppliedBuild,
+  type AppliedWarmBudget,
   type CheckRow,
   type CheckStore,
   createCheckStore,
@@ -542,6 +558,13 @@ export {
   type StatementTimes,
 } from "./system/verify_gain.ts";
 export {
+  checkWarmBudget,
+  type ColdStartCounts,
+  type WarmBudgetCheck,
+  type WarmBudgetCheckInput,
+  warmBudgetGainMethod,
+} from "./system/check_warm_budget.ts";
+export {
   type DeferredCheck,
   type EstimatorError,
   estimatorError,
@@ -552,4 +575,5 @@ export {
   verifyAppliedActions,
   type VerifyBounds,
   type VerifyDeps,
+  warmBudgetKind,
 } from "./system/verify_actions.ts";

@@ -1,14 +1,20 @@
 import type { Analyzer, AnalyzerReport } from "../../shared/mod.ts";
 
 /**
- * Which analyzers `npm run advise` runs against a database. The cache, edge, breaker and correlation analyzers read
- * the suite's metric store (optimizer.metric_rollups, metric_events, db_snapshots), which only a database
- * with the suite's migrations has; without schema `optimizer` they are skipped with a note. The others read
+ * Which analyzers `npm run advise` runs against a database. The cache, edge, breaker, warm budget and
+ * correlation analyzers read the suite's metric store (optimizer.metric_rollups, metric_events, db_snapshots,
+ * the warmer's runs and pings), which only a database with the suite's migrations has; without schema `optimizer` they are skipped with a note. The others read
  * the catalog and the workload (shared/workload/, which falls back to pg_stat_statements).
  */
 
 /** The analyzers that need the suite's metric store. */
-export const metricStoreAnalyzers: readonly string[] = ["cache", "edge", "breakers", "correlation"];
+export const metricStoreAnalyzers: readonly string[] = [
+  "cache",
+  "edge",
+  "breakers",
+  "warm-budget",
+  "correlation",
+];
 
 /** Pure: the analyzers to run, and a skipped report for each that cannot run here. */
 export function planAnalyzers(

@@ -4,11 +4,14 @@ import type { EstimatedGain, Finding, MeasuredGain } from "../finding/finding.ts
 import { planApply } from "../recommendations/apply_plan.ts";
 import { readStatements } from "../workload/workload.ts";
 import type { StatementTimes } from "./verify_gain.ts";
+import type { ColdStartCounts } from "./check_warm_budget.ts";
+import { warmBudgetRule } from "../analyze/warm_budget.ts";
 
 /**
- * Postgres adapter of the checks of applied actions: the index builds applied findings made, the statements'
- * times over a window (optimizer.statement_deltas), a new index's scans (pg_stat_user_indexes), a snapshot
- * that closes a window, and optimizer.action_checks (migration 20261130004000).
+ * Postgres adapter of the checks of applied actions: the index builds applied findings made and the warm
+ * budgets they raised, the statements' times over a window (optimizer.statement_deltas), a new index's scans
+ * (pg_stat_user_indexes), the functions' cold starts over a window (the rollups), a snapshot that closes a
+ * window, and optimizer.action_checks (migration 20261130004000).
  */
 
 /** An applied finding whose action built an index. */
@@ -23,6 +26,16 @@ export interface AppliedBuild {
   table: string;
   /** The index's name. */
   indexName: string;
+}
+
+/** An applied `warm.budget-short` finding: a raised warm budget. */
+export interface AppliedWarmBudget {
+  /** The stored finding. */
+  findingId: string;
+  /** When it was applied. */
+  appliedAt: Date;
+  /** The finding as applied. */
+  finding: Finding;
 }
 
 /** One check of one apply, as stored. */
@@ -55,6 +68,13 @@ export interface CheckStore {
   takeSnapshot(): Promise<Date>;
   /** The applied findings that built an index, oldest apply first. */
   appliedBuilds(): Promise<AppliedBuild[]>;
+  /** The applied findings that raised the warm budget, oldest apply first. */
+  appliedWarmBudgets(): Promise<AppliedWarmBudget[]>;
+  /**
+   * Each of `functions`' requests and cold starts in the whole minutes after `window.from` up to `window.to`
+   * (wall-clock instants, read on the warmer's clock as the rollups are).
+   */
+  coldStarts(functions: string[], window: { from: Date; to: Date }): Promise<Map<string, ColdStartCounts>>;
   /** The calls and execution time of the statements `queryids` over `window`, roles added up. */
   statementTimes(window: { from: Date; to: Date }, queryids: string[]): Promise<Map<string, StatementTimes>>;
   /** A new index's scans since it was built; null when it is gone. */
@@ -139,6 +159,26 @@ export function createCheckStore(sql: Sql): CheckStore {
           }]
           : [];
       });
+    },
+
+    async appliedWarmBudgets() {
+      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
+        select id::text, applied_at, finding from optimizer.findings
+        where status = 'applied' and rule = ${warmBudgetRule} order by applied_at, id`;
+      return rows.map((row) => ({ findingId: row.id, appliedAt: row.applied_at, finding: row.finding }));
+    },
+
+    async coldStarts(functions, window) {
+      const rows = await sql<{ target: string; requests: string; cold_starts: string }[]>`
+        select m.target, sum(m.count)::text as requests, sum(m.cold_starts)::text as cold_starts
+        from optimizer.metric_rollups m
+        where m.system = 'edge' and m.kind = 'request' and m.target = any(${functions})
+          -- the minute of the apply began before it
+          and m.minute > optimizer.clock_at(${window.from}) and m.minute < optimizer.clock_at(${window.to})
+        group by m.target`;
+      return new Map(
+        rows.map((r) => [r.target, { requests: Number(r.requests), coldStarts: Number(r.cold_starts) }]),
+      );
     },
 
     async statementTimes(window, queryids) {

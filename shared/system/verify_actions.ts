@@ -3,29 +3,34 @@ import { type ConfigAccess, rollbackFinding } from "../recommendations/apply.ts"
 import type { RecommendationStore } from "../recommendations/recommendation_store.ts";
 import { median } from "../correlate/statistics.ts";
 import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
-import type { Window } from "../finding/finding.ts";
+import type { EstimatedGain, MeasuredGain, Window } from "../finding/finding.ts";
+import { budgetedFunctions } from "../analyze/warm_budget.ts";
+import { checkWarmBudget } from "./check_warm_budget.ts";
 import { checkIndexBuild, type StatementTimes } from "./verify_gain.ts";
 
 /**
- * The verification of the actions the suite applied (the indexes applied findings built), run by every
- * system-wide run before it plans and by `POST /optimize-system/verify`:
+ * The verification of the actions applied findings made, whoever applied them (the indexes `index.suggest`
+ * findings built, the warm budgets `warm.budget-short` findings raised), run by every system-wide run before
+ * it plans and by `POST /optimize-system/verify`:
  *
- * 1. snapshot: the database's counters now, so that the window since each build ends here;
- * 2. check: each build against its estimate (checkIndexBuild());
- * 3. roll back: a build found degraded or unused, when verification.rollbackDegraded allows it, recorded as
+ * 1. snapshot: the database's counters now, so that the window since each apply ends here;
+ * 2. check: each against its estimate (checkIndexBuild(), checkWarmBudget());
+ * 3. roll back: an action found degraded or unused, when verification.rollbackDegraded allows it, recorded as
  *    a rollback of its finding by the verifying actor;
  * 4. record: each check in optimizer.action_checks, one row per apply, final once not pending.
  *
  * Bounded (a system-wide run passes its deadline): no check starts after `bounds.until`, and a rollback's
- * statements time out when the bound comes; the builds left are checked by the next verification.
+ * statements time out when the bound comes; the actions left are checked by the next verification.
  */
 
 /** The action kind of an index build, as checks record it. */
 export const indexBuildKind = "index-build";
+/** The action kind of a raised warm budget, as checks record it. */
+export const warmBudgetKind = "warm-budget";
 
 /** What a verification needs. */
 export interface VerifyDeps {
-  /** The builds, statement times, scans and checks. */
+  /** The applied actions, what is measured of them, and the checks. */
   checks: CheckStore;
   /** The stored findings, for rollbacks. */
   findings: RecommendationStore;
@@ -77,11 +82,53 @@ export async function verifyAppliedActions(
 ): Promise<Verification> {
   const { config } = await deps.config.readConfig();
   const builds = await deps.checks.appliedBuilds();
+  const budgets = await deps.checks.appliedWarmBudgets();
   const records: ActionCheckRecord[] = [];
   const deferred: DeferredCheck[] = [];
-  if (builds.length === 0) return { checks: records, deferred };
+  if (builds.length + budgets.length === 0) return { checks: records, deferred };
   // 1. snapshot
   const now = await deps.checks.takeSnapshot();
+  const late = (findingId: string) => {
+    if (!bounds || bounds.clock() < bounds.until) return false;
+    deferred.push({ findingId, reason: "the run's time for verification had run out" });
+    return true;
+  };
+  /** Steps 3 and 4 for one apply's check. */
+  const settle = async (
+    applied: { findingId: string; appliedAt: Date },
+    kind: string,
+    estimate: EstimatedGain,
+    check: { verdict: string; reason: string; measured?: MeasuredGain; relativeError?: number | null },
+  ) => {
+    // 3. roll back what made things worse
+    let rolledBack = false;
+    let reason = check.reason;
+    if (
+      (check.verdict === "degraded" || check.verdict === "unused") && config.verification.rollbackDegraded
+    ) {
+      const outcome = await rollBack(deps, applied.findingId, actor, bounds);
+      rolledBack = outcome.status === 200;
+      reason = rolledBack
+        ? `rolled back: ${check.reason}`
+        : `${check.reason}; its rollback failed: ${String(outcome.body.error ?? outcome.status)}`;
+    }
+    // 4. record
+    const record: ActionCheckRecord = {
+      findingId: applied.findingId,
+      appliedAt: applied.appliedAt.toISOString(),
+      kind,
+      checkedAt: now.toISOString(),
+      verdict: check.verdict,
+      rolledBack,
+      estimate,
+      measured: check.measured ?? null,
+      relativeError: check.relativeError ?? null,
+      reason,
+    };
+    await deps.checks.record(record);
+    records.push(record);
+  };
+
   // the builds of one analysis share its window: each window's statements are read once, for all of them
   const queryids = [...new Set(builds.flatMap((b) => servedStatements(b.finding).map((s) => s.queryid)))];
   const estimateTimes = new Map<string, Promise<Map<string, StatementTimes>>>();
@@ -96,52 +143,37 @@ export async function verifyAppliedActions(
     return estimateTimes.get(key)!;
   };
   for (const build of builds) {
-    if (bounds && bounds.clock() >= bounds.until) {
-      deferred.push({ findingId: build.findingId, reason: "the run's time for verification had run out" });
-      continue;
-    }
     const estimate = build.finding.gain;
     const estimateWindow = build.finding.evidence.windows[0];
-    if (estimate?.kind !== "estimated" || !estimateWindow) continue;
+    if (estimate?.kind !== "estimated" || !estimateWindow || late(build.findingId)) continue;
     // 2. check
-    const served = servedStatements(build.finding);
-    const afterWindow = { from: build.appliedAt.toISOString(), to: now.toISOString() };
     const check = checkIndexBuild({
       estimate,
       estimateWindow,
-      served,
+      served: servedStatements(build.finding),
       before: await timesOver(estimateWindow),
       after: await deps.checks.statementTimes({ from: build.appliedAt, to: now }, queryids),
-      afterWindow,
+      afterWindow: { from: build.appliedAt.toISOString(), to: now.toISOString() },
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
     }, config.verification);
-    // 3. roll back what made things worse
-    let rolledBack = false;
-    let reason = check.reason;
-    if (
-      (check.verdict === "degraded" || check.verdict === "unused") && config.verification.rollbackDegraded
-    ) {
-      const outcome = await rollBack(deps, build.findingId, actor, bounds);
-      rolledBack = outcome.status === 200;
-      reason = rolledBack
-        ? `rolled back: ${check.reason}`
-        : `${check.reason}; its rollback failed: ${String(outcome.body.error ?? outcome.status)}`;
-    }
-    // 4. record
-    const record: ActionCheckRecord = {
-      findingId: build.findingId,
-      appliedAt: build.appliedAt.toISOString(),
-      kind: indexBuildKind,
-      checkedAt: now.toISOString(),
-      verdict: check.verdict,
-      rolledBack,
+    await settle(build, indexBuildKind, estimate, check);
+  }
+  for (const budget of budgets) {
+    const estimate = budget.finding.gain;
+    const stated = budgetedFunctions(budget.finding);
+    if (estimate?.kind !== "estimated" || !stated || late(budget.findingId)) continue;
+    // 2. check
+    const check = checkWarmBudget({
       estimate,
-      measured: check.verdict === "pending" ? null : check.measured,
-      relativeError: check.verdict === "pending" ? null : check.relativeError,
-      reason,
-    };
-    await deps.checks.record(record);
-    records.push(record);
+      functions: stated.functions,
+      bootMs: stated.bootMs,
+      after: await deps.checks.coldStarts(stated.functions.map((f) => f.fn), {
+        from: budget.appliedAt,
+        to: now,
+      }),
+      afterWindow: { from: budget.appliedAt.toISOString(), to: now.toISOString() },
+    }, config.verification);
+    await settle(budget, warmBudgetKind, estimate, check);
   }
   return { checks: records, deferred };
 }

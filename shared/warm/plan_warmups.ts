@@ -112,6 +112,12 @@ export interface WarmSkip {
   fn: string;
   /** Why it gets no ping. */
   reason: string;
+  /**
+   * For a ping left out for `limits.warmPingsPerHour`: the chance it would have avoided a cold start (its
+   * expected cold starts avoided times the chance that no request comes first), which the warm budget's
+   * analyzer adds up. Absent for every other reason.
+   */
+  budgetChance?: number;
 }
 
 /** The plan: pings in time order, and the functions left alone with the reason. */
@@ -313,6 +319,7 @@ export function planWarmups(
     skipped.push({
       fn: ping.fn,
       reason: `paced to limits.warmPingsPerHour: ${described(ping)} was ${pacedReason(bar, o.pingsPerHour)}`,
+      budgetChance: rank(ping),
     });
   }
   // Spread: a window takes at most a share of what the hour has left, so a spell of likely pings cannot spend it.
@@ -327,6 +334,7 @@ export function planWarmups(
         } was left for later: this window takes at most ` +
           `${cap} of the ${o.pingsLeft} pings the hour has left`
         : `over limits.warmPingsPerHour: ${described(ping)} was dropped for likelier ones`,
+      budgetChance: rank(ping),
     });
   }
   return { pings: kept.sort((a, b) => a.atMs - b.atMs), skipped, pacing: { ...bar, windowCap: cap } };

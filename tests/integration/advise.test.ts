@@ -129,6 +129,7 @@ Deno.test("advise skips the metric store's analyzers on a database without the s
       cache: "skipped",
       edge: "skipped",
       breakers: "skipped",
+      "warm-budget": "skipped",
       correlation: "skipped",
     });
   });
@@ -163,6 +164,7 @@ Deno.test("advise runs every analyzer on the suite's database, reading the snaps
     "cache",
     "edge",
     "breakers",
+    "warm-budget",
     "correlation",
   ]);
   assert.ok(report.analyzers.every((a: { status: string }) => a.status !== "skipped"), run.stdout);

@@ -144,16 +144,22 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
   return { call, end };
 }
 
-/** The real check store, its applied builds only those of `analyzer`'s findings. */
+/** The real check store, its applied actions only those of `analyzer`'s findings. */
 function ourChecks(store: CheckStore, sql: ClientSql, analyzer: string): CheckStore {
+  const ours = async () =>
+    new Set(
+      (await sql<{ id: string }[]>`select id::text from optimizer.findings where analyzer = ${analyzer}`)
+        .map((r) => r.id),
+    );
   return {
     ...store,
     appliedBuilds: async () => {
-      const ours = new Set(
-        (await sql<{ id: string }[]>`select id::text from optimizer.findings where analyzer = ${analyzer}`)
-          .map((r) => r.id),
-      );
-      return (await store.appliedBuilds()).filter((b) => ours.has(b.findingId));
+      const ids = await ours();
+      return (await store.appliedBuilds()).filter((b) => ids.has(b.findingId));
+    },
+    appliedWarmBudgets: async () => {
+      const ids = await ours();
+      return (await store.appliedWarmBudgets()).filter((b) => ids.has(b.findingId));
     },
   };
 }

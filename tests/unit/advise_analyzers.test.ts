@@ -6,7 +6,9 @@ const analyzer = (name: string): Analyzer => ({
   name,
   analyze: () => Promise.resolve({ findings: [], rejected: [], notes: [] }),
 });
-const all = ["index-advisor", "db-health", "cache", "edge", "breakers", "correlation"].map(analyzer);
+const all = ["index-advisor", "db-health", "cache", "edge", "breakers", "warm-budget", "correlation"].map(
+  analyzer,
+);
 
 Deno.test("planAnalyzers() runs every analyzer where schema optimizer exists", () => {
   const { run, skipped } = planAnalyzers(all, true);
@@ -16,6 +18,7 @@ Deno.test("planAnalyzers() runs every analyzer where schema optimizer exists", (
     "cache",
     "edge",
     "breakers",
+    "warm-budget",
     "correlation",
   ]);
   assert.deepEqual(skipped, []);
@@ -28,6 +31,7 @@ Deno.test("planAnalyzers() skips the metric store's analyzers without schema opt
     ["cache", "skipped"],
     ["edge", "skipped"],
     ["breakers", "skipped"],
+    ["warm-budget", "skipped"],
     ["correlation", "skipped"],
   ]);
   for (const report of skipped) {

@@ -154,6 +154,24 @@ Deno.test("planWarmups() keeps the likeliest pings within the hour's budget and 
   );
 });
 
+Deno.test("planWarmups() records the chance of each ping it leaves out for the budget, and of no other skip", () => {
+  const dying = (fn: string, perMinute: number) =>
+    target(fn, perMinute, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 140_000 });
+  const plan = planWarmups(
+    [
+      dying("likely", 60),
+      dying("unlikely", 0.2),
+      target("flaky", 60, { backedOffUntilMs: nowMs + MINUTE_MS }),
+    ],
+    nowMs,
+    { ...options, pingsLeft: 1 },
+  );
+  assert.deepEqual(plan.skipped.map((s) => [s.fn, s.budgetChance?.toFixed(2)]), [
+    ["flaky", undefined],
+    ["unlikely", "0.18"],
+  ]);
+});
+
 Deno.test("planWarmups() leaves a ping below the hour ahead's bar for the likelier ones the budget is paced for", () => {
   // Its traffic will drop the refresh; the successors of the hour ahead cannot be dropped.
   const busy = target("busy", 60, { lastPingMs: nowMs - 5_000, bootedAtMs: nowMs - 20_000 });

@@ -15,6 +15,7 @@ import {
   createRlsAnalyzer,
   createSql,
   createStatusStore,
+  createWarmBudgetAnalyzer,
   DismissBodySchema,
   errorBody,
   FindingIdParamsSchema,
@@ -176,6 +177,7 @@ export const liveAnalyzers: readonly Analyzer[] = [
   createCacheAnalyzer(),
   createEdgeAnalyzer(),
   createBreakerAnalyzer(),
+  createWarmBudgetAnalyzer(),
   createCorrelationAnalyzer(),
 ];
 
