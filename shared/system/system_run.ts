@@ -124,7 +124,7 @@ export interface SystemRunRequestInfo {
 export const recordingReserveMs = 500;
 /**
  * The share of a run's time (less recordingReserveMs) in which its verification may start checks, so that a
- * run with many builds to check on a slow database still plans; the builds left wait for the next run.
+ * run with many actions to check on a slow database still plans; the actions left wait for the next run.
  */
 export const verificationShare = 0.5;
 /** How long the run lock outlives the deadline should the function die mid-run. */

@@ -48,7 +48,7 @@ export interface VerifyBounds {
   boundedFindings(timeLeftMs: number): { store: RecommendationStore; end(): Promise<void> };
 }
 
-/** A build a bounded verification had no time left to check. */
+/** An applied action a bounded verification had no time left to check. */
 export interface DeferredCheck {
   /** The stored finding. */
   findingId: string;
@@ -60,7 +60,7 @@ export interface DeferredCheck {
 export interface Verification {
   /** This pass's checks. */
   checks: ActionCheckRecord[];
-  /** The builds it left for the next one. */
+  /** The actions it left for the next one. */
   deferred: DeferredCheck[];
 }
 
