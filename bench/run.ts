@@ -27,6 +27,7 @@ import {
 } from "./harness/suite_recommendations.ts";
 import { checkSystemDeadline, type SystemDeadlineCheck } from "./harness/system_deadline.ts";
 import { checkSystemTargets, type GainPair, gainPairs, targetText } from "./harness/system_targets.ts";
+import { checkOverallTargets } from "./harness/overall_targets.ts";
 import { sharedCacheFeature } from "./harness/suite_cache.ts";
 import { resilienceFeature } from "./harness/suite_resilience.ts";
 import {
@@ -323,6 +324,7 @@ try {
     recommendations: recommendations.report,
     warmer: warmer.activity,
     advisorsCoverage,
+    overallTargets: checkOverallTargets(comparison, runs),
     targets,
     runs,
     comparison,
@@ -363,6 +365,8 @@ function renderMarkdown(result: {
   recommendations: RecommendationsReport;
   warmer: WarmerActivity[];
   advisorsCoverage: LintCoverage[];
+  /** The target of `optimized` as a whole (overall_targets.ts). */
+  overallTargets: TargetCheck[];
   targets: TargetCheck[];
   runs: ScenarioRun[];
   comparison: ReturnType<typeof compareRuns>;
@@ -410,6 +414,12 @@ function renderMarkdown(result: {
     ...warmingFloorMarkdown(result.warmingFloors),
     ...reliabilityMarkdown(result.reliability, result.trace.measuredOutages as Outage[]),
     ...systemRunMarkdown(result.systemRun),
+    "## The target of `optimized` as a whole (bench/harness/overall_targets.ts)",
+    "",
+    "| target | measured | met |",
+    "| --- | --- | --- |",
+    ...result.overallTargets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`),
+    "",
     "## Targets of the index recommendations (bench/harness/index_targets.ts)",
     "",
     "| target | measured | met |",

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { checkOverallTargets } from "../../bench/harness/overall_targets.ts";
+import type { ComparisonReport } from "../../bench/harness/report.ts";
+import type { ScenarioRun } from "../../bench/harness/scenario.ts";
+import type { PairedRatio } from "../../bench/stats/paired.ts";
+
+function paired(median: number, min: number, max: number): PairedRatio {
+  return { pairs: [], n: 2, median, min, max, mean: median, stdev: 0, interval: null, unpaired: [] };
+}
+
+function report(vsBaseline: PairedRatio, vsPeer: PairedRatio): ComparisonReport {
+  return {
+    scenarios: ["baseline", "peers-5m", "peers-1m", "peers-per-query", "optimized"],
+    summary: {},
+    endpointP95: {},
+    endpointWarmP95: {},
+    endpointP95Cold: {},
+    ratios: {
+      "optimized / baseline": { p95: vsBaseline },
+      "optimized / peers-5m": { p95: vsPeer },
+      "optimized / peers-1m": { p95: vsPeer },
+      "optimized / peers-per-query": { p95: vsPeer },
+    },
+  };
+}
+
+/** A repeat of `scenario` with its overall p95 and, for optimized, a quote endpoint slow without boots. */
+function run(scenario: string, repeat: number, p95: number): ScenarioRun {
+  return {
+    scenario,
+    repeat,
+    figures: {
+      overall: { count: 100, p95, warmP95: 60 },
+      byEndpoint: {
+        "market.quote": { count: 20, warmP95: 140 },
+        "robots.list": { count: 80, warmP95: 20 },
+      },
+    },
+  } as unknown as ScenarioRun;
+}
+
+const runs = [run("baseline", 0, 150), run("optimized", 0, 120)];
+
+Deno.test("checkOverallTargets() meets the target at 0.4 of baseline's p95 and below every peer's", () => {
+  const [check] = checkOverallTargets(report(paired(0.35, 0.3, 0.4), paired(0.8, 0.7, 0.9)), runs);
+  assert.equal(check.met, true);
+  assert.equal(
+    check.measured,
+    "0.35 of baseline (0.30–0.40 over 2 pairs); highest against a peer peers-5m 0.90, peers-1m 0.90, peers-per-query 0.90",
+  );
+});
+
+Deno.test("checkOverallTargets() misses the target when one repeat is above 0.4 of baseline's p95", () => {
+  assert.equal(
+    checkOverallTargets(report(paired(0.35, 0.3, 0.41), paired(0.8, 0.7, 0.9)), runs)[0].met,
+    false,
+  );
+});
+
+Deno.test("checkOverallTargets() misses the target when one repeat is not below a peer's p95", () => {
+  assert.equal(checkOverallTargets(report(paired(0.35, 0.3, 0.4), paired(0.9, 0.8, 1)), runs)[0].met, false);
+});
+
+Deno.test("checkOverallTargets() says what holds the p95 up: the p95 without boots and the endpoints above the target", () => {
+  const [check] = checkOverallTargets(report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9)), runs);
+  assert.match(
+    check.measured,
+    /repeat 0: target 60\.0 ms; p95 without the requests that waited for a boot 60 ms \(0\.40 of baseline\); endpoints above the target without boots: market\.quote 140 ms \(20\.0 % of requests\)$/,
+  );
+});
