@@ -28,7 +28,10 @@ export const indexTargets = {
   peers: ["peers-5m", "peers-1m", "peers-per-query"],
 } as const;
 
-const f2 = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(2));
+/** A figure to two places, or a dash when there is none. */
+export const f2 = (
+  v: number | null | undefined,
+): string => (v === null || v === undefined ? "–" : v.toFixed(2));
 const range = (r: { median: number | null; min: number | null; max: number | null; n: number }) =>
   `${f2(r.median)} (${f2(r.min)}–${f2(r.max)} over ${r.n} pairs)`;
 

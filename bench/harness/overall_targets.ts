@@ -5,7 +5,7 @@
  * did not wait for a worker boot (what the p95 would be with every boot avoided) against the target, and the
  * endpoints whose own p95 without boots is above it, with their share of the requests.
  */
-import type { TargetCheck } from "./index_targets.ts";
+import { f2, type TargetCheck } from "./index_targets.ts";
 import type { ComparisonReport } from "./report.ts";
 import type { ScenarioRun } from "./scenario.ts";
 
@@ -15,8 +15,6 @@ export const overallTargets = {
   maxP95Ratio: 0.4,
   peers: ["peers-5m", "peers-1m", "peers-per-query"],
 } as const;
-
-const f2 = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(2));
 
 /** Pure: the target checked on a comparison of `baseline`, the peers and `optimized`, and their runs. */
 export function checkOverallTargets(report: ComparisonReport, runs: readonly ScenarioRun[]): TargetCheck[] {

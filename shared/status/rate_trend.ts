@@ -81,11 +81,7 @@ export function rateTrends(
     throw new RangeError(`significance must be between 0 and 1: got ${significance}`);
   }
   const recentFrom = now.getTime() - recentHours * HOUR_MS;
-  const bySeries = new Map<string, RateSeriesRow[]>();
-  for (const row of rows) {
-    if (row.system !== system) continue;
-    bySeries.set(row.target, [...bySeries.get(row.target) ?? [], row]);
-  }
+  const bySeries = Map.groupBy(rows.filter((row) => row.system === system), (row) => row.target);
   return [...bySeries].sort(([a], [b]) => a.localeCompare(b)).map(([target, series]) => {
     const points = series
       .map((row) => ({

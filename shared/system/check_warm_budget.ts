@@ -1,6 +1,8 @@
 import type { BudgetedFunction } from "../analyze/warm_budget.ts";
 import type { VerificationConfig } from "../config/config.ts";
 import { type EstimatedGain, type MeasuredGain, measuredGain, type Window } from "../finding/finding.ts";
+import { roundTo } from "./round.ts";
+import { relativeError } from "./verify_gain.ts";
 
 /**
  * Whether a raised warm budget (an applied `warm.budget-short` finding) avoided the cold starts it was
@@ -57,7 +59,7 @@ export const warmBudgetGainMethod: string =
   "estimate's window and since the apply, the rate avoided times the estimate window's requests times the " +
   "boot's measured cost";
 
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 2) => roundTo(value, digits);
 
 /** Pure: checks one raised warm budget (see the top of this file). */
 export function checkWarmBudget(
@@ -90,9 +92,7 @@ export function checkWarmBudget(
   }
   const savedMs = avoided * input.bootMs;
   const measured = measuredGain(round(savedMs), input.estimate.unit, input.afterWindow, warmBudgetGainMethod);
-  const relativeError = savedMs !== 0
-    ? round(Math.abs(input.estimate.value - savedMs) / Math.abs(savedMs), 3)
-    : null;
+  const error = relativeError(input.estimate.value, savedMs);
   const requestsBefore = compared.reduce((sum, f) => sum + f.requests, 0);
   const measuredText = `${compared.length} function(s), ${requestsAfter} request(s) since the apply: ` +
     `${round((coldBefore / requestsBefore) * 100, 1)} % of requests started cold before, ` +
@@ -107,8 +107,8 @@ export function checkWarmBudget(
       verdict: "unused",
       reason: `the pings the raised budget bought avoided no cold starts; ${measuredText}`,
       measured,
-      relativeError,
+      relativeError: error,
     };
   }
-  return { verdict: "kept", reason: measuredText, measured, relativeError };
+  return { verdict: "kept", reason: measuredText, measured, relativeError: error };
 }

@@ -1,5 +1,6 @@
 import type { Gain } from "../finding/finding.ts";
 import type { PlannedAction, SystemPlan } from "./plan_system_run.ts";
+import { roundTo } from "./round.ts";
 
 /**
  * A system-wide run's execution within its deadline. Before each action, in the plan's order:
@@ -79,7 +80,7 @@ export interface ExecuteOptions {
   reserveMs: number;
 }
 
-const round = (value: number) => Math.round(value * 1000) / 1000;
+const round = (value: number) => roundTo(value, 3);
 
 /** Runs `plan`'s actions through `apply` within the deadline (see the top of this file). */
 export async function executePlan(

@@ -1,5 +1,6 @@
 import type { OptimizationPriority } from "../config/config.ts";
 import type { SystemCandidate } from "./candidate.ts";
+import { roundTo } from "./round.ts";
 import type { SystemModule } from "./system_options.ts";
 
 /**
@@ -81,7 +82,7 @@ export interface SystemPlan {
   rejected: RejectedCandidate[];
 }
 
-const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 3) => roundTo(value, digits);
 
 /** Pure: the plan over `candidates` (see the top of this file). */
 export function planSystemRun(candidates: readonly SystemCandidate[], options: PlanOptions): SystemPlan {

@@ -17,6 +17,7 @@ import {
   type SystemPlan,
 } from "./plan_system_run.ts";
 import type { SystemRunOptions } from "./system_options.ts";
+import { roundTo } from "./round.ts";
 import type { SystemStore } from "./system_store.ts";
 import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
 import { type DeferredCheck, verifyAppliedActions } from "./verify_actions.ts";
@@ -204,7 +205,7 @@ async function planned(
     verified: verification.checks,
     deferredChecks: verification.deferred,
     estimatedPerformanceGain: estimatedGain(
-      Math.round(gainPercent * 1000) / 1000,
+      roundTo(gainPercent, 3),
       "% of the database time",
       systemGainModel,
     ),
@@ -309,8 +310,8 @@ function view({ candidate, score }: PlannedAction): PlannedActionView {
     rule: candidate.finding.rule,
     subject: candidate.finding.subject,
     module: candidate.module,
-    score: Math.round(score * 1000) / 1000,
-    estimatedGainPercent: Math.round(candidate.performancePercent * 1000) / 1000,
+    score: roundTo(score, 3),
+    estimatedGainPercent: roundTo(candidate.performancePercent, 3),
     costs: candidate.costs,
     risk: candidate.risk,
     action: candidate.finding.action,

@@ -1,5 +1,6 @@
 import type { VerificationConfig } from "../config/config.ts";
 import { type EstimatedGain, type MeasuredGain, measuredGain, type Window } from "../finding/finding.ts";
+import { roundTo } from "./round.ts";
 
 /**
  * Whether an index the suite built gained what it was estimated to, measured on the statements it was built
@@ -62,7 +63,15 @@ export type IndexCheck =
     perCallRatio: number;
   };
 
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 2) => roundTo(value, digits);
+
+/**
+ * |estimated − measured| / |measured|, to 3 places, as every check records it; null when nothing was measured
+ * to compare with.
+ */
+export function relativeError(estimated: number, measured: number): number | null {
+  return measured !== 0 ? round(Math.abs(estimated - measured) / Math.abs(measured), 3) : null;
+}
 
 /** The method a measured gain names. */
 export const indexGainMethod: string =
@@ -98,9 +107,7 @@ export function checkIndexBuild(
     afterMs += after;
   }
   const measured = measuredGain(round(savedMs), input.estimate.unit, input.afterWindow, indexGainMethod);
-  const relativeError = savedMs !== 0
-    ? round(Math.abs(input.estimate.value - savedMs) / Math.abs(savedMs), 3)
-    : null;
+  const error = relativeError(input.estimate.value, savedMs);
   const perCallRatio = beforeMs > 0 ? round(afterMs / beforeMs, 3) : 1;
   const measuredText = `${compared.length} statement(s), ${callsAfter} call(s) since the build: per call ` +
     `${round(perCallRatio * 100, 1)} % of their time before, a measured saving of ${
@@ -114,7 +121,7 @@ export function checkIndexBuild(
       verdict: "unused",
       reason: `the planner has not scanned the index since it was built; ${measuredText}`,
       measured,
-      relativeError,
+      relativeError: error,
       perCallRatio,
     };
   }
@@ -124,9 +131,9 @@ export function checkIndexBuild(
       reason: `the statements it was built for are slower per call than before it, beyond ` +
         `verification.degradationRatio ${options.degradationRatio}: ${measuredText}`,
       measured,
-      relativeError,
+      relativeError: error,
       perCallRatio,
     };
   }
-  return { verdict: "kept", reason: measuredText, measured, relativeError, perCallRatio };
+  return { verdict: "kept", reason: measuredText, measured, relativeError: error, perCallRatio };
 }
