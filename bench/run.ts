@@ -563,7 +563,10 @@ function systemRunMarkdown(system: SystemRunSection): string[] {
     "",
     ...bullets(
       system.runs[0]?.rejected ?? [],
-      (r) => `\`${r.rule}\` (finding ${r.findingId}, ${r.step}): ${r.reason}`,
+      (r) =>
+        `\`${r.rule}\` (${
+          r.findingId === null ? "a buffer load" : `finding ${r.findingId}`
+        }, ${r.step}): ${r.reason}`,
     ),
     "",
     "| target | measured | met |",

@@ -297,7 +297,12 @@ export {
 export type { ModelName } from "./forecast/model.ts";
 export { type CountPoint, type CountSeries, fromFirstEvent, regularSeries } from "./forecast/series.ts";
 export { type ReferenceForecast, referenceForecast } from "./forecast/reference.ts";
-export { createForecastStore, type ForecastStore, type ForecastTarget } from "./forecast/forecast_store.ts";
+export {
+  createForecastStore,
+  type ForecastStore,
+  type ForecastTarget,
+  type StoredForecast,
+} from "./forecast/forecast_store.ts";
 export {
   forecastHistoryWindow,
   forecastKinds,
@@ -315,11 +320,13 @@ export {
   PredictiveRefreshQuerySchema,
 } from "./forecast/requests.ts";
 export {
+  predictiveBufferSettings,
   type PredictiveRunDeps,
   type PredictiveRunInput,
   type PredictiveRunResult,
   runPredictive,
 } from "./forecast/predictive_run.ts";
+export { prewarmFinding, prewarmRule, prewarmSubject } from "./buffers/prewarm_finding.ts";
 export {
   loadKey,
   type PlannedPrewarm,
@@ -487,8 +494,10 @@ export {
   breakerTransitionKind,
 } from "./resilience/breaker_events.ts";
 export {
+  type BufferLoadPlan,
   type CandidateCosts,
   type CandidateFacts,
+  type CandidatePlan,
   durationModel,
   indexKeys,
   moduleOf,
@@ -496,6 +505,13 @@ export {
   type SystemCandidate,
   toCandidate,
 } from "./system/candidate.ts";
+export {
+  gatherPrewarms,
+  type PredictiveSource,
+  prewarmCandidate,
+  type PrewarmContext,
+  type PrewarmGathering,
+} from "./system/predictive_candidates.ts";
 export {
   conflict,
   type PlannedAction,

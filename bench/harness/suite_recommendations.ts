@@ -66,14 +66,17 @@ export interface SystemRunReport {
   /** How long the run took by its own clock, and as the harness saw it (the request's round trip). */
   executionTimeMs: number;
   roundTripMs: number;
-  /** The findings it applied, and the estimate of their gain in percent of the database time. */
-  applied: { findingId: string; rule: string; subject: string; estimatedGainPercent: number }[];
+  /**
+   * The actions it applied (findings, or buffer loads with findingId null), and the estimate of their gain in
+   * percent of the database time.
+   */
+  applied: { findingId: string | null; rule: string; subject: string; estimatedGainPercent: number }[];
   estimatedGainPercent: number;
   /** Whether it reached the target, or why not. */
   target: { reached: boolean; reason: string } | null;
   /** What it planned and did not apply, and what it left out, with the reasons. */
-  skipped: { findingId: string; kind: string; reason: string }[];
-  rejected: { findingId: string; rule: string; step: string; reason: string }[];
+  skipped: { findingId: string | null; kind: string; reason: string }[];
+  rejected: { findingId: string | null; rule: string; step: string; reason: string }[];
   /** The suite's checks of what the run applied, after the replay (`POST /optimize-system/verify`). */
   checks: ActionCheckRecord[];
 }

@@ -1,4 +1,3 @@
-import type { Forecast } from "../forecast/forecast.ts";
 import type { CountSeries } from "../forecast/series.ts";
 
 /**
@@ -45,7 +44,7 @@ export interface SlotStatement {
 export function statementOutlook(
   queryid: string,
   series: CountSeries,
-  forecast: Pick<Forecast, "points">,
+  forecast: { points: readonly { atMs: number; value: number }[] },
 ): StatementOutlook {
   const recent = series.values.slice(-recentMinutes);
   return {

@@ -72,10 +72,29 @@ export interface ForecastStore extends RunLog {
     madeAt: Date,
     historyMinutes: number,
   ): Promise<string>;
+  /**
+   * The latest forecast of each target of `system` and `kind` made at or after `since`, with the points not
+   * scored yet (scoring deletes them), in time order: what a system-wide run plans buffer loads from between
+   * predictive runs.
+   */
+  latestForecasts(
+    filter: { system: MetricSystem; kind: string },
+    since: Date,
+  ): Promise<StoredForecast[]>;
   /** Scores every forecast whose minutes all lie before `settledBefore`; returns how many. */
   score(settledBefore: Date): Promise<number>;
   /** Each target's accuracy over the forecasts made since `since` and scored (optimizer.forecast_accuracy()). */
   accuracy(since: Date): Promise<ForecastAccuracy[]>;
+}
+
+/** A stored forecast as latestForecasts() reads it. */
+export interface StoredForecast {
+  /** The series' target. */
+  target: string;
+  /** When it was made. */
+  madeAt: Date;
+  /** Its points, one a minute. */
+  points: { atMs: number; value: number }[];
 }
 
 const json = (sql: Pick<Sql, "json">, value: unknown) => sql.json(value as postgres.JSONValue);
@@ -144,6 +163,31 @@ export function createForecastStore(sql: Sql): ForecastStore {
         }
         return String(id);
       });
+    },
+    async latestForecasts(filter, since) {
+      const rows = await sql<
+        { target: string; made_at: Date; minutes: Date[] | null; values: number[] | null }[]
+      >`
+        select f.target, f.made_at,
+               (select pg_catalog.array_agg(p.minute order by p.minute) from optimizer.forecast_points p
+                where p.forecast_id = f.id) as minutes,
+               (select pg_catalog.array_agg(p.value order by p.minute) from optimizer.forecast_points p
+                where p.forecast_id = f.id) as values
+        from (
+          select distinct on (f.target) f.id, f.target, f.made_at from optimizer.forecasts f
+          where f.system = ${filter.system} and f.kind = ${filter.kind}
+            and f.made_at >= ${since.toISOString()}::timestamptz
+          order by f.target, f.made_at desc, f.id desc
+        ) f
+        order by f.target`;
+      return rows.map((row) => ({
+        target: row.target,
+        madeAt: new Date(row.made_at),
+        points: (row.minutes ?? []).map((minute, k) => ({
+          atMs: new Date(minute).getTime(),
+          value: row.values![k],
+        })),
+      }));
     },
     async score(settledBefore) {
       const [{ scored }] = await sql<{ scored: number }[]>`

@@ -1,14 +1,12 @@
 import { type DipLookup, type PrewarmStore, type SettledPrewarm } from "../buffers/prewarm_store.ts";
-import {
-  type PlannedPrewarm,
-  planPrewarm,
-  type PrewarmOptions,
-  type PrewarmRejection,
-} from "../buffers/plan_prewarm.ts";
-import { createFinding, type EstimatedGain, estimatedGain, type Finding } from "../finding/finding.ts";
+import { planPrewarm, type PrewarmOptions, type PrewarmRejection } from "../buffers/plan_prewarm.ts";
+import { type EstimatedGain, estimatedGain, type Finding } from "../finding/finding.ts";
+import { prewarmFinding, prewarmRule, prewarmSubject } from "../buffers/prewarm_finding.ts";
 import type { ForecastAccuracy } from "../status/status_report.ts";
 import { DAY_MS } from "../time.ts";
 import { recordedRun } from "../db/run_log.ts";
+import type { OptimizationConfig } from "../config/config.ts";
+import { correlationAnalyzerDefaults } from "../correlate/correlate.ts";
 import { type ForecastStore, isStatementCalls } from "./forecast_store.ts";
 import { type StatementOutlook, statementOutlook } from "../buffers/statement_spikes.ts";
 import {
@@ -82,7 +80,26 @@ export interface PredictiveRunInput extends Omit<ForecastRefreshInput, "options"
 }
 
 const forecastAccuracyDays = 7;
-const prewarmRule = "predictive.buffer-prewarm";
+
+/** Minutes past the next run's time a slot may start and still be warmed now: the next run may be late. */
+const prewarmMarginMinutes = 5;
+
+/**
+ * How buffer warming looks for dips and how far ahead it loads under `config`: the dips the recommendations'
+ * correlation finding reports, and the slots starting before the predictive module's next run. A system-wide
+ * run plans its loads with the same settings, so that the two plan the same loads and neither repeats the
+ * other's (a load is made once per slot occurrence).
+ */
+export function predictiveBufferSettings(
+  config: Pick<OptimizationConfig, "intervals">,
+): { dips: DipLookup; prewarm: Pick<PrewarmOptions, "lookaheadMinutes"> } {
+  const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
+    correlationAnalyzerDefaults;
+  return {
+    dips: { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays },
+    prewarm: { lookaheadMinutes: config.intervals.predictiveMinutes + prewarmMarginMinutes },
+  };
+}
 
 /** Runs steps 1 to 5. */
 export async function runPredictive(
@@ -186,54 +203,6 @@ async function warmBuffers(
       settled,
     },
   };
-}
-
-function prewarmSubject(planned: PlannedPrewarm): string {
-  return `table:${planned.relation}@${planned.slot}`;
-}
-
-/** A load as the Finding the run reports. */
-function prewarmFinding(
-  planned: PlannedPrewarm,
-  blocksLoaded: number,
-  now: Date,
-  recurrenceDays: number,
-): Finding {
-  const model =
-    `blocks the table read from disk in the ${planned.slot} UTC slot's dips, averaged over their ` +
-    `${planned.dipDays} day(s) and capped at the blocks loaded` +
-    (planned.expectedSavedMs === null ? "" : ", times the measured read time per block");
-  return createFinding({
-    rule: prewarmRule,
-    system: "db",
-    subject: prewarmSubject(planned),
-    severity: "info",
-    title: `Loaded ${planned.relation} into shared buffers ahead of the ${planned.slot} UTC dips`,
-    detail:
-      `${blocksLoaded} blocks of ${planned.relation} and its indexes loaded with pg_prewarm before the slot ` +
-      `starting ${planned.slotStartsAt.toISOString()}: ${planned.reason}.`,
-    evidence: {
-      series: ["optimizer.db_snapshots(blks_hit, blks_read)", "optimizer.table_deltas"],
-      windows: [{
-        from: new Date(now.getTime() - recurrenceDays * DAY_MS).toISOString(),
-        to: now.toISOString(),
-      }],
-      statistic: {
-        name: "blocks read from disk per day in the slot's dips",
-        value: planned.expectedBlocksAvoided,
-        unit: "blocks",
-      },
-    },
-    gain: planned.expectedSavedMs === null
-      ? estimatedGain(planned.expectedBlocksAvoided, "disk blocks", model)
-      : estimatedGain(planned.expectedSavedMs, "ms", model),
-    action: {
-      kind: "sql",
-      sql: `select optimizer.prewarm_table(to_regclass('${planned.relation.replaceAll("'", "''")}'))`,
-      rollback: "-- nothing to undo: loaded blocks are evicted from shared buffers like any others",
-    },
-    autoApplicable: true,
-  });
 }
 
 /** The applied findings' estimated gains summed per unit. */

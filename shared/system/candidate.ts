@@ -2,11 +2,13 @@ import type { Finding, Gain } from "../finding/finding.ts";
 import { type ApplyPlan, planApply } from "../recommendations/apply_plan.ts";
 import type { StoredFinding } from "../recommendations/recommendation_store.ts";
 import type { SystemModule } from "./system_options.ts";
+import type { PlannedPrewarm } from "../buffers/plan_prewarm.ts";
 
 /**
- * A candidate action of a system-wide run: an open stored finding, with what the planner weighs (its gain as a
- * share of the workload's database time, its costs and its risk) in one set of units, so that findings of
- * different analyzers compare. Each figure names where it comes from; the ones that are models say so.
+ * A candidate action of a system-wide run: an open stored finding, or a buffer load the predictive module
+ * would make now (predictive_candidates.ts), with what the planner weighs (its gain as a share of the
+ * workload's database time, its costs and its risk) in one set of units, so that actions of different
+ * modules compare. Each figure names where it comes from; the ones that are models say so.
  */
 
 /** What the store reads about a finding's action before the run plans (system_store.ts). */
@@ -32,18 +34,33 @@ export interface CandidateCosts {
   durationMs: number;
 }
 
+/** A buffer load with pg_prewarm: the predictive module's action, recorded in optimizer.buffer_prewarms. */
+export interface BufferLoadPlan {
+  /** Tells the plans apart. */
+  kind: "prewarm";
+  /** The load. */
+  planned: PlannedPrewarm;
+  /** Length of its slot in minutes, for its record. */
+  slotMinutes: number;
+}
+
+/** How a candidate would be applied: as its finding's apply would (apply_plan.ts), or a buffer load. */
+export type CandidatePlan = ApplyPlan | BufferLoadPlan;
+
 /** One candidate action. */
 export interface SystemCandidate {
-  /** The stored finding (optimizer.findings id). */
-  findingId: string;
+  /** The stored finding (optimizer.findings id); null for a buffer load, which is no stored finding. */
+  findingId: string | null;
   /** The module it belongs to; null when it belongs to none the run acts for. */
   module: SystemModule | null;
   /** The finding. */
   finding: Finding;
-  /** How the action would be applied, or why it cannot be (apply_plan.ts). */
-  plan: ApplyPlan;
+  /** How the action would be applied, or why it cannot be. */
+  plan: CandidatePlan;
   /** The finding's gain. */
   gain: Gain | null;
+  /** Why the gain adds nothing to performancePercent though the action has one; null when it does. */
+  gainNote: string | null;
   /** The database time it saves, in percent of the workload's over the finding's window. */
   performancePercent: number;
   /** What it costs. */
@@ -74,12 +91,15 @@ export const durationModel = {
   scanBytesPerMs: 100_000,
   /** Scans of the table a concurrent build makes. */
   buildScans: 2,
+  /** Bytes of a Postgres block: a buffer load reads the table's and its indexes' blocks once. */
+  blockBytes: 8192,
 } as const;
 
 /**
  * Risk points of each kind of action: what can go wrong that the estimate does not show. A build can fail
  * and leave an invalid index to drop (a unique one on duplicate keys); a drop can slow a query the
- * statistics did not show, except an invalid index (no query uses it) or a duplicate (its twin stays).
+ * statistics did not show, except an invalid index (no query uses it) or a duplicate (its twin stays); a
+ * buffer load evicts blocks other queries read, at most the plan's share of shared_buffers.
  */
 export const riskPoints = {
   build: 0.2,
@@ -88,11 +108,13 @@ export const riskPoints = {
   duplicateDrop: 0.1,
   invalidDrop: 0,
   config: 0.1,
+  prewarm: 0.05,
 } as const;
 
-/** The module a finding belongs to: the breaker rule's, else its system's; null for `overall`. */
+/** The module a finding belongs to: the breaker and buffer rules', else its system's; null for `overall`. */
 export function moduleOf(finding: Pick<Finding, "rule" | "system">): SystemModule | null {
   if (finding.rule.startsWith("resilience.")) return "breakers";
+  if (finding.rule.startsWith("predictive.")) return "predictive";
   if (finding.system === "db") return "recommendations";
   if (finding.system === "edge") return "warmer";
   if (finding.system === "cache") return "cache";
@@ -115,6 +137,7 @@ export function toCandidate(
     finding,
     plan,
     gain: finding.gain,
+    gainNote: null,
     performancePercent: share(gainMs),
     costs: {
       storageMb: storageMb(plan, finding, facts),

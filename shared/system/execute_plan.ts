@@ -19,8 +19,11 @@ export type StepOutcome =
 
 /** An action the run applied. */
 export interface AppliedOptimization {
-  /** The stored finding applied (its events hold who, what, when and the rollback). */
-  findingId: string;
+  /**
+   * The stored finding applied (its events hold who, what, when and the rollback); null for a buffer load
+   * (its record is in optimizer.buffer_prewarms, with the run's id).
+   */
+  findingId: string | null;
   /** The finding's rule and subject. */
   rule: string;
   /** What it is about. */
@@ -44,8 +47,8 @@ export type SkipKind = "target" | "deadline" | "failed";
 
 /** An action planned but not applied. */
 export interface SkippedAction {
-  /** The stored finding. */
-  findingId: string;
+  /** The stored finding; null for a buffer load. */
+  findingId: string | null;
   /** Its rule. */
   rule: string;
   /** What it is about. */

@@ -60,8 +60,8 @@ export type PlanStep = "modules" | "applicable" | "score" | "conflicts" | "limit
 
 /** A candidate the plan drops, and why. */
 export interface RejectedCandidate {
-  /** The stored finding. */
-  findingId: string;
+  /** The stored finding; null for a buffer load. */
+  findingId: string | null;
   /** Its rule and subject. */
   rule: string;
   /** What it is about. */
@@ -108,7 +108,7 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
 
   // 2. applicable by the suite, with a gain to weigh, and not undone by a check of an earlier apply
   const applicable = inModules.filter((c) => {
-    const undone = options.rolledBack?.get(c.findingId);
+    const undone = c.findingId === null ? undefined : options.rolledBack?.get(c.findingId);
     const reason = undone === undefined
       ? notApplicable(c)
       : `a check of its earlier apply undid it (${undone}): apply it yourself with ` +
@@ -129,7 +129,7 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
         score,
       );}
   }
-  scored.sort((a, b) => b.score - a.score || a.candidate.findingId.localeCompare(b.candidate.findingId));
+  scored.sort((a, b) => b.score - a.score || idOf(a.candidate).localeCompare(idOf(b.candidate)));
 
   // 4. conflicts: the higher score wins
   const winners: PlannedAction[] = [];
@@ -140,7 +140,7 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
       reject(
         action.candidate,
         "conflicts",
-        `${why}; ${rival.candidate.finding.subject} (finding ${rival.candidate.findingId}) scores higher ` +
+        `${why}; ${rival.candidate.finding.subject} (${idOf(rival.candidate)}) scores higher ` +
           `(${round(rival.score)} against ${round(action.score)})`,
         action.score,
       );
@@ -200,6 +200,9 @@ export function planSystemRun(candidates: readonly SystemCandidate[], options: P
   return { actions, rejected };
 }
 
+/** How a reason names a candidate: its finding, or what a buffer load is about. */
+const idOf = (c: SystemCandidate) => c.findingId === null ? c.finding.subject : `finding ${c.findingId}`;
+
 /** Why the suite will not apply a candidate by itself, or null when it may. */
 function notApplicable(c: SystemCandidate): string | null {
   if (c.plan.kind === "refused") return c.plan.reason;
@@ -232,8 +235,9 @@ function describeScore(c: SystemCandidate, options: PlanOptions): string {
   return `scores ${round(score)} under priority ${options.priority}: gain ${
     round(c.performancePercent)
   } % of ` +
-    `the database time, ${storage < 0 ? "frees" : "takes"} ${round(Math.abs(storage), 2)} MB, writes ` +
-    `${round(c.costs.writePercent)} %, risk ${c.risk.points} (${c.risk.reason})`;
+    `the database time${c.gainNote === null ? "" : ` (${c.gainNote})`}, ${storage < 0 ? "frees" : "takes"} ` +
+    `${round(Math.abs(storage), 2)} MB, writes ${round(c.costs.writePercent)} %, risk ${c.risk.points} ` +
+    `(${c.risk.reason})`;
 }
 
 /** The first of `winners` that `candidate` conflicts with, and why; null when it conflicts with none. */

@@ -8,11 +8,12 @@ import { SECOND_MS } from "../time.ts";
  */
 
 /**
- * The modules a run gathers candidate actions from, each from the stored findings of the analyzers it owns:
- * `recommendations` the database's (indexes to build or drop), `warmer` the edge functions' (cold starts),
- * `cache` the cache's (budget), `breakers` the circuit breakers' (thresholds).
+ * The modules a run gathers candidate actions from: from the stored findings of the analyzers each owns,
+ * `recommendations` the database's (indexes to build or drop), `warmer` the edge functions' (cold starts,
+ * the warm budget), `cache` the cache's (budget), `breakers` the circuit breakers' (thresholds); and
+ * `predictive` the buffer loads its run would make now, ahead of recurring buffer-cache dips.
  */
-export const systemModules = ["recommendations", "warmer", "cache", "breakers"] as const;
+export const systemModules = ["recommendations", "warmer", "cache", "breakers", "predictive"] as const;
 
 /** One of systemModules. */
 export type SystemModule = typeof systemModules[number];

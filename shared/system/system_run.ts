@@ -20,6 +20,12 @@ import type { SystemRunOptions } from "./system_options.ts";
 import { roundTo } from "./round.ts";
 import type { SystemStore } from "./system_store.ts";
 import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
+import { gatherPrewarms, type PredictiveSource, prewarmCandidate } from "./predictive_candidates.ts";
+import type { PrewarmStore } from "../buffers/prewarm_store.ts";
+import { predictiveBufferSettings } from "../forecast/predictive_run.ts";
+import type { BufferLoadPlan, SystemCandidate } from "./candidate.ts";
+import type { OptimizationConfig } from "../config/config.ts";
+import { DAY_MS } from "../time.ts";
 import { type DeferredCheck, verifyAppliedActions } from "./verify_actions.ts";
 
 /**
@@ -27,7 +33,8 @@ import { type DeferredCheck, verifyAppliedActions } from "./verify_actions.ts";
  * `systemWide`,
  * 0. verify: the actions applied before are checked against their estimates, and those that made things
  *    worse rolled back (verify_actions.ts);
- * 1. gather: the open findings of the modules asked for, with what the store reads about each action;
+ * 1. gather: the open findings of the modules asked for, with what the store reads about each action, and
+ *    the buffer loads the predictive module would make now (predictive_candidates.ts) while it is on;
  * 2. plan: scored for the priority, conflicts resolved, within the config's limits (plan_system_run.ts);
  * 3. execute: in score order within maxDurationMs, stopping at targetGainPercent (execute_plan.ts); each
  *    action is applied as `POST /recommendations/:id/apply` applies it, by actor `run:<id>`, so that its
@@ -38,8 +45,8 @@ import { type DeferredCheck, verifyAppliedActions } from "./verify_actions.ts";
 
 /** A planned action as the result shows it. */
 export interface PlannedActionView {
-  /** The stored finding. */
-  findingId: string;
+  /** The stored finding; null for a buffer load. */
+  findingId: string | null;
   /** Its rule. */
   rule: string;
   /** What it is about. */
@@ -70,8 +77,11 @@ export interface SystemRunResult {
   startedAt: string;
   /** The options it ran with. */
   options: SystemRunOptions;
-  /** What it would apply, in order, and what it would not, with the reasons. */
-  plan: { actions: PlannedActionView[]; rejected: RejectedCandidate[] };
+  /**
+   * What it would apply, in order, and what it would not, with the reasons; `notes` say why a module asked
+   * for offered no candidates at all (the predictive module off, no recurring dips).
+   */
+  plan: { actions: PlannedActionView[]; rejected: RejectedCandidate[]; notes: string[] };
   /** What it applied (none for a dry run). */
   appliedOptimizations: AppliedOptimization[];
   /** What it planned but did not apply, with the reasons. */
@@ -105,6 +115,13 @@ export interface SystemRunDeps {
    * lock_timeout), with `end()` to close it after the action.
    */
   boundedFindings(timeLeftMs: number): { store: RecommendationStore; end(): Promise<void> };
+  /**
+   * The predictive module's forecasts and buffer reads, and a buffer store whose loads are bounded by
+   * `timeLeftMs` (statement_timeout); without it, a run gathers no buffer loads.
+   */
+  predictive?: PredictiveSource & {
+    boundedBuffers(timeLeftMs: number): { store: PrewarmStore; end(): Promise<void> };
+  };
   /** Milliseconds, monotonic (default performance.now). */
   clock?: () => number;
 }
@@ -174,18 +191,22 @@ async function planned(
     },
   );
   // 1 and 2, bounded too: with a slow database, reading the candidates can take the whole run
-  const plan = await beforeDeadline(gatherAndPlan(deps, options), deadline - recordingReserveMs, clock);
+  const plan = await beforeDeadline(
+    gatherAndPlan(deps, options, request.now),
+    deadline - recordingReserveMs,
+    clock,
+  );
   const unplanned = plan === null
     ? `the deadline: reading the candidates did not end within maxDurationMs (${options.maxDurationMs} ms, ` +
       `${recordingReserveMs} ms of it kept for recording the run), so nothing was planned`
     : null;
-  const actions = plan ?? { actions: [], rejected: [] };
+  const actions = plan ?? { actions: [], rejected: [], notes: [] };
 
   // 3. execute
   const execution = runId === null ? null : await executePlan(
     actions,
     { deadline, clock, targetGainPercent: options.targetGainPercent, reserveMs: recordingReserveMs },
-    (action, timeLeftMs) => applyBounded(deps, action, `run:${runId}`, timeLeftMs),
+    (action, timeLeftMs) => applyBounded(deps, action, { runId, now: request.now }, timeLeftMs),
   );
   // the counters as the applied actions start to work: the window their checks measure begins here
   if (execution !== null && execution.applied.length > 0) await deps.checks.takeSnapshot();
@@ -199,7 +220,7 @@ async function planned(
     requestedBy: request.requestedBy,
     startedAt: request.now.toISOString(),
     options,
-    plan: { actions: actions.actions.map(view), rejected: actions.rejected },
+    plan: { actions: actions.actions.map(view), rejected: actions.rejected, notes: actions.notes },
     appliedOptimizations: execution?.applied ?? [],
     skipped: execution?.skipped ?? [],
     verified: verification.checks,
@@ -218,17 +239,27 @@ async function planned(
   };
 }
 
-/** Steps 1 and 2: the open findings of the modules asked for, with their facts, planned. */
-async function gatherAndPlan(deps: SystemRunDeps, options: SystemRunOptions): Promise<SystemPlan> {
+/** Steps 1 and 2: the open findings and buffer loads of the modules asked for, with their facts, planned. */
+async function gatherAndPlan(
+  deps: SystemRunDeps,
+  options: SystemRunOptions,
+  now: Date,
+): Promise<SystemPlan & { notes: string[] }> {
   const { config } = await deps.config.readConfig();
   const open = await deps.findings.list({ status: "open", limit: 1000 });
   const applied = await deps.findings.list({ status: "applied", limit: 1000 });
   const facts = await deps.store.candidateFacts(open);
-  const candidates = open.map((stored) => toCandidate(stored, facts.get(stored.id)!));
+  const loads = options.modules.includes("predictive")
+    ? await predictiveCandidates(deps, config, now)
+    : { candidates: [], notes: [] };
+  const candidates = [
+    ...open.map((stored) => toCandidate(stored, facts.get(stored.id)!)),
+    ...loads.candidates,
+  ];
   const tableIndexes = new Map<string, number>();
   for (const { table } of facts.values()) if (table) tableIndexes.set(table.name, table.indexes);
   const rolledBack = await deps.checks.rolledBack();
-  return planSystemRun(candidates, {
+  const plan = planSystemRun(candidates, {
     rolledBack,
     priority: options.priority,
     modules: options.modules,
@@ -237,6 +268,50 @@ async function gatherAndPlan(deps: SystemRunDeps, options: SystemRunOptions): Pr
     suiteIndexMb: await deps.store.suiteIndexMb(applied),
     tableIndexes,
   });
+  return { ...plan, notes: loads.notes };
+}
+
+/**
+ * The predictive module's candidates: the loads its run would make now, while modules.predictive is on (a
+ * project that turned it off wants no loads); the tables its plan leaves out and why it plans none are notes.
+ */
+async function predictiveCandidates(
+  deps: SystemRunDeps,
+  config: OptimizationConfig,
+  now: Date,
+): Promise<{ candidates: SystemCandidate[]; notes: string[] }> {
+  if (!config.modules.predictive) {
+    return {
+      candidates: [],
+      notes: [
+        "predictive: modules.predictive is off, so no buffer loads are planned: turn it on with " +
+        "PUT /status/config",
+      ],
+    };
+  }
+  if (!deps.predictive) return { candidates: [], notes: ["predictive: this deployment reads no forecasts"] };
+  const settings = predictiveBufferSettings(config);
+  // a failure (a missing extension, a revoked right) leaves the other modules' actions to plan, as in the
+  // predictive run
+  const gathered = await gatherPrewarms(deps.predictive, now, settings).catch((error) => ({
+    planned: [],
+    rejected: [],
+    reason: `buffer loads could not be planned: ${error instanceof Error ? error.message : String(error)}`,
+  }));
+  const dayWorkloadMs = gathered.planned.length === 0
+    ? null
+    : await deps.store.workloadMs({ from: new Date(now.getTime() - DAY_MS), to: now });
+  return {
+    candidates: gathered.planned.map((planned) =>
+      prewarmCandidate(planned, { now, dips: settings.dips, dayWorkloadMs })
+    ),
+    notes: [
+      ...(gathered.reason === null ? [] : [`predictive: ${gathered.reason}`]),
+      ...gathered.rejected.map((r) =>
+        `predictive: ${r.relation} at ${r.slot} UTC is not loaded: ${r.reason}`
+      ),
+    ],
+  };
 }
 
 /** `work`'s value, or null when it has not settled by `deadline` on `clock` (it is left to finish unread). */
@@ -252,16 +327,17 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: number, clock: () =
   }
 }
 
-/** Applies one finding with its DDL bounded by the time left: what ran, and what undoes it. */
+/** Applies one action bounded by the time left: what ran, and what undoes it. */
 async function applyBounded(
   deps: SystemRunDeps,
   { candidate }: PlannedAction,
-  actor: string,
+  run: { runId: string; now: Date },
   timeLeftMs: number,
 ): Promise<StepOutcome> {
+  if (candidate.plan.kind === "prewarm") return await loadBounded(deps, candidate.plan, run, timeLeftMs);
   const bounded = deps.boundedFindings(timeLeftMs);
   try {
-    const outcome = await applyFinding(bounded.store, deps.config, candidate.findingId, actor);
+    const outcome = await applyFinding(bounded.store, deps.config, candidate.findingId!, `run:${run.runId}`);
     if (outcome.status !== 200) {
       return { ok: false, reason: String(outcome.body.error ?? `apply answered ${outcome.status}`) };
     }
@@ -270,6 +346,32 @@ async function applyBounded(
       ok: true,
       detail: { action: candidate.finding.action, rollback: stored?.applied?.rollback ?? null },
     };
+  } finally {
+    await bounded.end();
+  }
+}
+
+/** Loads a table into shared buffers, recorded in the run; a load has nothing to undo. */
+async function loadBounded(
+  deps: SystemRunDeps,
+  { planned, slotMinutes }: BufferLoadPlan,
+  run: { runId: string; now: Date },
+  timeLeftMs: number,
+): Promise<StepOutcome> {
+  if (!deps.predictive) return { ok: false, reason: "this deployment cannot load buffers" };
+  const bounded = deps.predictive.boundedBuffers(timeLeftMs);
+  try {
+    const record = await bounded.store.load(run.runId, planned, slotMinutes, run.now);
+    return {
+      ok: true,
+      detail: {
+        prewarmId: record.id,
+        blocksLoaded: record.blocksLoaded,
+        rollback: "nothing to undo: loaded blocks are evicted from shared buffers like any others",
+      },
+    };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   } finally {
     await bounded.end();
   }

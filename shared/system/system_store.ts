@@ -48,6 +48,8 @@ export interface SystemStore {
   ): Promise<{ ran: true; value: T } | { ran: false; runningRunId: string | null }>;
   /** What the planner needs to know about each finding's action, by finding id. */
   candidateFacts(findings: readonly StoredFinding[]): Promise<Map<string, CandidateFacts>>;
+  /** The project's statements' execution time over `window` (the suite's own left out), in ms. */
+  workloadMs(window: { from: Date; to: Date }): Promise<number>;
   /** The size of the indexes applied findings built and keep, in MB. */
   suiteIndexMb(applied: readonly StoredFinding[]): Promise<number>;
   /** The latest runs, newest first. */
@@ -153,6 +155,11 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
     });
   }
 
+  async function workloadMs(window: { from: Date; to: Date }): Promise<number> {
+    const workload = await readWorkload(sql, window);
+    return workload.statements.reduce((sum, s) => sum + s.totalMs, 0);
+  }
+
   /** The project's statements' execution time over each window the findings' ms gains were measured in. */
   async function workloads(findings: readonly StoredFinding[]): Promise<Map<string, number>> {
     const totals = new Map<string, number>();
@@ -160,8 +167,7 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
       const window = finding.evidence.windows[0];
       const key = window && `${window.from}/${window.to}`;
       if (finding.gain?.unit !== "ms" || !window || totals.has(key)) continue;
-      const workload = await readWorkload(sql, { from: new Date(window.from), to: new Date(window.to) });
-      totals.set(key, workload.statements.reduce((sum, s) => sum + s.totalMs, 0));
+      totals.set(key, await workloadMs({ from: new Date(window.from), to: new Date(window.to) }));
     }
     return totals;
   }
@@ -227,6 +233,8 @@ export function createSystemStore(sql: Sql, lock: Sql): SystemStore {
         }];
       }));
     },
+
+    workloadMs,
 
     async suiteIndexMb(applied) {
       const built = applied.flatMap(({ finding }) => {

@@ -89,6 +89,23 @@ function storeForecast(target: string, startMs: number, values: number[], refere
   });
 }
 
+Deno.test("latestForecasts() reads each target's newest forecast made since the time asked, with its points", async () => {
+  const target = uniqueTarget("latest");
+  const m0 = Date.now() + 10 * MINUTE_MS;
+  const reference = { model: "last-value" as const, values: [0, 0] };
+  await storeForecast(target, m0, [1, 1], reference);
+  await storeForecast(target, m0 + MINUTE_MS, [2, 3], reference);
+  const since = (at: number) =>
+    withStore((store) => store.latestForecasts({ system: "edge", kind: "request" }, new Date(at)));
+  const ours = (await since(m0)).filter((f) => f.target === target);
+  assert.deepEqual(ours, [{
+    target,
+    madeAt: new Date(m0 + MINUTE_MS),
+    points: [{ atMs: m0 + MINUTE_MS, value: 2 }, { atMs: m0 + 2 * MINUTE_MS, value: 3 }],
+  }]);
+  assert.deepEqual((await since(m0 + 2 * MINUTE_MS)).filter((f) => f.target === target), []);
+});
+
 Deno.test("score_forecasts() scores a forecast once its minutes have happened, then drops its points", async () => {
   const target = uniqueTarget("score");
   const m0 = hourAgo();

@@ -4,16 +4,22 @@ import {
   type ForecastTarget,
   MINUTE_MS,
   regularSeries,
+  type StoredForecast,
 } from "../../shared/mod.ts";
 
 /**
  * An in-memory ForecastStore for in-process tests: every edge target is `robots` with `perMinute(atMs)` events a
  * minute, the statements are those of `statements` (queryid: calls a minute), and every call is recorded in
- * `calls`. `failOnSave` makes save() throw, as a lost connection would.
+ * `calls`. `failOnSave` makes save() throw, as a lost connection would; `latest` is what latestForecasts()
+ * answers.
  */
 export function memoryForecastStore(
   perMinute: (atMs: number) => number = () => 4,
-  options: { failOnSave?: boolean; statements?: Record<string, (atMs: number) => number> } = {},
+  options: {
+    failOnSave?: boolean;
+    statements?: Record<string, (atMs: number) => number>;
+    latest?: StoredForecast[];
+  } = {},
 ) {
   const calls: string[] = [];
   const statements = options.statements ?? {};
@@ -38,6 +44,10 @@ export function memoryForecastStore(
       if (options.failOnSave) return Promise.reject(new Error("connection lost"));
       calls.push(`save ${target.target}`);
       return Promise.resolve("7");
+    },
+    latestForecasts: (filter, since) => {
+      calls.push(`latest ${filter.system}/${filter.kind} since ${since.toISOString()}`);
+      return Promise.resolve(options.latest ?? []);
     },
     score: (settledBefore) => {
       calls.push(`score ${settledBefore.toISOString()}`);

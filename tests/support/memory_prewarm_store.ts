@@ -55,3 +55,31 @@ export function memoryPrewarmStore(
   };
   return { store, calls };
 }
+
+/** A slot that dipped at 12:15 UTC on two of three days, read from disk by public.robot_messages. */
+export function dipAt1215(): Partial<PrewarmInput> {
+  const dip = (day: string) => ({
+    from: new Date(`${day}T12:15:00Z`),
+    to: new Date(`${day}T12:20:00Z`),
+    hitRatio: 0.7,
+    blocksRead: 5000,
+    slot: "12:15",
+  });
+  return {
+    recurring: [{
+      slot: "12:15",
+      dipDays: ["2026-11-26", "2026-11-27"],
+      observedDays: 3,
+      dips: [dip("2026-11-26"), dip("2026-11-27")],
+    }],
+    readsBySlot: new Map([["12:15", [
+      { relation: "public.robot_messages", blocksRead: 3000 },
+      { relation: "public.robots", blocksRead: 800 },
+    ]]]),
+    relations: new Map([
+      ["public.robot_messages", { relation: "public.robot_messages", blocks: 2500, residentBlocks: 10 }],
+      ["public.robots", { relation: "public.robots", blocks: 600, residentBlocks: 590 }],
+    ]),
+    readMsPerBlock: 0.2,
+  };
+}

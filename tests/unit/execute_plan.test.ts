@@ -26,7 +26,7 @@ function fakeRun(stepMs: number, fail: string[] = []) {
     given.push(timeLeftMs);
     now += stepMs;
     return Promise.resolve(
-      fail.includes(action.candidate.findingId)
+      fail.includes(action.candidate.findingId ?? "")
         ? { ok: false, reason: "canceling statement due to statement timeout" }
         : { ok: true, detail: {} },
     );

@@ -7,7 +7,7 @@ import {
   toCandidate,
 } from "../../shared/mod.ts";
 import { testFinding } from "../support/findings.ts";
-import { buildCandidate, configCandidate, dropCandidate } from "../support/system_fixtures.ts";
+import { buildCandidate, configCandidate, dropCandidate, prewarmLoad } from "../support/system_fixtures.ts";
 
 const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
   priority: "performance",
@@ -20,7 +20,9 @@ const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
 });
 
 const rejectedOf = (candidates: SystemCandidate[], overrides: Partial<PlanOptions> = {}) =>
-  planSystemRun(candidates, options(overrides)).rejected.map((r) => [r.findingId, r.step, r.reason]);
+  planSystemRun(candidates, options(overrides)).rejected.map((
+    r,
+  ): [string, string, string] => [r.findingId ?? r.subject, r.step, r.reason]);
 
 Deno.test("planSystemRun() leaves out the modules the run is not asked for", () => {
   const rejected = rejectedOf([buildCandidate("1", ["user_id"], 5_000)], { modules: ["cache"] });
@@ -162,4 +164,20 @@ Deno.test("planSystemRun() does not apply again what a check of its earlier appl
   });
   assert.deepEqual([id, step], ["1", "applicable"]);
   assert.match(reason, /^a check of its earlier apply undid it \(rolled back: the planner has not scanned/);
+});
+
+Deno.test("planSystemRun() leaves a buffer load whose gain is in disk blocks to the predictive run, naming track_io_timing", () => {
+  const [[subject, step, reason]] = rejectedOf([prewarmLoad(null)]);
+  assert.deepEqual([subject, step], ["table:public.robot_messages@12:15", "score"]);
+  assert.match(reason, /gain 0 % of the database time \(its gain is in disk blocks: .*track_io_timing/);
+});
+
+Deno.test("planSystemRun() plans a buffer load whose saving outweighs its risk beside a build on the same table", () => {
+  const build = buildCandidate("1", ["robot_id"], 5_000, { table: "public.robot_messages" });
+  const plan = planSystemRun([prewarmLoad(2_000), build], options());
+  assert.deepEqual(plan.actions.map((a) => a.candidate.finding.subject), [
+    "index:public.robot_messages(robot_id)",
+    "table:public.robot_messages@12:15",
+  ]);
+  assert.deepEqual(plan.rejected, []);
 });

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  type ConfigAccess,
-  createAuthenticator,
-  type ForecastStore,
-  parseConfig,
-  type PrewarmInput,
-} from "../../shared/mod.ts";
+import { type ConfigAccess, createAuthenticator, type ForecastStore, parseConfig } from "../../shared/mod.ts";
 import { createPredictiveApp } from "../../supabase/functions/predictive/index.ts";
 import { memoryForecastStore as memoryStore } from "../support/memory_forecast_store.ts";
-import { memoryPrewarmStore } from "../support/memory_prewarm_store.ts";
+import { dipAt1215, memoryPrewarmStore } from "../support/memory_prewarm_store.ts";
 
 /** The predictive function run in process over an in-memory store of per-minute counts. */
 
@@ -130,34 +124,6 @@ Deno.test("POST /predictive/refresh needs the secret key", async () => {
   assert.equal(response.status, 403);
   assert.deepEqual(calls, []);
 });
-
-/** A slot that dipped at 12:15 UTC on two of three days, read from disk by public.robot_messages. */
-function dipAt1215(): Partial<PrewarmInput> {
-  const dip = (day: string) => ({
-    from: new Date(`${day}T12:15:00Z`),
-    to: new Date(`${day}T12:20:00Z`),
-    hitRatio: 0.7,
-    blocksRead: 5000,
-    slot: "12:15",
-  });
-  return {
-    recurring: [{
-      slot: "12:15",
-      dipDays: ["2026-11-26", "2026-11-27"],
-      observedDays: 3,
-      dips: [dip("2026-11-26"), dip("2026-11-27")],
-    }],
-    readsBySlot: new Map([["12:15", [
-      { relation: "public.robot_messages", blocksRead: 3000 },
-      { relation: "public.robots", blocksRead: 800 },
-    ]]]),
-    relations: new Map([
-      ["public.robot_messages", { relation: "public.robot_messages", blocks: 2500, residentBlocks: 10 }],
-      ["public.robots", { relation: "public.robots", blocks: 600, residentBlocks: 590 }],
-    ]),
-    readMsPerBlock: 0.2,
-  };
-}
 
 const runRequest = () =>
   new Request("http://local/predictive/run?trigger=cron", { method: "POST", headers: { apikey: secretKey } });

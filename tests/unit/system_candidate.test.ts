@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { durationModel, indexKeys, moduleOf } from "../../shared/mod.ts";
 import { buildCandidate, configCandidate, dropCandidate } from "../support/system_fixtures.ts";
 
-Deno.test("moduleOf() gives breaker rules to breakers and other findings to their system's module", () => {
+Deno.test("moduleOf() gives breaker rules to breakers, buffer loads to predictive and other findings to their system's module", () => {
   assert.equal(moduleOf({ rule: "resilience.breaker-settings", system: "edge" }), "breakers");
+  assert.equal(moduleOf({ rule: "predictive.buffer-prewarm", system: "db" }), "predictive");
   assert.equal(moduleOf({ rule: "index.suggest", system: "db" }), "recommendations");
   assert.equal(moduleOf({ rule: "edge.cold-start-rate", system: "edge" }), "warmer");
   assert.equal(moduleOf({ rule: "cache.evictions-over-budget", system: "cache" }), "cache");

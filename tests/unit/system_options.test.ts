@@ -11,7 +11,7 @@ Deno.test("resolveSystemRun() takes the config's priority and maxRunDurationSeco
       maxDurationMs: 60_000,
       targetGainPercent: null,
       dryRun: false,
-      modules: ["recommendations", "warmer", "cache", "breakers"],
+      modules: ["recommendations", "warmer", "cache", "breakers", "predictive"],
     },
   });
 });
@@ -35,6 +35,7 @@ Deno.test("resolveSystemRun() keeps the included modules less the excluded ones,
     "recommendations",
     "cache",
     "breakers",
+    "predictive",
   ]);
 });
 

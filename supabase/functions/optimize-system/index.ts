@@ -2,8 +2,10 @@ import {
   type CheckStore,
   type ConfigAccess,
   createCheckStore,
+  createForecastStore,
   createFunctionApp,
   createMetricReporter,
+  createPrewarmStore,
   createRecommendationStore,
   createSql,
   createStatusStore,
@@ -63,6 +65,8 @@ export interface OptimizeSystemDeps
   config: ConfigAccess;
   /** A findings store whose DDL is bounded by the time left (see SystemRunDeps). */
   boundedFindings: SystemRunDeps["boundedFindings"];
+  /** The predictive module's forecasts and buffer loads (see SystemRunDeps); without it, runs plan no loads. */
+  predictive?: SystemRunDeps["predictive"];
   /** Milliseconds, monotonic, for the deadline (default performance.now). */
   clock?: () => number;
 }
@@ -200,22 +204,32 @@ export function liveOptimizeSystemDeps(url?: string): OptimizeSystemDeps & { clo
     lockTimeoutMs: indexLockTimeoutMs,
     statementTimeoutMs: rollbackStatementTimeoutMs,
   });
+  // a connection per action, its session's timeouts the time left: they bound what one statement waits and
+  // runs, which is all a run's deadline needs, and they hold through a transaction pooler
+  const boundedSql = (timeLeftMs: number) =>
+    createSql({
+      functionName: `${name}-ddl`,
+      url,
+      max: 1,
+      lockTimeoutMs: Math.max(1, Math.min(indexLockTimeoutMs, timeLeftMs)),
+      statementTimeoutMs: Math.max(1, timeLeftMs),
+    });
   return {
     store: createSystemStore(sql, lock),
     findings: createRecommendationStore(sql, ddl),
     checks: createCheckStore(sql),
     config: createStatusStore(sql),
     boundedFindings(timeLeftMs) {
-      // a connection per action, its session's timeouts the time left: they bound what one statement waits
-      // and runs, which is all a run's deadline needs, and they hold through a transaction pooler
-      const bounded = createSql({
-        functionName: `${name}-ddl`,
-        url,
-        max: 1,
-        lockTimeoutMs: Math.max(1, Math.min(indexLockTimeoutMs, timeLeftMs)),
-        statementTimeoutMs: Math.max(1, timeLeftMs),
-      });
+      const bounded = boundedSql(timeLeftMs);
       return { store: createRecommendationStore(sql, bounded), end: () => bounded.end() };
+    },
+    predictive: {
+      forecasts: createForecastStore(sql),
+      buffers: createPrewarmStore(sql),
+      boundedBuffers(timeLeftMs) {
+        const bounded = boundedSql(timeLeftMs);
+        return { store: createPrewarmStore(bounded), end: () => bounded.end() };
+      },
     },
     reporter: createMetricReporter({ sink: sqlSink(sql, `function:${name}`) }),
     prepareOnWarmup: () => sql`select 1`,

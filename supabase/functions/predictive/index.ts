@@ -1,6 +1,5 @@
 import {
   type ConfigAccess,
-  correlationAnalyzerDefaults,
   createForecastStore,
   createFunctionApp,
   createMetricReporter,
@@ -15,6 +14,7 @@ import {
   forecastTarget,
   type FunctionApp,
   type FunctionAppOptions,
+  predictiveBufferSettings,
   PredictiveRefreshQuerySchema,
   type PrewarmStore,
   query,
@@ -37,8 +37,6 @@ const name = "predictive";
 /** The 409's message while the module is off. */
 const moduleOff = (action: string) =>
   `modules.predictive is off: turn it on with PUT /status/config to ${action}`;
-/** Minutes past the next run's time a slot may start and still be warmed now: the next run may be late. */
-const prewarmMarginMinutes = 5;
 
 /**
  * What the predictive app reads and writes, injected so that tests can run it in process.
@@ -110,17 +108,12 @@ export function createPredictiveApp(deps: PredictiveDeps): FunctionApp {
   app.post("/run", requireAuth("secret"), query(PredictiveRefreshQuerySchema), async (c) => {
     const { config: current } = await config.readConfig();
     if (!current.modules.predictive) return c.json(errorBody(c, moduleOff("run it")), 409);
-    const { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays } =
-      correlationAnalyzerDefaults;
     const result = await runPredictive({ forecasts: store, buffers }, {
       trigger: c.req.valid("query").trigger,
       now: now(),
       deadlineMs: Date.now() + current.limits.maxRunDurationSeconds * SECOND_MS,
       horizonMinutes: forecastDefaults.horizonMinutes,
-      // the dips the recommendations' correlation finding reports are the ones warmed ahead of
-      dips: { minBufferHitRatio, minBlocks, slotMinutes, minRecurrenceDays, recurrenceDays },
-      // a slot starting before the next run is this run's to warm
-      prewarm: { lookaheadMinutes: current.intervals.predictiveMinutes + prewarmMarginMinutes },
+      ...predictiveBufferSettings(current),
     });
     return c.json({ ...result, requestId: c.get("requestId") });
   });
