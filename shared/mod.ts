@@ -253,6 +253,7 @@ export {
 
 export { createIndexAdvisor } from "./advisor/index_advisor.ts";
 export { advisorDefaults, type AdvisorOptions } from "./advisor/options.ts";
+export { writtenTables } from "./workload/written_tables.ts";
 export { createDbHealthAnalyzer } from "./db_health/db_health_analyzer.ts";
 export { dbHealthDefaults, type DbHealthOptions } from "./db_health/db_health_options.ts";
 export { measureDefaults, type MeasureOptions } from "./measure/measure_options.ts";

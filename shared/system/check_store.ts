@@ -2,7 +2,8 @@ import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { EstimatedGain, Finding, MeasuredGain } from "../finding/finding.ts";
 import { planApply } from "../recommendations/apply_plan.ts";
-import { readStatements } from "../workload/workload.ts";
+import { readStatements, readWorkload } from "../workload/workload.ts";
+import { writtenTables } from "../workload/written_tables.ts";
 import type { StatementTimes } from "./verify_gain.ts";
 import type { ColdStartCounts } from "./check_warm_budget.ts";
 import { warmBudgetRule } from "../analyze/warm_budget.ts";
@@ -77,6 +78,11 @@ export interface CheckStore {
   coldStarts(functions: string[], window: { from: Date; to: Date }): Promise<Map<string, ColdStartCounts>>;
   /** The calls and execution time of the statements `queryids` over `window`, roles added up. */
   statementTimes(window: { from: Date; to: Date }, queryids: string[]): Promise<Map<string, StatementTimes>>;
+  /**
+   * The project's statements (the suite's own left out) that ran in `window` and write `table` (an insert,
+   * update, delete or merge naming it, resolved as Postgres resolves the name), by queryid.
+   */
+  writeStatements(table: string, window: { from: Date; to: Date }): Promise<string[]>;
   /** A new index's scans since it was built; null when it is gone. */
   indexScans(table: string, indexName: string): Promise<number | null>;
   /** Writes the check of one apply, replacing the earlier one. */
@@ -189,6 +195,19 @@ export function createCheckStore(sql: Sql): CheckStore {
         times.set(d.queryid, { calls: sum.calls + d.calls, totalMs: sum.totalMs + d.totalMs });
       }
       return times;
+    },
+
+    async writeStatements(table, window) {
+      const { statements } = await readWorkload(sql, window);
+      const named = statements.flatMap((s) =>
+        writtenTables(s.query).map((name) => ({ queryid: s.queryid, name }))
+      );
+      if (named.length === 0) return [];
+      const rows = await sql<{ queryid: string }[]>`
+        select distinct x.queryid
+        from pg_catalog.jsonb_to_recordset(${json(named)}::jsonb) as x(queryid text, name text)
+        where pg_catalog.to_regclass(x.name) = pg_catalog.to_regclass(${table})`;
+      return rows.map((r) => r.queryid);
     },
 
     async indexScans(table, indexName) {

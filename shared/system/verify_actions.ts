@@ -146,15 +146,22 @@ export async function verifyAppliedActions(
     const estimate = build.finding.gain;
     const estimateWindow = build.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow || late(build.findingId)) continue;
-    // 2. check
+    // 2. check, the statements that write the table too
+    const before = { from: new Date(estimateWindow.from), to: new Date(estimateWindow.to) };
+    const since = { from: build.appliedAt, to: now };
+    const writers = await deps.checks.writeStatements(build.table, before);
     const check = checkIndexBuild({
       estimate,
       estimateWindow,
       served: servedStatements(build.finding),
       before: await timesOver(estimateWindow),
-      after: await deps.checks.statementTimes({ from: build.appliedAt, to: now }, queryids),
+      after: await deps.checks.statementTimes(since, queryids),
       afterWindow: { from: build.appliedAt.toISOString(), to: now.toISOString() },
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
+      writes: writers.length === 0 ? { before: new Map(), after: new Map() } : {
+        before: await deps.checks.statementTimes(before, writers),
+        after: await deps.checks.statementTimes(since, writers),
+      },
     }, config.verification);
     await settle(build, indexBuildKind, estimate, check);
   }

@@ -10,9 +10,11 @@ import { roundTo } from "./round.ts";
  * 2. per call: each statement's mean execution time in the estimate's window and since the build;
  * 3. measured gain: the per-call saving of each, times its calls in the estimate's window, added up: the
  *    estimate's own terms (ms over that window), so the two compare;
- * 4. verdict: `unused` when the planner never scanned the index since it was built, `degraded` when the
- *    statements take more than degradationRatio longer per call than before (weighted by their calls in the
- *    estimate's window), else `kept`.
+ * 4. writes: the same per-call comparison of the statements that write the index's table (the index's
+ *    maintenance is paid by them), once they too have run minCalls times since the build;
+ * 5. verdict: `unused` when the planner never scanned the index since it was built, `degraded` when the
+ *    statements it was built for, or those that write its table, take more than degradationRatio longer per
+ *    call than before (weighted by their calls in the estimate's window), else `kept`.
  */
 
 /** A statement the index was built for, and its calls in the estimate's window. */
@@ -47,6 +49,11 @@ export interface IndexCheckInput {
   afterWindow: Window;
   /** The index's scans since it was built (idx_scan of a new index); null when it is gone. */
   indexScans: number | null;
+  /**
+   * The times of the statements that wrote the index's table in the estimate's window (`before`) and of the
+   * same statements since the build (`after`), by queryid; empty when none wrote it.
+   */
+  writes: { before: ReadonlyMap<string, StatementTimes>; after: ReadonlyMap<string, StatementTimes> };
 }
 
 /** The outcome of one check. */
@@ -61,6 +68,8 @@ export type IndexCheck =
     relativeError: number | null;
     /** Mean execution time per call after over before, weighted by the estimate window's calls. */
     perCallRatio: number;
+    /** The same for the statements that write the table; null when too few of their calls were compared. */
+    writeRatio: number | null;
   };
 
 const round = (value: number, digits = 2) => roundTo(value, digits);
@@ -84,56 +93,96 @@ export function checkIndexBuild(
   options: Pick<VerificationConfig, "minCalls" | "degradationRatio">,
 ): IndexCheck {
   // 1. enough calls since the build
-  const compared = input.served.filter((s) =>
-    (input.before.get(s.queryid)?.calls ?? 0) > 0 && (input.after.get(s.queryid)?.calls ?? 0) > 0
-  );
-  const callsAfter = compared.reduce((sum, s) => sum + input.after.get(s.queryid)!.calls, 0);
-  if (callsAfter < options.minCalls) {
+  const reads = perCall(input.served, input.before, input.after);
+  if (reads.callsAfter < options.minCalls) {
     return {
       verdict: "pending",
-      reason: `${callsAfter} call(s) of the statements it was built for since the build, in the estimate's ` +
+      reason:
+        `${reads.callsAfter} call(s) of the statements it was built for since the build, in the estimate's ` +
         `window too: verification.minCalls is ${options.minCalls}`,
     };
   }
 
   // 2 and 3. per-call means, and the saving in the estimate's terms
-  const mean = (times: StatementTimes) => times.totalMs / times.calls;
-  let savedMs = 0, beforeMs = 0, afterMs = 0;
-  for (const s of compared) {
-    const before = mean(input.before.get(s.queryid)!) * s.calls;
-    const after = mean(input.after.get(s.queryid)!) * s.calls;
-    savedMs += before - after;
-    beforeMs += before;
-    afterMs += after;
-  }
-  const measured = measuredGain(round(savedMs), input.estimate.unit, input.afterWindow, indexGainMethod);
-  const error = relativeError(input.estimate.value, savedMs);
-  const perCallRatio = beforeMs > 0 ? round(afterMs / beforeMs, 3) : 1;
-  const measuredText = `${compared.length} statement(s), ${callsAfter} call(s) since the build: per call ` +
-    `${round(perCallRatio * 100, 1)} % of their time before, a measured saving of ${
-      round(savedMs)
-    } ms against ` +
-    `the ${input.estimate.value} ms estimated over the estimate's window`;
+  const measured = measuredGain(
+    round(reads.savedMs),
+    input.estimate.unit,
+    input.afterWindow,
+    indexGainMethod,
+  );
+  const error = relativeError(input.estimate.value, reads.savedMs);
+  const perCallRatio = round(reads.ratio, 3);
+  const measuredText = `${reads.statements} statement(s), ${reads.callsAfter} call(s) since the build: per ` +
+    `call ${round(perCallRatio * 100, 1)} % of their time before, a measured saving of ${
+      round(reads.savedMs)
+    } ms against the ${input.estimate.value} ms estimated over the estimate's window`;
 
-  // 4. the verdict
+  // 4. the statements that write the table, judged once they have run enough
+  const writeWeights = [...input.writes.before].map(([queryid, times]) => ({ queryid, calls: times.calls }));
+  const writes = perCall(writeWeights, input.writes.before, input.writes.after);
+  const writeRatio = writes.statements > 0 && writes.callsAfter >= options.minCalls
+    ? round(writes.ratio, 3)
+    : null;
+  const writeText = writes.statements === 0
+    ? "; no statement that writes its table ran in both windows"
+    : writeRatio === null
+    ? `; ${writes.callsAfter} call(s) since the build of the statements that write its table, below ` +
+      `verification.minCalls ${options.minCalls}: not judged`
+    : `; the ${writes.statements} statement(s) that write its table, ${writes.callsAfter} call(s) since the ` +
+      `build: per call ${round(writeRatio * 100, 1)} % of their time before`;
+  const outcome = { measured, relativeError: error, perCallRatio, writeRatio };
+
+  // 5. the verdict
   if (input.indexScans === 0) {
     return {
       verdict: "unused",
-      reason: `the planner has not scanned the index since it was built; ${measuredText}`,
-      measured,
-      relativeError: error,
-      perCallRatio,
+      reason: `the planner has not scanned the index since it was built; ${measuredText}${writeText}`,
+      ...outcome,
     };
   }
   if (perCallRatio > 1 + options.degradationRatio) {
     return {
       verdict: "degraded",
       reason: `the statements it was built for are slower per call than before it, beyond ` +
-        `verification.degradationRatio ${options.degradationRatio}: ${measuredText}`,
-      measured,
-      relativeError: error,
-      perCallRatio,
+        `verification.degradationRatio ${options.degradationRatio}: ${measuredText}${writeText}`,
+      ...outcome,
     };
   }
-  return { verdict: "kept", reason: measuredText, measured, relativeError: error, perCallRatio };
+  if (writeRatio !== null && writeRatio > 1 + options.degradationRatio) {
+    return {
+      verdict: "degraded",
+      reason: `write latency up: the statements that write its table are slower per call than before it, ` +
+        `beyond verification.degradationRatio ${options.degradationRatio}: ${measuredText}${writeText}`,
+      ...outcome,
+    };
+  }
+  return { verdict: "kept", reason: `${measuredText}${writeText}`, ...outcome };
+}
+
+/**
+ * The statements that ran in both windows, their calls since the build, and their time per call after over
+ * before, each weighted by its calls in the estimate's window (`weights`); savedMs is the saving in those
+ * terms (ms over the estimate's window).
+ */
+function perCall(
+  weights: readonly ServedCalls[],
+  before: ReadonlyMap<string, StatementTimes>,
+  after: ReadonlyMap<string, StatementTimes>,
+): { statements: number; callsAfter: number; savedMs: number; ratio: number } {
+  const compared = weights.filter((s) =>
+    (before.get(s.queryid)?.calls ?? 0) > 0 && (after.get(s.queryid)?.calls ?? 0) > 0
+  );
+  const mean = (times: StatementTimes) => times.totalMs / times.calls;
+  let beforeMs = 0, afterMs = 0, callsAfter = 0;
+  for (const s of compared) {
+    beforeMs += mean(before.get(s.queryid)!) * s.calls;
+    afterMs += mean(after.get(s.queryid)!) * s.calls;
+    callsAfter += after.get(s.queryid)!.calls;
+  }
+  return {
+    statements: compared.length,
+    callsAfter,
+    savedMs: beforeMs - afterMs,
+    ratio: beforeMs > 0 ? afterMs / beforeMs : 1,
+  };
 }

@@ -5,10 +5,14 @@ const window = { from: "2026-11-29T00:00:00.000Z", to: "2026-11-30T00:00:00.000Z
 const afterWindow = { from: "2026-11-30T00:00:00.000Z", to: "2026-11-30T01:00:00.000Z" };
 const options = { minCalls: 20, degradationRatio: 0.1 };
 
-/** A build estimated to save 900 ms on statement 1 (100 calls at 10 ms each before). */
+/**
+ * A build estimated to save 900 ms on statement 1 (100 calls at 10 ms each before), its table written by
+ * statement 9 (50 calls at 2 ms each before; `writesAfter` since the build).
+ */
 function input(
   after: { calls: number; totalMs: number } | null,
   indexScans: number | null = 40,
+  writesAfter: { calls: number; totalMs: number } | null = null,
 ): IndexCheckInput {
   return {
     estimate: estimatedGain(900, "ms", "test model"),
@@ -18,6 +22,10 @@ function input(
     after: new Map(after === null ? [] : [["1", after]]),
     afterWindow,
     indexScans,
+    writes: {
+      before: new Map([["9", { calls: 50, totalMs: 100 }]]),
+      after: new Map(writesAfter === null ? [] : [["9", writesAfter]]),
+    },
   };
 }
 
@@ -76,4 +84,37 @@ Deno.test("checkIndexBuild() leaves a statement that did not run in both windows
   }, options);
   assert.ok(check.verdict !== "pending");
   assert.match(check.reason, /^1 statement\(s\), 40 call\(s\)/);
+});
+
+Deno.test("checkIndexBuild() finds an index whose table's writes got slower per call beyond degradationRatio degraded", () => {
+  // reads 1 ms per call (saved), writes 2.5 ms per call against 2 before
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 30, totalMs: 75 }), options);
+  assert.ok(check.verdict === "degraded");
+  assert.equal(check.writeRatio, 1.25);
+  assert.match(
+    check.reason,
+    /^write latency up: .*beyond verification\.degradationRatio 0\.1: .*the 1 statement\(s\) that write its table, 30 call\(s\) since the build: per call 125 % of their time before$/,
+  );
+});
+
+Deno.test("checkIndexBuild() keeps an index whose table's writes stayed within degradationRatio", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 30, totalMs: 63 }), options);
+  assert.ok(check.verdict === "kept");
+  assert.equal(check.writeRatio, 1.05);
+});
+
+Deno.test("checkIndexBuild() does not judge the writes before they have run minCalls times since the build", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 5, totalMs: 50 }), options);
+  assert.ok(check.verdict === "kept");
+  assert.equal(check.writeRatio, null);
+  assert.match(
+    check.reason,
+    /5 call\(s\) since the build of the statements that write its table, below verification\.minCalls 20: not judged$/,
+  );
+});
+
+Deno.test("checkIndexBuild() says so when no statement that writes the table ran in both windows", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }), options);
+  assert.ok(check.verdict === "kept");
+  assert.match(check.reason, /no statement that writes its table ran in both windows$/);
 });
