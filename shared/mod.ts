@@ -264,7 +264,7 @@ export {
   type QueryShapeAnalyzerOptions,
 } from "./query_shape/query_shape_analyzer.ts";
 export { createCacheAnalyzer } from "./analyze/cache_analyzer.ts";
-export { cacheAnalyzerDefaults, type CacheAnalyzerOptions } from "./analyze/cache.ts";
+export { cacheAnalyzerDefaults, type CacheAnalyzerOptions, cacheBudgetRule } from "./analyze/cache.ts";
 export { createEdgeAnalyzer } from "./analyze/edge_analyzer.ts";
 export { edgeAnalyzerDefaults, type EdgeAnalyzerOptions } from "./analyze/edge.ts";
 export { createBreakerAnalyzer } from "./analyze/breaker_analyzer.ts";
@@ -561,12 +561,14 @@ export { createSystemStore, type SystemRunRecord, type SystemStore } from "./sys
 export {
   type ActionCheckRecord,
   type AppliedBuild,
+  type AppliedCacheBudget,
   type AppliedWarmBudget,
   type CheckRow,
   type CheckStore,
   createCheckStore,
 } from "./system/check_store.ts";
 export {
+  type BudgetCheck,
   checkIndexBuild,
   type IndexCheck,
   type IndexCheckInput,
@@ -582,6 +584,14 @@ export {
   warmBudgetGainMethod,
 } from "./system/check_warm_budget.ts";
 export {
+  type CacheBudgetCheck,
+  type CacheBudgetCheckInput,
+  cacheBudgetGainMethod,
+  checkCacheBudget,
+  type LookupCounts,
+} from "./system/check_cache_budget.ts";
+export {
+  cacheBudgetKind,
   type DeferredCheck,
   type EstimatorError,
   estimatorError,

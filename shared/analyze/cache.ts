@@ -28,8 +28,9 @@ import { collect, found, reject as rejectRule, type Verdict } from "./verdict.ts
  * - miss-burst: minutes whose misses reach burstFactor times the namespace's median misses per minute and
  *   minBurstMisses;
  * - ttl-too-short: at least maxJustExpiredShare of the described misses re-read a key just after it expired;
- * - evictions-over-budget: evictions reach maxEvictionRatio of lookups, so the working set does not fit in
- *   limits.cacheSizeBudgetMb.
+ * - evictions-over-budget: evictions reach maxEvictionRatio of lookups and some evicted keys were read again
+ *   while they would still have been fresh, so the working set does not fit in limits.cacheSizeBudgetMb; its
+ *   gain is those misses as a share of the lookups.
  */
 
 /** Thresholds of the cache rules. */
@@ -112,6 +113,11 @@ export interface CacheNamespaceInput {
   lookups: TargetSeries;
   /** Its evictions (kind `eviction`) over the analysis window. */
   evictions: number;
+  /**
+   * Its misses the budget caused over the analysis window: keys evicted while fresh and stored again before
+   * they would have gone stale (kind `evicted_read`, from the shared tier).
+   */
+  evictedReads: number;
   /** Its misses' TTL attrs; null when they were not read. */
   ttl: TtlSample | null;
 }
@@ -373,8 +379,11 @@ const ttlTooShort: CacheRule = (ns, input, _config, options) => {
 /** The largest cacheSizeBudgetMb the config allows (LimitsSchema). */
 const maxCacheBudgetMb = 256;
 
+/** The rule of a cache budget too small for the working set (its config patch raises the budget). */
+export const cacheBudgetRule = "cache.evictions-over-budget";
+
 const evictionsOverBudget: CacheRule = (ns, input, config, options) => {
-  const rule = "cache.evictions-over-budget";
+  const rule = cacheBudgetRule;
   const { target, current } = ns.lookups;
   const lookups = current.summary.hits + current.summary.misses;
   // 1. enough evictions to judge
@@ -389,6 +398,15 @@ const evictionsOverBudget: CacheRule = (ns, input, config, options) => {
       target,
       `${ns.evictions} evictions for ${lookups} lookups (${ratio.toFixed(3)} per lookup) is below ` +
         `maxEvictionRatio ${options.maxEvictionRatio}`,
+    );
+  }
+  // 3. evicted keys read again while they would have been fresh: the evictions cost hits
+  if (ns.evictedReads === 0) {
+    return reject(
+      rule,
+      target,
+      `none of its ${ns.evictions} evicted keys was stored again while it would still have been fresh ` +
+        "(kind evicted_read): the evictions cost no hits",
     );
   }
   const budget = config.limits.cacheSizeBudgetMb;
@@ -409,10 +427,22 @@ const evictionsOverBudget: CacheRule = (ns, input, config, options) => {
         ? `Raise the budget to ${raised} MB, or cache smaller values.`
         : `The budget is at its ceiling (${maxCacheBudgetMb} MB): cache smaller values or fewer keys.`),
     evidence: {
-      series: [lookupSeries(target), `optimizer.metric_rollups(cache/${target}/eviction)`],
+      series: [
+        lookupSeries(target),
+        `optimizer.metric_rollups(cache/${target}/eviction)`,
+        `optimizer.metric_rollups(cache/${target}/evicted_read)`,
+      ],
       windows: [input.window],
       statistic: { name: "evictions per lookup", value: ratio === Infinity ? null : ratio, unit: "ratio" },
     },
+    gain: lookups > 0
+      ? estimatedGain(
+        Math.round((ns.evictedReads / lookups) * 10_000) / 10_000,
+        "hit rate",
+        `the ${ns.evictedReads} misses of keys the budget evicted while fresh (kind evicted_read) become hits ` +
+          "once the budget keeps the working set; the other misses are unchanged",
+      )
+      : null,
     action: raised > budget
       ? { kind: "config", patch: { limits: { cacheSizeBudgetMb: raised } } }
       : { kind: "guidance", text: `Store smaller values in namespace ${target}, or fewer keys.` },

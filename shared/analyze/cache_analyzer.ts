@@ -11,8 +11,8 @@ import {
 import { createTargetAnalyzer } from "./target_analyzer.ts";
 
 /**
- * The cache analyzer: per namespace, lookups (createTargetAnalyzer) and evictions from the rollups and the TTL
- * attrs of misses from raw events (see cache.ts for why), then analyzeCache().
+ * The cache analyzer: per namespace, lookups (createTargetAnalyzer), evictions and the misses they caused from
+ * the rollups, and the TTL attrs of misses from raw events (see cache.ts for why), then analyzeCache().
  */
 
 /** The cache analyzer with `options` over cacheAnalyzerDefaults; throws RangeError for a bad option. */
@@ -26,10 +26,11 @@ export function createCacheAnalyzer(options: Partial<CacheAnalyzerOptions> = {})
     async decide({ series, windows, window, previousWindow }, context) {
       const namespaces = series.map((s) => s.target);
       const evictions = await evictionCounts(context.sql, windows, namespaces);
+      const none = { evictions: 0, evictedReads: 0 };
       const ttl = await ttlSamples(context.sql, windows, namespaces, resolved.justExpiredSlack);
       const inputs: CacheNamespaceInput[] = series.map((lookups) => ({
         lookups,
-        evictions: evictions.get(lookups.target) ?? 0,
+        ...(evictions.get(lookups.target) ?? none),
         ttl: ttl.get(lookups.target) ?? null,
       }));
       return analyzeCache({ namespaces: inputs, window, previousWindow }, context.config, resolved);
@@ -41,21 +42,30 @@ export function createCacheAnalyzer(options: Partial<CacheAnalyzerOptions> = {})
   });
 }
 
-/** Evictions per namespace over the analysis window, from the rollups of kind `eviction`. */
+/**
+ * Evictions and the misses they caused per namespace over the analysis window, from the rollups of kinds
+ * `eviction` and `evicted_read`.
+ */
 async function evictionCounts(
   sql: Sql,
   windows: AnalysisWindows,
   namespaces: string[],
-): Promise<Map<string, number>> {
+): Promise<Map<string, { evictions: number; evictedReads: number }>> {
   if (namespaces.length === 0) return new Map();
-  const rows = await sql<{ target: string; evictions: string }[]>`
-    select r.target, sum(r.count) as evictions
+  const rows = await sql<{ target: string; evictions: string; evicted_reads: string }[]>`
+    select r.target, coalesce(sum(r.count) filter (where r.kind = 'eviction'), 0) as evictions,
+           coalesce(sum(r.count) filter (where r.kind = 'evicted_read'), 0) as evicted_reads
     from optimizer.metric_rollups r
-    where r.system = 'cache' and r.kind = 'eviction' and r.target = any(${namespaces})
+    where r.system = 'cache' and r.kind in ('eviction', 'evicted_read') and r.target = any(${namespaces})
       and r.minute >= ${windows.current.from.toISOString()}::timestamptz
       and r.minute < ${windows.current.to.toISOString()}::timestamptz
     group by r.target`;
-  return new Map(rows.map((row) => [row.target, Number(row.evictions)]));
+  return new Map(
+    rows.map((row) => [row.target, {
+      evictions: Number(row.evictions),
+      evictedReads: Number(row.evicted_reads),
+    }]),
+  );
 }
 
 /**

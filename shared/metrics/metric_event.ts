@@ -33,6 +33,7 @@ export const documentedKinds = [
   "lookup",
   "warm_ping",
   "eviction",
+  "evicted_read",
   "refresh",
   "job",
 ] as const;

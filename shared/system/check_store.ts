@@ -6,6 +6,8 @@ import { readStatements, readWorkload } from "../workload/workload.ts";
 import { writtenTables } from "../workload/written_tables.ts";
 import type { StatementTimes } from "./verify_gain.ts";
 import type { ColdStartCounts } from "./check_warm_budget.ts";
+import type { LookupCounts } from "./check_cache_budget.ts";
+import { cacheBudgetRule } from "../analyze/cache.ts";
 import { warmBudgetRule } from "../analyze/warm_budget.ts";
 
 /**
@@ -37,6 +39,18 @@ export interface AppliedWarmBudget {
   appliedAt: Date;
   /** The finding as applied. */
   finding: Finding;
+}
+
+/** An applied `cache.evictions-over-budget` finding: a cache budget raised for a namespace. */
+export interface AppliedCacheBudget {
+  /** The stored finding. */
+  findingId: string;
+  /** When it was applied. */
+  appliedAt: Date;
+  /** The finding as applied. */
+  finding: Finding;
+  /** The namespace it was raised for (the finding's subject, `cache:<namespace>`). */
+  namespace: string;
 }
 
 /** One check of one apply, as stored. */
@@ -71,6 +85,18 @@ export interface CheckStore {
   appliedBuilds(): Promise<AppliedBuild[]>;
   /** The applied findings that raised the warm budget, oldest apply first. */
   appliedWarmBudgets(): Promise<AppliedWarmBudget[]>;
+  /** The applied findings that raised the cache budget with a config patch, oldest apply first. */
+  appliedCacheBudgets(): Promise<AppliedCacheBudget[]>;
+  /**
+   * A namespace's lookups: over an analysis window as the cache analyzer reads it (rollup minutes in
+   * [from, to)), or, `since` an apply, in the whole minutes after `window.from` up to `window.to` (wall-clock
+   * instants, read on the clock as the rollups are).
+   */
+  cacheLookups(
+    namespace: string,
+    window: { from: Date; to: Date },
+    read: "analysis" | "since",
+  ): Promise<LookupCounts>;
   /**
    * Each of `functions`' requests and cold starts in the whole minutes after `window.from` up to `window.to`
    * (wall-clock instants, read on the warmer's clock as the rollups are).
@@ -172,6 +198,36 @@ export function createCheckStore(sql: Sql): CheckStore {
         select id::text, applied_at, finding from optimizer.findings
         where status = 'applied' and rule = ${warmBudgetRule} order by applied_at, id`;
       return rows.map((row) => ({ findingId: row.id, appliedAt: row.applied_at, finding: row.finding }));
+    },
+
+    async appliedCacheBudgets() {
+      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
+        select id::text, applied_at, finding from optimizer.findings
+        where status = 'applied' and rule = ${cacheBudgetRule} and finding -> 'action' ->> 'kind' = 'config'
+        order by applied_at, id`;
+      return rows.flatMap((row) =>
+        row.finding.subject.startsWith("cache:")
+          ? [{
+            findingId: row.id,
+            appliedAt: row.applied_at,
+            finding: row.finding,
+            namespace: row.finding.subject.slice("cache:".length),
+          }]
+          : []
+      );
+    },
+
+    async cacheLookups(namespace, window, read) {
+      const [row] = await sql<{ hits: string | null; misses: string | null }[]>`
+        select sum(m.hits)::text as hits, sum(m.misses)::text as misses
+        from optimizer.metric_rollups m
+        where m.system = 'cache' and m.kind = 'lookup' and m.target = ${namespace}
+          and case when ${read} = 'since'
+            -- the minute of the apply began before it
+            then m.minute > optimizer.clock_at(${window.from}) and m.minute < optimizer.clock_at(${window.to})
+            else m.minute >= ${window.from} and m.minute < ${window.to}
+          end`;
+      return { hits: Number(row?.hits ?? 0), misses: Number(row?.misses ?? 0) };
     },
 
     async coldStarts(functions, window) {

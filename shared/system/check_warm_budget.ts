@@ -1,8 +1,8 @@
 import type { BudgetedFunction } from "../analyze/warm_budget.ts";
 import type { VerificationConfig } from "../config/config.ts";
-import { type EstimatedGain, type MeasuredGain, measuredGain, type Window } from "../finding/finding.ts";
+import { type EstimatedGain, measuredGain, type Window } from "../finding/finding.ts";
 import { roundTo } from "./round.ts";
-import { relativeError } from "./verify_gain.ts";
+import { type BudgetCheck, relativeError } from "./verify_gain.ts";
 
 /**
  * Whether a raised warm budget (an applied `warm.budget-short` finding) avoided the cold starts it was
@@ -42,16 +42,7 @@ export interface WarmBudgetCheckInput {
 }
 
 /** The outcome of one check. */
-export type WarmBudgetCheck =
-  | { verdict: "pending"; reason: string }
-  | {
-    verdict: "kept" | "unused";
-    reason: string;
-    /** The gain measured, in the estimate's unit and window. */
-    measured: MeasuredGain;
-    /** |estimate − measured| / |measured|; null when nothing was measured to compare with. */
-    relativeError: number | null;
-  };
+export type WarmBudgetCheck = BudgetCheck;
 
 /** The method a measured gain names. */
 export const warmBudgetGainMethod: string =

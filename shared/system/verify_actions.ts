@@ -6,15 +6,17 @@ import type { ActionCheckRecord, CheckStore } from "./check_store.ts";
 import type { EstimatedGain, MeasuredGain, Window } from "../finding/finding.ts";
 import { budgetedFunctions } from "../analyze/warm_budget.ts";
 import { checkWarmBudget } from "./check_warm_budget.ts";
+import { checkCacheBudget } from "./check_cache_budget.ts";
 import { checkIndexBuild, type StatementTimes } from "./verify_gain.ts";
 
 /**
  * The verification of the actions applied findings made, whoever applied them (the indexes `index.suggest`
- * findings built, the warm budgets `warm.budget-short` findings raised), run by every system-wide run before
- * it plans and by `POST /optimize-system/verify`:
+ * findings built, the warm budgets `warm.budget-short` findings raised, the cache budgets
+ * `cache.evictions-over-budget` findings raised), run by every system-wide run before it plans and by
+ * `POST /optimize-system/verify`:
  *
  * 1. snapshot: the database's counters now, so that the window since each apply ends here;
- * 2. check: each against its estimate (checkIndexBuild(), checkWarmBudget());
+ * 2. check: each against its estimate (checkIndexBuild(), checkWarmBudget(), checkCacheBudget());
  * 3. roll back: an action found degraded or unused, when verification.rollbackDegraded allows it, recorded as
  *    a rollback of its finding by the verifying actor;
  * 4. record: each check in optimizer.action_checks, one row per apply, final once not pending.
@@ -27,6 +29,8 @@ import { checkIndexBuild, type StatementTimes } from "./verify_gain.ts";
 export const indexBuildKind = "index-build";
 /** The action kind of a raised warm budget, as checks record it. */
 export const warmBudgetKind = "warm-budget";
+/** The action kind of a raised cache budget, as checks record it. */
+export const cacheBudgetKind = "cache-budget";
 
 /** What a verification needs. */
 export interface VerifyDeps {
@@ -83,9 +87,10 @@ export async function verifyAppliedActions(
   const { config } = await deps.config.readConfig();
   const builds = await deps.checks.appliedBuilds();
   const budgets = await deps.checks.appliedWarmBudgets();
+  const caches = await deps.checks.appliedCacheBudgets();
   const records: ActionCheckRecord[] = [];
   const deferred: DeferredCheck[] = [];
-  if (builds.length + budgets.length === 0) return { checks: records, deferred };
+  if (builds.length + budgets.length + caches.length === 0) return { checks: records, deferred };
   // 1. snapshot
   const now = await deps.checks.takeSnapshot();
   const late = (findingId: string) => {
@@ -181,6 +186,21 @@ export async function verifyAppliedActions(
       afterWindow: { from: budget.appliedAt.toISOString(), to: now.toISOString() },
     }, config.verification);
     await settle(budget, warmBudgetKind, estimate, check);
+  }
+  for (const cache of caches) {
+    const estimate = cache.finding.gain;
+    const estimateWindow = cache.finding.evidence.windows[0];
+    if (estimate?.kind !== "estimated" || !estimateWindow || late(cache.findingId)) continue;
+    // 2. check
+    const window = { from: new Date(estimateWindow.from), to: new Date(estimateWindow.to) };
+    const check = checkCacheBudget({
+      estimate,
+      namespace: cache.namespace,
+      before: await deps.checks.cacheLookups(cache.namespace, window, "analysis"),
+      after: await deps.checks.cacheLookups(cache.namespace, { from: cache.appliedAt, to: now }, "since"),
+      afterWindow: { from: cache.appliedAt.toISOString(), to: now.toISOString() },
+    }, config.verification);
+    await settle(cache, cacheBudgetKind, estimate, check);
   }
   return { checks: records, deferred };
 }

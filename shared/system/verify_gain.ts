@@ -72,6 +72,21 @@ export type IndexCheck =
     writeRatio: number | null;
   };
 
+/**
+ * The outcome of a check of a budget raised for what it buys: pending until enough was measured, else its
+ * verdict with the gain measured in the estimate's terms.
+ */
+export type BudgetCheck =
+  | { verdict: "pending"; reason: string }
+  | {
+    verdict: "kept" | "unused";
+    reason: string;
+    /** The gain measured, in the estimate's unit and window. */
+    measured: MeasuredGain;
+    /** |estimate − measured| / |measured|; null when nothing was measured to compare with. */
+    relativeError: number | null;
+  };
+
 const round = (value: number, digits = 2) => roundTo(value, digits);
 
 /**

@@ -28,7 +28,7 @@ function lookups(namespace: string, at: number, hits: number, misses: number, at
   ];
 }
 
-Deno.test("createCacheAnalyzer() finds a low hit rate, a short TTL and evictions over budget in stored events", async () => {
+Deno.test("createCacheAnalyzer() finds a low hit rate, a short TTL and evictions over budget with the misses they caused in stored events", async () => {
   await withSql(async (sql) => {
     const namespace = uniqueTarget("cache-analyzer");
     const now = Date.now();
@@ -45,6 +45,14 @@ Deno.test("createCacheAnalyzer() finds a low hit rate, a short TTL and evictions
           kind: "eviction",
           latency_ms: null,
           occurred_at: new Date(now - 5 * MINUTE_MS).toISOString(),
+        })),
+      // 12 of the evicted keys stored again while they would still have been fresh
+      ...Array.from({ length: 12 }, () =>
+        event(namespace, {
+          system: "cache",
+          kind: "evicted_read",
+          latency_ms: null,
+          occurred_at: new Date(now - 4 * MINUTE_MS).toISOString(),
         })),
     ];
     assert.equal(await ingest(sql, events), events.length);
@@ -63,6 +71,7 @@ Deno.test("createCacheAnalyzer() finds a low hit rate, a short TTL and evictions
     assert.match(ttl.detail, /within 70000 ms of being written/);
     const evictions = mine.find((f) => f.rule === "cache.evictions-over-budget")!;
     assert.equal(evictions.evidence.statistic.value, 30 / 200);
+    assert.deepEqual([evictions.gain?.value, evictions.gain?.unit], [12 / 200, "hit rate"]);
     // Nothing in the previous window: the trend is not judged, and the reason says so.
     assert.deepEqual(
       result.rejected.filter((r) => r.subject === `cache:${namespace}` && r.rule === "cache.hit-rate-falling")

@@ -161,6 +161,10 @@ function ourChecks(store: CheckStore, sql: ClientSql, analyzer: string): CheckSt
       const ids = await ours();
       return (await store.appliedWarmBudgets()).filter((b) => ids.has(b.findingId));
     },
+    appliedCacheBudgets: async () => {
+      const ids = await ours();
+      return (await store.appliedCacheBudgets()).filter((b) => ids.has(b.findingId));
+    },
   };
 }
 

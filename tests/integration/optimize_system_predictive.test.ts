@@ -50,6 +50,7 @@ function depsFor(predictiveOn: boolean, buffers: (store: PrewarmStore) => Prewar
       ...checks,
       appliedBuilds: () => Promise.resolve([]),
       appliedWarmBudgets: () => Promise.resolve([]),
+      appliedCacheBudgets: () => Promise.resolve([]),
     },
     config: {
       readConfig: () =>

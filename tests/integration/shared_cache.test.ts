@@ -321,6 +321,45 @@ Deno.test("cache_evict() removes the entries of the lowest read priority beyond 
   });
 });
 
+/** The events of kind evicted_read namespace `ns` has. */
+async function evictedReads(sql: Sql, ns: string): Promise<number> {
+  const [{ n }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from optimizer.metric_events
+    where system = 'cache' and target = ${ns} and kind = 'evicted_read' and reporter = 'cache:shared-tier'`;
+  return n;
+}
+
+Deno.test("a key evicted for size while fresh and stored again before it would have gone stale reports its miss as the budget's", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("evicted-read");
+    await cache(sql, ns).getOrLoad("k", () => Promise.resolve("x".repeat(100)));
+    // below every other entry, other tests' too: the first to go for size
+    await sql`update optimizer.cache_entries set read_priority = -1e9 where namespace = ${ns}`;
+    await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER})`;
+    const [{ total }] = await sql<{ total: string }[]>`
+      select sum(bytes)::text as total from optimizer.cache_entries`;
+    await sql`select optimizer.cache_evict(${Number(total) - 1})`;
+    const [mark] = await sql`
+      select evicted_fresh_until is not null as marked from optimizer.cache_read_history where namespace = ${ns}`;
+    assert.equal(mark.marked, true);
+    // another isolate: its own tier is empty, so the read misses and stores the key again
+    await cache(sql, ns).getOrLoad("k", () => Promise.resolve("x".repeat(100)));
+    assert.equal(await evictedReads(sql, ns), 1);
+  });
+});
+
+Deno.test("a key that expired and is stored again reports no miss of the budget's", async () => {
+  await withDb(async (sql) => {
+    const ns = namespace("expired-read");
+    const time = clock();
+    await cache(sql, ns, { now: time.now }, 1_000).getOrLoad("k", () => Promise.resolve(1));
+    time.advance(60_000);
+    await sql`select optimizer.cache_evict(${Number.MAX_SAFE_INTEGER}, ${time.now()})`;
+    await cache(sql, ns, { now: time.now }, 1_000).getOrLoad("k", () => Promise.resolve(2));
+    assert.equal(await evictedReads(sql, ns), 0);
+  });
+});
+
 Deno.test("optimizer.cache_read_priority() computes what readPriority() does", async () => {
   await withDb(async (sql) => {
     const base = Date.UTC(2026, 10, 29, 10, 0, 0);

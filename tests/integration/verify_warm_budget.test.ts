@@ -60,6 +60,7 @@ async function withAppliedBudget(
     const ours: CheckStore = {
       ...createCheckStore(sql),
       appliedBuilds: () => Promise.resolve([]),
+      appliedCacheBudgets: () => Promise.resolve([]),
       appliedWarmBudgets: async () =>
         (await createCheckStore(sql).appliedWarmBudgets()).filter((b) => b.findingId === id),
     };

@@ -20,11 +20,12 @@ const config = parseConfig({});
 
 function namespace(
   minute: (i: number) => MinuteFigures,
-  extra: { previous?: MinuteFigures; evictions?: number; ttl?: TtlSample | null } = {},
+  extra: { previous?: MinuteFigures; evictions?: number; evictedReads?: number; ttl?: TtlSample | null } = {},
 ): CacheNamespaceInput {
   return {
     lookups: targetSeries("cache", "robots", "lookup", minute, extra.previous ?? { hits: 900, misses: 100 }),
     evictions: extra.evictions ?? 0,
+    evictedReads: extra.evictedReads ?? 0,
     ttl: extra.ttl ?? null,
   };
 }
@@ -168,15 +169,46 @@ Deno.test("analyzeCache() says when misses carry no TTL attrs", () => {
 });
 
 Deno.test("analyzeCache() proposes a larger cacheSizeBudgetMb when evictions outgrow it", () => {
-  const { finding } = ruleOutcome(run(namespace(healthy, { evictions: 300 })), "cache.evictions-over-budget");
+  const { finding } = ruleOutcome(
+    run(namespace(healthy, { evictions: 300, evictedReads: 60 })),
+    "cache.evictions-over-budget",
+  );
   assert.ok(finding);
   assert.deepEqual(finding.action, { kind: "config", patch: { limits: { cacheSizeBudgetMb: 128 } } });
   assert.equal(finding.evidence.statistic.value, 0.25);
 });
 
+Deno.test("analyzeCache() states a larger budget's gain as the misses its evictions caused, per lookup", () => {
+  const { finding } = ruleOutcome(
+    run(namespace(healthy, { evictions: 300, evictedReads: 60 })),
+    "cache.evictions-over-budget",
+  );
+  assert.equal(finding?.gain?.kind, "estimated");
+  assert.deepEqual([finding?.gain?.value, finding?.gain?.unit], [0.05, "hit rate"]);
+  assert.match(
+    finding?.gain?.kind === "estimated" ? finding.gain.model : "",
+    /^the 60 misses of keys the budget evicted/,
+  );
+});
+
+Deno.test("analyzeCache() leaves evictions of keys never read again while fresh alone: they cost no hits", () => {
+  const { finding, reasons } = ruleOutcome(
+    run(namespace(healthy, { evictions: 300 })),
+    "cache.evictions-over-budget",
+  );
+  assert.equal(finding, undefined);
+  assert.deepEqual(reasons, [
+    "none of its 300 evicted keys was stored again while it would still have been fresh (kind evicted_read): " +
+    "the evictions cost no hits",
+  ]);
+});
+
 Deno.test("analyzeCache() gives guidance when the cache budget is already at its ceiling", () => {
   const { finding } = ruleOutcome(
-    run(namespace(healthy, { evictions: 300 }), parseConfig({ limits: { cacheSizeBudgetMb: 256 } })),
+    run(
+      namespace(healthy, { evictions: 300, evictedReads: 60 }),
+      parseConfig({ limits: { cacheSizeBudgetMb: 256 } }),
+    ),
     "cache.evictions-over-budget",
   );
   assert.equal(finding?.action.kind, "guidance");
