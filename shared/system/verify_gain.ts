@@ -11,10 +11,14 @@ import { roundTo } from "./round.ts";
  * 3. measured gain: the per-call saving of each, times its calls in the estimate's window, added up: the
  *    estimate's own terms (ms over that window), so the two compare;
  * 4. writes: the same per-call comparison of the statements that write the index's table (the index's
- *    maintenance is paid by them), once they too have run minCalls times since the build;
+ *    maintenance is paid by them), once they too have run minCalls times since the build: the time they
+ *    gained is the index's write penalty, in the estimate's terms too;
  * 5. verdict: `unused` when the planner never scanned the index since it was built, `degraded` when the
- *    statements it was built for, or those that write its table, take more than degradationRatio longer per
- *    call than before (weighted by their calls in the estimate's window), else `kept`.
+ *    statements it was built for take more than degradationRatio longer per call than before (weighted by
+ *    their calls in the estimate's window), or when, with the statements that write its table, they do
+ *    together ("write latency up": the writes' penalty outweighs the reads' saving), else `kept`. Writes are
+ *    judged with the reads, not alone: a slower write matters by the time it costs beside the time the
+ *    index saves, and a few hundred writes' per-call times vary by tens of percent between hours.
  */
 
 /** A statement the index was built for, and its calls in the estimate's window. */
@@ -70,6 +74,11 @@ export type IndexCheck =
     perCallRatio: number;
     /** The same for the statements that write the table; null when too few of their calls were compared. */
     writeRatio: number | null;
+    /**
+     * The same for the statements it was built for and those that write the table together; equal to
+     * perCallRatio when the writes were not judged.
+     */
+    combinedRatio: number;
   };
 
 /**
@@ -138,14 +147,23 @@ export function checkIndexBuild(
   const writeRatio = writes.statements > 0 && writes.callsAfter >= options.minCalls
     ? round(writes.ratio, 3)
     : null;
+  const penaltyMs = writes.afterMs - writes.beforeMs;
   const writeText = writes.statements === 0
     ? "; no statement that writes its table ran in both windows"
     : writeRatio === null
     ? `; ${writes.callsAfter} call(s) since the build of the statements that write its table, below ` +
       `verification.minCalls ${options.minCalls}: not judged`
     : `; the ${writes.statements} statement(s) that write its table, ${writes.callsAfter} call(s) since the ` +
-      `build: per call ${round(writeRatio * 100, 1)} % of their time before`;
-  const outcome = { measured, relativeError: error, perCallRatio, writeRatio };
+      `build: per call ${round(writeRatio * 100, 1)} % of their time before, ${round(penaltyMs)} ms ` +
+      "in the estimate's terms";
+  const judged = writeRatio === null ? { beforeMs: 0, afterMs: 0 } : writes;
+  const combinedRatio = round(
+    reads.beforeMs + judged.beforeMs > 0
+      ? (reads.afterMs + judged.afterMs) / (reads.beforeMs + judged.beforeMs)
+      : reads.ratio,
+    3,
+  );
+  const outcome = { measured, relativeError: error, perCallRatio, writeRatio, combinedRatio };
 
   // 5. the verdict
   if (input.indexScans === 0) {
@@ -163,11 +181,12 @@ export function checkIndexBuild(
       ...outcome,
     };
   }
-  if (writeRatio !== null && writeRatio > 1 + options.degradationRatio) {
+  if (combinedRatio > 1 + options.degradationRatio) {
     return {
       verdict: "degraded",
-      reason: `write latency up: the statements that write its table are slower per call than before it, ` +
-        `beyond verification.degradationRatio ${options.degradationRatio}: ${measuredText}${writeText}`,
+      reason: `write latency up: with the statements that write its table, the statements it was built for ` +
+        `take ${round(combinedRatio * 100, 1)} % of their time before per call, beyond ` +
+        `verification.degradationRatio ${options.degradationRatio}: ${measuredText}${writeText}`,
       ...outcome,
     };
   }
@@ -183,7 +202,14 @@ function perCall(
   weights: readonly ServedCalls[],
   before: ReadonlyMap<string, StatementTimes>,
   after: ReadonlyMap<string, StatementTimes>,
-): { statements: number; callsAfter: number; savedMs: number; ratio: number } {
+): {
+  statements: number;
+  callsAfter: number;
+  beforeMs: number;
+  afterMs: number;
+  savedMs: number;
+  ratio: number;
+} {
   const compared = weights.filter((s) =>
     (before.get(s.queryid)?.calls ?? 0) > 0 && (after.get(s.queryid)?.calls ?? 0) > 0
   );
@@ -197,6 +223,8 @@ function perCall(
   return {
     statements: compared.length,
     callsAfter,
+    beforeMs,
+    afterMs,
     savedMs: beforeMs - afterMs,
     ratio: beforeMs > 0 ? afterMs / beforeMs : 1,
   };

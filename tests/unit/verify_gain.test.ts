@@ -7,7 +7,7 @@ const options = { minCalls: 20, degradationRatio: 0.1 };
 
 /**
  * A build estimated to save 900 ms on statement 1 (100 calls at 10 ms each before), its table written by
- * statement 9 (50 calls at 2 ms each before; `writesAfter` since the build).
+ * statement 9 (50 calls at 20 ms each before; `writesAfter` since the build).
  */
 function input(
   after: { calls: number; totalMs: number } | null,
@@ -23,7 +23,7 @@ function input(
     afterWindow,
     indexScans,
     writes: {
-      before: new Map([["9", { calls: 50, totalMs: 100 }]]),
+      before: new Map([["9", { calls: 50, totalMs: 1_000 }]]),
       after: new Map(writesAfter === null ? [] : [["9", writesAfter]]),
     },
   };
@@ -86,27 +86,28 @@ Deno.test("checkIndexBuild() leaves a statement that did not run in both windows
   assert.match(check.reason, /^1 statement\(s\), 40 call\(s\)/);
 });
 
-Deno.test("checkIndexBuild() finds an index whose table's writes got slower per call beyond degradationRatio degraded", () => {
-  // reads 1 ms per call (saved), writes 2.5 ms per call against 2 before
-  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 30, totalMs: 75 }), options);
+Deno.test("checkIndexBuild() finds an index whose writes' penalty outweighs its reads' saving degraded", () => {
+  // reads 9.5 ms per call against 10 (50 ms saved), writes 30 ms against 20 (500 ms more): 1.225 together
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 380 }, 40, { calls: 30, totalMs: 900 }), options);
   assert.ok(check.verdict === "degraded");
-  assert.equal(check.writeRatio, 1.25);
+  assert.deepEqual([check.writeRatio, check.combinedRatio], [1.5, 1.225]);
   assert.match(
     check.reason,
-    /^write latency up: .*beyond verification\.degradationRatio 0\.1: .*the 1 statement\(s\) that write its table, 30 call\(s\) since the build: per call 125 % of their time before$/,
+    /^write latency up: .* take 122\.5 % of their time before per call, beyond verification\.degradationRatio 0\.1: .*the 1 statement\(s\) that write its table, 30 call\(s\) since the build: per call 150 % of their time before, 500 ms in the estimate's terms$/,
   );
 });
 
-Deno.test("checkIndexBuild() keeps an index whose table's writes stayed within degradationRatio", () => {
-  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 30, totalMs: 63 }), options);
+Deno.test("checkIndexBuild() keeps an index whose slower writes cost less than its reads save", () => {
+  // reads 1 ms per call against 10 (900 ms saved), writes 25 ms against 20 (250 ms more)
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 30, totalMs: 750 }), options);
   assert.ok(check.verdict === "kept");
-  assert.equal(check.writeRatio, 1.05);
+  assert.deepEqual([check.writeRatio, check.combinedRatio], [1.25, 0.675]);
 });
 
 Deno.test("checkIndexBuild() does not judge the writes before they have run minCalls times since the build", () => {
-  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 5, totalMs: 50 }), options);
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 40 }, 40, { calls: 5, totalMs: 500 }), options);
   assert.ok(check.verdict === "kept");
-  assert.equal(check.writeRatio, null);
+  assert.deepEqual([check.writeRatio, check.combinedRatio], [null, 0.1]);
   assert.match(
     check.reason,
     /5 call\(s\) since the build of the statements that write its table, below verification\.minCalls 20: not judged$/,
