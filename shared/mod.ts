@@ -562,6 +562,7 @@ export {
   type ActionCheckRecord,
   type AppliedBuild,
   type AppliedCacheBudget,
+  type AppliedFinding,
   type AppliedWarmBudget,
   type CheckRow,
   type CheckStore,

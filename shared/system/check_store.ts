@@ -11,20 +11,25 @@ import { cacheBudgetRule } from "../analyze/cache.ts";
 import { warmBudgetRule } from "../analyze/warm_budget.ts";
 
 /**
- * Postgres adapter of the checks of applied actions: the index builds applied findings made and the warm
- * budgets they raised, the statements' times over a window (optimizer.statement_deltas), a new index's scans
- * (pg_stat_user_indexes), the functions' cold starts over a window (the rollups), a snapshot that closes a
- * window, and optimizer.action_checks (migration 20261130004000).
+ * Postgres adapter of the checks of applied actions: the index builds applied findings made and the warm and
+ * cache budgets they raised, the statements' times over a window (optimizer.statement_deltas) and those that
+ * write a table, a new index's scans (pg_stat_user_indexes), the functions' cold starts and the namespaces'
+ * lookups over a window (the rollups), a snapshot that closes a window, and optimizer.action_checks
+ * (migration 20261130004000).
  */
 
-/** An applied finding whose action built an index. */
-export interface AppliedBuild {
+/** An applied finding, as its check reads it. */
+export interface AppliedFinding {
   /** The stored finding. */
   findingId: string;
   /** When it was applied. */
   appliedAt: Date;
   /** The finding as applied. */
   finding: Finding;
+}
+
+/** An applied finding whose action built an index. */
+export interface AppliedBuild extends AppliedFinding {
   /** The table, as the statement writes it, and the index's stored name. */
   table: string;
   /** The index's name. */
@@ -32,23 +37,10 @@ export interface AppliedBuild {
 }
 
 /** An applied `warm.budget-short` finding: a raised warm budget. */
-export interface AppliedWarmBudget {
-  /** The stored finding. */
-  findingId: string;
-  /** When it was applied. */
-  appliedAt: Date;
-  /** The finding as applied. */
-  finding: Finding;
-}
+export type AppliedWarmBudget = AppliedFinding;
 
 /** An applied `cache.evictions-over-budget` finding: a cache budget raised for a namespace. */
-export interface AppliedCacheBudget {
-  /** The stored finding. */
-  findingId: string;
-  /** When it was applied. */
-  appliedAt: Date;
-  /** The finding as applied. */
-  finding: Finding;
+export interface AppliedCacheBudget extends AppliedFinding {
   /** The namespace it was raised for (the finding's subject, `cache:<namespace>`). */
   namespace: string;
 }
@@ -168,6 +160,15 @@ export function checkRecordOf(row: CheckRow): ActionCheckRecord {
 /** The store over `sql`. */
 export function createCheckStore(sql: Sql): CheckStore {
   const json = (value: unknown) => sql.json(value as postgres.JSONValue);
+
+  /** The applied findings of `rule`, oldest apply first. */
+  async function applied(rule: string): Promise<AppliedFinding[]> {
+    const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
+      select id::text, applied_at, finding from optimizer.findings
+      where status = 'applied' and rule = ${rule} order by applied_at, id`;
+    return rows.map((row) => ({ findingId: row.id, appliedAt: row.applied_at, finding: row.finding }));
+  }
+
   return {
     async takeSnapshot() {
       const [{ at }] = await sql<{ at: Date }[]>`
@@ -176,43 +177,18 @@ export function createCheckStore(sql: Sql): CheckStore {
     },
 
     async appliedBuilds() {
-      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
-        select id::text, applied_at, finding from optimizer.findings
-        where status = 'applied' and rule = 'index.suggest' order by applied_at, id`;
-      return rows.flatMap((row) => {
-        const plan = planApply(row.finding.action);
-        return plan.kind === "index"
-          ? [{
-            findingId: row.id,
-            appliedAt: row.applied_at,
-            finding: row.finding,
-            table: plan.table,
-            indexName: plan.indexName,
-          }]
-          : [];
+      return (await applied("index.suggest")).flatMap((a) => {
+        const plan = planApply(a.finding.action);
+        return plan.kind === "index" ? [{ ...a, table: plan.table, indexName: plan.indexName }] : [];
       });
     },
 
-    async appliedWarmBudgets() {
-      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
-        select id::text, applied_at, finding from optimizer.findings
-        where status = 'applied' and rule = ${warmBudgetRule} order by applied_at, id`;
-      return rows.map((row) => ({ findingId: row.id, appliedAt: row.applied_at, finding: row.finding }));
-    },
+    appliedWarmBudgets: () => applied(warmBudgetRule),
 
     async appliedCacheBudgets() {
-      const rows = await sql<{ id: string; applied_at: Date; finding: Finding }[]>`
-        select id::text, applied_at, finding from optimizer.findings
-        where status = 'applied' and rule = ${cacheBudgetRule} and finding -> 'action' ->> 'kind' = 'config'
-        order by applied_at, id`;
-      return rows.flatMap((row) =>
-        row.finding.subject.startsWith("cache:")
-          ? [{
-            findingId: row.id,
-            appliedAt: row.applied_at,
-            finding: row.finding,
-            namespace: row.finding.subject.slice("cache:".length),
-          }]
+      return (await applied(cacheBudgetRule)).flatMap((a) =>
+        a.finding.action.kind === "config" && a.finding.subject.startsWith("cache:")
+          ? [{ ...a, namespace: a.finding.subject.slice("cache:".length) }]
           : []
       );
     },

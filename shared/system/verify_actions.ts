@@ -134,27 +134,31 @@ export async function verifyAppliedActions(
     records.push(record);
   };
 
-  // the builds of one analysis share its window: each window's statements are read once, for all of them
+  // the builds of one analysis share its window, and the builds on one table its writers: each is read once
   const queryids = [...new Set(builds.flatMap((b) => servedStatements(b.finding).map((s) => s.queryid)))];
-  const estimateTimes = new Map<string, Promise<Map<string, StatementTimes>>>();
-  const timesOver = (window: Window) => {
-    const key = `${window.from}/${window.to}`;
-    if (!estimateTimes.has(key)) {
-      estimateTimes.set(
-        key,
-        deps.checks.statementTimes({ from: new Date(window.from), to: new Date(window.to) }, queryids),
-      );
-    }
-    return estimateTimes.get(key)!;
-  };
+  const timesOver = once(
+    (window: Window) => deps.checks.statementTimes(dates(window), queryids),
+    (window) => `${window.from}/${window.to}`,
+  );
+  const writersOf = once(
+    async ({ table, window }: { table: string; window: Window }) => {
+      const ids = await deps.checks.writeStatements(table, dates(window));
+      return {
+        ids,
+        before: ids.length === 0
+          ? new Map<string, StatementTimes>()
+          : await deps.checks.statementTimes(dates(window), ids),
+      };
+    },
+    ({ table, window }) => `${table}|${window.from}/${window.to}`,
+  );
   for (const build of builds) {
     const estimate = build.finding.gain;
     const estimateWindow = build.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow || late(build.findingId)) continue;
     // 2. check, the statements that write the table too
-    const before = { from: new Date(estimateWindow.from), to: new Date(estimateWindow.to) };
     const since = { from: build.appliedAt, to: now };
-    const writers = await deps.checks.writeStatements(build.table, before);
+    const writers = await writersOf({ table: build.table, window: estimateWindow });
     const check = checkIndexBuild({
       estimate,
       estimateWindow,
@@ -163,9 +167,11 @@ export async function verifyAppliedActions(
       after: await deps.checks.statementTimes(since, queryids),
       afterWindow: { from: build.appliedAt.toISOString(), to: now.toISOString() },
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
-      writes: writers.length === 0 ? { before: new Map(), after: new Map() } : {
-        before: await deps.checks.statementTimes(before, writers),
-        after: await deps.checks.statementTimes(since, writers),
+      writes: {
+        before: writers.before,
+        after: writers.ids.length === 0
+          ? new Map<string, StatementTimes>()
+          : await deps.checks.statementTimes(since, writers.ids),
       },
     }, config.verification);
     await settle(build, indexBuildKind, estimate, check);
@@ -192,17 +198,29 @@ export async function verifyAppliedActions(
     const estimateWindow = cache.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow || late(cache.findingId)) continue;
     // 2. check
-    const window = { from: new Date(estimateWindow.from), to: new Date(estimateWindow.to) };
     const check = checkCacheBudget({
       estimate,
       namespace: cache.namespace,
-      before: await deps.checks.cacheLookups(cache.namespace, window, "analysis"),
+      before: await deps.checks.cacheLookups(cache.namespace, dates(estimateWindow), "analysis"),
       after: await deps.checks.cacheLookups(cache.namespace, { from: cache.appliedAt, to: now }, "since"),
       afterWindow: { from: cache.appliedAt.toISOString(), to: now.toISOString() },
     }, config.verification);
     await settle(cache, cacheBudgetKind, estimate, check);
   }
   return { checks: records, deferred };
+}
+
+/** A finding's window as the stores take it. */
+const dates = (window: Window) => ({ from: new Date(window.from), to: new Date(window.to) });
+
+/** `load`, called once per key (`keyOf`): later calls with an equal key share the first one's promise. */
+function once<A, T>(load: (arg: A) => Promise<T>, keyOf: (arg: A) => string): (arg: A) => Promise<T> {
+  const made = new Map<string, Promise<T>>();
+  return (arg) => {
+    const key = keyOf(arg);
+    if (!made.has(key)) made.set(key, load(arg));
+    return made.get(key)!;
+  };
 }
 
 /** Rolls a finding back, its statements bounded by `bounds` when given. */
