@@ -28,6 +28,7 @@ import { startLatencyProxy, throughProxy } from "../../bench/harness/latency_pro
 import { stackEnv } from "../support/env.ts";
 import { connect, flushStats, type Sql, storeFinding, withSql } from "../support/metric_store_db.ts";
 import { adviseWorkload } from "../support/advised_workload.ts";
+import { onlyFindings } from "../support/applied_findings.ts";
 
 const secretKey = "sb_secret_optimize_system_test";
 /** The run lock's advisory key (system_store.ts). */
@@ -146,26 +147,11 @@ function appFor(analyzer: string, dbUrl = stackEnv().dbUrl) {
 
 /** The real check store, its applied actions only those of `analyzer`'s findings. */
 function ourChecks(store: CheckStore, sql: ClientSql, analyzer: string): CheckStore {
-  const ours = async () =>
+  return onlyFindings(store, async () =>
     new Set(
       (await sql<{ id: string }[]>`select id::text from optimizer.findings where analyzer = ${analyzer}`)
         .map((r) => r.id),
-    );
-  return {
-    ...store,
-    appliedBuilds: async () => {
-      const ids = await ours();
-      return (await store.appliedBuilds()).filter((b) => ids.has(b.findingId));
-    },
-    appliedWarmBudgets: async () => {
-      const ids = await ours();
-      return (await store.appliedWarmBudgets()).filter((b) => ids.has(b.findingId));
-    },
-    appliedCacheBudgets: async () => {
-      const ids = await ours();
-      return (await store.appliedCacheBudgets()).filter((b) => ids.has(b.findingId));
-    },
-  };
+    ));
 }
 
 /** The valid indexes of `schema`.t other than its primary key. */

@@ -22,6 +22,7 @@ import {
 import { stackEnv } from "../support/env.ts";
 import { type Sql, withSql } from "../support/metric_store_db.ts";
 import { cleanUp, createTable, planAt, recurringDips } from "../support/buffer_dips_db.ts";
+import { onlyFindings } from "../support/applied_findings.ts";
 
 const options: SystemRunOptions = {
   priority: "performance",
@@ -46,12 +47,7 @@ function depsFor(predictiveOn: boolean, buffers: (store: PrewarmStore) => Prewar
   const deps: SystemRunDeps = {
     store: createSystemStore(sql, lock),
     findings: none,
-    checks: {
-      ...checks,
-      appliedBuilds: () => Promise.resolve([]),
-      appliedWarmBudgets: () => Promise.resolve([]),
-      appliedCacheBudgets: () => Promise.resolve([]),
-    },
+    checks: onlyFindings(checks, () => Promise.resolve(new Set())),
     config: {
       readConfig: () =>
         Promise.resolve({

@@ -5,20 +5,16 @@
  */
 import assert from "node:assert/strict";
 import {
-  applyFinding,
   cacheBudgetRule,
-  type CheckStore,
+  type ConfigAccess,
   createCheckStore,
   createFinding,
-  createRecommendationStore,
-  createSql,
   createStatusStore,
   estimatedGain,
-  rollbackFinding,
   verifyAppliedActions,
 } from "../../shared/mod.ts";
-import { stackEnv } from "../support/env.ts";
-import { storeFinding, uniqueTarget } from "../support/metric_store_db.ts";
+import { uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { onlyFindings, withAppliedFinding } from "../support/applied_findings.ts";
 
 const HOUR = 3_600_000;
 
@@ -34,13 +30,10 @@ async function withAppliedBudget(
     before: number,
   ) => Promise<void>,
 ): Promise<void> {
-  const sql = createSql({ functionName: "verify-cache-budget-test", url: stackEnv().dbUrl });
   const ns = uniqueTarget("cache-budget-check");
-  const analyzer = `verify-cache-budget-${crypto.randomUUID()}`;
-  const config = createStatusStore(sql);
-  const findings = createRecommendationStore(sql);
-  const budgetNow = async () => (await config.readConfig()).config.limits.cacheSizeBudgetMb;
-  const before = await budgetNow();
+  const budgetOf = async (config: ConfigAccess) =>
+    (await config.readConfig()).config.limits.cacheSizeBudgetMb;
+  const before = await withSql((sql) => budgetOf(createStatusStore(sql)));
   const now = Date.now();
   const window = { from: new Date(now - 2 * HOUR), to: new Date(now - HOUR) };
   const finding = createFinding({
@@ -59,31 +52,20 @@ async function withAppliedBudget(
     action: { kind: "config", patch: { limits: { cacheSizeBudgetMb: Math.min(256, before * 2) } } },
     autoApplicable: false,
   });
-  const id = await storeFinding(sql, analyzer, finding);
-  try {
-    assert.equal((await applyFinding(findings, config, id, "test")).status, 200);
-    await sql`update optimizer.findings set applied_at = now() - interval '30 minutes' where id = ${id}`;
-    await sql`
-      insert into optimizer.metric_rollups (minute, system, target, kind, count, hits, misses)
-      values (${new Date(now - 90 * 60_000)}, 'cache', ${ns}, 'lookup', 1000, 600, 400),
-             (pg_catalog.date_trunc('minute', optimizer.clock_at(now())) - interval '10 minutes', 'cache', ${ns},
-              'lookup', ${since.hits + since.misses}, ${since.hits}, ${since.misses})`;
-    const ours: CheckStore = {
-      ...createCheckStore(sql),
-      appliedBuilds: () => Promise.resolve([]),
-      appliedWarmBudgets: () => Promise.resolve([]),
-      appliedCacheBudgets: async () =>
-        (await createCheckStore(sql).appliedCacheBudgets()).filter((b) => b.findingId === id),
-    };
-    const { checks } = await verifyAppliedActions({ checks: ours, findings, config }, "test");
-    await body(checks, budgetNow, before);
-  } finally {
-    const [{ status }] = await sql`select status from optimizer.findings where id = ${id}`;
-    if (status === "applied") await rollbackFinding(findings, config, id, "test");
-    await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
-    await sql`delete from optimizer.metric_rollups where target = ${ns}`;
-    await sql.end();
-  }
+  await withAppliedFinding("verify-cache-budget-test", finding, async ({ sql, id, config, findings }) => {
+    try {
+      await sql`
+        insert into optimizer.metric_rollups (minute, system, target, kind, count, hits, misses)
+        values (${new Date(now - 90 * 60_000)}, 'cache', ${ns}, 'lookup', 1000, 600, 400),
+               (pg_catalog.date_trunc('minute', optimizer.clock_at(now())) - interval '10 minutes', 'cache', ${ns},
+                'lookup', ${since.hits + since.misses}, ${since.hits}, ${since.misses})`;
+      const ours = onlyFindings(createCheckStore(sql), () => Promise.resolve(new Set([id])));
+      const { checks } = await verifyAppliedActions({ checks: ours, findings, config }, "test");
+      await body(checks, () => budgetOf(config), before);
+    } finally {
+      await sql`delete from optimizer.metric_rollups where target = ${ns}`;
+    }
+  });
 }
 
 Deno.test("verification keeps a raised cache budget that bought hits, measured per lookup", async () => {

@@ -6,18 +6,14 @@
 import assert from "node:assert/strict";
 import {
   analyzeWarmBudget,
-  applyFinding,
-  type CheckStore,
+  type ConfigAccess,
   createCheckStore,
-  createRecommendationStore,
-  createSql,
   createStatusStore,
   parseConfig,
-  rollbackFinding,
   verifyAppliedActions,
 } from "../../shared/mod.ts";
-import { stackEnv } from "../support/env.ts";
-import { storeFinding, uniqueTarget } from "../support/metric_store_db.ts";
+import { uniqueTarget, withSql } from "../support/metric_store_db.ts";
+import { onlyFindings, withAppliedFinding } from "../support/applied_findings.ts";
 
 const HOUR = 3_600_000;
 
@@ -33,13 +29,9 @@ async function withAppliedBudget(
     before: number,
   ) => Promise<void>,
 ): Promise<void> {
-  const sql = createSql({ functionName: "verify-warm-budget-test", url: stackEnv().dbUrl });
   const fn = uniqueTarget("warm-budget-check");
-  const analyzer = `verify-warm-budget-${crypto.randomUUID()}`;
-  const config = createStatusStore(sql);
-  const findings = createRecommendationStore(sql);
-  const budgetNow = async () => (await config.readConfig()).config.limits.warmPingsPerHour;
-  const before = await budgetNow();
+  const budgetOf = async (config: ConfigAccess) => (await config.readConfig()).config.limits.warmPingsPerHour;
+  const before = await withSql((sql) => budgetOf(createStatusStore(sql)));
   const now = Date.now();
   const [finding] = analyzeWarmBudget(
     {
@@ -49,30 +41,19 @@ async function withAppliedBudget(
     },
     parseConfig({ modules: { warmer: true }, limits: { warmPingsPerHour: before } }),
   ).findings;
-  const id = await storeFinding(sql, analyzer, finding);
-  try {
-    assert.equal((await applyFinding(findings, config, id, "test")).status, 200);
-    await sql`update optimizer.findings set applied_at = now() - interval '30 minutes' where id = ${id}`;
-    await sql`
-      insert into optimizer.metric_rollups (minute, system, target, kind, count, cold_starts)
-      values (pg_catalog.date_trunc('minute', optimizer.clock_at(now())) - interval '10 minutes', 'edge', ${fn},
-              'request', 100, ${coldStartsSince})`;
-    const ours: CheckStore = {
-      ...createCheckStore(sql),
-      appliedBuilds: () => Promise.resolve([]),
-      appliedCacheBudgets: () => Promise.resolve([]),
-      appliedWarmBudgets: async () =>
-        (await createCheckStore(sql).appliedWarmBudgets()).filter((b) => b.findingId === id),
-    };
-    const { checks } = await verifyAppliedActions({ checks: ours, findings, config }, "test");
-    await body(checks, budgetNow, before);
-  } finally {
-    const [{ status }] = await sql`select status from optimizer.findings where id = ${id}`;
-    if (status === "applied") await rollbackFinding(findings, config, id, "test");
-    await sql`delete from optimizer.findings where analyzer = ${analyzer}`;
-    await sql`delete from optimizer.metric_rollups where target = ${fn}`;
-    await sql.end();
-  }
+  await withAppliedFinding("verify-warm-budget-test", finding, async ({ sql, id, config, findings }) => {
+    try {
+      await sql`
+        insert into optimizer.metric_rollups (minute, system, target, kind, count, cold_starts)
+        values (pg_catalog.date_trunc('minute', optimizer.clock_at(now())) - interval '10 minutes', 'edge', ${fn},
+                'request', 100, ${coldStartsSince})`;
+      const ours = onlyFindings(createCheckStore(sql), () => Promise.resolve(new Set([id])));
+      const { checks } = await verifyAppliedActions({ checks: ours, findings, config }, "test");
+      await body(checks, () => budgetOf(config), before);
+    } finally {
+      await sql`delete from optimizer.metric_rollups where target = ${fn}`;
+    }
+  });
 }
 
 Deno.test("verification keeps a raised warm budget whose pings avoided cold starts, measured per request", async () => {
