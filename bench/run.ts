@@ -324,7 +324,12 @@ try {
     recommendations: recommendations.report,
     warmer: warmer.activity,
     advisorsCoverage,
-    overallTargets: checkOverallTargets(comparison, runs),
+    overallTargets: checkOverallTargets(
+      comparison,
+      runs,
+      warmingFloors.find((f) => f.compression === compression)?.rows.find((r) => r.fn === "all functions") ??
+        null,
+    ),
     targets,
     runs,
     comparison,

@@ -26,6 +26,10 @@ import type { BreakerStore } from "./breaker_store.ts";
  * 2. **Probe once across isolates.** When the circuit's half-open time comes, the isolate about to probe
  *    claims the probe in the store first; every other isolate keeps rejecting until the probe's outcome is
  *    written. So an outage costs one call to the dependency per `halfOpenAfterMs`, however many isolates run.
+ *    A failed probe dates the reopened circuit from when the probe was sent, not from when it failed: the
+ *    bound holds either way (probes are claimed at least `halfOpenAfterMs` apart), and a slow path to the
+ *    dependency (a slow store, a call that hangs until its timeout) does not stretch the time to the next
+ *    probe, and so the recovery after the outage ends, by however long the failed probe took.
  * 3. **Write on transitions only** (to open, to closed), with the version as a compare-and-set guard: a writer
  *    whose copy was stale loses and reads again. An opening also says when its probe may be claimed, so that
  *    an isolate still holding the previous opening cannot probe right after a failed probe.
@@ -140,6 +144,8 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
   let policy = build(undefined);
   /** Transitions to open or closed made during the current calls, to write. */
   let unwritten: { from: BreakerStateName; to: BreakerStateName; atMs: number } | null = null;
+  /** When this isolate's claimed probe was sent, until its outcome is written. */
+  let probeSentAt: number | null = null;
 
   function build(ownState: z.infer<typeof OwnState> | undefined): CircuitBreakerPolicy {
     const breaker: IBreaker = o.rule.kind === "consecutive"
@@ -199,13 +205,15 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
     const own = ownState();
     const now = Date.now();
     if (own.value !== CircuitState.Open || now - (own.openedAt ?? 0) < o.halfOpenAfterMs) return true;
+    let claimed = true;
     try {
       // Held for as long as the circuit stays open after a failure: if this isolate dies probing, another may.
-      return await o.store.claimProbe(o.name, now, o.halfOpenAfterMs);
+      claimed = await o.store.claimProbe(o.name, now, o.halfOpenAfterMs);
     } catch (error) {
       onStoreError(error);
-      return true;
     }
+    if (claimed) probeSentAt = now;
+    return claimed;
   }
 
   /** Step 3: write a transition to open or closed; a stale copy loses and is read again on the next call. */
@@ -213,6 +221,12 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
     const transition = unwritten;
     if (!transition) return;
     unwritten = null;
+    const sentAt = probeSentAt;
+    probeSentAt = null;
+    // A failed probe: the circuit reopens as of the probe's sending (header, step 2).
+    if (sentAt !== null && policy.state === CircuitState.Open) {
+      policy = build({ ...ownState(), value: CircuitState.Open, openedAt: sentAt });
+    }
     try {
       const own = ownState();
       const nextProbeAt = own.value === CircuitState.Open ? (own.openedAt ?? 0) + o.halfOpenAfterMs : null;

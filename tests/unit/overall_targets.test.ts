@@ -68,3 +68,40 @@ Deno.test("checkOverallTargets() says what holds the p95 up: the p95 without boo
     /repeat 0: target 60\.0 ms; p95 without the requests that waited for a boot 60 ms \(0\.40 of baseline\); endpoints above the target without boots: market\.quote 140 ms \(20\.0 % of requests\)$/,
   );
 });
+
+const floorRow = (clairvoyant: number) => ({
+  fn: "all functions",
+  requests: 1000,
+  withoutWarmer: 120,
+  clairvoyant,
+  clairvoyantPings: 70,
+  floorRatio: clairvoyant / 120,
+});
+
+Deno.test("checkOverallTargets() says when a clairvoyant warmer would leave too many boot waits for the target", () => {
+  const withCold = runs.map((r) => ({
+    ...r,
+    figures: { ...r.figures, medianLatencyMs: { cold: 190, warm: 20 } },
+  }));
+  const [check] = checkOverallTargets(
+    report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9)),
+    withCold,
+    floorRow(56),
+  );
+  assert.match(
+    check.measured,
+    /Boots alone hold it up whatever the warmer does, as long as a request that waits for a boot takes longer than the target: a clairvoyant warmer would leave 56 of the window's 1000 requests \(5\.6 %\) waiting for a boot at this compression \(bench\/sim\/warming_floor\.ts\), more than the 5 % of requests a p95 leaves above it; optimized's requests that waited for a boot took a median 190\.0 ms per repeat$/,
+  );
+});
+
+Deno.test("checkOverallTargets() says boots need not hold the p95 up when a clairvoyant warmer leaves few", () => {
+  const [check] = checkOverallTargets(
+    report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9)),
+    runs,
+    floorRow(20),
+  );
+  assert.match(
+    check.measured,
+    /Boots alone need not hold it up: a clairvoyant warmer would leave 20 of the window's 1000 requests \(2\.0 %\)/,
+  );
+});

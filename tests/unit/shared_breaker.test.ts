@@ -116,6 +116,19 @@ Deno.test("createSharedBreaker() lets no isolate probe again right after a faile
   assert.equal(called, 0, "b's copy said a probe was due, the store said the new opening's was not");
 });
 
+Deno.test("createSharedBreaker() dates a failed probe's reopening from when the probe was sent", async () => {
+  const { store, rows } = memoryStore();
+  const [a, b] = [breaker(store), breaker(store)];
+  for (let i = 0; i < 3; i++) await call(a, boom);
+  await sleep(50);
+  const sentBy = Date.now();
+  assert.equal(await call(a, () => sleep(35).then(boom)), "failed", "a slow probe: 35 ms to fail");
+  const nextProbeAtMs = rows.get("quotes")!.nextProbeAtMs!;
+  assert.ok(nextProbeAtMs <= sentBy + 40 + 20, `next probe ${nextProbeAtMs - sentBy} ms after the send`);
+  await sleep(Math.max(0, sentBy + 60 - Date.now()));
+  assert.equal(await call(b, ok), "ok", "60 ms after the failed probe was sent, 25 after it failed");
+});
+
 Deno.test("createSharedBreaker() closes every isolate's circuit after one successful probe", async () => {
   const { store } = memoryStore();
   const [a, b] = [breaker(store), breaker(store)];
