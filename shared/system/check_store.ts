@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { EstimatedGain, Finding, MeasuredGain } from "../finding/finding.ts";
 import { planApply } from "../recommendations/apply_plan.ts";
-import { readStatements, readWorkload } from "../workload/workload.ts";
+import { addSumSq, readStatements, readWorkload } from "../workload/workload.ts";
 import { writtenTables } from "../workload/written_tables.ts";
 import type { StatementTimes } from "./verify_gain.ts";
 import type { ColdStartCounts } from "./check_warm_budget.ts";
@@ -94,7 +94,10 @@ export interface CheckStore {
    * (wall-clock instants, read on the warmer's clock as the rollups are).
    */
   coldStarts(functions: string[], window: { from: Date; to: Date }): Promise<Map<string, ColdStartCounts>>;
-  /** The calls and execution time of the statements `queryids` over `window`, roles added up. */
+  /**
+   * The calls, execution time and sum of squared execution times of the statements `queryids` over `window`,
+   * roles added up.
+   */
   statementTimes(window: { from: Date; to: Date }, queryids: string[]): Promise<Map<string, StatementTimes>>;
   /**
    * The project's statements (the suite's own left out) that ran in `window` and write `table` (an insert,
@@ -223,8 +226,12 @@ export function createCheckStore(sql: Sql): CheckStore {
       const { deltas } = await readStatements(sql, window);
       const times = new Map<string, StatementTimes>();
       for (const d of deltas.filter((d) => queryids.includes(d.queryid))) {
-        const sum = times.get(d.queryid) ?? { calls: 0, totalMs: 0 };
-        times.set(d.queryid, { calls: sum.calls + d.calls, totalMs: sum.totalMs + d.totalMs });
+        const sum = times.get(d.queryid) ?? { calls: 0, totalMs: 0, sumSqMs: 0 };
+        times.set(d.queryid, {
+          calls: sum.calls + d.calls,
+          totalMs: sum.totalMs + d.totalMs,
+          sumSqMs: addSumSq(sum.sumSqMs, d.sumSqMs),
+        });
       }
       return times;
     },

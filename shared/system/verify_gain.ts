@@ -13,13 +13,20 @@ import { roundTo } from "./round.ts";
  * 4. writes: the same per-call comparison of the statements that write the index's table (the index's
  *    maintenance is paid by them), once they too have run minCalls times since the build: the time they
  *    gained is the index's write penalty, in the estimate's terms too;
- * 5. verdict: `unused` when the planner never scanned the index since it was built, `degraded` when the
+ * 5. noise: each per-call ratio's standard error, from the per-call variance of each statement in each window
+ *    (its sum of squared execution times); unknown when a snapshot lacks it;
+ * 6. verdict: `unused` when the planner never scanned the index since it was built, `degraded` when the
  *    statements it was built for take more than degradationRatio longer per call than before (weighted by
  *    their calls in the estimate's window), or when, with the statements that write its table, they do
- *    together ("write latency up": the writes' penalty outweighs the reads' saving), else `kept`. Writes are
- *    judged with the reads, not alone: a slower write matters by the time it costs beside the time the
- *    index saves, and a few hundred writes' per-call times vary by tens of percent between hours.
+ *    together ("write latency up": the writes' penalty outweighs the reads' saving), and in either case the
+ *    slowdown is beyond the noise (the ratio less significanceZ standard errors is still above 1), else
+ *    `kept`. Writes are judged with the reads, not alone: a slower write matters by the time it costs beside
+ *    the time the index saves, and a few hundred writes' per-call times vary by tens of percent between
+ *    hours; the noise test keeps such a swing from rolling back an index that works.
  */
+
+/** Standard errors a slowdown must stand above 1 by to count (one-sided, about 95 %). */
+export const significanceZ = 1.645;
 
 /** A statement the index was built for, and its calls in the estimate's window. */
 export interface ServedCalls {
@@ -35,6 +42,8 @@ export interface StatementTimes {
   calls: number;
   /** Execution time in the window, all calls together, in ms. */
   totalMs: number;
+  /** The sum of each call's squared execution time, ms²; null or absent when unknown. */
+  sumSqMs?: number | null;
 }
 
 /** What a check reads. */
@@ -72,6 +81,8 @@ export type IndexCheck =
     relativeError: number | null;
     /** Mean execution time per call after over before, weighted by the estimate window's calls. */
     perCallRatio: number;
+    /** perCallRatio's standard error; null when a window's variance is unknown. */
+    perCallStdError: number | null;
     /** The same for the statements that write the table; null when too few of their calls were compared. */
     writeRatio: number | null;
     /**
@@ -79,6 +90,8 @@ export type IndexCheck =
      * perCallRatio when the writes were not judged.
      */
     combinedRatio: number;
+    /** combinedRatio's standard error; null when a window's variance is unknown. */
+    combinedStdError: number | null;
   };
 
 /**
@@ -136,8 +149,11 @@ export function checkIndexBuild(
   );
   const error = relativeError(input.estimate.value, reads.savedMs);
   const perCallRatio = round(reads.ratio, 3);
+  const perCallStdError = ratioStdError(reads);
   const measuredText = `${reads.statements} statement(s), ${reads.callsAfter} call(s) since the build: per ` +
-    `call ${round(perCallRatio * 100, 1)} % of their time before, a measured saving of ${
+    `call ${round(perCallRatio * 100, 1)} % of their time before${
+      plusMinus(perCallStdError)
+    }, a measured saving of ${
       round(reads.savedMs)
     } ms against the ${input.estimate.value} ms estimated over the estimate's window`;
 
@@ -154,18 +170,27 @@ export function checkIndexBuild(
     ? `; ${writes.callsAfter} call(s) since the build of the statements that write its table, below ` +
       `verification.minCalls ${options.minCalls}: not judged`
     : `; the ${writes.statements} statement(s) that write its table, ${writes.callsAfter} call(s) since the ` +
-      `build: per call ${round(writeRatio * 100, 1)} % of their time before, ${round(penaltyMs)} ms ` +
-      "in the estimate's terms";
-  const judged = writeRatio === null ? { beforeMs: 0, afterMs: 0 } : writes;
-  const combinedRatio = round(
-    reads.beforeMs + judged.beforeMs > 0
-      ? (reads.afterMs + judged.afterMs) / (reads.beforeMs + judged.beforeMs)
-      : reads.ratio,
-    3,
-  );
-  const outcome = { measured, relativeError: error, perCallRatio, writeRatio, combinedRatio };
+      `build: per call ${round(writeRatio * 100, 1)} % of their time before${
+        plusMinus(ratioStdError(writes))
+      }, ${round(penaltyMs)} ms in the estimate's terms`;
+  const combined = writeRatio === null ? reads : together(reads, writes);
+  const combinedRatio = round(combined.ratio, 3);
 
-  // 5. the verdict
+  // 5. the noise of each ratio
+  const combinedStdError = ratioStdError(combined);
+  const outcome = {
+    measured,
+    relativeError: error,
+    perCallRatio,
+    perCallStdError,
+    writeRatio,
+    combinedRatio,
+    combinedStdError,
+  };
+  const threshold = 1 + options.degradationRatio;
+  const beyondNoise = (ratio: number, stdError: number | null) => ratio - significanceZ * (stdError ?? 0) > 1;
+
+  // 6. the verdict
   if (input.indexScans === 0) {
     return {
       verdict: "unused",
@@ -173,7 +198,7 @@ export function checkIndexBuild(
       ...outcome,
     };
   }
-  if (perCallRatio > 1 + options.degradationRatio) {
+  if (perCallRatio > threshold && beyondNoise(perCallRatio, perCallStdError)) {
     return {
       verdict: "degraded",
       reason: `the statements it was built for are slower per call than before it, beyond ` +
@@ -181,7 +206,7 @@ export function checkIndexBuild(
       ...outcome,
     };
   }
-  if (combinedRatio > 1 + options.degradationRatio) {
+  if (combinedRatio > threshold && beyondNoise(combinedRatio, combinedStdError)) {
     return {
       verdict: "degraded",
       reason: `write latency up: with the statements that write its table, the statements it was built for ` +
@@ -190,8 +215,44 @@ export function checkIndexBuild(
       ...outcome,
     };
   }
-  return { verdict: "kept", reason: `${measuredText}${writeText}`, ...outcome };
+  const noisy = Math.max(perCallRatio, combinedRatio) > threshold
+    ? `slower per call beyond verification.degradationRatio ${options.degradationRatio}, but by less than ` +
+      `${significanceZ} standard errors above their time before: within the noise of the calls compared; `
+    : "";
+  return { verdict: "kept", reason: `${noisy}${measuredText}${writeText}`, ...outcome };
 }
+
+/** Two comparisons' statements together: reads and the writes judged with them. */
+function together(a: PerCall, b: PerCall): PerCall {
+  const beforeMs = a.beforeMs + b.beforeMs, afterMs = a.afterMs + b.afterMs;
+  return {
+    statements: a.statements + b.statements,
+    callsAfter: a.callsAfter + b.callsAfter,
+    beforeMs,
+    afterMs,
+    savedMs: beforeMs - afterMs,
+    ratio: beforeMs > 0 ? afterMs / beforeMs : a.ratio,
+    beforeVariance: addVariance(a.beforeVariance, b.beforeVariance),
+    afterVariance: addVariance(a.afterVariance, b.afterVariance),
+  };
+}
+
+const addVariance = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+
+/**
+ * The standard error of afterMs / beforeMs by the delta method, from each sum's variance; null when either is
+ * unknown or nothing was compared.
+ */
+function ratioStdError(c: PerCall): number | null {
+  if (c.beforeVariance === null || c.afterVariance === null || c.beforeMs <= 0 || c.afterMs <= 0) return null;
+  return round(
+    c.ratio * Math.sqrt(c.afterVariance / c.afterMs ** 2 + c.beforeVariance / c.beforeMs ** 2),
+    3,
+  );
+}
+
+const plusMinus = (stdError: number | null) =>
+  stdError === null ? "" : ` (± ${round(stdError * 100, 1)} at one standard error)`;
 
 /**
  * The statements that ran in both windows, their calls since the build, and their time per call after over
@@ -202,23 +263,21 @@ function perCall(
   weights: readonly ServedCalls[],
   before: ReadonlyMap<string, StatementTimes>,
   after: ReadonlyMap<string, StatementTimes>,
-): {
-  statements: number;
-  callsAfter: number;
-  beforeMs: number;
-  afterMs: number;
-  savedMs: number;
-  ratio: number;
-} {
+): PerCall {
   const compared = weights.filter((s) =>
     (before.get(s.queryid)?.calls ?? 0) > 0 && (after.get(s.queryid)?.calls ?? 0) > 0
   );
   const mean = (times: StatementTimes) => times.totalMs / times.calls;
   let beforeMs = 0, afterMs = 0, callsAfter = 0;
+  let beforeVariance: number | null = 0, afterVariance: number | null = 0;
   for (const s of compared) {
-    beforeMs += mean(before.get(s.queryid)!) * s.calls;
-    afterMs += mean(after.get(s.queryid)!) * s.calls;
-    callsAfter += after.get(s.queryid)!.calls;
+    const b = before.get(s.queryid)!, a = after.get(s.queryid)!;
+    beforeMs += mean(b) * s.calls;
+    afterMs += mean(a) * s.calls;
+    callsAfter += a.calls;
+    // the weighted mean's variance: weight² × the per-call variance over the calls averaged
+    beforeVariance = addVariance(beforeVariance, meanVariance(b, s.calls));
+    afterVariance = addVariance(afterVariance, meanVariance(a, s.calls));
   }
   return {
     statements: compared.length,
@@ -227,5 +286,28 @@ function perCall(
     afterMs,
     savedMs: beforeMs - afterMs,
     ratio: beforeMs > 0 ? afterMs / beforeMs : 1,
+    beforeVariance,
+    afterVariance,
   };
+}
+
+/** What perCall() compared; each variance is that of its sum (ms²), null when unknown. */
+interface PerCall {
+  statements: number;
+  callsAfter: number;
+  beforeMs: number;
+  afterMs: number;
+  savedMs: number;
+  ratio: number;
+  beforeVariance: number | null;
+  afterVariance: number | null;
+}
+
+/** The variance of `weight` × a statement's mean time per call; null without its sum of squares. */
+function meanVariance(times: StatementTimes, weight: number): number | null {
+  if (typeof times.sumSqMs !== "number") return null;
+  const mean = times.totalMs / times.calls;
+  // rounding can leave a variance of identical times a little below zero
+  const perCallVariance = Math.max(0, times.sumSqMs / times.calls - mean ** 2);
+  return weight ** 2 * perCallVariance / times.calls;
 }

@@ -26,6 +26,11 @@ export interface StatementDelta {
   calls: number;
   /** Execution time in the window, all calls together, in ms. */
   totalMs: number;
+  /**
+   * The sum of the squares of each call's execution time in the window, ms²: with calls and totalMs, the
+   * per-call variance. Null when a snapshot the window starts or ends at has none; absent when not read.
+   */
+  sumSqMs?: number | null;
 }
 
 /** A statement of the workload: one per queryid, the calls and time of every role that ran it added up. */
@@ -38,6 +43,13 @@ export interface WorkloadStatement {
   calls: number;
   /** Execution time in the window, all calls together, in ms. */
   totalMs: number;
+  /** As StatementDelta's: the sum of squared execution times, ms²; null when unknown, absent when not read. */
+  sumSqMs?: number | null;
+}
+
+/** Sums of squares added up: unknown (null) when either is unknown or was not read. */
+export function addSumSq(a: number | null | undefined, b: number | null | undefined): number | null {
+  return typeof a === "number" && typeof b === "number" ? a + b : null;
 }
 
 /** The workload and what was left out of it. */
@@ -84,13 +96,20 @@ export function projectWorkload(deltas: StatementDelta[], roles: readonly string
       if (seen) {
         seen.calls += delta.calls;
         seen.totalMs += delta.totalMs;
+        if ("sumSqMs" in seen) seen.sumSqMs = addSumSq(seen.sumSqMs, delta.sumSqMs);
       } else {
         byId.set(delta.queryid, { ...delta, query: delta.query });
       }
     }
   }
   const statements = [...byId.values()]
-    .map(({ queryid, query, calls, totalMs }) => ({ queryid, query, calls, totalMs }))
+    .map(({ queryid, query, calls, totalMs, sumSqMs }) => ({
+      queryid,
+      query,
+      calls,
+      totalMs,
+      ...(sumSqMs === undefined ? {} : { sumSqMs }),
+    }))
     .sort((a, b) => b.totalMs - a.totalMs);
   return { statements, excluded, withoutText };
 }
@@ -140,6 +159,7 @@ function deltaRows(rows: Record<string, unknown>[]): StatementDelta[] {
     query: r.query as string | null,
     calls: Number(r.calls),
     totalMs: Number(r.total_ms),
+    sumSqMs: r.sum_sq_ms === null ? null : Number(r.sum_sq_ms),
   }));
 }
 
@@ -148,7 +168,7 @@ async function readSnapshotDeltas(sql: Sql, window: { from: Date; to: Date }): P
   return deltaRows(
     await sql`
     select d.queryid::text as queryid, coalesce(r.rolname, d.userid::text) as role, d.query,
-           d.calls::float8 as calls, d.total_exec_time::float8 as total_ms
+           d.calls::float8 as calls, d.total_exec_time::float8 as total_ms, d.sum_sq_exec_time as sum_sq_ms
     from optimizer.statement_deltas(${window.from}, ${window.to}) d
     left join pg_catalog.pg_roles r on r.oid = d.userid
     where d.calls > 0 -- statements unchanged over the window have no weight`,
@@ -162,7 +182,8 @@ async function readCumulative(
 ): Promise<{ deltas: StatementDelta[]; since: Date | null }> {
   const rows = await sql.unsafe(
     `select s.queryid::text as queryid, coalesce(r.rolname, s.userid::text) as role, s.query,
-            s.calls::float8 as calls, s.total_exec_time::float8 as total_ms
+            s.calls::float8 as calls, s.total_exec_time::float8 as total_ms,
+            s.calls * (s.stddev_exec_time ^ 2 + s.mean_exec_time ^ 2) as sum_sq_ms
      from ${readableIdent(schema)}.pg_stat_statements s
      left join pg_catalog.pg_roles r on r.oid = s.userid
      where s.dbid = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())

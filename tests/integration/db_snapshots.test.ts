@@ -20,6 +20,7 @@ const statementCounters = [
   "temp_blks_written",
   "plans",
   "total_plan_time",
+  "sum_sq_exec_time",
 ];
 
 Deno.test("a pg_stat_statements reset between snapshots gives reset_detected and no negative deltas", async () => {
@@ -72,6 +73,28 @@ Deno.test("statement deltas without a reset are the counter differences", async 
     assert.equal(rows.length, 1);
     assert.equal(Number(rows[0].calls), 4);
     assert.equal(rows[0].reset_detected, false);
+  });
+});
+
+Deno.test("statement deltas carry the sum of the squares of the window's execution times", async () => {
+  await withSql(async (sql) => {
+    const marker = `probe_${crypto.randomUUID().replaceAll("-", "")}`;
+    await sql.unsafe(`create temporary table ${marker} as select 1 as id`);
+    const [{ from_ts }] = await sql`select clock_timestamp() as from_ts`;
+    await sql.unsafe(`select pg_sleep(0.05) from ${marker}`);
+    await sql`select optimizer.take_db_snapshot()`;
+    // 10 and 30 ms: a mean of 20 and a standard deviation of 10, whatever the call before the window took
+    for (const seconds of [0.01, 0.03]) await sql.unsafe(`select pg_sleep(${seconds}) from ${marker}`);
+    await sql`select optimizer.take_db_snapshot()`;
+    const [{ to_ts }] = await sql`select clock_timestamp() as to_ts`;
+    const [row] = await sql`
+      select calls, total_exec_time, sum_sq_exec_time
+      from optimizer.statement_deltas(${from_ts}, ${to_ts}) where query like ${"%" + marker + "%"}`;
+    assert.equal(Number(row.calls), 2);
+    const mean = row.total_exec_time / 2;
+    const stddev = Math.sqrt(row.sum_sq_exec_time / 2 - mean ** 2);
+    assert.ok(mean >= 20 && mean < 25, `mean ${mean} ms`);
+    assert.ok(stddev > 8 && stddev < 12, `standard deviation ${stddev} ms`);
   });
 });
 

@@ -119,3 +119,54 @@ Deno.test("checkIndexBuild() says so when no statement that writes the table ran
   assert.ok(check.verdict === "kept");
   assert.match(check.reason, /no statement that writes its table ran in both windows$/);
 });
+
+/** `check` with each statement's per-call times spread around their mean: standard deviation cv × mean. */
+function withSpread(check: IndexCheckInput, cv: number): IndexCheckInput {
+  const spread = (times: ReadonlyMap<string, { calls: number; totalMs: number }>) =>
+    new Map(
+      [...times].map((
+        [id, t],
+      ) => [id, { ...t, sumSqMs: t.calls * (t.totalMs / t.calls) ** 2 * (1 + cv ** 2) }]),
+    );
+  return {
+    ...check,
+    before: spread(check.before),
+    after: spread(check.after),
+    writes: { before: spread(check.writes.before), after: spread(check.writes.after) },
+  };
+}
+
+Deno.test("checkIndexBuild() keeps an index whose statements are slower per call only within the noise", () => {
+  // 12 ms per call against 10, each call's time spread as widely as its mean: 1.2 ± 0.22
+  const check = checkIndexBuild(withSpread(input({ calls: 40, totalMs: 480 }), 1), options);
+  assert.ok(check.verdict === "kept");
+  assert.deepEqual([check.perCallRatio, check.perCallStdError], [1.2, 0.224]);
+  assert.match(
+    check.reason,
+    /^slower per call beyond verification\.degradationRatio 0\.1, but by less than 1\.645 standard errors above their time before: within the noise of the calls compared; 1 statement\(s\), 40 call\(s\) since the build: per call 120 % of their time before \(± 22\.4 at one standard error\)/,
+  );
+});
+
+Deno.test("checkIndexBuild() finds statements slower per call beyond the noise degraded", () => {
+  const check = checkIndexBuild(withSpread(input({ calls: 40, totalMs: 480 }), 0.1), options);
+  assert.ok(check.verdict === "degraded");
+  assert.equal(check.perCallStdError, 0.022);
+  assert.match(check.reason, /per call 120 % of their time before \(± 2\.2 at one standard error\)/);
+});
+
+Deno.test("checkIndexBuild() keeps an index whose writes' penalty is within the noise", () => {
+  // the writes' penalty case above (1.225 together), every call's time spread as widely as its mean
+  const check = checkIndexBuild(
+    withSpread(input({ calls: 40, totalMs: 380 }, 40, { calls: 30, totalMs: 900 }), 1),
+    options,
+  );
+  assert.ok(check.verdict === "kept");
+  assert.deepEqual([check.combinedRatio, check.combinedStdError], [1.225, 0.189]);
+  assert.match(check.reason, /^slower per call beyond .*within the noise of the calls compared; /);
+});
+
+Deno.test("checkIndexBuild() judges by the point ratio alone when a window's variance is unknown", () => {
+  const check = checkIndexBuild(input({ calls: 40, totalMs: 480 }), options);
+  assert.ok(check.verdict === "degraded");
+  assert.deepEqual([check.perCallStdError, check.combinedStdError], [null, null]);
+});
