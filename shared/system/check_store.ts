@@ -95,10 +95,11 @@ export interface CheckStore {
    */
   coldStarts(functions: string[], window: { from: Date; to: Date }): Promise<Map<string, ColdStartCounts>>;
   /**
-   * The calls, execution time and sum of squared execution times of the statements `queryids` over `window`,
-   * roles added up.
+   * The calls, execution time and sum of squared execution times of every statement over `window`, by
+   * queryid, roles added up: one read serves the statements an index was built for and those that write its
+   * table.
    */
-  statementTimes(window: { from: Date; to: Date }, queryids: string[]): Promise<Map<string, StatementTimes>>;
+  statementTimes(window: { from: Date; to: Date }): Promise<Map<string, StatementTimes>>;
   /**
    * The project's statements (the suite's own left out) that ran in `window` and write `table` (an insert,
    * update, delete or merge naming it, resolved as Postgres resolves the name), by queryid.
@@ -222,10 +223,10 @@ export function createCheckStore(sql: Sql): CheckStore {
       );
     },
 
-    async statementTimes(window, queryids) {
+    async statementTimes(window) {
       const { deltas } = await readStatements(sql, window);
       const times = new Map<string, StatementTimes>();
-      for (const d of deltas.filter((d) => queryids.includes(d.queryid))) {
+      for (const d of deltas) {
         const sum = times.get(d.queryid) ?? { calls: 0, totalMs: 0, sumSqMs: 0 };
         times.set(d.queryid, {
           calls: sum.calls + d.calls,

@@ -135,44 +135,32 @@ export async function verifyAppliedActions(
   };
 
   // the builds of one analysis share its window, and the builds on one table its writers: each is read once
-  const queryids = [...new Set(builds.flatMap((b) => servedStatements(b.finding).map((s) => s.queryid)))];
   const timesOver = once(
-    (window: Window) => deps.checks.statementTimes(dates(window), queryids),
+    (window: Window) => deps.checks.statementTimes(dates(window)),
     (window) => `${window.from}/${window.to}`,
   );
   const writersOf = once(
-    async ({ table, window }: { table: string; window: Window }) => {
-      const ids = await deps.checks.writeStatements(table, dates(window));
-      return {
-        ids,
-        before: ids.length === 0
-          ? new Map<string, StatementTimes>()
-          : await deps.checks.statementTimes(dates(window), ids),
-      };
-    },
+    ({ table, window }: { table: string; window: Window }) =>
+      deps.checks.writeStatements(table, dates(window)),
     ({ table, window }) => `${table}|${window.from}/${window.to}`,
   );
   for (const build of builds) {
     const estimate = build.finding.gain;
     const estimateWindow = build.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow || late(build.findingId)) continue;
-    // 2. check, the statements that write the table too
-    const since = { from: build.appliedAt, to: now };
+    // 2. check, the statements that write the table too, from one read of each window's statements
+    const before = await timesOver(estimateWindow);
+    const after = await deps.checks.statementTimes({ from: build.appliedAt, to: now });
     const writers = await writersOf({ table: build.table, window: estimateWindow });
     const check = checkIndexBuild({
       estimate,
       estimateWindow,
       served: servedStatements(build.finding),
-      before: await timesOver(estimateWindow),
-      after: await deps.checks.statementTimes(since, queryids),
+      before,
+      after,
       afterWindow: { from: build.appliedAt.toISOString(), to: now.toISOString() },
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
-      writes: {
-        before: writers.before,
-        after: writers.ids.length === 0
-          ? new Map<string, StatementTimes>()
-          : await deps.checks.statementTimes(since, writers.ids),
-      },
+      writes: { before: only(before, writers), after: only(after, writers) },
     }, config.verification);
     await settle(build, indexBuildKind, estimate, check);
   }
@@ -208,6 +196,14 @@ export async function verifyAppliedActions(
     await settle(cache, cacheBudgetKind, estimate, check);
   }
   return { checks: records, deferred };
+}
+
+/** The times of the statements `queryids` among `times`. */
+function only(
+  times: ReadonlyMap<string, StatementTimes>,
+  queryids: readonly string[],
+): Map<string, StatementTimes> {
+  return new Map(queryids.flatMap((id) => times.has(id) ? [[id, times.get(id)!] as const] : []));
 }
 
 /** A finding's window as the stores take it. */
