@@ -172,8 +172,12 @@ function writePenaltyMs(finding: Finding): number {
 
 function durationMs(plan: ApplyPlan, facts: CandidateFacts): number {
   if (plan.kind !== "index") return durationModel.fixedMs;
-  const scans = ((facts.table?.bytes ?? 0) * durationModel.buildScans) / durationModel.scanBytesPerMs;
-  return Math.round(durationModel.fixedMs + scans);
+  return modelDurationMs((facts.table?.bytes ?? 0) * durationModel.buildScans);
+}
+
+/** The duration model's ms for an action that reads `bytes` (durationModel). */
+export function modelDurationMs(bytes: number): number {
+  return Math.round(durationModel.fixedMs + bytes / durationModel.scanBytesPerMs);
 }
 
 function risk(plan: ApplyPlan, finding: Finding): SystemCandidate["risk"] {

@@ -6,7 +6,7 @@ import { recentMinutes, type StatementOutlook, statementOutlook } from "../buffe
 import { forecastDefaults } from "../forecast/forecast.ts";
 import { type ForecastStore, statementCalls } from "../forecast/forecast_store.ts";
 import { MINUTE_MS } from "../time.ts";
-import { durationModel, riskPoints, type SystemCandidate } from "./candidate.ts";
+import { durationModel, modelDurationMs, riskPoints, type SystemCandidate } from "./candidate.ts";
 
 /**
  * The predictive module's candidates of a system-wide run: the buffer loads its own run would make now
@@ -98,9 +98,7 @@ export function prewarmCandidate(planned: PlannedPrewarm, context: PrewarmContex
     costs: {
       storageMb: 0,
       writePercent: 0,
-      durationMs: Math.round(
-        durationModel.fixedMs + (planned.blocks * durationModel.blockBytes) / durationModel.scanBytesPerMs,
-      ),
+      durationMs: modelDurationMs(planned.blocks * durationModel.blockBytes),
     },
     risk: {
       points: riskPoints.prewarm,
