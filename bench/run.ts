@@ -49,7 +49,13 @@ import {
 } from "./harness/scenario.ts";
 import type { Outage } from "./trace/trace.ts";
 import { heaviestStatements, statementTimesMarkdown } from "./harness/statement_times.ts";
-import { baselineSpec, indexSetNames, peerScenarioNames, scenarioSpecs } from "./harness/scenarios.ts";
+import {
+  baselineSpec,
+  indexSetNames,
+  peerCache,
+  peerScenarioNames,
+  scenarioSpecs,
+} from "./harness/scenarios.ts";
 import {
   measureSuiteCosts,
   suiteCostQuick,
@@ -58,10 +64,12 @@ import {
 } from "./harness/suite_costs.ts";
 import { prepareWorld, type Windows, type WorldOptions } from "./harness/world.ts";
 import { simulate, toMarkdown } from "./sim/run.ts";
+import { readThroughFloor } from "./sim/read_through_floor.ts";
 import { warmingFloor, type WarmingFloorAt, warmingFloorMarkdown } from "./sim/warming_floor.ts";
 import { generateTrace } from "./trace/generate.ts";
 import { median } from "./stats/percentile.ts";
 import { parseScale } from "./reference_app/data/options.ts";
+import { defaultLatencyMs } from "./reference_app/upstream.ts";
 import { type Variant, variants } from "./reference_app/data/load.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../shared/time.ts";
 import { defaultConfig } from "../shared/config/config.ts";
@@ -296,6 +304,14 @@ try {
     rows: warmingFloor({ requests: measuredRequests, durationMs: measuredMs, bootMs, compression: c }),
   }));
 
+  // the quote reads a read-through cache fresh for the peers' minute would have to send to the quote service
+  const quoteFloor = readThroughFloor({
+    requests: measuredRequests,
+    endpoint: "market.quote",
+    freshMs: peerCache.ttlTraceMs,
+    durationMs: measuredMs,
+  });
+
   let suiteCosts: SuiteCosts | null = null;
   if (!values["skip-suite-costs"]) {
     progress.phase("suite costs");
@@ -324,12 +340,13 @@ try {
     recommendations: recommendations.report,
     warmer: warmer.activity,
     advisorsCoverage,
-    overallTargets: checkOverallTargets(
-      comparison,
-      runs,
-      warmingFloors.find((f) => f.compression === compression)?.rows.find((r) => r.fn === "all functions") ??
+    overallTargets: checkOverallTargets(comparison, runs, {
+      boots: warmingFloors.find((f) =>
+        f.compression === compression
+      )?.rows.find((r) => r.fn === "all functions") ??
         null,
-    ),
+      quotes: { floor: quoteFloor, serviceLatency: defaultLatencyMs },
+    }),
     targets,
     runs,
     comparison,

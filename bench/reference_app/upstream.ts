@@ -74,9 +74,12 @@ function referenceMarket(symbol: string): SymbolMarket | undefined {
   return referenceMarkets.get(symbol);
 }
 
+/** The quote service's response time unless a run sets another: what the benchmark's scenarios get. */
+export const defaultLatencyMs: LatencyPercentiles = { median: 40, p99: 250 };
+
 export const upstreamDefaults: UpstreamOptions = {
   port: 0,
-  latencyMs: { median: 40, p99: 250 },
+  latencyMs: defaultLatencyMs,
   errorRate: 0,
   outages: [],
   outageMode: "503",

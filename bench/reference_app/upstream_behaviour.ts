@@ -21,17 +21,45 @@ export interface LatencyPercentiles {
  * Log-normal latencies with the given median and 99th percentile, the usual shape of a remote API's
  * response times (a floor of work and a long right tail).
  */
-export function logNormalLatency({ median, p99 }: LatencyPercentiles): LatencyDistribution {
+export function logNormalLatency(percentiles: LatencyPercentiles): LatencyDistribution {
+  const { mu, sigma } = logNormalParameters(percentiles);
+  if (percentiles.median === 0) return () => 0;
+  return (random) => Math.exp(mu + sigma * normal(random));
+}
+
+/**
+ * The share of `logNormalLatency(percentiles)`'s answers that take longer than `ms`: what the model says,
+ * exactly, where a sample of it would only come near.
+ */
+export function logNormalShareAbove(percentiles: LatencyPercentiles, ms: number): number {
+  const { mu, sigma } = logNormalParameters(percentiles);
+  if (percentiles.median === 0) return 0;
+  if (sigma === 0 || ms <= 0) return ms < percentiles.median ? 1 : 0;
+  return erfc((Math.log(ms) - mu) / (sigma * Math.SQRT2)) / 2;
+}
+
+function logNormalParameters({ median, p99 }: LatencyPercentiles): { mu: number; sigma: number } {
   if (!(Number.isFinite(median) && median >= 0)) {
     throw new RangeError(`latencyMs.median must be a number of ms >= 0: got ${median}`);
   }
   if (!(Number.isFinite(p99) && p99 >= median)) {
     throw new RangeError(`latencyMs.p99 must be a number of ms >= the median (${median}): got ${p99}`);
   }
-  if (median === 0) return () => 0;
   const mu = Math.log(median);
-  const sigma = (Math.log(p99) - mu) / z99;
-  return (random) => Math.exp(mu + sigma * normal(random));
+  return { mu, sigma: median === 0 ? 0 : (Math.log(p99) - mu) / z99 };
+}
+
+/** The complementary error function, to a relative error under 1.2e-7 (Numerical Recipes' Chebyshev fit). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + z / 2);
+  const r = t * Math.exp(
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+                      t *
+                        (0.27886807 +
+                          t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+  );
+  return x >= 0 ? r : 2 - r;
 }
 
 /** A window in trace milliseconds since the server's start, end exclusive. */

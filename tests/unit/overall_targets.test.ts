@@ -86,7 +86,7 @@ Deno.test("checkOverallTargets() says when a clairvoyant warmer would leave too 
   const [check] = checkOverallTargets(
     report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9)),
     withCold,
-    floorRow(56),
+    { boots: floorRow(56) },
   );
   assert.match(
     check.measured,
@@ -98,10 +98,79 @@ Deno.test("checkOverallTargets() says boots need not hold the p95 up when a clai
   const [check] = checkOverallTargets(
     report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9)),
     runs,
-    floorRow(20),
+    { boots: floorRow(20) },
   );
   assert.match(
     check.measured,
     /Boots alone need not hold it up: a clairvoyant warmer would leave 20 of the window's 1000 requests \(2\.0 %\)/,
+  );
+});
+
+/** A window of 1000 requests with 200 quote reads, of which `unservable` a read-through cache cannot serve. */
+const quoteFloor = (unservable: number, keys: number) => ({
+  endpoint: "market.quote",
+  freshMs: 60_000,
+  requests: 1000,
+  reads: 200,
+  unservable,
+  keys,
+  refresherCalls: 900,
+});
+/** A quote service that always takes 100 ms: every call is slower than a 60 ms target. */
+const slowService = { median: 100, p99: 100 };
+const missed = report(paired(0.8, 0.8, 0.8), paired(0.9, 0.9, 0.9));
+
+Deno.test("checkOverallTargets() says how many requests the quote reads a read-through cache cannot serve leave above the target", () => {
+  const [check] = checkOverallTargets(missed, runs, {
+    boots: floorRow(20),
+    quotes: { floor: quoteFloor(150, 40), serviceLatency: slowService },
+  });
+  assert.match(
+    check.measured,
+    /of the window's 200 market\.quote reads, 150 had no read of the same key in the 60 s before, .* takes longer than the most lenient repeat's target \(60\.0 ms\) for 100\.0 % of its calls: about 150 requests above the target \(15\.0 % of the window's 1000; 17\.0 % with the 20 boot waits of that warmer\)/,
+  );
+  assert.match(
+    check.measured,
+    /would still miss 40 reads, about 40 requests above the target \(4\.0 % .*; 6\.0 % with/,
+  );
+  assert.match(check.measured, /at 900 calls to the quote service \(4\.5 per read\)/);
+});
+
+Deno.test("checkOverallTargets() says when not even refreshing every quote key could reach the target", () => {
+  const [check] = checkOverallTargets(missed, runs, {
+    boots: floorRow(20),
+    quotes: { floor: quoteFloor(150, 40), serviceLatency: slowService },
+  });
+  assert.match(
+    check.measured,
+    /With quotes fresh for this long, not even that refresher could bring the p95 to the target$/,
+  );
+});
+
+Deno.test("checkOverallTargets() says when only loading quotes ahead of the reads could reach the target", () => {
+  const [check] = checkOverallTargets(missed, runs, {
+    boots: floorRow(20),
+    quotes: { floor: quoteFloor(150, 20), serviceLatency: slowService },
+  });
+  assert.match(check.measured, /only loading them ahead of the reads could bring the p95 to the target$/);
+});
+
+Deno.test("checkOverallTargets() says quote misses need not hold the p95 up when few reads are unservable", () => {
+  const [check] = checkOverallTargets(missed, runs, {
+    boots: floorRow(20),
+    quotes: { floor: quoteFloor(20, 10), serviceLatency: slowService },
+  });
+  assert.match(check.measured, /Quote misses need not hold it up$/);
+});
+
+Deno.test("checkOverallTargets() takes the quote service's share above the most lenient repeat's target from its model", () => {
+  const twoRepeats = [...runs, run("baseline", 1, 140), run("optimized", 1, 120)];
+  const [check] = checkOverallTargets(missed, twoRepeats, {
+    quotes: { floor: quoteFloor(150, 40), serviceLatency: { median: 40, p99: 250 } },
+  });
+  // log-normal through median 40 ms and p99 250 ms: 30.3 % of calls take longer than 60 ms
+  assert.match(
+    check.measured,
+    /target \(60\.0 ms\) for 30\.3 % of its calls: about 46 requests above the target \(4\.6 % of the window's 1000\)\./,
   );
 });

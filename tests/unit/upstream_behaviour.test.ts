@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   inOutage,
   logNormalLatency,
+  logNormalShareAbove,
   validateOutageWindows,
 } from "../../bench/reference_app/upstream_behaviour.ts";
 import { createRng } from "../../bench/trace/prng.ts";
@@ -23,6 +24,34 @@ Deno.test("a zero median means no added latency, and a p99 under the median is r
   assert.equal(logNormalLatency({ median: 0, p99: 0 })(Math.random), 0);
   assert.throws(() => logNormalLatency({ median: 50, p99: 10 }), /p99 must be a number of ms >= the median/);
   assert.throws(() => logNormalLatency({ median: -1, p99: 10 }), /median/);
+});
+
+Deno.test("logNormalShareAbove() leaves half the answers above the median and 1 % above the p99", () => {
+  const percentiles = { median: 40, p99: 250 };
+  assert.ok(Math.abs(logNormalShareAbove(percentiles, 40) - 0.5) < 1e-6);
+  assert.ok(Math.abs(logNormalShareAbove(percentiles, 250) - 0.01) < 1e-6);
+});
+
+Deno.test("logNormalShareAbove() agrees with a sample of logNormalLatency()", () => {
+  const percentiles = { median: 40, p99: 250 };
+  const sample = logNormalLatency(percentiles);
+  const random = createRng(2);
+  const values = Array.from({ length: 100_000 }, () => sample(random));
+  for (const ms of [10, 55, 120]) {
+    const sampled = values.filter((v) => v > ms).length / values.length;
+    const share = logNormalShareAbove(percentiles, ms);
+    assert.ok(Math.abs(sampled - share) < 0.005, `above ${ms} ms: sampled ${sampled}, model ${share}`);
+  }
+});
+
+Deno.test("logNormalShareAbove() of a constant latency is all or nothing, and of no latency nothing", () => {
+  assert.equal(logNormalShareAbove({ median: 40, p99: 40 }, 39), 1);
+  assert.equal(logNormalShareAbove({ median: 40, p99: 40 }, 40), 0);
+  assert.equal(logNormalShareAbove({ median: 0, p99: 0 }, 0), 0);
+  assert.throws(
+    () => logNormalShareAbove({ median: 50, p99: 10 }, 20),
+    /p99 must be a number of ms >= the median/,
+  );
 });
 
 Deno.test("outage windows are in trace time since the start, end exclusive", () => {
