@@ -134,16 +134,14 @@ function boundByQuotes(
   const slower = logNormalShareAbove(serviceLatency, targetMs);
   const bootShare = boots && boots.requests > 0 ? boots.clairvoyant / boots.requests : 0;
   const percent = (share: number, digits = 1) => `${(share * 100).toFixed(digits)} %`;
+  const withBoots = (share: number) =>
+    boots ? `; ${percent(share + bootShare)} with the ${boots.clairvoyant} boot waits of that warmer` : "";
   const above = (misses: number) => {
     const share = (misses * slower) / floor.requests;
+    const count = Math.round(misses * slower);
     return {
-      text:
-        `about ${Math.round(misses * slower)} requests above the target (${percent(share)} of the window's ` +
-        `${floor.requests}${
-          boots
-            ? `; ${percent(share + bootShare)} with the ${boots.clairvoyant} boot waits of that warmer`
-            : ""
-        })`,
+      text: `about ${count} requests above the target (${percent(share)} of the window's ${floor.requests}` +
+        `${withBoots(share)})`,
       // the boot waits counted as above the target, as they are when a boot takes longer than it
       total: share + bootShare,
     };
@@ -163,20 +161,18 @@ function boundByQuotes(
       }`
     : `With quotes ${fresh}, not even that refresher could bring the p95 to the target: ` +
       `${against(refresher.total)} (a cache that loads on a read ${percent(readThrough.total, 2)})`;
+  const model = `an estimate; model: the quote service's latency in the harness, log-normal with median ` +
+    `${serviceLatency.median} ms and p99 ${serviceLatency.p99} ms`;
+  const unservable =
+    `of the window's ${floor.reads} ${floor.endpoint} reads, ${floor.unservable} had no read ` +
+    `of the same key in the ${floor.freshMs / 1000} s before`;
+  const slowerText = `the most lenient repeat's target (${targetMs.toFixed(1)} ms) for ${percent(slower)}`;
+  const calls = `${floor.refresherCalls} calls to the quote service ` +
+    `(${(floor.refresherCalls / floor.reads).toFixed(1)} per read)`;
   return [
-    `Quote reads (an estimate; model: the quote service's latency in the harness, log-normal with median ` +
-    `${serviceLatency.median} ms and p99 ${serviceLatency.p99} ms): of the window's ${floor.reads} ` +
-    `${floor.endpoint} reads, ${floor.unservable} had no read of the same key in the ${
-      floor.freshMs / 1000
-    } s ` +
-    `before, so a cache that loads on a read, of any size and shared by every isolate, sends each to the quote ` +
-    `service, which alone takes longer than the most lenient repeat's target (${
-      targetMs.toFixed(1)
-    } ms) for ` +
-    `${
-      percent(slower)
-    } of its calls: ${readThrough.text}. A refresher that kept every quote key fresh from its ` +
-    `first read would still miss ${floor.keys} reads, ${refresher.text}, at ${floor.refresherCalls} calls to ` +
-    `the quote service (${(floor.refresherCalls / floor.reads).toFixed(1)} per read). ${verdict}`,
+    `Quote reads (${model}): ${unservable}, so a cache that loads on a read, of any size and shared by every ` +
+    `isolate, sends each to the quote service, which alone takes longer than ${slowerText} of its calls: ` +
+    `${readThrough.text}. A refresher that kept every quote key fresh from its first read would still miss ` +
+    `${floor.keys} reads, ${refresher.text}, at ${calls}. ${verdict}`,
   ];
 }
