@@ -11,7 +11,7 @@ import { type BudgetCheck, relativeError } from "./verify_gain.ts";
  * 1. enough: the namespace has served at least minCalls lookups since the apply, else the check waits;
  * 2. hit rates: its hits per lookup in the estimate's window and since the apply;
  * 3. measured gain: the hit rate since the apply less the one before: the estimate's own terms (hit rate), so
- *    the two compare;
+ *    the two compare; with its standard error, each hit rate a binomial proportion of its lookups;
  * 4. verdict: `unused` when the raised budget bought no hits (the hit rate is no higher than before), else
  *    `kept`.
  */
@@ -68,12 +68,15 @@ export function checkCacheBudget(
   const before = input.before.hits / lookupsOf(input.before);
   const since = input.after.hits / lookupsAfter;
   const gain = since - before;
+  const stdError = round(Math.sqrt(
+    (before * (1 - before)) / lookupsOf(input.before) + (since * (1 - since)) / lookupsAfter,
+  ));
   const measured = measuredGain(round(gain), input.estimate.unit, input.afterWindow, cacheBudgetGainMethod);
   const error = relativeError(input.estimate.value, gain);
+  const gainText = `a measured gain of ${round(gain)} (± ${stdError} at one standard error)`;
   const measuredText = `namespace ${input.namespace}, ${lookupsAfter} lookup(s) since the apply: hit rate ` +
-    `${round(before * 100, 1)} % before, ${round(since * 100, 1)} % since: a measured gain of ${
-      round(gain)
-    } against the ${input.estimate.value} estimated`;
+    `${round(before * 100, 1)} % before, ${round(since * 100, 1)} % since: ${gainText} against the ` +
+    `${input.estimate.value} estimated`;
 
   // 4. the verdict
   if (!(gain > 0)) {
@@ -81,8 +84,9 @@ export function checkCacheBudget(
       verdict: "unused",
       reason: `the raised budget bought no hits; ${measuredText}`,
       measured,
+      stdError,
       relativeError: error,
     };
   }
-  return { verdict: "kept", reason: measuredText, measured, relativeError: error };
+  return { verdict: "kept", reason: measuredText, measured, stdError, relativeError: error };
 }

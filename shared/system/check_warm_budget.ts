@@ -14,7 +14,8 @@ import { type BudgetCheck, relativeError } from "./verify_gain.ts";
  *    them) and since the apply;
  * 3. measured gain: the cold starts per request avoided, times the function's requests in the estimate's
  *    window, times the boot's cost the finding measured, added up: the estimate's own terms (ms over that
- *    window), so the two compare;
+ *    window), so the two compare; with its standard error, each cold-start rate a binomial proportion of its
+ *    requests;
  * 4. verdict: `unused` when the pings the budget bought avoided no cold starts (no fewer per request than
  *    before), else `kept`.
  */
@@ -72,16 +73,19 @@ export function checkWarmBudget(
   }
 
   // 2 and 3. per-request rates, and the boots avoided in the estimate's terms
-  let avoided = 0, coldBefore = 0, coldAfter = 0;
+  let avoided = 0, avoidedVariance = 0, coldBefore = 0, coldAfter = 0;
   for (const f of compared) {
     const after = input.after.get(f.fn)!;
     const before = f.coldStarts / f.requests;
     const since = after.coldStarts / after.requests;
     avoided += (before - since) * f.requests;
+    avoidedVariance += f.requests ** 2 *
+      ((before * (1 - before)) / f.requests + (since * (1 - since)) / after.requests);
     coldBefore += f.coldStarts;
     coldAfter += since * f.requests;
   }
   const savedMs = avoided * input.bootMs;
+  const stdError = round(Math.sqrt(avoidedVariance) * input.bootMs);
   const measured = measuredGain(round(savedMs), input.estimate.unit, input.afterWindow, warmBudgetGainMethod);
   const error = relativeError(input.estimate.value, savedMs);
   const requestsBefore = compared.reduce((sum, f) => sum + f.requests, 0);
@@ -90,7 +94,7 @@ export function checkWarmBudget(
     `${round((coldAfter / requestsBefore) * 100, 1)} % since (weighted by the estimate window's requests), ` +
     `${round(avoided, 1)} cold starts avoided of ${input.bootMs} ms each: a measured saving of ${
       round(savedMs)
-    } ms against the ${input.estimate.value} ms estimated`;
+    } ms (± ${stdError} at one standard error) against the ${input.estimate.value} ms estimated`;
 
   // 4. the verdict
   if (!(avoided > 0)) {
@@ -98,8 +102,9 @@ export function checkWarmBudget(
       verdict: "unused",
       reason: `the pings the raised budget bought avoided no cold starts; ${measuredText}`,
       measured,
+      stdError,
       relativeError: error,
     };
   }
-  return { verdict: "kept", reason: measuredText, measured, relativeError: error };
+  return { verdict: "kept", reason: measuredText, measured, stdError, relativeError: error };
 }

@@ -105,6 +105,8 @@ export type BudgetCheck =
     reason: string;
     /** The gain measured, in the estimate's unit and window. */
     measured: MeasuredGain;
+    /** The measured gain's standard error, in its unit: the sampling noise of the counts it comes from. */
+    stdError: number;
     /** |estimate − measured| / |measured|; null when nothing was measured to compare with. */
     relativeError: number | null;
   };

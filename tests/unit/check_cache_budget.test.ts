@@ -32,8 +32,17 @@ Deno.test("checkCacheBudget() measures the hit rate gained per lookup against th
   assert.equal(outcome.relativeError, 0.5);
   assert.match(
     outcome.reason,
-    /hit rate 60 % before, 80 % since: a measured gain of 0\.2 against the 0\.1 estimated$/,
+    /hit rate 60 % before, 80 % since: a measured gain of 0\.2 \(± 0\.0322 at one standard error\) against the 0\.1 estimated$/,
   );
+});
+
+Deno.test("checkCacheBudget() gives the measured gain's standard error from both windows' lookups", () => {
+  // √(0.6 × 0.4 / 1000 + 0.8 × 0.2 / 200) = 0.0322; with 800 lookups since, √(0.00024 + 0.0002) = 0.021
+  const few = check({ hits: 160, misses: 40 });
+  const many = check({ hits: 640, misses: 160 });
+  assert.ok(few.verdict === "kept" && many.verdict === "kept");
+  assert.equal(few.stdError, 0.0322);
+  assert.equal(many.stdError, 0.021);
 });
 
 Deno.test("checkCacheBudget() compares per lookup, so a quieter hour after the apply is no loss", () => {

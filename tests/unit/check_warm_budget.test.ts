@@ -46,6 +46,21 @@ Deno.test("checkWarmBudget() measures the cold starts avoided per request, in th
   );
 });
 
+Deno.test("checkWarmBudget() gives the measured saving's standard error from each function's counts", () => {
+  // robots: 600² × (0.1 × 0.9 / 600 + 0.05 × 0.95 / 300) = 111; robot-chat: 100² × (0.16 / 100 + 0.16 / 50) = 48;
+  // √159 cold starts of 100 ms each
+  const check = checkWarmBudget(
+    input({ robots: { requests: 300, coldStarts: 15 }, "robot-chat": { requests: 50, coldStarts: 10 } }),
+    { minCalls: 20 },
+  );
+  assert.ok(check.verdict === "kept");
+  assert.equal(check.stdError, 1260.95);
+  assert.match(
+    check.reason,
+    /a measured saving of 3000 ms \(± 1260\.95 at one standard error\) against the 1000 ms/,
+  );
+});
+
 Deno.test("checkWarmBudget() finds a budget whose pings avoided no cold starts unused", () => {
   const check = checkWarmBudget(input({ robots: { requests: 300, coldStarts: 30 } }), { minCalls: 20 });
   assert.equal(check.verdict, "unused");
