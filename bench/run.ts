@@ -304,6 +304,8 @@ try {
     rows: warmingFloor({ requests: measuredRequests, durationMs: measuredMs, bootMs, compression: c }),
   }));
 
+  const bootFloor = warmingFloors.find((f) => f.compression === compression)?.rows
+    .find((r) => r.fn === "all functions") ?? null;
   // the quote reads a read-through cache fresh for the peers' minute would have to send to the quote service
   const quoteFloor = readThroughFloor({
     requests: measuredRequests,
@@ -341,10 +343,7 @@ try {
     warmer: warmer.activity,
     advisorsCoverage,
     overallTargets: checkOverallTargets(comparison, runs, {
-      boots: warmingFloors.find((f) =>
-        f.compression === compression
-      )?.rows.find((r) => r.fn === "all functions") ??
-        null,
+      boots: bootFloor,
       quotes: { floor: quoteFloor, serviceLatency: defaultLatencyMs },
     }),
     targets,
