@@ -29,7 +29,8 @@ import type { BreakerStore } from "./breaker_store.ts";
  *    A failed probe dates the reopened circuit from when the probe was sent, not from when it failed: the
  *    bound holds either way (probes are claimed at least `halfOpenAfterMs` apart), and a slow path to the
  *    dependency (a slow store, a call that hangs until its timeout) does not stretch the time to the next
- *    probe, and so the recovery after the outage ends, by however long the failed probe took.
+ *    probe, and so the recovery after the outage ends, by however long the failed probe took. A call that comes
+ *    while this isolate's own probe is out claims nothing: cockatiel holds it for the probe's outcome.
  * 3. **Write on transitions only** (to open, to closed), with the version as a compare-and-set guard: a writer
  *    whose copy was stale loses and reads again. An opening also says when its probe may be claimed, so that
  *    an isolate still holding the previous opening cannot probe right after a failed probe.
@@ -202,9 +203,12 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
 
   /** Step 2: whether this isolate may send the half-open probe that is due, or no probe is due. */
   async function mayProbe(): Promise<boolean> {
-    const own = ownState();
     const now = Date.now();
-    if (own.value !== CircuitState.Open || now - (own.openedAt ?? 0) < o.halfOpenAfterMs) return true;
+    // Half-open: this isolate's own probe is out, and cockatiel holds the call for its outcome. Read from the
+    // live state: the serialized one says open since 0 then, and would have the call claim a probe of its own.
+    if (policy.state !== CircuitState.Open || now - (ownState().openedAt ?? 0) < o.halfOpenAfterMs) {
+      return true;
+    }
     let claimed = true;
     try {
       // Held for as long as the circuit stays open after a failure: if this isolate dies probing, another may.

@@ -129,6 +129,21 @@ Deno.test("createSharedBreaker() dates a failed probe's reopening from when the 
   assert.equal(await call(b, ok), "ok", "60 ms after the failed probe was sent, 25 after it failed");
 });
 
+Deno.test("createSharedBreaker() holds an isolate's calls during its own probe for the probe's outcome", async () => {
+  const { store, calls } = memoryStore();
+  const b = breaker(store);
+  for (let i = 0; i < 3; i++) await call(b, boom);
+  await sleep(50);
+  const probe = call(b, () => sleep(60).then(ok));
+  await sleep(20);
+  const claims = calls.claim;
+  // cockatiel holds a call that comes while its probe is out; the store's claim, held by that probe, would refuse it
+  const during = await call(b, ok);
+  assert.equal(await probe, "ok");
+  assert.equal(during, "ok", "the call waited for the probe, which closed the circuit");
+  assert.equal(calls.claim, claims, "no claim while this isolate's own probe was out");
+});
+
 Deno.test("createSharedBreaker() closes every isolate's circuit after one successful probe", async () => {
   const { store } = memoryStore();
   const [a, b] = [breaker(store), breaker(store)];
