@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { EstimatedGain, Finding, MeasuredGain } from "../finding/finding.ts";
 import { planApply } from "../recommendations/apply_plan.ts";
-import { addSumSq, readStatements, readWorkload } from "../workload/workload.ts";
+import { addKnown, readStatements, readWorkload } from "../workload/workload.ts";
 import { writtenTables } from "../workload/written_tables.ts";
 import type { StatementTimes } from "./verify_gain.ts";
 import type { ColdStartCounts } from "./check_warm_budget.ts";
@@ -231,7 +231,7 @@ export function createCheckStore(sql: Sql): CheckStore {
         times.set(d.queryid, {
           calls: sum.calls + d.calls,
           totalMs: sum.totalMs + d.totalMs,
-          sumSqMs: addSumSq(sum.sumSqMs, d.sumSqMs),
+          sumSqMs: addKnown(sum.sumSqMs, d.sumSqMs),
         });
       }
       return times;

@@ -134,7 +134,8 @@ export async function verifyAppliedActions(
     records.push(record);
   };
 
-  // the builds of one analysis share its window, and the builds on one table its writers: each is read once
+  // the builds of one analysis share its window, builds applied at one instant the window since, and the
+  // builds on one table its writers: each is read once
   const timesOver = once(
     (window: Window) => deps.checks.statementTimes(dates(window)),
     (window) => `${window.from}/${window.to}`,
@@ -149,8 +150,9 @@ export async function verifyAppliedActions(
     const estimateWindow = build.finding.evidence.windows[0];
     if (estimate?.kind !== "estimated" || !estimateWindow || late(build.findingId)) continue;
     // 2. check, the statements that write the table too, from one read of each window's statements
+    const afterWindow = { from: build.appliedAt.toISOString(), to: now.toISOString() };
     const before = await timesOver(estimateWindow);
-    const after = await deps.checks.statementTimes({ from: build.appliedAt, to: now });
+    const after = await timesOver(afterWindow);
     const writers = await writersOf({ table: build.table, window: estimateWindow });
     const check = checkIndexBuild({
       estimate,
@@ -158,7 +160,7 @@ export async function verifyAppliedActions(
       served: servedStatements(build.finding),
       before,
       after,
-      afterWindow: { from: build.appliedAt.toISOString(), to: now.toISOString() },
+      afterWindow,
       indexScans: await deps.checks.indexScans(build.table, build.indexName),
       writes: { before: only(before, writers), after: only(after, writers) },
     }, config.verification);

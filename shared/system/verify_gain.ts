@@ -1,5 +1,6 @@
 import type { VerificationConfig } from "../config/config.ts";
 import { type EstimatedGain, type MeasuredGain, measuredGain, type Window } from "../finding/finding.ts";
+import { addKnown } from "../workload/workload.ts";
 import { roundTo } from "./round.ts";
 
 /**
@@ -234,12 +235,10 @@ function together(a: PerCall, b: PerCall): PerCall {
     afterMs,
     savedMs: beforeMs - afterMs,
     ratio: beforeMs > 0 ? afterMs / beforeMs : a.ratio,
-    beforeVariance: addVariance(a.beforeVariance, b.beforeVariance),
-    afterVariance: addVariance(a.afterVariance, b.afterVariance),
+    beforeVariance: addKnown(a.beforeVariance, b.beforeVariance),
+    afterVariance: addKnown(a.afterVariance, b.afterVariance),
   };
 }
-
-const addVariance = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
 
 /**
  * The standard error of afterMs / beforeMs by the delta method, from each sum's variance; null when either is
@@ -278,8 +277,8 @@ function perCall(
     afterMs += mean(a) * s.calls;
     callsAfter += a.calls;
     // the weighted mean's variance: weight² × the per-call variance over the calls averaged
-    beforeVariance = addVariance(beforeVariance, meanVariance(b, s.calls));
-    afterVariance = addVariance(afterVariance, meanVariance(a, s.calls));
+    beforeVariance = addKnown(beforeVariance, meanVariance(b, s.calls));
+    afterVariance = addKnown(afterVariance, meanVariance(a, s.calls));
   }
   return {
     statements: compared.length,

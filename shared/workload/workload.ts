@@ -47,8 +47,11 @@ export interface WorkloadStatement {
   sumSqMs?: number | null;
 }
 
-/** Sums of squares added up: unknown (null) when either is unknown or was not read. */
-export function addSumSq(a: number | null | undefined, b: number | null | undefined): number | null {
+/**
+ * Two sums added up, unknown (null) when either is unknown or was not read: the statements' sums of squares,
+ * and the variances derived from them.
+ */
+export function addKnown(a: number | null | undefined, b: number | null | undefined): number | null {
   return typeof a === "number" && typeof b === "number" ? a + b : null;
 }
 
@@ -96,7 +99,7 @@ export function projectWorkload(deltas: StatementDelta[], roles: readonly string
       if (seen) {
         seen.calls += delta.calls;
         seen.totalMs += delta.totalMs;
-        if ("sumSqMs" in seen) seen.sumSqMs = addSumSq(seen.sumSqMs, delta.sumSqMs);
+        if ("sumSqMs" in seen) seen.sumSqMs = addKnown(seen.sumSqMs, delta.sumSqMs);
       } else {
         byId.set(delta.queryid, { ...delta, query: delta.query });
       }
