@@ -30,7 +30,10 @@ import type { BreakerStore } from "./breaker_store.ts";
  *    bound holds either way (probes are claimed at least `halfOpenAfterMs` apart), and a slow path to the
  *    dependency (a slow store, a call that hangs until its timeout) does not stretch the time to the next
  *    probe, and so the recovery after the outage ends, by however long the failed probe took. A call that comes
- *    while this isolate's own probe is out claims nothing: cockatiel holds it for the probe's outcome.
+ *    while this isolate's own probe is out claims nothing: cockatiel holds it for the probe's outcome. Nor does
+ *    one that comes while this isolate's claim is out: it waits for that claim, and if it was won, for the
+ *    probe; a claim of its own would be refused, held by the first, and the call rejected. A refused claim lets
+ *    the call through after all when the isolate has read meanwhile that a probe closed the circuit.
  * 3. **Write on transitions only** (to open, to closed), with the version as a compare-and-set guard: a writer
  *    whose copy was stale loses and reads again. An opening also says when its probe may be claimed, so that
  *    an isolate still holding the previous opening cannot probe right after a failed probe.
@@ -147,6 +150,8 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
   let unwritten: { from: BreakerStateName; to: BreakerStateName; atMs: number } | null = null;
   /** When this isolate's claimed probe was sent, until its outcome is written. */
   let probeSentAt: number | null = null;
+  /** This isolate's claim of the probe while the store answers it. */
+  let claiming: Promise<boolean> | null = null;
 
   function build(ownState: z.infer<typeof OwnState> | undefined): CircuitBreakerPolicy {
     const breaker: IBreaker = o.rule.kind === "consecutive"
@@ -202,13 +207,25 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
   }
 
   /** Step 2: whether this isolate may send the half-open probe that is due, or no probe is due. */
-  async function mayProbe(): Promise<boolean> {
+  function mayProbe(): Promise<boolean> | boolean {
     const now = Date.now();
     // Half-open: this isolate's own probe is out, and cockatiel holds the call for its outcome. Read from the
     // live state: the serialized one says open since 0 then, and would have the call claim a probe of its own.
     if (policy.state !== CircuitState.Open || now - (ownState().openedAt ?? 0) < o.halfOpenAfterMs) {
       return true;
     }
+    // A call that comes while this isolate's claim is out shares it: if won, the call that claimed probes
+    // (it resumes first) and cockatiel holds this one for the outcome; a claim of its own would be refused.
+    claiming ??= claim(now).finally(() => claiming = null);
+    return claiming;
+  }
+
+  /**
+   * Claims the probe in the store; true when won, when the store cannot be reached, or when refused but the
+   * circuit is no longer open here (an isolate's probe closed it, read while the claim was out): cockatiel
+   * then lets the call through, with no probe to send.
+   */
+  async function claim(now: number): Promise<boolean> {
     let claimed = true;
     try {
       // Held for as long as the circuit stays open after a failure: if this isolate dies probing, another may.
@@ -217,7 +234,7 @@ export function createSharedBreaker(options: SharedBreakerOptions): SharedBreake
       onStoreError(error);
     }
     if (claimed) probeSentAt = now;
-    return claimed;
+    return claimed || policy.state !== CircuitState.Open;
   }
 
   /** Step 3: write a transition to open or closed; a stale copy loses and is read again on the next call. */

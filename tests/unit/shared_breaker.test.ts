@@ -144,6 +144,50 @@ Deno.test("createSharedBreaker() holds an isolate's calls during its own probe f
   assert.equal(calls.claim, claims, "no claim while this isolate's own probe was out");
 });
 
+Deno.test("createSharedBreaker() has a call that comes during its isolate's claim wait for that claim's probe", async () => {
+  const { store, calls } = memoryStore();
+  // a store that takes 30 ms to answer a claim, as a slow database does
+  const slowClaims: BreakerStore = {
+    ...store,
+    claimProbe: (...args) => sleep(30).then(() => store.claimProbe(...args)),
+  };
+  const b = breaker(slowClaims);
+  for (let i = 0; i < 3; i++) await call(b, boom);
+  await sleep(50);
+  let probes = 0;
+  const probe = call(b, () => (probes++, sleep(60).then(ok)));
+  await sleep(10);
+  // a claim of its own would reach the store after the first one, during the probe, and be refused
+  const during = call(b, ok);
+  assert.deepEqual(
+    await Promise.all([probe, during]),
+    ["ok", "ok"],
+    "it went through once the probe closed it",
+  );
+  assert.equal(calls.claim, 1, "one claim between the two calls");
+  assert.equal(probes, 1);
+});
+
+Deno.test("createSharedBreaker() lets a call through when a probe closed the circuit while its claim was refused", async () => {
+  const { store } = memoryStore();
+  // b's claims are decided at once and answered 30 ms later, as across a slow database
+  const slowAnswers: BreakerStore = {
+    ...store,
+    claimProbe: (...args) => store.claimProbe(...args).then((claimed) => sleep(30).then(() => claimed)),
+  };
+  const [a, b] = [breaker(store), breaker(slowAnswers)];
+  for (let i = 0; i < 3; i++) await call(a, boom);
+  await call(b, ok); // b holds the opening
+  await sleep(50);
+  const probe = call(a, () => sleep(20).then(ok));
+  await sleep(5);
+  const refused = call(b, ok); // a holds the claim
+  assert.equal(await probe, "ok");
+  const next = call(b, ok); // b reads the closed circuit while its claim's refusal is on its way
+  assert.deepEqual(await Promise.all([refused, next]), ["ok", "ok"]);
+  assert.equal(b.state(), "closed");
+});
+
 Deno.test("createSharedBreaker() closes every isolate's circuit after one successful probe", async () => {
   const { store } = memoryStore();
   const [a, b] = [breaker(store), breaker(store)];
