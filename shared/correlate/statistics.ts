@@ -5,6 +5,8 @@ import { errorFunction, sampleRankCorrelation } from "simple-statistics";
  * - a rate (hits / lookups, errors / requests) carries its Wilson score interval at 95 %, which stays inside
  *   [0, 1] and is honest for small counts and rates near 0 or 1, unlike the normal approximation;
  * - a change of a rate between two windows carries the two-sided p-value of the pooled two-proportion z-test;
+ *   a measured gain that is such a change carries the unpooled variance of the difference, p(1 − p) / n of
+ *   each rate added up (the two rates need not be equal, as the test assumes);
  * - Spearman's rank correlation (simple-statistics' sampleRankCorrelation: Pearson on midranks, so ties are
  *   handled) carries its two-sided p-value from the Fisher transform with the Fieller, Hartley and Pearson
  *   (1957) variance 1.06 / (n - 3): z = atanh(rho) * sqrt((n - 3) / 1.06), compared with the standard normal.
@@ -71,6 +73,19 @@ export function rateChange(x1: number, n1: number, x2: number, n2: number): Rate
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
   const z = se > 0 ? (after - before) / se : 0;
   return { before, after, z, pValue: twoSidedNormalP(z) };
+}
+
+/**
+ * The variance of `after − before`, two rates (each a binomial proportion) of `nBefore` and `nAfter` trials,
+ * unpooled: the sum of each rate's p(1 − p) / n.
+ */
+export function rateDifferenceVariance(
+  before: number,
+  nBefore: number,
+  after: number,
+  nAfter: number,
+): number {
+  return (before * (1 - before)) / nBefore + (after * (1 - after)) / nAfter;
 }
 
 /** Spearman's rank correlation of paired samples, with its p-value (see the top of this file). */

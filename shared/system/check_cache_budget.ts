@@ -1,4 +1,5 @@
 import type { VerificationConfig } from "../config/config.ts";
+import { rateDifferenceVariance } from "../correlate/statistics.ts";
 import { type EstimatedGain, measuredGain, type Window } from "../finding/finding.ts";
 import { roundTo } from "./round.ts";
 import { type BudgetCheck, relativeError } from "./verify_gain.ts";
@@ -68,9 +69,9 @@ export function checkCacheBudget(
   const before = input.before.hits / lookupsOf(input.before);
   const since = input.after.hits / lookupsAfter;
   const gain = since - before;
-  const stdError = round(Math.sqrt(
-    (before * (1 - before)) / lookupsOf(input.before) + (since * (1 - since)) / lookupsAfter,
-  ));
+  const stdError = round(
+    Math.sqrt(rateDifferenceVariance(before, lookupsOf(input.before), since, lookupsAfter)),
+  );
   const measured = measuredGain(round(gain), input.estimate.unit, input.afterWindow, cacheBudgetGainMethod);
   const error = relativeError(input.estimate.value, gain);
   const gainText = `a measured gain of ${round(gain)} (± ${stdError} at one standard error)`;

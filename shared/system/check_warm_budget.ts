@@ -1,5 +1,6 @@
 import type { BudgetedFunction } from "../analyze/warm_budget.ts";
 import type { VerificationConfig } from "../config/config.ts";
+import { rateDifferenceVariance } from "../correlate/statistics.ts";
 import { type EstimatedGain, measuredGain, type Window } from "../finding/finding.ts";
 import { roundTo } from "./round.ts";
 import { type BudgetCheck, relativeError } from "./verify_gain.ts";
@@ -79,8 +80,7 @@ export function checkWarmBudget(
     const before = f.coldStarts / f.requests;
     const since = after.coldStarts / after.requests;
     avoided += (before - since) * f.requests;
-    avoidedVariance += f.requests ** 2 *
-      ((before * (1 - before)) / f.requests + (since * (1 - since)) / after.requests);
+    avoidedVariance += f.requests ** 2 * rateDifferenceVariance(before, f.requests, since, after.requests);
     coldBefore += f.coldStarts;
     coldAfter += since * f.requests;
   }

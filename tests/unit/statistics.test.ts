@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { median, rateChange, spearman, wilsonInterval } from "../../shared/correlate/statistics.ts";
+import {
+  median,
+  rateChange,
+  rateDifferenceVariance,
+  spearman,
+  wilsonInterval,
+} from "../../shared/correlate/statistics.ts";
 
 const close = (actual: number, expected: number, tolerance = 1e-3) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
@@ -40,6 +46,12 @@ Deno.test("rateChange() gives the pooled two-proportion z-test", () => {
   close(c.z, -1.980);
   close(c.pValue, 0.0477);
   assert.deepEqual(rateChange(1, 1, 1, 1), { before: 1, after: 1, z: 0, pValue: 1 });
+});
+
+Deno.test("rateDifferenceVariance() adds each rate's binomial variance, unpooled", () => {
+  // 0.2 of 100 and 0.5 of 50: 0.16 / 100 + 0.25 / 50
+  close(rateDifferenceVariance(0.2, 100, 0.5, 50), 0.0066, 1e-12);
+  assert.equal(rateDifferenceVariance(0, 10, 1, 10), 0, "rates at 0 and 1 have no variance");
 });
 
 Deno.test("median() takes the middle value, or the mean of the two middle ones", () => {
